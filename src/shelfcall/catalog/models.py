@@ -1,0 +1,102 @@
+"""What can be requested: products, their stock per store, and the showcases that list them."""
+
+import secrets
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from shelfcall.stores.models import Organization, Store, Team
+
+# No 0/O or 1/I/L: codes are sometimes typed from a printed sign.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_public_code(length: int = 8) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
+
+
+class Product(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="products")
+    sku = models.CharField(_("SKU"), max_length=64)
+    upc = models.CharField(_("UPC / EAN"), max_length=32, blank=True, db_index=True)
+    name = models.CharField(_("name"), max_length=200)
+    size = models.CharField(_("size"), max_length=60, blank=True)
+    colour = models.CharField(_("colour"), max_length=60, blank=True)
+    image_url = models.CharField(_("image URL"), max_length=500, blank=True)
+    price = models.DecimalField(_("price"), max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+    location_hint = models.CharField(_("location hint"), max_length=120, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [models.UniqueConstraint(fields=["organization", "sku"], name="product_sku_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.sku})"
+
+    @property
+    def variant(self) -> str:
+        return " · ".join(part for part in (self.size, self.colour) if part)
+
+
+class StockLevel(models.Model):
+    """On hand and reserved per store. `reserved` always equals the sum of the active reservations."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="stock_levels")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_levels")
+    on_hand = models.IntegerField(_("on hand"), default=0)
+    reserved = models.IntegerField(_("reserved"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("stock level")
+        verbose_name_plural = _("stock levels")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "product"], name="stock_level_unique"),
+            models.CheckConstraint(condition=Q(reserved__gte=0), name="stock_reserved_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product} @ {self.store}: {self.available}"
+
+    @property
+    def available(self) -> int:
+        return max(self.on_hand - self.reserved, 0)
+
+
+class Showcase(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="showcases")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="showcases")
+    name = models.CharField(_("name"), max_length=120)
+    code = models.CharField(_("public code"), max_length=16, unique=True, default=new_public_code)
+    location_hint = models.CharField(_("where it stands"), max_length=120, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    products = models.ManyToManyField(Product, through="ShowcaseItem", related_name="showcases")
+
+    class Meta:
+        verbose_name = _("showcase")
+        verbose_name_plural = _("showcases")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code})"
+
+
+class ShowcaseItem(models.Model):
+    """A product on a showcase; its own code makes the per-product QR (`/p/<code>`)."""
+
+    showcase = models.ForeignKey(Showcase, on_delete=models.CASCADE, related_name="items")
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="showcase_items")
+    code = models.CharField(_("public code"), max_length=16, unique=True, default=new_public_code)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("showcase item")
+        verbose_name_plural = _("showcase items")
+        ordering = ["position", "pk"]
+        constraints = [models.UniqueConstraint(fields=["showcase", "product"], name="showcase_item_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.product} in {self.showcase}"

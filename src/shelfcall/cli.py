@@ -1,0 +1,93 @@
+"""`shelfcall demo | serve | manage …`: the one command for retailers and developers."""
+
+import argparse
+import os
+import sys
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shelfcall.settings")
+    import django
+
+    django.setup()
+
+
+def _prepare(*, migrate: bool = True) -> None:
+    from django.core.management import call_command
+
+    if migrate:
+        call_command("migrate", interactive=False, verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def _serve(host: str, port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(
+        "shelfcall.asgi:application",
+        host=host,
+        port=port,
+        proxy_headers=True,
+        timeout_graceful_shutdown=5,
+        log_level=os.environ.get("SHELFCALL_LOG_LEVEL", "info").lower(),
+    )
+
+
+def _print_demo_urls(base: str) -> None:
+    from shelfcall.demo.seed import DEMO_PASSWORD, seed_demo
+
+    demo = seed_demo()
+    first = demo.showcases[0]
+    item = first.items.order_by("position").first()
+    print(
+        f"""
+  Shelfcall demo is running: {demo.store.name}
+
+  Shopper, showcase page   {base}/s/{first.code}
+  Shopper, second showcase {base}/s/{demo.showcases[1].code}
+  Shopper, product QR link {base}/p/{item.code}   ({item.product.name})
+  Printable QR sign        {base}/s/{first.code}/sign
+  Admin                    {base}/admin/
+
+  Staff logins (password "{DEMO_PASSWORD}"): admin (org admin), sam (supervisor), alex and jo (associates)
+  Stop with Ctrl+C.
+""",
+        flush=True,
+    )
+
+
+def _base_url(host: str, port: int) -> str:
+    shown = "localhost" if host in {"0.0.0.0", "127.0.0.1", "::"} else host  # noqa: S104
+    return f"http://{shown}:{port}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="shelfcall", description="In-store order fulfilment.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in [
+        ("demo", "set up the embedded database with demo data, print its URLs, and serve"),
+        ("serve", "apply migrations and serve the web app (ASGI)"),
+    ]:
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--host", default=os.environ.get("SHELFCALL_HOST", "127.0.0.1"))
+        command.add_argument("--port", type=int, default=int(os.environ.get("SHELFCALL_PORT", "8000")))
+        if name == "serve":
+            command.add_argument("--no-migrate", action="store_true", help="leave the database schema as it is")
+    manage = commands.add_parser("manage", help="run a Django management command, e.g. `manage createsuperuser`")
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    options = parser.parse_args(argv)
+
+    _setup_django()
+    if options.command == "manage":
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["shelfcall", *options.args])
+        return
+    _prepare(migrate=not getattr(options, "no_migrate", False))
+    if options.command == "demo":
+        _print_demo_urls(_base_url(options.host, options.port))
+    _serve(options.host, options.port)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,12 @@
+from decimal import Decimal
+
+from django import template
+
+from shelfcall.core.money import format_money
+
+register = template.Library()
+
+
+@register.simple_tag
+def money(amount: Decimal, currency: str) -> str:
+    return format_money(amount, currency)

@@ -1,0 +1,116 @@
+"""Fan-out of "something happened to order N" to the live streams of this process.
+
+The announcement is only a wake-up call: each stream then reads the events after its last id from
+the database, so a lost announcement delays an update until the stream's next poll, never loses it.
+
+Feeding the hub:
+- SQLite (one process): `announce()` publishes after the business transaction commits.
+- PostgreSQL: a trigger on the event table calls pg_notify inside the business transaction, and
+  one LISTEN connection per process (`pg_listener`) publishes what it hears.
+"""
+
+import asyncio
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+
+
+@dataclass(frozen=True)
+class Announcement:
+    event_id: int
+    order_id: int
+    store_id: int
+    team_id: int | None
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        topics = (order_topic(self.order_id), store_topic(self.store_id))
+        return topics + ((team_topic(self.team_id),) if self.team_id else ())
+
+    def encode(self) -> str:
+        return f"{self.event_id},{self.order_id},{self.store_id},{self.team_id or 0}"
+
+    @classmethod
+    def decode(cls, payload: str) -> "Announcement":
+        event_id, order_id, store_id, team_id = (int(part) for part in payload.split(","))
+        return cls(event_id, order_id, store_id, team_id or None)
+
+
+def order_topic(order_id: int) -> str:
+    return f"order:{order_id}"
+
+
+def store_topic(store_id: int) -> str:
+    return f"store:{store_id}"
+
+
+def team_topic(team_id: int) -> str:
+    return f"team:{team_id}"
+
+
+@dataclass(eq=False)
+class Subscription:
+    topics: frozenset[str]
+    loop: asyncio.AbstractEventLoop
+    wakeups: asyncio.Queue[Announcement] = field(default_factory=lambda: asyncio.Queue(maxsize=256))
+
+    def deliver(self, announcement: Announcement) -> None:
+        """Runs on the subscriber's loop. A full queue already guarantees a re-read, so drop the extra."""
+        if not self.wakeups.full():
+            self.wakeups.put_nowait(announcement)
+
+    async def wait(self, timeout: float) -> Announcement | None:
+        try:
+            return await asyncio.wait_for(self.wakeups.get(), timeout)
+        except TimeoutError:
+            return None
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_topic: dict[str, set[Subscription]] = {}
+
+    def subscribe(self, topics: Iterable[str]) -> Subscription:
+        subscription = Subscription(frozenset(topics), asyncio.get_running_loop())
+        with self._lock:
+            for topic in subscription.topics:
+                self._by_topic.setdefault(topic, set()).add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        with self._lock:
+            for topic in subscription.topics:
+                subscribers = self._by_topic.get(topic)
+                if subscribers is not None:
+                    subscribers.discard(subscription)
+                    if not subscribers:
+                        del self._by_topic[topic]
+
+    def publish(self, announcement: Announcement) -> None:
+        """Thread-safe: callable from a request thread or from any event loop."""
+        with self._lock:
+            targets = {s for topic in announcement.topics for s in self._by_topic.get(topic, ())}
+        for subscription in targets:
+            if subscription.loop.is_closed():
+                continue
+            subscription.loop.call_soon_threadsafe(subscription.deliver, announcement)
+
+    @property
+    def subscriber_count(self) -> int:
+        with self._lock:
+            return len({s for subscribers in self._by_topic.values() for s in subscribers})
+
+
+hub = Hub()
+
+
+def announce(event: Any, *, store_id: int, team_id: int | None) -> None:
+    """Called by `orders.events.record` inside the business transaction."""
+    if connection.vendor == "postgresql":
+        return  # the event table's trigger notifies, atomically with the commit
+    announcement = Announcement(event.pk, event.order_id, store_id, team_id)
+    transaction.on_commit(lambda: hub.publish(announcement))

@@ -1,0 +1,76 @@
+"""Server-Sent Events: a stream that replays what the client missed, then follows the hub."""
+
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
+
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.http import HttpRequest, StreamingHttpResponse
+
+from shelfcall.live.hub import hub
+
+HEARTBEAT_SECONDS = 15.0
+# Streams end after a while and the browser reconnects with Last-Event-ID: this spreads load after
+# a deploy and makes stale connections through proxies impossible.
+LIFETIME_SECONDS = 300.0
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    event: str
+    data: dict
+
+    def encode(self) -> str:
+        body = json.dumps(self.data, separators=(",", ":"), ensure_ascii=False)
+        return f"id: {self.id}\nevent: {self.event}\ndata: {body}\n\n"
+
+
+# Given the last id the client has, return the next message (or None when nothing is new).
+Poll = Callable[[int], Message | None]
+
+
+def last_event_id(request: HttpRequest) -> int:
+    """The browser sends Last-Event-ID when it reconnects; the page passes the id it rendered."""
+    raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "0"
+    return int(raw) if raw.isdigit() else 0
+
+
+async def follow(
+    topics: Iterable[str],
+    since: int,
+    poll: Poll,
+    *,
+    heartbeat: float = HEARTBEAT_SECONDS,
+    lifetime: float = LIFETIME_SECONDS,
+) -> AsyncIterator[str]:
+    if connection.vendor == "postgresql":
+        from shelfcall.live.pg_listener import ensure_listening
+
+        ensure_listening()
+    # Subscribe before the first read, so nothing committed in between is missed.
+    subscription = hub.subscribe(topics)
+    read = sync_to_async(poll, thread_sensitive=False)
+    deadline = time.monotonic() + lifetime
+    try:
+        yield "retry: 2000\n\n"
+        while True:
+            message = await read(since)
+            if message is not None:
+                since = message.id
+                yield message.encode()
+            if time.monotonic() >= deadline:
+                return
+            if await subscription.wait(heartbeat) is None:
+                yield ": keep-alive\n\n"
+    finally:
+        hub.unsubscribe(subscription)
+
+
+def event_stream_response(stream: AsyncIterator[str]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(stream, content_type="text/event-stream; charset=utf-8")
+    response["Cache-Control"] = "no-cache, no-store"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event through at once
+    return response

@@ -1,0 +1,71 @@
+"""Conditional updates shared by the actions: the database, not Python, decides who wins a race."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Q
+
+from shelfcall.core import clock
+from shelfcall.orders.errors import AlreadyClaimed, NotYourOrder, OrderNotFound, WrongStatus
+from shelfcall.orders.events import Actor
+from shelfcall.orders.models import Order, OrderStatus
+
+
+def holder_name(order: Order) -> str:
+    user = order.assignee
+    return (user.get_short_name() or user.get_username()) if user else ""
+
+
+def assignee_filter(actor: Actor, *, via: str = "") -> Q:
+    """Staff act only on orders they hold; the till's API key and the system's timers act for the store.
+
+    `via` is the path to the order from the model being filtered, e.g. "order__" for order lines.
+    """
+    return Q(**{f"{via}assignee": actor.user}) if actor.is_staff_user else Q()
+
+
+def fetch(order_id: int) -> Order:
+    try:
+        return Order.objects.select_related("store", "assignee").get(pk=order_id)
+    except Order.DoesNotExist:
+        raise OrderNotFound() from None
+
+
+def refuse(order: Order, attempted: str, actor: Actor | None = None) -> None:
+    """Raise the error that explains why a conditional update touched no row."""
+    if order.status == OrderStatus.PICKING and actor is not None and order.assignee_id:
+        if attempted == "claimed":
+            raise AlreadyClaimed(order.number, holder_name(order))
+        if actor.is_staff_user and order.assignee_id != actor.user.pk:
+            raise NotYourOrder(order.number, holder_name(order))
+    raise WrongStatus(order.number, order.get_status_display().lower(), attempted)
+
+
+def move(
+    order_id: int,
+    *,
+    from_statuses: Iterable[str],
+    attempted: str,
+    actor: Actor | None = None,
+    condition: Q | None = None,
+    current: Order | None = None,
+    **changes: Any,
+) -> Order:
+    """Apply `changes` only if the order is still in `from_statuses` (and `condition` holds).
+
+    Returns the order as it is after the update, or raises the reason nothing changed. A caller that
+    already read the order passes it as `current`: it is updated in memory instead of read again.
+    """
+    changes["updated_at"] = clock.now()
+    won = Order.objects.filter(condition or Q(), pk=order_id, status__in=list(from_statuses)).update(**changes)
+    if won and current is not None:
+        for field, value in changes.items():
+            setattr(current, field, value)
+        return current
+    order = fetch(order_id)
+    if not won:
+        refuse(order, attempted, actor)
+    return order
+
+
+STAFF_CAN_CLOSE = (OrderStatus.SUBMITTED, OrderStatus.PICKING, OrderStatus.READY)

@@ -1,0 +1,47 @@
+"""Who is picking: claim ("Picking"), and give back to the queue."""
+
+from django.db import transaction
+from django.db.models import Q
+
+from shelfcall.core import clock
+from shelfcall.orders.actions._common import holder_name, move
+from shelfcall.orders.events import Actor, EventType, record
+from shelfcall.orders.models import Order, OrderStatus
+
+
+@transaction.atomic
+def claim_order(order_id: int, *, by: Actor) -> Order:
+    """Exactly one of any number of simultaneous claimers wins; the others learn who did."""
+    order = move(
+        order_id,
+        from_statuses=[OrderStatus.SUBMITTED],
+        attempted="claimed",
+        actor=by,
+        status=OrderStatus.PICKING,
+        assignee=by.user,
+        claimed_at=clock.now(),
+    )
+    record(order, EventType.CLAIMED, actor=by, assignee_id=by.user.pk, assignee_name=holder_name(order))
+    return order
+
+
+@transaction.atomic
+def unclaim_order(order_id: int, *, by: Actor, for_anyone: bool = False) -> Order:
+    """Put a picking order back in the queue. Picked units stay picked for whoever takes it next.
+
+    `for_anyone` is for supervisors (the policy module decides); others may only give back their own.
+    """
+    previous = Order.objects.filter(pk=order_id).values_list("assignee__first_name", "assignee__username").first()
+    order = move(
+        order_id,
+        from_statuses=[OrderStatus.PICKING],
+        attempted="put back in the queue",
+        actor=by,
+        condition=Q() if for_anyone else Q(assignee=by.user),
+        status=OrderStatus.SUBMITTED,
+        assignee=None,
+        claimed_at=None,
+    )
+    previous_name = (previous[0] or previous[1]) if previous else ""
+    record(order, EventType.UNCLAIMED, actor=by, previous_assignee_name=previous_name)
+    return order

@@ -1,0 +1,101 @@
+"""Handing the order over: checks, per-line acceptance, and the stock leaving the store."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from shelfcall.core import clock
+from shelfcall.orders import reservations
+from shelfcall.orders.actions._common import fetch, move, refuse
+from shelfcall.orders.errors import (
+    LineNotInOrder,
+    PaymentRequired,
+    PickupCodeMismatch,
+    QuantityTooLarge,
+    RejectReasonRequired,
+)
+from shelfcall.orders.events import Actor, EventType, record
+from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+
+REJECT_REASONS = {
+    "damaged": _("Damaged"),
+    "wrong_item": _("Wrong item"),
+    "changed_mind": _("Changed mind"),
+    "other": _("Other"),
+}
+
+
+@dataclass(frozen=True)
+class Rejection:
+    line_id: int
+    qty: int
+    reason: str  # a key of REJECT_REASONS
+
+
+@transaction.atomic
+def hand_off_order(
+    order_id: int,
+    *,
+    by: Actor,
+    pickup_code: str | None = None,
+    rejections: Sequence[Rejection] = (),
+    collected_by: str = "",
+    id_checked: bool = False,
+    signature_svg: str = "",
+) -> Order:
+    """"Mark Picked Up". Accepted units leave the stock; rejected ones go back and may fall due as refunds."""
+    order = fetch(order_id)
+    if order.status != OrderStatus.READY:
+        refuse(order, "handed over", by)
+    if pickup_code is not None and not order.matches_pickup_code(pickup_code):
+        raise PickupCodeMismatch()
+    if order.payment_status == PaymentStatus.UNPAID and not order.store.allow_pay_at_pickup:
+        raise PaymentRequired(order.number)
+    lines = {line.pk: line for line in OrderLine.objects.filter(order_id=order_id).select_related("reservation")}
+    rejected = _apply_rejections(lines, rejections)
+    closed = move(
+        order_id,
+        from_statuses=[OrderStatus.READY],
+        attempted="handed over",
+        actor=by,
+        current=order,
+        status=OrderStatus.COMPLETED,
+        closed_at=clock.now(),
+        total_amount=sum(line.line_total for line in lines.values()),
+        alternate_pickup_name=collected_by.strip()[:120],
+        id_checked=id_checked,
+        signature_svg=signature_svg,
+    )
+    if rejected:
+        OrderLine.objects.bulk_update(rejected, ["rejected_qty", "reject_reason"])
+    reservations.settle(
+        (line.reservation, line.picked_qty - line.rejected_qty, line.reservation.held_qty - line.picked_qty + line.rejected_qty)
+        for line in lines.values()
+    )
+    record(
+        closed,
+        EventType.COMPLETED,
+        actor=by,
+        accepted=[{"line_id": line.pk, "qty": line.picked_qty - line.rejected_qty} for line in lines.values()],
+        rejected=[{"line_id": r.line_id, "qty": r.qty, "reason": r.reason} for r in rejections],
+        collected_by=closed.alternate_pickup_name,
+    )
+    if closed.refund_due_amount:
+        record(closed, EventType.REFUND_DUE, actor=by, amount=str(closed.refund_due_amount))
+    return closed
+
+
+def _apply_rejections(lines: dict[int, OrderLine], rejections: Sequence[Rejection]) -> list[OrderLine]:
+    for rejection in rejections:
+        line = lines.get(rejection.line_id)
+        if line is None:
+            raise LineNotInOrder()
+        if rejection.reason not in REJECT_REASONS:
+            raise RejectReasonRequired()
+        if not 1 <= rejection.qty <= line.picked_qty - line.rejected_qty:
+            raise QuantityTooLarge(line.name, line.picked_qty - line.rejected_qty)
+        line.rejected_qty += rejection.qty
+        line.reject_reason = rejection.reason
+    return [line for line in lines.values() if line.rejected_qty]

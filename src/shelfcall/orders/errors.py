@@ -1,0 +1,172 @@
+"""Why an order action was refused. Each error says what happened and, where it can, what to do."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+
+from shelfcall.core.errors import ShelfcallError
+
+
+class OrderError(ShelfcallError):
+    code = "order_error"
+
+
+class OrderNotFound(OrderError):
+    code = "order_not_found"
+
+    def __init__(self) -> None:
+        super().__init__(_("This order does not exist."))
+
+
+class WrongStatus(OrderError):
+    """The order moved on (or never got there): the caller's page is stale."""
+
+    code = "wrong_status"
+
+    def __init__(self, number: int, status_label: str, attempted: str) -> None:
+        self.number, self.status_label = number, status_label
+        super().__init__(
+            _("Order %(number)s is %(status)s now, so it can't be %(attempted)s.")
+            % {"number": number, "status": status_label, "attempted": attempted}
+        )
+
+
+class AlreadyClaimed(OrderError):
+    code = "already_claimed"
+
+    def __init__(self, number: int, holder: str) -> None:
+        self.holder = holder
+        super().__init__(_("%(holder)s is already picking order %(number)s.") % {"holder": holder, "number": number})
+
+
+class NotYourOrder(OrderError):
+    code = "not_your_order"
+
+    def __init__(self, number: int, holder: str) -> None:
+        self.holder = holder
+        super().__init__(
+            _("%(holder)s is picking order %(number)s; ask a supervisor to reassign it.")
+            % {"holder": holder, "number": number}
+        )
+
+
+class LineNotInOrder(OrderError):
+    code = "line_not_in_order"
+    field = "line"
+
+    def __init__(self) -> None:
+        super().__init__(_("That item is not part of this order."))
+
+
+class QuantityTooLarge(OrderError):
+    code = "quantity_too_large"
+    field = "qty"
+
+    def __init__(self, name: str, left: int) -> None:
+        super().__init__(
+            _("Only %(left)s of %(name)s are still open on this order.") % {"left": left, "name": name}
+        )
+
+
+class LocationRequired(OrderError):
+    code = "location_required"
+    field = "location"
+
+    def __init__(self) -> None:
+        super().__init__(_("Choose a drop zone or type where you left the order."))
+
+
+class UnknownDropZone(OrderError):
+    code = "unknown_drop_zone"
+    field = "drop_zone"
+
+    def __init__(self) -> None:
+        super().__init__(_("That drop zone belongs to another store. Choose one of this store's drop zones."))
+
+
+class NotFullyPicked(OrderError):
+    code = "not_fully_picked"
+
+    def __init__(self, open_units: int) -> None:
+        super().__init__(
+            _("%(count)s unit(s) are neither picked nor marked not found yet.") % {"count": open_units}
+        )
+
+
+class RejectReasonRequired(OrderError):
+    code = "reject_reason_required"
+    field = "reason"
+
+    def __init__(self) -> None:
+        super().__init__(_("Say why the item was turned down: damaged, wrong item, changed mind or other."))
+
+
+class PaymentRequired(OrderError):
+    code = "payment_required"
+
+    def __init__(self, number: int) -> None:
+        super().__init__(
+            _("Order %(number)s is not paid yet; this store hands orders over only after payment.")
+            % {"number": number}
+        )
+
+
+class AlreadyPaid(OrderError):
+    code = "already_paid"
+
+    def __init__(self, number: int) -> None:
+        super().__init__(_("Order %(number)s is already paid.") % {"number": number})
+
+
+class NothingToRefund(OrderError):
+    code = "nothing_to_refund"
+    field = "amount"
+
+    def __init__(self, refundable: str) -> None:
+        super().__init__(_("At most %(amount)s can be refunded on this order.") % {"amount": refundable})
+
+
+class PickupCodeMismatch(OrderError):
+    code = "pickup_code_mismatch"
+    field = "pickup_code"
+
+    def __init__(self) -> None:
+        super().__init__(_("The scanned code does not belong to this order. Scan the shopper's barcode again."))
+
+
+class ContactRequired(OrderError):
+    code = "contact_required"
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message, field=field)
+
+
+class TooManyOpenOrders(OrderError):
+    code = "too_many_open_orders"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            _("You already have %(limit)s open requests here. Collect or cancel one before sending another.")
+            % {"limit": limit}
+        )
+
+
+@dataclass(frozen=True)
+class LineProblem:
+    """What is wrong with one cart line, in words for the shopper."""
+
+    product_id: int
+    code: str  # unavailable | out_of_stock | not_enough | over_line_max | price_changed | bad_quantity
+    message: str
+    available: int | None = None
+
+
+class CartProblems(OrderError):
+    """Some lines cannot be ordered as they are. Nothing was written; the cart stays as it was."""
+
+    code = "cart_problems"
+    field = "lines"
+
+    def __init__(self, problems: list[LineProblem], message: str | None = None) -> None:
+        self.problems = problems
+        super().__init__(message or _("Some items need your attention before you send the request."))

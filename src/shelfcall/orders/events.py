@@ -1,0 +1,68 @@
+"""The append-only event log: one constructor, one row per change, announced to live streams."""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from shelfcall.core import clock
+from shelfcall.live.hub import announce
+from shelfcall.orders.models import Order, OrderEvent
+
+
+class EventType(StrEnum):
+    """Values are the webhook event names. Payload keys per type are listed beside each."""
+
+    CREATED = "order.created"  # source, lines: [{line_id, sku, qty}]
+    CLAIMED = "order.claimed"  # assignee_id, assignee_name
+    UNCLAIMED = "order.unclaimed"  # previous_assignee_name
+    PICKING = "order.picking"  # line_id, sku, qty, picked_qty
+    LINE_NOT_FOUND = "order.line_not_found"  # line_id, sku, qty, short_qty
+    FULFILLED = "order.fulfilled"  # location, drop_zone_id
+    RESTAGED = "order.restaged"  # location, drop_zone_id, previous_location
+    PAID = "order.paid"  # amount, reference
+    REFUND_DUE = "order.refund_due"  # amount (the total now due)
+    REFUNDED = "order.refunded"  # amount, reference
+    COMPLETED = "order.completed"  # accepted: [{line_id, qty}], rejected: [{line_id, qty, reason}], collected_by
+    CANCELLED = "order.cancelled"  # reason
+    EXPIRED = "order.expired"  # reason
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it: a staff user, the shopper (by their token), an API key, or the system's timers."""
+
+    kind: str
+    user: AbstractBaseUser | None = field(default=None, compare=False)
+    label: str = ""
+
+    @classmethod
+    def staff(cls, user: AbstractBaseUser) -> "Actor":
+        return cls("staff", user, user.get_short_name() or user.get_username())
+
+    @classmethod
+    def api(cls, key_name: str) -> "Actor":
+        return cls("api", None, key_name)
+
+    @property
+    def is_staff_user(self) -> bool:
+        return self.kind == "staff"
+
+
+SHOPPER = Actor("shopper", None, "shopper")
+SYSTEM = Actor("system", None, "Shelfcall")
+
+
+def record(order: Order, type: EventType, *, actor: Actor, **payload: Any) -> OrderEvent:
+    event = OrderEvent.objects.create(
+        order=order,
+        type=type,
+        created_at=clock.now(),
+        actor=actor.user,
+        actor_kind=actor.kind,
+        actor_label=actor.label,
+        payload=payload,
+    )
+    announce(event, store_id=order.store_id, team_id=order.team_id)
+    return event

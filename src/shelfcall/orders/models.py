@@ -1,0 +1,199 @@
+"""Orders, their lines, the stock each line holds, and the append-only log of everything that happened."""
+
+import secrets
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from shelfcall.catalog.models import Product, Showcase, StockLevel
+from shelfcall.stores.models import DropZone, Store, Team
+
+
+def new_public_token() -> str:
+    """192 bits from the OS's CSPRNG: the shopper's status URL is the only key to their order."""
+    return secrets.token_urlsafe(24)
+
+
+BARCODE_PREFIX = "SC"
+
+
+class OrderStatus(models.TextChoices):
+    SUBMITTED = "submitted", _("Sent")
+    PICKING = "picking", _("Being picked")
+    READY = "ready", _("Ready")
+    COMPLETED = "completed", _("Collected")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+OPEN_STATUSES = (OrderStatus.SUBMITTED, OrderStatus.PICKING, OrderStatus.READY)
+CLOSED_STATUSES = (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.EXPIRED)
+
+
+class PaymentStatus(models.TextChoices):
+    UNPAID = "unpaid", _("Unpaid")
+    PAID = "paid", _("Paid")
+    PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+    REFUNDED = "refunded", _("Refunded")
+
+
+class OrderSource(models.TextChoices):
+    SHOWCASE = "showcase", _("Showcase")
+    ONLINE = "online", _("Online")
+    POS = "pos", _("POS")
+
+
+class Order(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders")
+    team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
+    showcase = models.ForeignKey(Showcase, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    source = models.CharField(_("source"), max_length=10, choices=OrderSource.choices)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True)
+    public_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
+    number = models.PositiveIntegerField(_("number"))
+    submission_key = models.CharField(max_length=64, blank=True, editable=False)
+    device_id = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    locale = models.CharField(_("language"), max_length=10, default="en")
+
+    shopper_name = models.CharField(_("first name"), max_length=80, blank=True)
+    shopper_phone = models.CharField(_("phone"), max_length=32, blank=True)
+    shopper_email = models.EmailField(_("email"), blank=True)
+
+    status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.SUBMITTED)
+    payment_status = models.CharField(
+        _("payment"), max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.UNPAID
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    total_amount = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    paid_amount = models.DecimalField(_("paid"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    refunded_amount = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    payment_reference = models.CharField(_("payment reference"), max_length=120, blank=True)
+
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    drop_zone = models.ForeignKey(DropZone, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    staged_location = models.CharField(_("staged at"), max_length=200, blank=True)
+    cancel_reason = models.CharField(_("cancel reason"), max_length=200, blank=True)
+    alternate_pickup_name = models.CharField(_("collected by"), max_length=120, blank=True)
+    id_checked = models.BooleanField(_("ID checked"), default=False)
+    signature_svg = models.TextField(_("signature"), blank=True)
+
+    created_at = models.DateTimeField(_("sent at"))
+    updated_at = models.DateTimeField()
+    due_at = models.DateTimeField(_("due"))
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    staged_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        constraints = [
+            models.UniqueConstraint(fields=["store", "number"], name="order_number_unique"),
+            models.UniqueConstraint(
+                fields=["store", "submission_key"], condition=~Q(submission_key=""), name="order_submission_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["store", "source", "external_id"], condition=~Q(external_id=""), name="order_external_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["store", "status", "due_at"], name="order_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.number}"
+
+    @property
+    def barcode_value(self) -> str:
+        """What the status page's barcode encodes; the prefix keeps a till from reading it as a product."""
+        return f"{BARCODE_PREFIX}{self.number}"
+
+    def matches_pickup_code(self, code: str) -> bool:
+        """A scan gives the barcode value; a person may type only the number."""
+        code = code.strip().upper()
+        return code in {self.barcode_value, str(self.number)}
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    @property
+    def refund_due_amount(self) -> Decimal:
+        return max(self.paid_amount - self.refunded_amount - self.total_amount, Decimal("0"))
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
+    sku = models.CharField(max_length=64)
+    name = models.CharField(max_length=200)
+    variant = models.CharField(max_length=130, blank=True)
+    unit_price = models.DecimalField(max_digits=10, decimal_places=2)
+    requested_qty = models.PositiveIntegerField()
+    picked_qty = models.PositiveIntegerField(default=0)
+    short_qty = models.PositiveIntegerField(default=0)
+    rejected_qty = models.PositiveIntegerField(default=0)
+    reject_reason = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(picked_qty__lte=models.F("requested_qty") - models.F("short_qty")),
+                name="line_picked_within_requested",
+            ),
+            models.CheckConstraint(condition=Q(rejected_qty__lte=models.F("picked_qty")), name="line_rejected_within_picked"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requested_qty} × {self.name}"
+
+    @property
+    def wanted_qty(self) -> int:
+        """What the shopper still gets: requested, less what was not found or turned down."""
+        return self.requested_qty - self.short_qty - self.rejected_qty
+
+    @property
+    def open_qty(self) -> int:
+        return self.requested_qty - self.short_qty - self.picked_qty
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.unit_price * self.wanted_qty
+
+
+class Reservation(models.Model):
+    """The stock one line holds. requested = held + released + consumed, always."""
+
+    line = models.OneToOneField(OrderLine, on_delete=models.CASCADE, related_name="reservation")
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="reservations")
+    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="reservations")
+    held_qty = models.PositiveIntegerField()
+    released_qty = models.PositiveIntegerField(default=0)
+    consumed_qty = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.held_qty} held for {self.line}"
+
+
+class OrderEvent(models.Model):
+    """Append-only. The pk is the SSE id, the Last-Event-ID replay point and the API cursor."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(max_length=40)
+    created_at = models.DateTimeField()
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor_kind = models.CharField(max_length=10)
+    actor_label = models.CharField(max_length=120, blank=True)
+    payload = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["order", "id"], name="event_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.type} on {self.order_id}"

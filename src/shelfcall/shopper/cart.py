@@ -1,0 +1,120 @@
+"""The shopper's cart, kept in their session (server side): a reload or a dropped connection loses nothing."""
+
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.sessions.backends.base import SessionBase
+from django.utils.translation import gettext as _
+
+from shelfcall.catalog.models import Product, Showcase
+from shelfcall.catalog.queries import Offer, list_offers
+from shelfcall.orders.actions import CartLine
+from shelfcall.orders.errors import LineProblem
+
+SESSION_KEY = "shelfcall_carts"
+
+
+class Cart:
+    """One cart per showcase: {"key": submission key, "lines": {product_id: {"qty": n, "price": "9.99"}}}."""
+
+    def __init__(self, session: SessionBase, showcase_code: str) -> None:
+        self._session = session
+        carts = session.setdefault(SESSION_KEY, {})
+        self._data = carts.setdefault(showcase_code, {"key": secrets.token_urlsafe(16), "lines": {}})
+
+    @property
+    def submission_key(self) -> str:
+        return self._data["key"]
+
+    @property
+    def lines(self) -> dict[str, dict]:
+        return self._data["lines"]
+
+    @property
+    def unit_count(self) -> int:
+        return sum(line["qty"] for line in self.lines.values())
+
+    def qty_of(self, product_id: int) -> int:
+        return self.lines.get(str(product_id), {}).get("qty", 0)
+
+    def add(self, product: Product, qty: int = 1) -> None:
+        line = self.lines.setdefault(str(product.pk), {"qty": 0, "price": str(product.price)})
+        line["qty"] += qty
+        self._changed()
+
+    def set_qty(self, product_id: int, qty: int) -> None:
+        if str(product_id) in self.lines:
+            self.lines[str(product_id)]["qty"] = qty
+            self._changed()
+
+    def accept_price(self, product: Product) -> None:
+        if str(product.pk) in self.lines:
+            self.lines[str(product.pk)]["price"] = str(product.price)
+            self._changed()
+
+    def remove(self, product_id: int) -> None:
+        if self.lines.pop(str(product_id), None) is not None:
+            self._changed()
+
+    def start_over(self) -> None:
+        """After a successful submit: empty, with a new key so the next cart makes a new order."""
+        self._data.update(key=secrets.token_urlsafe(16), lines={})
+        self._changed()
+
+    def as_order_lines(self) -> list[CartLine]:
+        return [
+            CartLine(product_id=int(pid), qty=line["qty"], seen_price=Decimal(line["price"]))
+            for pid, line in self.lines.items()
+        ]
+
+    def _changed(self) -> None:
+        self._session.modified = True
+
+
+@dataclass(frozen=True)
+class CartRow:
+    product_id: int
+    qty: int
+    seen_price: Decimal
+    offer: Offer | None  # None: no longer on this showcase
+    problem: LineProblem | None
+
+    @property
+    def line_total(self) -> Decimal:
+        return self.seen_price * self.qty
+
+
+def cart_rows(showcase: Showcase, cart: Cart, problems: list[LineProblem] = ()) -> list[CartRow]:
+    """The cart against the showcase as it is now, each line with what (if anything) is wrong with it."""
+    offers = {offer.product.pk: offer for offer in list_offers(showcase, [int(pid) for pid in cart.lines])}
+    reported = {problem.product_id: problem for problem in problems}
+    rows = []
+    for pid, line in cart.lines.items():
+        product_id, seen = int(pid), Decimal(line["price"])
+        offer = offers.get(product_id)
+        problem = reported.get(product_id) or _current_problem(showcase, product_id, line["qty"], seen, offer)
+        rows.append(CartRow(product_id, line["qty"], seen, offer, problem))
+    return rows
+
+
+def _current_problem(
+    showcase: Showcase, product_id: int, qty: int, seen: Decimal, offer: Offer | None
+) -> LineProblem | None:
+    if offer is None:
+        return LineProblem(product_id, "unavailable", _("This item is no longer offered here. Remove it to go on."))
+    if offer.available == 0:
+        return LineProblem(product_id, "out_of_stock", _("Sold out. Remove it to go on."), available=0)
+    if qty > offer.available:
+        return LineProblem(
+            product_id, "not_enough", _("Only %(count)s left. Lower the quantity.") % {"count": offer.available},
+            available=offer.available,
+        )
+    if qty > showcase.store.max_line_qty:
+        return LineProblem(
+            product_id, "over_line_max",
+            _("You can request at most %(max)s of this item.") % {"max": showcase.store.max_line_qty},
+        )
+    if offer.product.price != seen:
+        return LineProblem(product_id, "price_changed", _("The price changed. Check the new price, then send again."))
+    return None

@@ -1,0 +1,64 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+
+  function onReady(fn) {
+    if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
+  }
+
+  // Live status: replace the panel when the order changes; the browser reconnects with Last-Event-ID.
+  function followStatus(panel) {
+    if (!window.EventSource) return;
+    var url = panel.dataset.events + "?last_event_id=" + encodeURIComponent(panel.dataset.lastEventId || "0");
+    var source = new EventSource(url);
+    source.addEventListener("order", function (message) {
+      var data = JSON.parse(message.data);
+      panel.innerHTML = data.html;
+      panel.dataset.lastEventId = message.lastEventId;
+      if (data.status === "ready" && navigator.vibrate) navigator.vibrate([200, 100, 200]);
+      if (data.status !== "submitted" && data.status !== "picking" && data.status !== "ready") source.close();
+    });
+  }
+
+  // A form sent while offline waits, and is sent as soon as the connection is back: the cart is on the
+  // server, so nothing the shopper chose is lost meanwhile.
+  function holdFormsWhileOffline() {
+    var banner;
+    function showBanner() {
+      if (banner) return;
+      banner = document.createElement("p");
+      banner.className = "offline";
+      banner.setAttribute("role", "status");
+      banner.textContent = document.body.dataset.offlineText;
+      document.body.insertBefore(banner, document.body.firstChild);
+    }
+    document.addEventListener("submit", function (event) {
+      var form = event.target;
+      if (navigator.onLine !== false) {
+        if (form.hasAttribute("data-once")) {
+          if (form.dataset.sent) { event.preventDefault(); return; }
+          form.dataset.sent = "1";
+        }
+        return;
+      }
+      event.preventDefault();
+      showBanner();
+      window.addEventListener("online", function () { form.submit(); }, { once: true });
+    });
+  }
+
+  onReady(function () {
+    var panel = document.getElementById("status-panel");
+    if (panel) followStatus(panel);
+    holdFormsWhileOffline();
+    window.addEventListener("pageshow", function () {
+      document.querySelectorAll("form[data-once]").forEach(function (form) { delete form.dataset.sent; });
+    });
+    document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+      select.addEventListener("change", function () { select.form.submit(); });
+    });
+    document.querySelectorAll("[data-print]").forEach(function (button) {
+      button.addEventListener("click", function () { window.print(); });
+    });
+  });
+})();

@@ -1,0 +1,109 @@
+"""What the shopper's status page says about an order: progress steps, lines, and where to go next."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from shelfcall.live.sse import Message
+from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from shelfcall.orders.queries import find_order_by_token, list_events_after
+from shelfcall.shopper.codes import barcode_svg
+
+_STEP_ORDER = [OrderStatus.SUBMITTED, OrderStatus.PICKING, OrderStatus.READY]
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    state: str  # done | current | todo
+
+
+def progress_steps(order: Order) -> list[Step]:
+    reached = _STEP_ORDER.index(order.status) if order.status in _STEP_ORDER else len(_STEP_ORDER)
+    completed = order.status == OrderStatus.COMPLETED
+    picker = order.assignee.first_name or order.assignee.get_username() if order.assignee else ""
+
+    def state(index: int) -> str:
+        if completed or index < reached:
+            return "done"
+        return "current" if index == reached else "todo"
+
+    picking = _("Being picked by %(name)s") % {"name": picker} if picker else _("Being picked")
+    ready = _("Ready at %(place)s") % {"place": order.staged_location} if order.staged_location else _("Ready")
+    paid = order.payment_status != PaymentStatus.UNPAID
+    return [
+        Step(_("Sent"), state(0)),
+        Step(picking, state(1)),
+        Step(ready, state(2)),
+        Step(_("Paid"), "done" if paid else "todo"),
+        Step(_("Collected"), "done" if completed else ("current" if order.status == OrderStatus.READY and paid else "todo")),
+    ]
+
+
+def next_step_text(order: Order) -> str:
+    paid = order.payment_status != PaymentStatus.UNPAID
+    place = order.staged_location
+    if order.status == OrderStatus.SUBMITTED:
+        return _("Your request is in. An associate will take it in a moment. Keep shopping: this page updates by itself.")
+    if order.status == OrderStatus.PICKING:
+        if paid:
+            return _("Paid, thank you. Your items are being picked; we'll show you where to collect them.")
+        return _("Your items are being picked. You can already pay: show the barcode below at any till.")
+    if order.status == OrderStatus.READY:
+        if paid:
+            return _("Paid and ready. Collect your order at %(place)s.") % {"place": place}
+        if order.store.allow_pay_at_pickup:
+            return _("Ready at %(place)s. Pay at a till with the barcode below, or when you collect.") % {"place": place}
+        return _("Ready at %(place)s. Pay at a till with the barcode below, then collect it there.") % {"place": place}
+    if order.status == OrderStatus.COMPLETED:
+        return _("Collected. Thank you for shopping with us!")
+    if order.status == OrderStatus.EXPIRED:
+        return _("This request expired and the items went back on the shelf. Ask an associate if you still want them.")
+    return _("This request was cancelled. %(reason)s") % {"reason": order.cancel_reason}
+
+
+def line_state(line: OrderLine) -> str:
+    if line.short_qty and line.short_qty >= line.requested_qty:
+        return _("Not found")
+    parts = []
+    if line.picked_qty:
+        parts.append(_("%(done)s of %(count)s picked") % {"done": line.picked_qty, "count": line.requested_qty})
+    if line.short_qty:
+        parts.append(_("%(count)s not found") % {"count": line.short_qty})
+    if line.rejected_qty:
+        parts.append(_("%(count)s returned") % {"count": line.rejected_qty})
+    return ", ".join(parts) or _("Waiting")
+
+
+def panel_context(order: Order) -> dict:
+    lines = list(order.lines.all())
+    return {
+        "order": order,
+        "steps": progress_steps(order),
+        "next_step": next_step_text(order),
+        "lines": [(line, line_state(line)) for line in lines],
+        "barcode_svg": barcode_svg(order.barcode_value) if order.is_open else "",
+        "can_cancel": order.status == OrderStatus.SUBMITTED,
+    }
+
+
+def render_panel(order: Order) -> str:
+    return render_to_string("shopper/_status_panel.html", panel_context(order))
+
+
+def status_poll(order_id: int, token: str, language: str) -> Callable[[int], Message | None]:
+    """The SSE poll for one order: one cheap query, then the re-rendered panel if new events exist."""
+
+    def poll(since: int) -> Message | None:
+        events = list(list_events_after(order_id, since).values_list("pk", "type"))
+        order = find_order_by_token(token) if events else None
+        if order is None:
+            return None
+        with translation.override(language), timezone.override(order.store.timezone):
+            html = render_panel(order)
+        return Message(events[-1][0], "order", {"types": [t for _, t in events], "status": order.status, "html": html})
+
+    return poll

@@ -1,0 +1,272 @@
+"""The shopper's pages: no login; the showcase code and the order token are the only keys."""
+
+import secrets
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
+from django_ratelimit.decorators import ratelimit
+
+from shelfcall.catalog.models import Showcase
+from shelfcall.catalog.queries import find_item, find_showcase, list_offers
+from shelfcall.live.hub import order_topic
+from shelfcall.live.sse import event_stream_response, follow, last_event_id
+from shelfcall.orders import actions
+from shelfcall.orders.errors import CartProblems, OrderError
+from shelfcall.orders.events import SHOPPER
+from shelfcall.orders.models import OPEN_STATUSES, Order
+from shelfcall.orders.queries import find_order_by_token
+from shelfcall.orders.queries import last_event_id as latest_event_id
+from shelfcall.shopper.cart import Cart, cart_rows
+from shelfcall.shopper.codes import qr_svg
+from shelfcall.shopper.forms import ContactForm, QuantityForm
+from shelfcall.shopper.status import panel_context, status_poll
+from shelfcall.stores.models import Store
+
+# Generous for a shop floor behind one public IP, tight for a script guessing tokens.
+PAGE_RATE = "240/m"
+SUBMIT_RATE = "20/h"
+
+
+def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
+    return render(request, "shopper/rate_limited.html", status=429)
+
+
+def _open_showcase(request: HttpRequest, code: str) -> Showcase:
+    showcase = find_showcase(code)
+    if showcase is None or not showcase.active:
+        raise ShowcaseUnavailable(showcase.store if showcase else None)
+    timezone.activate(showcase.store.timezone)
+    if "device" not in request.session:
+        request.session["device"] = secrets.token_urlsafe(16)
+    return showcase
+
+
+class ShowcaseUnavailable(Http404):
+    def __init__(self, store: Store | None) -> None:
+        super().__init__("showcase unavailable")
+        self.store = store
+
+
+def _unavailable(request: HttpRequest, error: ShowcaseUnavailable) -> HttpResponse:
+    store = error.store or (Store.objects.first() if Store.objects.count() == 1 else None)
+    return render(request, "shopper/showcase_unavailable.html", {"store": store}, status=404)
+
+
+def _showcase_page(view):
+    """Turn an unknown or switched-off showcase into the friendly 404 page with the store's help text."""
+
+    def wrapped(request: HttpRequest, code: str, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, code, *args, **kwargs)
+        except ShowcaseUnavailable as error:
+            return _unavailable(request, error)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@require_GET
+@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+@_showcase_page
+def showcase_page(request: HttpRequest, code: str) -> HttpResponse:
+    showcase = _open_showcase(request, code)
+    cart = Cart(request.session, showcase.code)
+    offers = [(offer, cart.qty_of(offer.product.pk)) for offer in list_offers(showcase)]
+    my_orders = Order.objects.filter(
+        store=showcase.store, public_token__in=request.session.get("orders", []), status__in=OPEN_STATUSES
+    ).order_by("-pk")
+    return render(
+        request,
+        "shopper/showcase.html",
+        {"showcase": showcase, "store": showcase.store, "offers": offers, "cart": cart, "my_orders": my_orders},
+    )
+
+
+@require_POST
+@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+@_showcase_page
+def add_to_cart(request: HttpRequest, code: str) -> HttpResponse:
+    showcase = _open_showcase(request, code)
+    cart = Cart(request.session, showcase.code)
+    product_id = request.POST.get("product", "")
+    offers = list_offers(showcase, [int(product_id)]) if product_id.isdigit() else []
+    offer = next((offer for offer in offers if offer.available), None)
+    if offer is None:
+        messages.error(request, _("That item is not available right now."))
+    elif cart.qty_of(offer.product.pk) >= min(offer.available, showcase.store.max_line_qty):
+        messages.error(request, _("You already have as many of %(name)s as you can request.") % {"name": offer.product.name})
+    else:
+        cart.add(offer.product)
+        messages.success(request, _("%(name)s added to your cart.") % {"name": offer.product.name})
+    if request.POST.get("next") == "cart":
+        return redirect("shopper:cart", showcase.code)
+    return redirect(reverse("shopper:showcase", args=[showcase.code]) + f"#p{product_id}")
+
+
+@require_GET
+@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+def product_link(request: HttpRequest, code: str) -> HttpResponse:
+    """The per-product QR: put exactly this product in the showcase's cart and open the cart."""
+    item = find_item(code)
+    if item is None or not item.active or not item.showcase.active or not item.product.active:
+        return _unavailable(request, ShowcaseUnavailable(item.showcase.store if item else None))
+    cart = Cart(request.session, item.showcase.code)
+    if not cart.qty_of(item.product_id):
+        cart.add(item.product)
+    return redirect("shopper:cart", item.showcase.code)
+
+
+@require_GET
+@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+@_showcase_page
+def cart_page(request: HttpRequest, code: str) -> HttpResponse:
+    showcase = _open_showcase(request, code)
+    return _render_cart(request, showcase, ContactForm(store=showcase.store, initial=request.session.get("contact")))
+
+
+def _render_cart(request: HttpRequest, showcase: Showcase, form: ContactForm, problems=(), status: int = 200):
+    cart = Cart(request.session, showcase.code)
+    rows = cart_rows(showcase, cart, list(problems))
+    return render(
+        request,
+        "shopper/cart.html",
+        {
+            "showcase": showcase,
+            "store": showcase.store,
+            "cart": cart,
+            "rows": rows,
+            "total": sum((row.line_total for row in rows), 0),
+            "blocked": any(row.problem for row in rows),
+            "form": form,
+            "max_line_qty": showcase.store.max_line_qty,
+        },
+        status=status,
+    )
+
+
+@require_POST
+@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+@_showcase_page
+def change_line(request: HttpRequest, code: str, product_id: int) -> HttpResponse:
+    showcase = _open_showcase(request, code)
+    cart = Cart(request.session, showcase.code)
+    action = request.POST.get("action", "set")
+    if action == "remove":
+        cart.remove(product_id)
+    elif action == "accept_price":
+        offer = next(iter(list_offers(showcase, [product_id])), None)
+        if offer:
+            cart.accept_price(offer.product)
+    else:
+        form = QuantityForm(request.POST, max_qty=showcase.store.max_line_qty)
+        if form.is_valid():
+            cart.set_qty(product_id, form.cleaned_data["qty"])
+        else:
+            messages.error(request, form.errors["qty"][0])
+    return redirect("shopper:cart", showcase.code)
+
+
+@require_POST
+@ratelimit(key="ip", rate=SUBMIT_RATE, block=True)
+@_showcase_page
+def submit(request: HttpRequest, code: str) -> HttpResponse:
+    showcase = _open_showcase(request, code)
+    cart = Cart(request.session, showcase.code)
+    form = ContactForm(request.POST, store=showcase.store)
+    # The key rendered into the form, not the session's: a second click after the first succeeded
+    # finds an emptied cart, but the same key, and so lands on the same order.
+    key = request.POST.get("submission_key", "")[:64] or cart.submission_key
+    if not form.is_valid():
+        return _render_cart(request, showcase, form, status=400)
+    request.session["contact"] = form.cleaned_data
+    try:
+        order = actions.submit_showcase_order(
+            showcase,
+            cart.as_order_lines(),
+            contact=form.contact(),
+            submission_key=key,
+            device_id=request.session.get("device", ""),
+            locale=translation.get_language(),
+        )
+    except CartProblems as problems:
+        messages.error(request, problems.message)
+        return _render_cart(request, showcase, form, problems.problems, status=409)
+    except OrderError as error:
+        if error.field in form.fields:
+            form.add_error(error.field, error.message)
+        else:
+            messages.error(request, error.message)
+        return _render_cart(request, showcase, form, status=409)
+    cart.start_over()
+    _remember_order(request, order)
+    return redirect("shopper:status", order.public_token)
+
+
+def _remember_order(request: HttpRequest, order: Order) -> None:
+    """The showcase page links back to the shopper's open requests, so a closed tab loses nothing."""
+    tokens = [order.public_token, *request.session.get("orders", [])]
+    request.session["orders"] = tokens[:10]
+
+
+def _order_or_404(token: str) -> Order:
+    order = find_order_by_token(token)
+    if order is None:
+        raise Http404("no such order")
+    timezone.activate(order.store.timezone)
+    return order
+
+
+@require_GET
+@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+def status_page(request: HttpRequest, token: str) -> HttpResponse:
+    order = _order_or_404(token)
+    context = panel_context(order) | {"store": order.store, "last_event_id": latest_event_id(order.pk)}
+    return render(request, "shopper/status.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+def cancel(request: HttpRequest, token: str) -> HttpResponse:
+    """Cancel asks first (GET shows the question), then cancels on POST."""
+    order = _order_or_404(token)
+    if request.method == "GET":
+        return render(request, "shopper/cancel.html", {"order": order, "store": order.store})
+    try:
+        actions.cancel_order(order.pk, by=SHOPPER)
+        messages.success(request, _("Your request is cancelled. Nothing was charged."))
+    except OrderError as error:
+        messages.error(request, error.message)
+    return redirect("shopper:status", token)
+
+
+async def status_events(request: HttpRequest, token: str) -> HttpResponse:
+    limited = await sync_to_async(is_ratelimited)(
+        request, group="shopper.status_events", key="ip", rate=PAGE_RATE, increment=True
+    )
+    if limited:
+        return HttpResponse(status=429, headers={"Retry-After": "60"})
+    order = await sync_to_async(find_order_by_token)(token)
+    if order is None:
+        raise Http404("no such order")
+    poll = status_poll(order.pk, token, translation.get_language())
+    return event_stream_response(follow([order_topic(order.pk)], last_event_id(request), poll))
+
+
+@require_GET
+@_showcase_page
+def sign(request: HttpRequest, code: str) -> HttpResponse:
+    """The printable QR sign for a showcase."""
+    showcase = _open_showcase(request, code)
+    path = reverse("shopper:showcase", args=[showcase.code])
+    url = f"{settings.BASE_URL}{path}" if settings.BASE_URL else request.build_absolute_uri(path)
+    return render(request, "shopper/sign.html", {"showcase": showcase, "store": showcase.store,
+                                                  "url": url, "qr": qr_svg(url)})

@@ -1,0 +1,147 @@
+"""Who sells, where, and who works there."""
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #1F4E79."))
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("Unknown time zone %(tz)s; use a name like Europe/Paris."), params={"tz": value})
+
+
+class Organization(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"), unique=True)
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Store(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="stores")
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("slug"))
+    timezone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_timezone])
+    address = models.TextField(_("address"), blank=True)
+    opening_hours = models.TextField(_("opening hours"), blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    brand_colour = models.CharField(_("brand colour"), max_length=7, default="#1F4E79", validators=[hex_colour])
+    logo_url = models.CharField(_("logo URL"), max_length=500, blank=True)
+    help_text = models.TextField(
+        _("help text"),
+        blank=True,
+        help_text=_("Shown to shoppers when a QR code does not work, e.g. where to find an associate."),
+    )
+    pickup_instructions = models.TextField(
+        _("pickup instructions"), blank=True, help_text=_("Shown on the status page, e.g. 'Pay at any till'.")
+    )
+    require_shopper_name = models.BooleanField(_("require the shopper's first name"), default=False)
+    require_shopper_contact = models.BooleanField(_("require a phone number or email"), default=False)
+    max_line_qty = models.PositiveSmallIntegerField(
+        _("maximum quantity per line"), default=5, validators=[MinValueValidator(1)]
+    )
+    max_order_qty = models.PositiveSmallIntegerField(
+        _("maximum quantity per order"), default=10, validators=[MinValueValidator(1)]
+    )
+    low_stock_threshold = models.PositiveSmallIntegerField(_("'few left' from"), default=3)
+    max_open_orders_per_device = models.PositiveSmallIntegerField(
+        _("open orders per phone"), default=3, validators=[MinValueValidator(1)]
+    )
+    pick_target_minutes = models.PositiveSmallIntegerField(
+        _("minutes to have a showcase order ready"), default=10, validators=[MinValueValidator(1)]
+    )
+    allow_pay_at_pickup = models.BooleanField(_("allow hand-off before payment"), default=False)
+    # Last order number handed out; bumped atomically by submit (UPDATE … RETURNING).
+    order_seq = models.PositiveIntegerField(default=1000, editable=False)
+
+    class Meta:
+        verbose_name = _("store")
+        verbose_name_plural = _("stores")
+        constraints = [models.UniqueConstraint(fields=["organization", "slug"], name="store_slug_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def brand_text_colour(self) -> str:
+        """Black or white, whichever reads better on the brand colour (WCAG relative luminance)."""
+
+        def channel(hex_pair: str) -> float:
+            c = int(hex_pair, 16) / 255
+            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+        r, g, b = (channel(self.brand_colour[i : i + 2]) for i in (1, 3, 5))
+        luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+        return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#FFFFFF"
+
+
+class Team(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(_("name"), max_length=120)
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return f"{self.store} · {self.name}"
+
+
+class Role(models.TextChoices):
+    ORG_ADMIN = "org_admin", _("Organization admin")
+    STORE_ADMIN = "store_admin", _("Store admin")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ASSOCIATE = "associate", _("Associate")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships",
+        help_text=_("Empty for organization-wide roles."),
+    )
+    teams = models.ManyToManyField(Team, blank=True, related_name="members")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.ASSOCIATE)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization", "store"], name="membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.store or self.organization}"
+
+
+class DropZone(models.Model):
+    class Kind(models.TextChoices):
+        DESK = "desk", _("Desk")
+        LOCKER = "locker", _("Locker")
+        CAGE = "cage", _("Cage")
+        CURBSIDE = "curbside", _("Curbside")
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="drop_zones")
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.DESK)
+    directions = models.CharField(_("directions for the shopper"), max_length=240, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("drop zone")
+        verbose_name_plural = _("drop zones")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,52 @@
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    """PostgreSQL-only tests (real row-level concurrency) are skipped on SQLite."""
+    from django.conf import settings
+
+    if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://…")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):
+    """Serve static files straight from the apps (no collectstatic in tests); fresh rate-limit counters."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    settings.RATELIMIT_ENABLE = False
+    cache.clear()
+
+
+@pytest.fixture
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def count_statements():
+    """Count the SQL statements of a block, leaving out the savepoints that only the test's own
+    wrapping transaction causes (in production each action is the outermost transaction)."""
+    import contextlib
+
+    from django.test.utils import CaptureQueriesContext
+
+    @contextlib.contextmanager
+    def counting(limit: int):
+        with CaptureQueriesContext(connection) as captured:
+            statements: list[str] = []
+            yield statements
+        statements += [q["sql"] for q in captured.captured_queries if "SAVEPOINT" not in q["sql"]]
+        assert len(statements) <= limit, f"{len(statements)} statements > {limit}:\n" + "\n".join(statements)
+
+    return counting
