@@ -28,9 +28,18 @@ def _test_settings(settings):
     cache.clear()
 
 
-@pytest.fixture
-def on_postgres() -> bool:
-    return connection.vendor == "postgresql"
+@pytest.fixture(scope="session", autouse=True)
+def _close_stray_connections(django_db_setup, django_db_blocker):
+    """Live streams read through a thread pool whose connections outlive the test's event loop; on
+    PostgreSQL they would keep the test database from being dropped at the end."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture

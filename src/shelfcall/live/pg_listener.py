@@ -1,6 +1,7 @@
 """One LISTEN connection per process, started by the first live stream, feeding the hub."""
 
 import asyncio
+import contextlib
 import logging
 
 import psycopg
@@ -12,6 +13,8 @@ CHANNEL = "shelfcall_events"
 log = logging.getLogger(__name__)
 
 _listener: asyncio.Task[None] | None = None
+# Set while the LISTEN connection is up (health checks and tests wait on it).
+listening = asyncio.Event()
 
 
 def _connection_kwargs() -> dict:
@@ -29,11 +32,14 @@ async def _listen_forever() -> None:
             async with await psycopg.AsyncConnection.connect(autocommit=True, **kwargs) as conn:
                 await conn.execute(f"LISTEN {CHANNEL}")
                 log.info("Listening for order events")
+                listening.set()
                 async for notification in conn.notifies():
                     hub.publish(Announcement.decode(notification.payload))
         except asyncio.CancelledError:
+            listening.clear()
             raise
         except Exception:  # the streams keep polling meanwhile, so a short outage only delays updates
+            listening.clear()
             log.warning("Lost the event LISTEN connection; reconnecting in 1 s", exc_info=True)
             await asyncio.sleep(1)
 
@@ -43,4 +49,16 @@ def ensure_listening() -> None:
     global _listener
     loop = asyncio.get_running_loop()
     if _listener is None or _listener.done() or _listener.get_loop() is not loop:
+        global listening
+        listening = asyncio.Event()  # an Event belongs to one loop
         _listener = loop.create_task(_listen_forever(), name="shelfcall-pg-listener")
+
+
+async def stop() -> None:
+    """Close the LISTEN connection (at shutdown, and between tests that each run their own loop)."""
+    global _listener
+    task, _listener = _listener, None
+    if task is not None and not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

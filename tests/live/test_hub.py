@@ -1,0 +1,34 @@
+import asyncio
+
+from shelfcall.live.hub import Announcement, Hub
+
+
+def test_announcement_round_trips_and_names_its_topics():
+    announcement = Announcement(event_id=7, order_id=3, store_id=2, team_id=None)
+    assert Announcement.decode(announcement.encode()) == announcement
+    assert announcement.topics == ("order:3", "store:2")
+
+
+def test_subscribers_get_only_their_topics_and_can_leave():
+    async def scenario():
+        hub = Hub()
+        order_watcher = hub.subscribe(["order:1"])
+        store_watcher = hub.subscribe(["store:9"])
+        hub.publish(Announcement(1, 1, 2, 5))
+        assert (await order_watcher.wait(1)).event_id == 1
+        assert await store_watcher.wait(0.05) is None
+        hub.unsubscribe(order_watcher)
+        hub.unsubscribe(store_watcher)
+        assert hub.subscriber_count == 0
+
+    asyncio.run(scenario())
+
+
+def test_publish_from_another_thread_reaches_the_loop():
+    async def scenario():
+        hub = Hub()
+        subscription = hub.subscribe(["team:5"])
+        await asyncio.to_thread(hub.publish, Announcement(4, 1, 2, 5))
+        assert (await subscription.wait(1)).event_id == 4
+
+    asyncio.run(scenario())

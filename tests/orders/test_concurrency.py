@@ -1,0 +1,74 @@
+"""Races decided by the database: these run on PostgreSQL, where requests really run in parallel."""
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from django.db import connections
+
+from shelfcall.orders import actions
+from shelfcall.orders.errors import AlreadyClaimed, CartProblems
+from shelfcall.orders.models import Order, OrderStatus
+from tests.factories import make_product, make_showcase, make_store, staff, stock_of, submit
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def race(attempts: list[Callable[[], object]]) -> list[object]:
+    """Run every attempt at once in its own thread and connection; return each result or exception."""
+    start = threading.Barrier(len(attempts))
+    results: list[object] = [None] * len(attempts)
+
+    def run(index: int, attempt: Callable[[], object]) -> None:
+        try:
+            start.wait()
+            results[index] = attempt()
+        except Exception as error:  # the race's loser: kept to assert on
+            results[index] = error
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return results
+
+
+def test_two_shoppers_and_the_last_unit():
+    store = make_store()
+    last, other = make_product(store, on_hand=1), make_product(store, on_hand=5)
+    showcase = make_showcase(store, products=[last, other])
+
+    results = race([lambda: submit(showcase, {last: 1, other: 1}), lambda: submit(showcase, {last: 1, other: 1})])
+
+    orders = [r for r in results if isinstance(r, Order)]
+    refused = [r for r in results if isinstance(r, CartProblems)]
+    assert len(orders) == 1 and len(refused) == 1, results
+    assert [(p.product_id, p.code) for p in refused[0].problems] == [(last.pk, "out_of_stock")]
+    assert (stock_of(last, store).reserved, stock_of(other, store).reserved) == (1, 1)
+    assert Order.objects.count() == 1
+
+
+def test_twenty_claimers_one_winner():
+    store = make_store()
+    order = submit(make_showcase(store))
+    claimers = [staff(store, f"A{i}") for i in range(20)]
+
+    results = race([lambda by=by: actions.claim_order(order.pk, by=by) for by in claimers])
+
+    winners = [r for r in results if isinstance(r, Order)]
+    losers = [r for r in results if isinstance(r, AlreadyClaimed)]
+    assert len(winners) == 1 and len(losers) == 19, results
+    assert {loser.holder for loser in losers} == {winners[0].assignee.first_name}
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PICKING and order.events.filter(type="order.claimed").count() == 1
+
+
+def test_same_cart_submitted_twice_at_once_makes_one_order():
+    showcase = make_showcase()
+    results = race([lambda: submit(showcase, key="double-tap"), lambda: submit(showcase, key="double-tap")])
+    assert all(isinstance(r, Order) for r in results), results
+    assert results[0].pk == results[1].pk
+    assert Order.objects.count() == 1
