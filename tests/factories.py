@@ -18,27 +18,38 @@ _seq = count(1)
 def make_store(**overrides) -> Store:
     n = next(_seq)
     org = overrides.pop("organization", None) or Organization.objects.create(name=f"Org {n}", slug=f"org-{n}")
-    fields = {"name": f"Store {n}", "slug": f"store-{n}", "timezone": "Europe/Paris", "currency": "EUR",
-              "help_text": "Ask at the Customer Service desk."} | overrides
+    fields = {
+        "name": f"Store {n}",
+        "slug": f"store-{n}",
+        "timezone": "Europe/Paris",
+        "currency": "EUR",
+        "help_text": "Ask at the Customer Service desk.",
+    } | overrides
     return Store.objects.create(organization=org, **fields)
 
 
 def make_product(store: Store, *, price: str = "10.00", on_hand: int = 5, name: str | None = None, **fields) -> Product:
     n = next(_seq)
     product = Product.objects.create(
-        organization=store.organization, sku=f"SKU-{n}", upc=f"400000000{n:04d}", name=name or f"Product {n}",
-        price=Decimal(price), **fields,
+        organization=store.organization,
+        sku=f"SKU-{n}",
+        upc=f"400000000{n:04d}",
+        name=name or f"Product {n}",
+        price=Decimal(price),
+        **fields,
     )
     StockLevel.objects.create(store=store, product=product, on_hand=on_hand)
     return product
 
 
-def make_showcase(store: Store | None = None, *, products: list[Product] | None = None, code: str | None = None,
-                  **fields) -> Showcase:
+def make_showcase(
+    store: Store | None = None, *, products: list[Product] | None = None, code: str | None = None, **fields
+) -> Showcase:
     store = store or make_store()
     team = Team.objects.create(store=store, name=f"Team {next(_seq)}")
-    showcase = Showcase.objects.create(store=store, team=team, name="Case A", code=code or f"CASE{next(_seq):04d}",
-                                       **fields)
+    showcase = Showcase.objects.create(
+        store=store, team=team, name="Case A", code=code or f"CASE{next(_seq):04d}", **fields
+    )
     for position, product in enumerate(products if products is not None else [make_product(store)]):
         ShowcaseItem.objects.create(showcase=showcase, product=product, position=position)
     return showcase
@@ -59,12 +70,21 @@ def make_drop_zone(store: Store, name: str = "Customer Service desk") -> DropZon
     return DropZone.objects.create(store=store, name=name)
 
 
-def submit(showcase: Showcase, quantities: dict[Product, int] | None = None, *, key: str | None = None,
-           contact: ShopperContact | None = None, device_id: str = "") -> Order:
+def submit(
+    showcase: Showcase,
+    quantities: dict[Product, int] | None = None,
+    *,
+    key: str | None = None,
+    contact: ShopperContact | None = None,
+    device_id: str = "",
+) -> Order:
     quantities = quantities or {showcase.items.first().product: 1}
     lines = [CartLine(product.pk, qty, product.price) for product, qty in quantities.items()]
     return actions.submit_showcase_order(
-        showcase, lines, contact=contact or ShopperContact(name="Kim"), submission_key=key or f"key-{next(_seq)}",
+        showcase,
+        lines,
+        contact=contact or ShopperContact(name="Kim"),
+        submission_key=key or f"key-{next(_seq)}",
         device_id=device_id,
     )
 

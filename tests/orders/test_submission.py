@@ -14,7 +14,10 @@ pytestmark = pytest.mark.django_db
 class TestSubmitShowcaseOrder:
     def test_creates_order_reserves_stock_and_records_event(self):
         store = make_store()
-        drill, saw = make_product(store, price="99.90", on_hand=3), make_product(store, price="5.00", on_hand=9)
+        drill, saw = (
+            make_product(store, price="99.90", on_hand=3),
+            make_product(store, price="5.00", on_hand=9),
+        )
         showcase = make_showcase(store, products=[drill, saw])
 
         order = submit(showcase, {drill: 2, saw: 1})
@@ -22,7 +25,10 @@ class TestSubmitShowcaseOrder:
         assert order.status == OrderStatus.SUBMITTED
         assert order.total_amount == Decimal("204.80")
         assert order.number == 1001 and len(order.public_token) == 32
-        assert [(line.product_id, line.requested_qty) for line in order.lines.all()] == [(drill.pk, 2), (saw.pk, 1)]
+        assert [(line.product_id, line.requested_qty) for line in order.lines.all()] == [
+            (drill.pk, 2),
+            (saw.pk, 1),
+        ]
         assert stock_of(drill, store).reserved == 2 and stock_of(saw, store).reserved == 1
         assert Reservation.objects.filter(order=order).count() == 2
         event = order.events.get()

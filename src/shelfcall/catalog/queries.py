@@ -59,8 +59,4 @@ def list_offers(showcase: Showcase, product_ids: list[int] | None = None) -> lis
 
 
 def find_item(code: str) -> ShowcaseItem | None:
-    return (
-        ShowcaseItem.objects.select_related("showcase__store", "product")
-        .filter(code=code.upper()[:16])
-        .first()
-    )
+    return ShowcaseItem.objects.select_related("showcase__store", "product").filter(code=code.upper()[:16]).first()

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.conf import settings
 
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
 from shelfcall.stores.models import DropZone, Membership, Organization, Role, Store, Team
@@ -99,12 +99,24 @@ def _showcase(store: Store, team: Team, name: str, code: str, where: str, produc
 
 
 def _staff(org: Organization, store: Store, teams: list[Team]) -> None:
+    """Demo logins; an account that already exists (say, your own admin) is left as it is."""
     users = get_user_model()
-    admin = users.objects.create_superuser("admin", "admin@example.com", DEMO_PASSWORD, first_name="Ada")
-    Membership.objects.create(user=admin, organization=org, role=Role.ORG_ADMIN)
-    for username, first_name, role in [("sam", "Sam", Role.SUPERVISOR), ("alex", "Alex", Role.ASSOCIATE),
-                                       ("jo", "Jo", Role.ASSOCIATE)]:
-        user = users.objects.create_user(username, f"{username}@example.com", DEMO_PASSWORD, first_name=first_name,
-                                         is_staff=role == Role.SUPERVISOR)
+    if not users.objects.filter(username="admin").exists():
+        admin = users.objects.create_superuser("admin", "admin@example.com", DEMO_PASSWORD, first_name="Ada")
+        Membership.objects.create(user=admin, organization=org, role=Role.ORG_ADMIN)
+    for username, first_name, role in [
+        ("sam", "Sam", Role.SUPERVISOR),
+        ("alex", "Alex", Role.ASSOCIATE),
+        ("jo", "Jo", Role.ASSOCIATE),
+    ]:
+        if users.objects.filter(username=username).exists():
+            continue
+        user = users.objects.create_user(
+            username,
+            f"{username}@example.com",
+            DEMO_PASSWORD,
+            first_name=first_name,
+            is_staff=role == Role.SUPERVISOR,
+        )
         membership = Membership.objects.create(user=user, organization=org, store=store, role=role)
         membership.teams.set(teams)

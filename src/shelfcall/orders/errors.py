@@ -63,9 +63,7 @@ class QuantityTooLarge(OrderError):
     field = "qty"
 
     def __init__(self, name: str, left: int) -> None:
-        super().__init__(
-            _("Only %(left)s of %(name)s are still open on this order.") % {"left": left, "name": name}
-        )
+        super().__init__(_("Only %(left)s of %(name)s are still open on this order.") % {"left": left, "name": name})
 
 
 class LocationRequired(OrderError):
@@ -88,9 +86,7 @@ class NotFullyPicked(OrderError):
     code = "not_fully_picked"
 
     def __init__(self, open_units: int) -> None:
-        super().__init__(
-            _("%(count)s unit(s) are neither picked nor marked not found yet.") % {"count": open_units}
-        )
+        super().__init__(_("%(count)s unit(s) are neither picked nor marked not found yet.") % {"count": open_units})
 
 
 class RejectReasonRequired(OrderError):
@@ -106,8 +102,7 @@ class PaymentRequired(OrderError):
 
     def __init__(self, number: int) -> None:
         super().__init__(
-            _("Order %(number)s is not paid yet; this store hands orders over only after payment.")
-            % {"number": number}
+            _("Order %(number)s is not paid yet; this store hands orders over only after payment.") % {"number": number}
         )
 
 

@@ -96,10 +96,14 @@ class Order(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["store", "number"], name="order_number_unique"),
             models.UniqueConstraint(
-                fields=["store", "submission_key"], condition=~Q(submission_key=""), name="order_submission_unique"
+                fields=["store", "submission_key"],
+                condition=~Q(submission_key=""),
+                name="order_submission_unique",
             ),
             models.UniqueConstraint(
-                fields=["store", "source", "external_id"], condition=~Q(external_id=""), name="order_external_unique"
+                fields=["store", "source", "external_id"],
+                condition=~Q(external_id=""),
+                name="order_external_unique",
             ),
         ]
         indexes = [models.Index(fields=["store", "status", "due_at"], name="order_queue_idx")]
@@ -146,7 +150,9 @@ class OrderLine(models.Model):
                 condition=Q(picked_qty__lte=models.F("requested_qty") - models.F("short_qty")),
                 name="line_picked_within_requested",
             ),
-            models.CheckConstraint(condition=Q(rejected_qty__lte=models.F("picked_qty")), name="line_rejected_within_picked"),
+            models.CheckConstraint(
+                condition=Q(rejected_qty__lte=models.F("picked_qty")), name="line_rejected_within_picked"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -186,7 +192,9 @@ class OrderEvent(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
     type = models.CharField(max_length=40)
     created_at = models.DateTimeField()
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     actor_kind = models.CharField(max_length=10)
     actor_label = models.CharField(max_length=120, blank=True)
     payload = models.JSONField(default=dict)

@@ -107,12 +107,15 @@ def _current_problem(
         return LineProblem(product_id, "out_of_stock", _("Sold out. Remove it to go on."), available=0)
     if qty > offer.available:
         return LineProblem(
-            product_id, "not_enough", _("Only %(count)s left. Lower the quantity.") % {"count": offer.available},
+            product_id,
+            "not_enough",
+            _("Only %(count)s left. Lower the quantity.") % {"count": offer.available},
             available=offer.available,
         )
     if qty > showcase.store.max_line_qty:
         return LineProblem(
-            product_id, "over_line_max",
+            product_id,
+            "over_line_max",
             _("You can request at most %(max)s of this item.") % {"max": showcase.store.max_line_qty},
         )
     if offer.product.price != seen:

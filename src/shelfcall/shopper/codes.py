@@ -7,12 +7,19 @@ import segno
 from barcode import Code128
 from barcode.writer import SVGWriter
 
+
 def barcode_svg(value: str) -> str:
     """An inline, scalable, black-on-white Code 128 without its own caption (the page prints the number)."""
     buffer = io.BytesIO()
     Code128(value, writer=SVGWriter()).write(
         buffer,
-        options={"module_width": 0.5, "module_height": 18, "quiet_zone": 5, "write_text": False, "background": "white"},
+        options={
+            "module_width": 0.5,
+            "module_height": 18,
+            "quiet_zone": 5,
+            "write_text": False,
+            "background": "white",
+        },
     )
     svg = buffer.getvalue().decode()
     svg = svg[svg.index("<svg") :]

@@ -12,16 +12,22 @@ _PHONE = re.compile(r"^\+?[0-9 ()./-]{6,24}$")
 
 class ContactForm(forms.Form):
     name = forms.CharField(
-        label=_("First name"), max_length=80, required=False,
+        label=_("First name"),
+        max_length=80,
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
     )
     phone = forms.CharField(
-        label=_("Phone"), max_length=32, required=False,
+        label=_("Phone"),
+        max_length=32,
+        required=False,
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "type": "tel"}),
         help_text=_("For a text message when your order is ready."),
     )
     email = forms.EmailField(
-        label=_("Email"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        label=_("Email"),
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
     def __init__(self, *args, store: Store, **kwargs) -> None:

@@ -39,7 +39,10 @@ def progress_steps(order: Order) -> list[Step]:
         Step(picking, state(1)),
         Step(ready, state(2)),
         Step(_("Paid"), "done" if paid else "todo"),
-        Step(_("Collected"), "done" if completed else ("current" if order.status == OrderStatus.READY and paid else "todo")),
+        Step(
+            _("Collected"),
+            "done" if completed else ("current" if order.status == OrderStatus.READY and paid else "todo"),
+        ),
     ]
 
 
@@ -47,7 +50,9 @@ def next_step_text(order: Order) -> str:
     paid = order.payment_status != PaymentStatus.UNPAID
     place = order.staged_location
     if order.status == OrderStatus.SUBMITTED:
-        return _("Your request is in. An associate will take it in a moment. Keep shopping: this page updates by itself.")
+        return _(
+            "Your request is in. An associate will take it in a moment. Keep shopping: this page updates by itself."
+        )
     if order.status == OrderStatus.PICKING:
         if paid:
             return _("Paid, thank you. Your items are being picked; we'll show you where to collect them.")
@@ -56,7 +61,9 @@ def next_step_text(order: Order) -> str:
         if paid:
             return _("Paid and ready. Collect your order at %(place)s.") % {"place": place}
         if order.store.allow_pay_at_pickup:
-            return _("Ready at %(place)s. Pay at a till with the barcode below, or when you collect.") % {"place": place}
+            return _("Ready at %(place)s. Pay at a till with the barcode below, or when you collect.") % {
+                "place": place
+            }
         return _("Ready at %(place)s. Pay at a till with the barcode below, then collect it there.") % {"place": place}
     if order.status == OrderStatus.COMPLETED:
         return _("Collected. Thank you for shopping with us!")

@@ -87,7 +87,13 @@ def showcase_page(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "shopper/showcase.html",
-        {"showcase": showcase, "store": showcase.store, "offers": offers, "cart": cart, "my_orders": my_orders},
+        {
+            "showcase": showcase,
+            "store": showcase.store,
+            "offers": offers,
+            "cart": cart,
+            "my_orders": my_orders,
+        },
     )
 
 
@@ -103,7 +109,10 @@ def add_to_cart(request: HttpRequest, code: str) -> HttpResponse:
     if offer is None:
         messages.error(request, _("That item is not available right now."))
     elif cart.qty_of(offer.product.pk) >= min(offer.available, showcase.store.max_line_qty):
-        messages.error(request, _("You already have as many of %(name)s as you can request.") % {"name": offer.product.name})
+        messages.error(
+            request,
+            _("You already have as many of %(name)s as you can request.") % {"name": offer.product.name},
+        )
     else:
         cart.add(offer.product)
         messages.success(request, _("%(name)s added to your cart.") % {"name": offer.product.name})
@@ -268,5 +277,8 @@ def sign(request: HttpRequest, code: str) -> HttpResponse:
     showcase = _open_showcase(request, code)
     path = reverse("shopper:showcase", args=[showcase.code])
     url = f"{settings.BASE_URL}{path}" if settings.BASE_URL else request.build_absolute_uri(path)
-    return render(request, "shopper/sign.html", {"showcase": showcase, "store": showcase.store,
-                                                  "url": url, "qr": qr_svg(url)})
+    return render(
+        request,
+        "shopper/sign.html",
+        {"showcase": showcase, "store": showcase.store, "url": url, "qr": qr_svg(url)},
+    )

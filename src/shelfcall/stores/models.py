@@ -109,7 +109,11 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
     store = models.ForeignKey(
-        Store, on_delete=models.CASCADE, null=True, blank=True, related_name="memberships",
+        Store,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
         help_text=_("Empty for organization-wide roles."),
     )
     teams = models.ManyToManyField(Team, blank=True, related_name="members")
@@ -118,9 +122,7 @@ class Membership(models.Model):
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
-        constraints = [
-            models.UniqueConstraint(fields=["user", "organization", "store"], name="membership_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["user", "organization", "store"], name="membership_unique")]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.store or self.organization}"

@@ -2,104 +2,196 @@
 
 import django.core.validators
 import django.db.models.deletion
-import shelfcall.catalog.models
 from django.db import migrations, models
+
+import shelfcall.catalog.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('stores', '0001_initial'),
+        ("stores", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Product',
+            name="Product",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sku', models.CharField(max_length=64, verbose_name='SKU')),
-                ('upc', models.CharField(blank=True, db_index=True, max_length=32, verbose_name='UPC / EAN')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('size', models.CharField(blank=True, max_length=60, verbose_name='size')),
-                ('colour', models.CharField(blank=True, max_length=60, verbose_name='colour')),
-                ('image_url', models.CharField(blank=True, max_length=500, verbose_name='image URL')),
-                ('price', models.DecimalField(decimal_places=2, max_digits=10, validators=[django.core.validators.MinValueValidator(0)], verbose_name='price')),
-                ('location_hint', models.CharField(blank=True, max_length=120, verbose_name='location hint')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='products', to='stores.organization')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                ("sku", models.CharField(max_length=64, verbose_name="SKU")),
+                ("upc", models.CharField(blank=True, db_index=True, max_length=32, verbose_name="UPC / EAN")),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("size", models.CharField(blank=True, max_length=60, verbose_name="size")),
+                ("colour", models.CharField(blank=True, max_length=60, verbose_name="colour")),
+                ("image_url", models.CharField(blank=True, max_length=500, verbose_name="image URL")),
+                (
+                    "price",
+                    models.DecimalField(
+                        decimal_places=2,
+                        max_digits=10,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="price",
+                    ),
+                ),
+                ("location_hint", models.CharField(blank=True, max_length=120, verbose_name="location hint")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="products",
+                        to="stores.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'product',
-                'verbose_name_plural': 'products',
+                "verbose_name": "product",
+                "verbose_name_plural": "products",
             },
         ),
         migrations.CreateModel(
-            name='Showcase',
+            name="Showcase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('code', models.CharField(default=shelfcall.catalog.models.new_public_code, max_length=16, unique=True, verbose_name='public code')),
-                ('location_hint', models.CharField(blank=True, max_length=120, verbose_name='where it stands')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='showcases', to='stores.store')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='showcases', to='stores.team')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "code",
+                    models.CharField(
+                        default=shelfcall.catalog.models.new_public_code,
+                        max_length=16,
+                        unique=True,
+                        verbose_name="public code",
+                    ),
+                ),
+                (
+                    "location_hint",
+                    models.CharField(blank=True, max_length=120, verbose_name="where it stands"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="showcases",
+                        to="stores.store",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="showcases",
+                        to="stores.team",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'showcase',
-                'verbose_name_plural': 'showcases',
+                "verbose_name": "showcase",
+                "verbose_name_plural": "showcases",
             },
         ),
         migrations.CreateModel(
-            name='ShowcaseItem',
+            name="ShowcaseItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(default=shelfcall.catalog.models.new_public_code, max_length=16, unique=True, verbose_name='public code')),
-                ('position', models.PositiveIntegerField(default=0, verbose_name='position')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='showcase_items', to='catalog.product')),
-                ('showcase', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='catalog.showcase')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        default=shelfcall.catalog.models.new_public_code,
+                        max_length=16,
+                        unique=True,
+                        verbose_name="public code",
+                    ),
+                ),
+                ("position", models.PositiveIntegerField(default=0, verbose_name="position")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="showcase_items",
+                        to="catalog.product",
+                    ),
+                ),
+                (
+                    "showcase",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="catalog.showcase",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'showcase item',
-                'verbose_name_plural': 'showcase items',
-                'ordering': ['position', 'pk'],
+                "verbose_name": "showcase item",
+                "verbose_name_plural": "showcase items",
+                "ordering": ["position", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='showcase',
-            name='products',
-            field=models.ManyToManyField(related_name='showcases', through='catalog.ShowcaseItem', to='catalog.product'),
+            model_name="showcase",
+            name="products",
+            field=models.ManyToManyField(
+                related_name="showcases", through="catalog.ShowcaseItem", to="catalog.product"
+            ),
         ),
         migrations.CreateModel(
-            name='StockLevel',
+            name="StockLevel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('on_hand', models.IntegerField(default=0, verbose_name='on hand')),
-                ('reserved', models.IntegerField(default=0, editable=False, verbose_name='reserved')),
-                ('product', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stock_levels', to='catalog.product')),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='stock_levels', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                ("on_hand", models.IntegerField(default=0, verbose_name="on hand")),
+                ("reserved", models.IntegerField(default=0, editable=False, verbose_name="reserved")),
+                (
+                    "product",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stock_levels",
+                        to="catalog.product",
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stock_levels",
+                        to="stores.store",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'stock level',
-                'verbose_name_plural': 'stock levels',
+                "verbose_name": "stock level",
+                "verbose_name_plural": "stock levels",
             },
         ),
         migrations.AddConstraint(
-            model_name='product',
-            constraint=models.UniqueConstraint(fields=('organization', 'sku'), name='product_sku_unique'),
+            model_name="product",
+            constraint=models.UniqueConstraint(fields=("organization", "sku"), name="product_sku_unique"),
         ),
         migrations.AddConstraint(
-            model_name='showcaseitem',
-            constraint=models.UniqueConstraint(fields=('showcase', 'product'), name='showcase_item_unique'),
+            model_name="showcaseitem",
+            constraint=models.UniqueConstraint(fields=("showcase", "product"), name="showcase_item_unique"),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.UniqueConstraint(fields=('store', 'product'), name='stock_level_unique'),
+            model_name="stocklevel",
+            constraint=models.UniqueConstraint(fields=("store", "product"), name="stock_level_unique"),
         ),
         migrations.AddConstraint(
-            model_name='stocklevel',
-            constraint=models.CheckConstraint(condition=models.Q(('reserved__gte', 0)), name='stock_reserved_not_negative'),
+            model_name="stocklevel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("reserved__gte", 0)), name="stock_reserved_not_negative"
+            ),
         ),
     ]

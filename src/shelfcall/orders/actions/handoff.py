@@ -45,7 +45,7 @@ def hand_off_order(
     id_checked: bool = False,
     signature_svg: str = "",
 ) -> Order:
-    """"Mark Picked Up". Accepted units leave the stock; rejected ones go back and may fall due as refunds."""
+    """Mark Picked Up. Accepted units leave the stock; rejected ones go back and may fall due as refunds."""
     order = fetch(order_id)
     if order.status != OrderStatus.READY:
         refuse(order, "handed over", by)
@@ -71,7 +71,11 @@ def hand_off_order(
     if rejected:
         OrderLine.objects.bulk_update(rejected, ["rejected_qty", "reject_reason"])
     reservations.settle(
-        (line.reservation, line.picked_qty - line.rejected_qty, line.reservation.held_qty - line.picked_qty + line.rejected_qty)
+        (
+            line.reservation,
+            line.picked_qty - line.rejected_qty,
+            line.reservation.held_qty - line.picked_qty + line.rejected_qty,
+        )
         for line in lines.values()
     )
     record(
@@ -85,6 +89,12 @@ def hand_off_order(
     if closed.refund_due_amount:
         record(closed, EventType.REFUND_DUE, actor=by, amount=str(closed.refund_due_amount))
     return closed
+
+
+def _hand_over(line: OrderLine) -> tuple:
+    """(reservation, units consumed, units released): accepted units leave, the rest go back."""
+    accepted = line.picked_qty - line.rejected_qty
+    return line.reservation, accepted, line.reservation.held_qty - accepted
 
 
 def _apply_rejections(lines: dict[int, OrderLine], rejections: Sequence[Rejection]) -> list[OrderLine]:

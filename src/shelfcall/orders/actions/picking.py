@@ -48,8 +48,15 @@ def pick_line(order_id: int, line_id: int, *, by: Actor, qty: int = 1) -> OrderL
     if not won:
         _explain_line_refusal(order_id, line_id, by, "picked")
     line = OrderLine.objects.select_related("order").get(pk=line_id)
-    record(line.order, EventType.PICKING, actor=by, line_id=line.pk, sku=line.sku, qty=qty,
-           picked_qty=line.picked_qty)
+    record(
+        line.order,
+        EventType.PICKING,
+        actor=by,
+        line_id=line.pk,
+        sku=line.sku,
+        qty=qty,
+        picked_qty=line.picked_qty,
+    )
     return line
 
 
@@ -67,8 +74,15 @@ def mark_line_not_found(order_id: int, line_id: int, *, by: Actor, qty: int) -> 
     order = line.order
     Order.objects.filter(pk=order_id).update(total_amount=F("total_amount") - line.unit_price * qty)
     order.refresh_from_db(fields=["total_amount", "paid_amount", "refunded_amount"])
-    record(order, EventType.LINE_NOT_FOUND, actor=by, line_id=line.pk, sku=line.sku, qty=qty,
-           short_qty=line.short_qty)
+    record(
+        order,
+        EventType.LINE_NOT_FOUND,
+        actor=by,
+        line_id=line.pk,
+        sku=line.sku,
+        qty=qty,
+        short_qty=line.short_qty,
+    )
     if not OrderLine.objects.filter(order_id=order_id, requested_qty__gt=F("short_qty")).exists():
         close_order(order, status=OrderStatus.CANCELLED, by=SYSTEM, reason=_("None of the items could be found."))
     elif order.refund_due_amount:
@@ -78,7 +92,7 @@ def mark_line_not_found(order_id: int, line_id: int, *, by: Actor, qty: int) -> 
 
 @transaction.atomic
 def stage_order(order_id: int, *, by: Actor, drop_zone: DropZone | None = None, note: str = "") -> Order:
-    """"1x for Customer": the picked order waits at a drop zone (or a place in free text).
+    """1x for Customer: the picked order waits at a drop zone (or a place in free text).
 
     On a ready order this moves it, e.g. from the desk to a locker.
     """
@@ -107,10 +121,22 @@ def _restage(order_id: int, by: Actor, drop_zone: DropZone | None, in_store: Q, 
         raise NotFullyPicked(sum(line.open_qty for line in OrderLine.objects.filter(order_id=order_id)))
     if current.status != OrderStatus.READY:
         refuse(current, "staged", by)
-    order = move(order_id, from_statuses=[OrderStatus.READY], attempted="moved", actor=by, condition=in_store,
-                 **changes)
-    record(order, EventType.RESTAGED, actor=by, location=order.staged_location,
-           drop_zone_id=drop_zone and drop_zone.pk, previous_location=current.staged_location)
+    order = move(
+        order_id,
+        from_statuses=[OrderStatus.READY],
+        attempted="moved",
+        actor=by,
+        condition=in_store,
+        **changes,
+    )
+    record(
+        order,
+        EventType.RESTAGED,
+        actor=by,
+        location=order.staged_location,
+        drop_zone_id=drop_zone and drop_zone.pk,
+        previous_location=current.staged_location,
+    )
     return order
 
 

@@ -73,8 +73,11 @@ def _check_quantities(store: Store, lines: Sequence[CartLine]) -> None:
     if not lines:
         raise CartProblems([], _("Your cart is empty. Add a product first."))
     problems = [
-        LineProblem(line.product_id, "over_line_max", _("You can request at most %(max)s of this item.")
-                    % {"max": store.max_line_qty})
+        LineProblem(
+            line.product_id,
+            "over_line_max",
+            _("You can request at most %(max)s of this item.") % {"max": store.max_line_qty},
+        )
         for line in lines
         if line.qty > store.max_line_qty
     ]
@@ -87,7 +90,8 @@ def _check_quantities(store: Store, lines: Sequence[CartLine]) -> None:
         raise CartProblems(problems)
     if sum(line.qty for line in lines) > store.max_order_qty:
         raise CartProblems(
-            [], _("You can request at most %(max)s items in one order. Remove some and send the rest.")
+            [],
+            _("You can request at most %(max)s items in one order. Remove some and send the rest.")
             % {"max": store.max_order_qty},
         )
 
@@ -154,9 +158,7 @@ def _create(
     return order
 
 
-def _line_problem(
-    line: CartLine, items: dict[int, ShowcaseItem], levels: dict[int, StockLevel]
-) -> LineProblem | None:
+def _line_problem(line: CartLine, items: dict[int, ShowcaseItem], levels: dict[int, StockLevel]) -> LineProblem | None:
     item = items.get(line.product_id)
     if item is None:
         return LineProblem(line.product_id, "unavailable", _("This item is no longer offered here."))
@@ -181,7 +183,9 @@ def _not_enough(product_id: int, level: StockLevel) -> LineProblem:
     if available == 0:
         return LineProblem(product_id, "out_of_stock", _("Sold out just now."), available=0)
     return LineProblem(
-        product_id, "not_enough", _("Only %(count)s left. Lower the quantity.") % {"count": available},
+        product_id,
+        "not_enough",
+        _("Only %(count)s left. Lower the quantity.") % {"count": available},
         available=available,
     )
 

@@ -2,13 +2,13 @@
 
 import django.core.validators
 import django.db.models.deletion
-import shelfcall.stores.models
 from django.conf import settings
 from django.db import migrations, models
 
+import shelfcall.stores.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,95 +17,254 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('slug', models.SlugField(unique=True, verbose_name='slug')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("slug", models.SlugField(unique=True, verbose_name="slug")),
             ],
             options={
-                'verbose_name': 'organization',
-                'verbose_name_plural': 'organizations',
+                "verbose_name": "organization",
+                "verbose_name_plural": "organizations",
             },
         ),
         migrations.CreateModel(
-            name='Store',
+            name="Store",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('slug', models.SlugField(verbose_name='slug')),
-                ('timezone', models.CharField(default='UTC', max_length=64, validators=[shelfcall.stores.models.validate_timezone], verbose_name='time zone')),
-                ('address', models.TextField(blank=True, verbose_name='address')),
-                ('opening_hours', models.TextField(blank=True, verbose_name='opening hours')),
-                ('currency', models.CharField(default='EUR', max_length=3, verbose_name='currency')),
-                ('brand_colour', models.CharField(default='#1F4E79', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Use a colour like #1F4E79.')], verbose_name='brand colour')),
-                ('logo_url', models.CharField(blank=True, max_length=500, verbose_name='logo URL')),
-                ('help_text', models.TextField(blank=True, help_text='Shown to shoppers when a QR code does not work, e.g. where to find an associate.', verbose_name='help text')),
-                ('pickup_instructions', models.TextField(blank=True, help_text="Shown on the status page, e.g. 'Pay at any till'.", verbose_name='pickup instructions')),
-                ('require_shopper_name', models.BooleanField(default=False, verbose_name="require the shopper's first name")),
-                ('require_shopper_contact', models.BooleanField(default=False, verbose_name='require a phone number or email')),
-                ('max_line_qty', models.PositiveSmallIntegerField(default=5, validators=[django.core.validators.MinValueValidator(1)], verbose_name='maximum quantity per line')),
-                ('max_order_qty', models.PositiveSmallIntegerField(default=10, validators=[django.core.validators.MinValueValidator(1)], verbose_name='maximum quantity per order')),
-                ('low_stock_threshold', models.PositiveSmallIntegerField(default=3, verbose_name="'few left' from")),
-                ('max_open_orders_per_device', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1)], verbose_name='open orders per phone')),
-                ('pick_target_minutes', models.PositiveSmallIntegerField(default=10, validators=[django.core.validators.MinValueValidator(1)], verbose_name='minutes to have a showcase order ready')),
-                ('allow_pay_at_pickup', models.BooleanField(default=False, verbose_name='allow hand-off before payment')),
-                ('order_seq', models.PositiveIntegerField(default=1000, editable=False)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='stores', to='stores.organization')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("slug", models.SlugField(verbose_name="slug")),
+                (
+                    "timezone",
+                    models.CharField(
+                        default="UTC",
+                        max_length=64,
+                        validators=[shelfcall.stores.models.validate_timezone],
+                        verbose_name="time zone",
+                    ),
+                ),
+                ("address", models.TextField(blank=True, verbose_name="address")),
+                ("opening_hours", models.TextField(blank=True, verbose_name="opening hours")),
+                ("currency", models.CharField(default="EUR", max_length=3, verbose_name="currency")),
+                (
+                    "brand_colour",
+                    models.CharField(
+                        default="#1F4E79",
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator("^#[0-9a-fA-F]{6}$", "Use a colour like #1F4E79.")
+                        ],
+                        verbose_name="brand colour",
+                    ),
+                ),
+                ("logo_url", models.CharField(blank=True, max_length=500, verbose_name="logo URL")),
+                (
+                    "help_text",
+                    models.TextField(
+                        blank=True,
+                        help_text="Shown to shoppers when a QR code does not work, e.g. where to find an associate.",
+                        verbose_name="help text",
+                    ),
+                ),
+                (
+                    "pickup_instructions",
+                    models.TextField(
+                        blank=True,
+                        help_text="Shown on the status page, e.g. 'Pay at any till'.",
+                        verbose_name="pickup instructions",
+                    ),
+                ),
+                (
+                    "require_shopper_name",
+                    models.BooleanField(default=False, verbose_name="require the shopper's first name"),
+                ),
+                (
+                    "require_shopper_contact",
+                    models.BooleanField(default=False, verbose_name="require a phone number or email"),
+                ),
+                (
+                    "max_line_qty",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="maximum quantity per line",
+                    ),
+                ),
+                (
+                    "max_order_qty",
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="maximum quantity per order",
+                    ),
+                ),
+                (
+                    "low_stock_threshold",
+                    models.PositiveSmallIntegerField(default=3, verbose_name="'few left' from"),
+                ),
+                (
+                    "max_open_orders_per_device",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="open orders per phone",
+                    ),
+                ),
+                (
+                    "pick_target_minutes",
+                    models.PositiveSmallIntegerField(
+                        default=10,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="minutes to have a showcase order ready",
+                    ),
+                ),
+                (
+                    "allow_pay_at_pickup",
+                    models.BooleanField(default=False, verbose_name="allow hand-off before payment"),
+                ),
+                ("order_seq", models.PositiveIntegerField(default=1000, editable=False)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="stores",
+                        to="stores.organization",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'store',
-                'verbose_name_plural': 'stores',
+                "verbose_name": "store",
+                "verbose_name_plural": "stores",
             },
         ),
         migrations.CreateModel(
-            name='DropZone',
+            name="DropZone",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('kind', models.CharField(choices=[('desk', 'Desk'), ('locker', 'Locker'), ('cage', 'Cage'), ('curbside', 'Curbside')], default='desk', max_length=12, verbose_name='kind')),
-                ('directions', models.CharField(blank=True, max_length=240, verbose_name='directions for the shopper')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='drop_zones', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("desk", "Desk"),
+                            ("locker", "Locker"),
+                            ("cage", "Cage"),
+                            ("curbside", "Curbside"),
+                        ],
+                        default="desk",
+                        max_length=12,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "directions",
+                    models.CharField(blank=True, max_length=240, verbose_name="directions for the shopper"),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="drop_zones",
+                        to="stores.store",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'drop zone',
-                'verbose_name_plural': 'drop zones',
+                "verbose_name": "drop zone",
+                "verbose_name_plural": "drop zones",
             },
         ),
         migrations.CreateModel(
-            name='Team',
+            name="Team",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('store', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='teams', to='stores.store')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "store",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="teams", to="stores.store"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'team',
-                'verbose_name_plural': 'teams',
+                "verbose_name": "team",
+                "verbose_name_plural": "teams",
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('org_admin', 'Organization admin'), ('store_admin', 'Store admin'), ('supervisor', 'Supervisor'), ('associate', 'Associate')], default='associate', max_length=20, verbose_name='role')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='stores.organization')),
-                ('store', models.ForeignKey(blank=True, help_text='Empty for organization-wide roles.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='stores.store')),
-                ('teams', models.ManyToManyField(blank=True, related_name='members', to='stores.team')),
+                (
+                    "id",
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("org_admin", "Organization admin"),
+                            ("store_admin", "Store admin"),
+                            ("supervisor", "Supervisor"),
+                            ("associate", "Associate"),
+                        ],
+                        default="associate",
+                        max_length=20,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="stores.organization",
+                    ),
+                ),
+                (
+                    "store",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for organization-wide roles.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="stores.store",
+                    ),
+                ),
+                ("teams", models.ManyToManyField(blank=True, related_name="members", to="stores.team")),
             ],
             options={
-                'verbose_name': 'membership',
-                'verbose_name_plural': 'memberships',
+                "verbose_name": "membership",
+                "verbose_name_plural": "memberships",
             },
         ),
         migrations.AddConstraint(
-            model_name='store',
-            constraint=models.UniqueConstraint(fields=('organization', 'slug'), name='store_slug_unique'),
+            model_name="store",
+            constraint=models.UniqueConstraint(fields=("organization", "slug"), name="store_slug_unique"),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('user', 'organization', 'store'), name='membership_unique'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("user", "organization", "store"), name="membership_unique"),
         ),
     ]

@@ -1,0 +1,64 @@
+"""Orders are read-only here: only the actions change them, so that every change has its event."""
+
+from django.contrib import admin
+
+from shelfcall.orders.models import Order, OrderEvent, OrderLine
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class OrderLineInline(ReadOnlyInline):
+    model = OrderLine
+    fields = [
+        "sku",
+        "name",
+        "variant",
+        "unit_price",
+        "requested_qty",
+        "picked_qty",
+        "short_qty",
+        "rejected_qty",
+        "reject_reason",
+    ]
+
+
+class OrderEventInline(ReadOnlyInline):
+    model = OrderEvent
+    fields = ["created_at", "type", "actor_label", "actor_kind", "payload"]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "store",
+        "source",
+        "status",
+        "payment_status",
+        "shopper_name",
+        "assignee",
+        "created_at",
+    ]
+    list_filter = ["store", "status", "payment_status", "source"]
+    search_fields = ["=number", "shopper_name", "shopper_phone", "shopper_email", "external_id"]
+    list_select_related = ["store", "assignee"]
+    inlines = [OrderLineInline, OrderEventInline]
+    exclude = ["signature_svg"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,0 +1,108 @@
+"""Browser tests: a real uvicorn server in a thread of this process, driven by Debian's Chromium.
+
+The server thread shares this process's settings and test database (a file on SQLite, test_test on
+PostgreSQL), and the live hub, so actions run from the test thread reach the pages it serves.
+"""
+
+import os
+import shutil
+import socket
+import threading
+import time
+
+import pytest
+
+# Playwright's sync API keeps an event loop in the test thread, and the tests call the ORM.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "device_scale_factor": 3,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "en-US",
+}
+
+
+@pytest.fixture
+def live_server_url(transactional_db):
+    """The ASGI application (pages and live streams) on 127.0.0.1 and a free port, for one test."""
+    import uvicorn
+
+    from shelfcall.asgi import application
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        application,
+        host="127.0.0.1",
+        port=port,
+        lifespan="off",
+        timeout_graceful_shutdown=1,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="e2e-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not server.started and thread.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)  # polling uvicorn's own flag
+    if not server.started:
+        server.should_exit = True
+        thread.join(5)
+        sock.close()
+        pytest.fail("uvicorn did not start within 5 s")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        # The loop ends with the server; asyncio.run then cancels what is left on it (the PostgreSQL
+        # LISTEN task, streams still open), and the next test's server starts its own.
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+        assert not thread.is_alive(), "the uvicorn thread did not stop"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    executable = shutil.which("chromium")
+    if executable is None:
+        message = "Chromium is not on PATH (apt-get install chromium); the browser tests never download one"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def phone(browser, live_server_url):
+    """A fresh phone-sized page (own cookies, so its own cart) whose relative URLs go to the live server.
+
+    It depends on the server so that it closes first: the page's live stream ends before the server does.
+    """
+    context = browser.new_context(base_url=live_server_url, **PHONE)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
