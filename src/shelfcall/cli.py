@@ -17,6 +17,7 @@ def _prepare(*, migrate: bool = True) -> None:
 
     if migrate:
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)  # only acts when SHELFCALL_CACHE_URL=db
     call_command("collectstatic", interactive=False, verbosity=0)
 
 

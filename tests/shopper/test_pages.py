@@ -241,3 +241,13 @@ class TestRateLimits:
         settings.RATELIMIT_ENABLE = True
         statuses = {client.get("/o/" + "Z" * 32).status_code for _ in range(241)}
         assert statuses == {404, 429}
+
+
+class TestHeaders:
+    def test_shopper_pages_carry_a_content_security_policy(self, client, showcase):
+        policy = client.get("/s/TOOLS234")["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+
+    def test_status_page_is_never_cached(self, client, showcase):
+        order = submit(showcase)
+        assert "no-store" in client.get(f"/o/{order.public_token}")["Cache-Control"]

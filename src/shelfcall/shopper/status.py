@@ -46,9 +46,15 @@ def progress_steps(order: Order) -> list[Step]:
     ]
 
 
+def pickup_place(order: Order) -> str:
+    """Where the order waits, with the drop zone's directions for someone who does not know the store."""
+    directions = order.drop_zone.directions if order.drop_zone else ""
+    return f"{order.staged_location} ({directions})" if directions else order.staged_location
+
+
 def next_step_text(order: Order) -> str:
     paid = order.payment_status != PaymentStatus.UNPAID
-    place = order.staged_location
+    place = pickup_place(order)
     if order.status == OrderStatus.SUBMITTED:
         return _(
             "Your request is in. An associate will take it in a moment. Keep shopping: this page updates by itself."

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 from django_ratelimit.decorators import ratelimit
@@ -235,6 +236,7 @@ def _order_or_404(token: str) -> Order:
 
 
 @require_GET
+@never_cache  # back/forward must never show a stale state of the order
 @ratelimit(key="ip", rate=PAGE_RATE, block=True)
 def status_page(request: HttpRequest, token: str) -> HttpResponse:
     order = _order_or_404(token)
