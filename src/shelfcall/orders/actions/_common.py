@@ -7,7 +7,7 @@ from django.db.models import Q
 
 from shelfcall.core import clock
 from shelfcall.orders.errors import AlreadyClaimed, NotYourOrder, OrderNotFound, WrongStatus
-from shelfcall.orders.events import Actor
+from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.models import Order, OrderStatus
 
 
@@ -66,6 +66,12 @@ def move(
     if not won:
         refuse(order, attempted, actor)
     return order
+
+
+def flag_refund_due(order: Order, by: Actor) -> None:
+    """After the order shrank or closed: if it was paid for more than it is now worth, say so once."""
+    if order.refund_due_amount:
+        record(order, EventType.REFUND_DUE, actor=by, amount=str(order.refund_due_amount))
 
 
 STAFF_CAN_CLOSE = (OrderStatus.SUBMITTED, OrderStatus.PICKING, OrderStatus.READY)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.orders import reservations
-from shelfcall.orders.actions._common import STAFF_CAN_CLOSE, move
+from shelfcall.orders.actions._common import STAFF_CAN_CLOSE, flag_refund_due, move
 from shelfcall.orders.events import SYSTEM, Actor, EventType, record
 from shelfcall.orders.models import Order, OrderStatus
 
@@ -38,8 +38,7 @@ def close_order(
     reservations.release_all(order.pk)
     event_type = EventType.CANCELLED if status == OrderStatus.CANCELLED else EventType.EXPIRED
     record(closed, event_type, actor=by, reason=closed.cancel_reason)
-    if closed.refund_due_amount:
-        record(closed, EventType.REFUND_DUE, actor=by, amount=str(closed.refund_due_amount))
+    flag_refund_due(closed, by)
     return closed
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
 from shelfcall.orders import reservations
-from shelfcall.orders.actions._common import fetch, move, refuse
+from shelfcall.orders.actions._common import fetch, flag_refund_due, move, refuse
 from shelfcall.orders.errors import (
     LineNotInOrder,
     PaymentRequired,
@@ -86,8 +86,7 @@ def hand_off_order(
         rejected=[{"line_id": r.line_id, "qty": r.qty, "reason": r.reason} for r in rejections],
         collected_by=closed.alternate_pickup_name,
     )
-    if closed.refund_due_amount:
-        record(closed, EventType.REFUND_DUE, actor=by, amount=str(closed.refund_due_amount))
+    flag_refund_due(closed, by)
     return closed
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.orders import reservations
-from shelfcall.orders.actions._common import assignee_filter, fetch, move, refuse
+from shelfcall.orders.actions._common import assignee_filter, fetch, flag_refund_due, move, refuse
 from shelfcall.orders.actions.closing import close_order
 from shelfcall.orders.errors import (
     LineNotInOrder,
@@ -85,8 +85,8 @@ def mark_line_not_found(order_id: int, line_id: int, *, by: Actor, qty: int) -> 
     )
     if not OrderLine.objects.filter(order_id=order_id, requested_qty__gt=F("short_qty")).exists():
         close_order(order, status=OrderStatus.CANCELLED, by=SYSTEM, reason=_("None of the items could be found."))
-    elif order.refund_due_amount:
-        record(order, EventType.REFUND_DUE, actor=by, amount=str(order.refund_due_amount))
+    else:
+        flag_refund_due(order, by)
     return line
 
 
