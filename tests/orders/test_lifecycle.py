@@ -307,3 +307,19 @@ class TestStatementBudget:
             actions.mark_paid(order.pk, by=TILL)
         with count_statements(6):  # 5, and one per line
             actions.hand_off_order(order.pk, by=alex)
+
+
+def test_pressing_picking_twice_is_harmless(store, order):
+    alex = staff(store)
+    actions.claim_order(order.pk, by=alex)
+    assert actions.claim_order(order.pk, by=alex).assignee == alex.user
+    assert order.events.filter(type=EventType.CLAIMED).count() == 1
+
+
+def test_refusals_speak_the_shoppers_language(store, order):
+    from django.utils import translation
+
+    actions.cancel_order(order.pk, by=SHOPPER)
+    with translation.override("fr"), pytest.raises(WrongStatus) as refused:
+        actions.claim_order(order.pk, by=staff(store))
+    assert "annulée" in refused.value.message.lower() and "claimed" not in refused.value.message

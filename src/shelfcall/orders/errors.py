@@ -35,7 +35,7 @@ class AlreadyClaimed(OrderError):
     code = "already_claimed"
 
     def __init__(self, number: int, holder: str) -> None:
-        self.holder = holder
+        self.number, self.holder = number, holder
         super().__init__(_("%(holder)s is already picking order %(number)s.") % {"holder": holder, "number": number})
 
 
@@ -43,7 +43,7 @@ class NotYourOrder(OrderError):
     code = "not_your_order"
 
     def __init__(self, number: int, holder: str) -> None:
-        self.holder = holder
+        self.number, self.holder = number, holder
         super().__init__(
             _("%(holder)s is picking order %(number)s; ask a supervisor to reassign it.")
             % {"holder": holder, "number": number}

@@ -6,7 +6,7 @@ from typing import Any
 from django.db.models import Q
 
 from shelfcall.core import clock
-from shelfcall.orders.errors import AlreadyClaimed, NotYourOrder, OrderNotFound, WrongStatus
+from shelfcall.orders.errors import NotYourOrder, OrderNotFound, WrongStatus
 from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.models import Order, OrderStatus
 
@@ -33,11 +33,14 @@ def fetch(order_id: int) -> Order:
 
 def refuse(order: Order, attempted: str, actor: Actor | None = None) -> None:
     """Raise the error that explains why a conditional update touched no row."""
-    if order.status == OrderStatus.PICKING and actor is not None and order.assignee_id:
-        if attempted == "claimed":
-            raise AlreadyClaimed(order.number, holder_name(order))
-        if actor.is_staff_user and order.assignee_id != actor.user.pk:
-            raise NotYourOrder(order.number, holder_name(order))
+    held_by_someone_else = (
+        order.status == OrderStatus.PICKING
+        and actor is not None
+        and actor.is_staff_user
+        and order.assignee_id not in (None, actor.user.pk)
+    )
+    if held_by_someone_else:
+        raise NotYourOrder(order.number, holder_name(order))
     raise WrongStatus(order.number, order.get_status_display().lower(), attempted)
 
 

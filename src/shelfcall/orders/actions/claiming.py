@@ -2,25 +2,38 @@
 
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import pgettext
 
 from shelfcall.core import clock
-from shelfcall.orders.actions._common import holder_name, move
+from shelfcall.orders.actions._common import fetch, holder_name, move
+from shelfcall.orders.errors import AlreadyClaimed, NotYourOrder, WrongStatus
 from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.models import Order, OrderStatus
 
 
 @transaction.atomic
 def claim_order(order_id: int, *, by: Actor) -> Order:
-    """Exactly one of any number of simultaneous claimers wins; the others learn who did."""
-    order = move(
-        order_id,
-        from_statuses=[OrderStatus.SUBMITTED],
-        attempted="claimed",
-        actor=by,
-        status=OrderStatus.PICKING,
-        assignee=by.user,
-        claimed_at=clock.now(),
-    )
+    """Exactly one of any number of simultaneous claimers wins; the others learn who did.
+
+    Pressing "Picking" twice is harmless: the holder gets their order back, with no second event.
+    """
+    try:
+        order = move(
+            order_id,
+            from_statuses=[OrderStatus.SUBMITTED],
+            attempted=pgettext("order action", "claimed"),
+            actor=by,
+            status=OrderStatus.PICKING,
+            assignee=by.user,
+            claimed_at=clock.now(),
+        )
+    except NotYourOrder as taken:
+        raise AlreadyClaimed(taken.number, taken.holder) from None
+    except WrongStatus:
+        order = fetch(order_id)
+        if order.status == OrderStatus.PICKING and order.assignee_id == by.user.pk:
+            return order
+        raise
     record(order, EventType.CLAIMED, actor=by, assignee_id=by.user.pk, assignee_name=holder_name(order))
     return order
 
@@ -35,7 +48,7 @@ def unclaim_order(order_id: int, *, by: Actor, for_anyone: bool = False) -> Orde
     order = move(
         order_id,
         from_statuses=[OrderStatus.PICKING],
-        attempted="put back in the queue",
+        attempted=pgettext("order action", "put back in the queue"),
         actor=by,
         condition=Q() if for_anyone else Q(assignee=by.user),
         status=OrderStatus.SUBMITTED,

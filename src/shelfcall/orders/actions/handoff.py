@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 
 from shelfcall.core import clock
 from shelfcall.orders import reservations
@@ -48,7 +49,7 @@ def hand_off_order(
     """Mark Picked Up. Accepted units leave the stock; rejected ones go back and may fall due as refunds."""
     order = fetch(order_id)
     if order.status != OrderStatus.READY:
-        refuse(order, "handed over", by)
+        refuse(order, pgettext("order action", "handed over"), by)
     if pickup_code is not None and not order.matches_pickup_code(pickup_code):
         raise PickupCodeMismatch()
     if order.payment_status == PaymentStatus.UNPAID and not order.store.allow_pay_at_pickup:
@@ -58,7 +59,7 @@ def hand_off_order(
     closed = move(
         order_id,
         from_statuses=[OrderStatus.READY],
-        attempted="handed over",
+        attempted=pgettext("order action", "handed over"),
         actor=by,
         current=order,
         status=OrderStatus.COMPLETED,

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Case, F, Value, When
+from django.utils.translation import pgettext
 
 from shelfcall.core import clock
 from shelfcall.core.money import format_money
@@ -30,7 +31,7 @@ def mark_paid(order_id: int, *, by: Actor, reference: str = "") -> Order:
     if not won:
         if order.payment_status != PaymentStatus.UNPAID:
             raise AlreadyPaid(order.number)
-        refuse(order, "paid")
+        refuse(order, pgettext("order action", "paid"))
     record(order, EventType.PAID, actor=by, amount=str(order.paid_amount), reference=order.payment_reference)
     return order
 

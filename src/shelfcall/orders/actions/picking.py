@@ -3,6 +3,7 @@
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from shelfcall.core import clock
 from shelfcall.orders import reservations
@@ -46,7 +47,7 @@ def pick_line(order_id: int, line_id: int, *, by: Actor, qty: int = 1) -> OrderL
     """Confirm `qty` more units of a line are in hand."""
     won = qty >= 1 and _open_line(order_id, line_id, by, qty).update(picked_qty=F("picked_qty") + qty)
     if not won:
-        _explain_line_refusal(order_id, line_id, by, "picked")
+        _explain_line_refusal(order_id, line_id, by, pgettext("order action", "picked"))
     line = OrderLine.objects.select_related("order").get(pk=line_id)
     record(
         line.order,
@@ -68,7 +69,7 @@ def mark_line_not_found(order_id: int, line_id: int, *, by: Actor, qty: int) -> 
     """
     won = qty >= 1 and _open_line(order_id, line_id, by, qty).update(short_qty=F("short_qty") + qty)
     if not won:
-        _explain_line_refusal(order_id, line_id, by, "changed")
+        _explain_line_refusal(order_id, line_id, by, pgettext("order action", "changed"))
     line = OrderLine.objects.select_related("order__store", "reservation").get(pk=line_id)
     reservations.release([(line.reservation, qty)])
     order = line.order
@@ -120,11 +121,11 @@ def _restage(order_id: int, by: Actor, drop_zone: DropZone | None, in_store: Q, 
     if current.status == OrderStatus.PICKING and not (by.is_staff_user and current.assignee_id != by.user.pk):
         raise NotFullyPicked(sum(line.open_qty for line in OrderLine.objects.filter(order_id=order_id)))
     if current.status != OrderStatus.READY:
-        refuse(current, "staged", by)
+        refuse(current, pgettext("order action", "staged"), by)
     order = move(
         order_id,
         from_statuses=[OrderStatus.READY],
-        attempted="moved",
+        attempted=pgettext("order action", "moved"),
         actor=by,
         condition=in_store,
         **changes,
