@@ -30,13 +30,9 @@ def make_store(**overrides) -> Store:
 
 def make_product(store: Store, *, price: str = "10.00", on_hand: int = 5, name: str | None = None, **fields) -> Product:
     n = next(_seq)
+    fields = {"sku": f"SKU-{n}", "upc": f"400000000{n:04d}"} | fields
     product = Product.objects.create(
-        organization=store.organization,
-        sku=f"SKU-{n}",
-        upc=f"400000000{n:04d}",
-        name=name or f"Product {n}",
-        price=Decimal(price),
-        **fields,
+        organization=store.organization, name=name or f"Product {n}", price=Decimal(price), **fields
     )
     StockLevel.objects.create(store=store, product=product, on_hand=on_hand)
     return product

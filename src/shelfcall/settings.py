@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "shelfcall.orders",
     "shelfcall.live",
     "shelfcall.shopper",
+    "shelfcall.workspace",
     "shelfcall.demo",
 ]
 
@@ -159,7 +160,8 @@ X_FRAME_OPTIONS = "DENY"
 RATELIMIT_VIEW = "shelfcall.shopper.views.rate_limited"
 RATELIMIT_ENABLE = _flag("SHELFCALL_RATELIMIT", True)
 
-LOGIN_URL = "admin:login"
+LOGIN_URL = "workspace:login"
+LOGIN_REDIRECT_URL = "workspace:queue"
 
 LOGGING = {
     "version": 1,

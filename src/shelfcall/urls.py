@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("w/", include("shelfcall.workspace.urls")),
     path("", include("shelfcall.shopper.urls")),
-    path("", RedirectView.as_view(pattern_name="admin:index"), name="home"),
+    path("", RedirectView.as_view(pattern_name="workspace:queue"), name="home"),
 ]

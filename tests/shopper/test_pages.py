@@ -251,3 +251,21 @@ class TestHeaders:
     def test_status_page_is_never_cached(self, client, showcase):
         order = submit(showcase)
         assert "no-store" in client.get(f"/o/{order.public_token}")["Cache-Control"]
+
+
+class TestCheckIn:
+    def test_in_store_and_curbside(self, client, showcase):
+        order = submit(showcase)
+        page = client.post(f"/o/{order.public_token}/here", {"mode": "curbside", "note": ""}, follow=True)
+        assert "where you parked" in page.content.decode()
+        client.post(f"/o/{order.public_token}/here", {"mode": "curbside", "note": "Bay 3, red Clio"})
+        order.refresh_from_db()
+        assert (order.check_in_mode, order.check_in_note) == ("curbside", "Bay 3, red Clio") and order.checked_in_at
+        page = client.get(f"/o/{order.public_token}").content.decode()
+        assert "We know you" in page and "Bay 3, red Clio" in page
+
+    def test_not_after_collection(self, client, showcase):
+        order = submit(showcase)
+        actions.cancel_order(order.pk, by=staff(showcase.store))
+        response = client.post(f"/o/{order.public_token}/here", {"mode": "in_store"}, follow=True)
+        assert "can&#x27;t be" in response.content.decode()

@@ -129,6 +129,14 @@ class PickupCodeMismatch(OrderError):
         super().__init__(_("The scanned code does not belong to this order. Scan the shopper's barcode again."))
 
 
+class CheckInDetailsRequired(OrderError):
+    code = "check_in_details_required"
+    field = "note"
+
+    def __init__(self) -> None:
+        super().__init__(_("Tell us where you parked and what car to look for, e.g. 'Bay 3, red Clio'."))
+
+
 class ContactRequired(OrderError):
     code = "contact_required"
 

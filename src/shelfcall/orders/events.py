@@ -5,6 +5,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
 from shelfcall.live.hub import announce
@@ -17,6 +18,8 @@ class EventType(StrEnum):
     CREATED = "order.created"  # source, lines: [{line_id, sku, qty}]
     CLAIMED = "order.claimed"  # assignee_id, assignee_name
     UNCLAIMED = "order.unclaimed"  # previous_assignee_name
+    REASSIGNED = "order.reassigned"  # assignee_id, assignee_name, previous_assignee_name
+    CHECKED_IN = "order.checked_in"  # mode (in_store | curbside), note
     PICKING = "order.picking"  # line_id, sku, qty, picked_qty
     LINE_NOT_FOUND = "order.line_not_found"  # line_id, sku, qty, short_qty
     FULFILLED = "order.fulfilled"  # location, drop_zone_id
@@ -27,6 +30,25 @@ class EventType(StrEnum):
     COMPLETED = "order.completed"  # accepted: [{line_id, qty}], rejected: [{line_id, qty, reason}], collected_by
     CANCELLED = "order.cancelled"  # reason
     EXPIRED = "order.expired"  # reason
+
+
+EVENT_LABELS = {
+    EventType.CREATED: _("sent the request"),
+    EventType.CLAIMED: _("started picking"),
+    EventType.UNCLAIMED: _("put it back in the queue"),
+    EventType.REASSIGNED: _("reassigned it"),
+    EventType.CHECKED_IN: _("arrived"),
+    EventType.PICKING: _("picked an item"),
+    EventType.LINE_NOT_FOUND: _("marked an item not found"),
+    EventType.FULFILLED: _("dropped it for the customer"),
+    EventType.RESTAGED: _("moved it"),
+    EventType.PAID: _("marked it paid"),
+    EventType.REFUND_DUE: _("a refund is due"),
+    EventType.REFUNDED: _("refunded"),
+    EventType.COMPLETED: _("handed it over"),
+    EventType.CANCELLED: _("cancelled it"),
+    EventType.EXPIRED: _("it expired"),
+}
 
 
 @dataclass(frozen=True)

@@ -82,6 +82,10 @@ class Order(models.Model):
     id_checked = models.BooleanField(_("ID checked"), default=False)
     signature_svg = models.TextField(_("signature"), blank=True)
 
+    checked_in_at = models.DateTimeField(_("shopper arrived at"), null=True, blank=True)
+    check_in_mode = models.CharField(_("waiting"), max_length=10, blank=True)  # in_store | curbside
+    check_in_note = models.CharField(_("parking spot and car"), max_length=200, blank=True)
+
     created_at = models.DateTimeField(_("sent at"))
     updated_at = models.DateTimeField()
     due_at = models.DateTimeField(_("due"))
@@ -166,6 +170,11 @@ class OrderLine(models.Model):
     @property
     def open_qty(self) -> int:
         return self.requested_qty - self.short_qty - self.picked_qty
+
+    @property
+    def open_units(self) -> range:
+        """1 … open_qty, for "how many were not found" choices."""
+        return range(1, self.open_qty + 1)
 
     @property
     def line_total(self) -> Decimal:

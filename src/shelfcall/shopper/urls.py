@@ -14,5 +14,6 @@ urlpatterns = [
     path("p/<str:code>", views.product_link, name="product"),
     path("o/<str:token>", views.status_page, name="status"),
     path("o/<str:token>/cancel", views.cancel, name="cancel"),
+    path("o/<str:token>/here", views.check_in, name="check_in"),
     path("o/<str:token>/events", views.status_events, name="events"),
 ]

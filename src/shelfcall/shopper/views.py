@@ -259,6 +259,19 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("shopper:status", token)
 
 
+@require_POST
+@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+def check_in(request: HttpRequest, token: str) -> HttpResponse:
+    """I'm here: in the store, or outside with where they parked."""
+    order = _order_or_404(token)
+    try:
+        actions.check_in(order.pk, mode=request.POST.get("mode", ""), note=request.POST.get("note", ""))
+        messages.success(request, _("Thanks! The team knows you're here."))
+    except OrderError as error:
+        messages.error(request, error.message)
+    return redirect("shopper:status", token)
+
+
 async def status_events(request: HttpRequest, token: str) -> HttpResponse:
     limited = await sync_to_async(is_ratelimited)(
         request, group="shopper.status_events", key="ip", rate=PAGE_RATE, increment=True

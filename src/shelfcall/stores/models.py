@@ -62,6 +62,7 @@ class Store(models.Model):
         _("minutes to have a showcase order ready"), default=10, validators=[MinValueValidator(1)]
     )
     allow_pay_at_pickup = models.BooleanField(_("allow hand-off before payment"), default=False)
+    require_id_check = models.BooleanField(_("check ID at hand-off"), default=False)
     # Last order number handed out; bumped atomically by submit (UPDATE … RETURNING).
     order_seq = models.PositiveIntegerField(default=1000, editable=False)
 

@@ -1,6 +1,7 @@
 """The only writers of order state. Each action is one transaction that records an OrderEvent."""
 
-from shelfcall.orders.actions.claiming import claim_order, unclaim_order
+from shelfcall.orders.actions.arrival import CHECK_IN_MODES, check_in
+from shelfcall.orders.actions.claiming import claim_order, reassign_order, unclaim_order
 from shelfcall.orders.actions.closing import cancel_order, expire_order
 from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, hand_off_order
 from shelfcall.orders.actions.payment import mark_paid, refund_order
@@ -8,17 +9,20 @@ from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, sta
 from shelfcall.orders.actions.submission import CartLine, ShopperContact, submit_showcase_order
 
 __all__ = [
+    "CHECK_IN_MODES",
     "REJECT_REASONS",
     "CartLine",
     "Rejection",
     "ShopperContact",
     "cancel_order",
+    "check_in",
     "claim_order",
     "expire_order",
     "hand_off_order",
     "mark_line_not_found",
     "mark_paid",
     "pick_line",
+    "reassign_order",
     "refund_order",
     "stage_order",
     "submit_showcase_order",

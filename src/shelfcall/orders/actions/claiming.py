@@ -1,5 +1,6 @@
 """Who is picking: claim ("Picking"), and give back to the queue."""
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import pgettext
@@ -44,17 +45,43 @@ def unclaim_order(order_id: int, *, by: Actor, for_anyone: bool = False) -> Orde
 
     `for_anyone` is for supervisors (the policy module decides); others may only give back their own.
     """
-    previous = Order.objects.filter(pk=order_id).values_list("assignee__first_name", "assignee__username").first()
+    current = fetch(order_id)
+    previous_name = holder_name(current)
     order = move(
         order_id,
         from_statuses=[OrderStatus.PICKING],
         attempted=pgettext("order action", "put back in the queue"),
         actor=by,
         condition=Q() if for_anyone else Q(assignee=by.user),
+        current=current,
         status=OrderStatus.SUBMITTED,
         assignee=None,
         claimed_at=None,
     )
-    previous_name = (previous[0] or previous[1]) if previous else ""
     record(order, EventType.UNCLAIMED, actor=by, previous_assignee_name=previous_name)
+    return order
+
+
+@transaction.atomic
+def reassign_order(order_id: int, *, to: AbstractBaseUser, by: Actor) -> Order:
+    """A supervisor hands a waiting or picking order to a named associate."""
+    current = fetch(order_id)
+    previous_name = holder_name(current)
+    order = move(
+        order_id,
+        from_statuses=[OrderStatus.SUBMITTED, OrderStatus.PICKING],
+        attempted=pgettext("order action", "reassigned"),
+        current=current,
+        status=OrderStatus.PICKING,
+        assignee=to,
+        claimed_at=current.claimed_at or clock.now(),
+    )
+    record(
+        order,
+        EventType.REASSIGNED,
+        actor=by,
+        assignee_id=to.pk,
+        assignee_name=holder_name(order),
+        previous_assignee_name=previous_name,
+    )
     return order

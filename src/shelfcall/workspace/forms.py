@@ -1,0 +1,105 @@
+"""Parsing of the workspace's small forms: each names the field and the fix when input is wrong."""
+
+import re
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+
+from shelfcall.orders.actions import REJECT_REASONS
+from shelfcall.stores.models import DropZone, Membership, Store
+
+
+class ScanForm(forms.Form):
+    code = forms.CharField(label=_("Scan or type the barcode or SKU"), max_length=64)
+
+
+class LineQuantityForm(forms.Form):
+    line = forms.IntegerField(min_value=1)
+    qty = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=999, initial=1)
+
+
+class StageForm(forms.Form):
+    drop_zone = forms.ModelChoiceField(
+        label=_("Drop zone"),
+        queryset=DropZone.objects.none(),
+        required=False,
+        widget=forms.RadioSelect,
+        empty_label=None,
+    )
+    note = forms.CharField(label=_("Where exactly (slot, shelf), or another place"), max_length=120, required=False)
+
+    def __init__(self, *args, store: Store, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["drop_zone"].queryset = DropZone.objects.filter(store=store, active=True).order_by("name")
+
+
+class PaymentForm(forms.Form):
+    reference = forms.CharField(label=_("Payment reference (optional)"), max_length=120, required=False)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("Why is it cancelled?"), max_length=200)
+
+
+class ReassignForm(forms.Form):
+    to = forms.ModelChoiceField(label=_("Give this order to"), queryset=get_user_model().objects.none())
+
+    def __init__(self, *args, store: Store, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        staff_ids = Membership.objects.filter(store=store).values("user_id")
+        self.fields["to"].queryset = (
+            get_user_model().objects.filter(pk__in=staff_ids, is_active=True).order_by("first_name", "username")
+        )
+        self.fields["to"].label_from_instance = lambda user: user.get_short_name() or user.get_username()
+
+
+_SIGNATURE_PATH = re.compile(r"^[ML0-9 .,-]{0,20000}$")
+
+
+class HandOffForm(forms.Form):
+    pickup_code = forms.CharField(label=_("Scan the shopper's barcode or type the order number"), max_length=32)
+    collected_by = forms.CharField(label=_("Collected by someone else? Their name"), max_length=120, required=False)
+    id_checked = forms.BooleanField(label=_("I checked their ID"), required=False)
+    signature = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, lines, require_id: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lines = lines
+        self.fields["id_checked"].required = require_id
+        for line in lines:
+            self.fields[f"reject_{line.pk}"] = forms.IntegerField(
+                label=_("Turned down"), min_value=0, max_value=line.picked_qty, initial=0, required=False
+            )
+            self.fields[f"reason_{line.pk}"] = forms.ChoiceField(
+                label=_("Why"), choices=[("", "—"), *REJECT_REASONS.items()], required=False
+            )
+
+    def clean_signature(self) -> str:
+        path = self.cleaned_data["signature"].strip()
+        if not _SIGNATURE_PATH.match(path):
+            raise forms.ValidationError(_("The signature could not be read; clear it and sign again."))
+        return path
+
+    def clean(self) -> dict:
+        data = super().clean()
+        for line in self.lines:
+            if data.get(f"reject_{line.pk}") and not data.get(f"reason_{line.pk}"):
+                self.add_error(f"reason_{line.pk}", _("Choose why this item was turned down."))
+        return data
+
+    def rejections(self) -> list[tuple[int, int, str]]:
+        return [
+            (line.pk, self.cleaned_data[f"reject_{line.pk}"], self.cleaned_data[f"reason_{line.pk}"])
+            for line in self.lines
+            if self.cleaned_data.get(f"reject_{line.pk}")
+        ]
+
+    def signature_svg(self) -> str:
+        path = self.cleaned_data.get("signature", "")
+        if not path:
+            return ""
+        return (
+            '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 200">'
+            f'<path d="{path}" fill="none" stroke="#000" stroke-width="3"/></svg>'
+        )

@@ -1,0 +1,24 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from shelfcall.workspace.views import counter, handoff, multipick, order, queue, refunds, session
+
+app_name = "workspace"
+
+urlpatterns = [
+    path("", queue.queue, name="queue"),
+    path("login", session.LoginView.as_view(), name="login"),
+    path("logout", auth_views.LogoutView.as_view(next_page="workspace:login"), name="logout"),
+    path("stores", session.stores, name="stores"),
+    path("stream", queue.store_stream, name="stream"),
+    path("orders/<int:order_id>", order.order_page, name="order"),
+    path("orders/<int:order_id>/stream", order.order_stream, name="order_stream"),
+    path("orders/<int:order_id>/label", order.bag_label, name="label"),
+    path("orders/<int:order_id>/handoff", handoff.handoff, name="handoff"),
+    path("orders/<int:order_id>/refund", refunds.settle_refund, name="settle_refund"),
+    path("orders/<int:order_id>/<slug:action>", order.order_action, name="order_action"),
+    path("handoff", handoff.find_for_handoff, name="find_handoff"),
+    path("till", counter.till, name="till"),
+    path("refunds", refunds.refunds, name="refunds"),
+    path("pick", multipick.multi_pick, name="multi_pick"),
+]

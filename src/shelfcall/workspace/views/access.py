@@ -1,0 +1,79 @@
+"""How a workspace request finds its store and its user's role; the rules themselves are in stores.policy."""
+
+from collections.abc import Callable
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+
+from shelfcall.orders.events import Actor
+from shelfcall.orders.models import Order
+from shelfcall.stores import policy
+from shelfcall.stores.models import Store
+
+STORE_KEY = "workspace_store_id"
+
+
+def current_store(request: HttpRequest) -> Store | None:
+    """The store chosen on this device; the only store when the user works in just one."""
+    stores = policy.stores_for(request.user)
+    chosen = request.session.get(STORE_KEY)
+    store = stores.filter(pk=chosen).first() if chosen else None
+    if store is None:
+        only = list(stores[:2])
+        store = only[0] if len(only) == 1 else None
+    return store
+
+
+def choose_store(request: HttpRequest, store: Store) -> None:
+    request.session[STORE_KEY] = store.pk
+
+
+def _enter(request: HttpRequest, store: Store, role) -> None:
+    request.store, request.role = store, role
+    request.actor = Actor.staff(request.user)
+    timezone.activate(store.timezone)
+
+
+def staff_view(perm: policy.Perm = policy.Perm.WORK_ORDERS) -> Callable:
+    """For the store-wide screens (queue, till, refunds): log in, pick a store, hold `perm` there."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), "workspace:login")
+            store = current_store(request)
+            if store is None:
+                return redirect(f"{reverse('workspace:stores')}?{urlencode({'next': request.get_full_path()})}")
+            _enter(request, store, policy.require(request.user, perm, store))
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def order_view(perm: policy.Perm = policy.Perm.WORK_ORDERS) -> Callable:
+    """For one order's screens. Another store's order is a 404: its existence is not revealed."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(request: HttpRequest, order_id: int, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), "workspace:login")
+            order = Order.objects.select_related("store", "assignee", "drop_zone", "team").filter(pk=order_id).first()
+            role = policy.role_in(request.user, order.store) if order else None
+            if order is None or not policy.can(request.user, perm, order.store, role=role):
+                raise Http404("no such order here")
+            choose_store(request, order.store)  # a chat link opens the order's own store
+            _enter(request, order.store, role)
+            return view(request, order, *args, **kwargs)
+
+        return wrapped
+
+    return decorate

@@ -1,0 +1,201 @@
+"""One order: read it, claim it, pick it, stage it, take payment, cancel it, reassign it."""
+
+from collections.abc import Callable
+
+from asgiref.sync import sync_to_async
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Q
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from shelfcall.core.errors import ShelfcallError
+from shelfcall.live.hub import order_topic
+from shelfcall.live.sse import Message, event_stream_response, follow, last_event_id
+from shelfcall.orders import actions
+from shelfcall.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from shelfcall.orders.queries import last_event_id as latest_order_event_id
+from shelfcall.shopper.codes import barcode_svg
+from shelfcall.stores import policy
+from shelfcall.workspace.forms import CancelForm, LineQuantityForm, PaymentForm, ReassignForm, ScanForm, StageForm
+from shelfcall.workspace.queries import get_order_lines, list_timeline
+from shelfcall.workspace.views.access import order_view
+from shelfcall.workspace.views.session import safe_next
+
+
+def order_context(request: HttpRequest, order: Order) -> dict:
+    lines = get_order_lines(order)
+    requested = sum(line.requested_qty for line in lines)
+    done = sum(line.picked_qty + line.short_qty for line in lines)
+    mine = order.assignee_id == request.user.pk
+    supervisor = policy.can(request.user, policy.Perm.SUPERVISE, order.store, role=request.role)
+    return {
+        "order": order,
+        "store": order.store,
+        "lines": lines,
+        "progress_done": done,
+        "progress_total": requested,
+        "mine": mine,
+        "supervisor": supervisor,
+        "picking_mine": order.status == OrderStatus.PICKING and mine,
+        "all_resolved": done >= requested,
+        "timeline": list_timeline(order),
+        "stage_form": StageForm(store=order.store, initial={"drop_zone": order.drop_zone_id}),
+        "payment_form": PaymentForm(),
+        "cancel_form": CancelForm(),
+        "reassign_form": ReassignForm(store=order.store) if supervisor else None,
+        "scan_form": ScanForm(),
+        "last_event_id": latest_order_event_id(order.pk),
+    }
+
+
+@order_view()
+def order_page(request: HttpRequest, order: Order) -> HttpResponse:
+    template = "workspace/_order_panel.html" if request.GET.get("fragment") else "workspace/order.html"
+    return render(request, template, order_context(request, order))
+
+
+@order_view()
+def bag_label(request: HttpRequest, order: Order) -> HttpResponse:
+    return render(request, "workspace/label.html", {"order": order, "barcode": barcode_svg(order.barcode_value)})
+
+
+def _parse(form: Form) -> dict:
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        label = form.fields[field].label if field in form.fields else ""
+        raise ShelfcallError(f"{label}: {errors[0]}" if label else errors[0], field=field)
+    return form.cleaned_data
+
+
+def _line_of(order: Order, line_id: int) -> OrderLine:
+    line = OrderLine.objects.filter(order=order, pk=line_id).first()
+    if line is None:
+        raise Http404("no such line")
+    return line
+
+
+def _pick_by_code(request: HttpRequest, order: Order) -> str:
+    """A scan (camera or keyboard-wedge scanner) or a typed SKU picks one unit of the matching line."""
+    code = _parse(ScanForm(request.POST))["code"].strip()
+    line = (
+        OrderLine.objects.filter(Q(product__upc=code) | Q(sku__iexact=code), order=order)
+        .annotate(still_open=F("requested_qty") - F("short_qty") - F("picked_qty"))
+        .order_by("-still_open", "pk")
+        .first()
+    )
+    if line is None:
+        raise ShelfcallError(
+            _("%(code)s is not in this order. Check the item, or type its SKU.") % {"code": code}, field="code"
+        )
+    line = actions.pick_line(order.pk, line.pk, by=request.actor)
+    return _("Picked %(name)s (%(done)s of %(count)s).") % {
+        "name": line.name,
+        "done": line.picked_qty,
+        "count": line.requested_qty - line.short_qty,
+    }
+
+
+def _pick_line(request: HttpRequest, order: Order) -> str:
+    data = _parse(LineQuantityForm(request.POST))
+    line = actions.pick_line(order.pk, _line_of(order, data["line"]).pk, by=request.actor, qty=data["qty"])
+    return _("Picked %(name)s.") % {"name": line.name}
+
+
+def _not_found(request: HttpRequest, order: Order) -> str:
+    data = _parse(LineQuantityForm(request.POST))
+    line = actions.mark_line_not_found(order.pk, _line_of(order, data["line"]).pk, by=request.actor, qty=data["qty"])
+    return _("%(count)s × %(name)s marked not found; the shopper is told.") % {"count": data["qty"], "name": line.name}
+
+
+def _stage(request: HttpRequest, order: Order) -> str:
+    data = _parse(StageForm(request.POST, store=order.store))
+    staged = actions.stage_order(order.pk, by=request.actor, drop_zone=data["drop_zone"], note=data["note"])
+    return _("Dropped at %(place)s.") % {"place": staged.staged_location}
+
+
+def _pay(request: HttpRequest, order: Order) -> str:
+    data = _parse(PaymentForm(request.POST))
+    actions.mark_paid(order.pk, by=request.actor, reference=data["reference"])
+    return _("Marked paid.")
+
+
+def _cancel(request: HttpRequest, order: Order) -> str:
+    data = _parse(CancelForm(request.POST))
+    if order.assignee_id not in (None, request.user.pk):
+        _require_supervisor(request, order)
+    actions.cancel_order(order.pk, by=request.actor, reason=data["reason"])
+    return _("Order cancelled; its items are back in stock.")
+
+
+def _claim(request: HttpRequest, order: Order) -> str:
+    actions.claim_order(order.pk, by=request.actor)
+    return _("You are picking this order.")
+
+
+def _unclaim(request: HttpRequest, order: Order) -> str:
+    for_anyone = order.assignee_id != request.user.pk
+    if for_anyone:
+        _require_supervisor(request, order)
+    actions.unclaim_order(order.pk, by=request.actor, for_anyone=for_anyone)
+    return _("Order put back in the queue.")
+
+
+def _reassign(request: HttpRequest, order: Order) -> str:
+    _require_supervisor(request, order)
+    to = _parse(ReassignForm(request.POST, store=order.store))["to"]
+    actions.reassign_order(order.pk, to=to, by=request.actor)
+    return _("%(name)s is now picking this order.") % {"name": to.get_short_name() or to.get_username()}
+
+
+def _require_supervisor(request: HttpRequest, order: Order) -> None:
+    if not policy.can(request.user, policy.Perm.SUPERVISE, order.store, role=request.role):
+        raise PermissionDenied
+
+
+ORDER_ACTIONS: dict[str, Callable[[HttpRequest, Order], str]] = {
+    "claim": _claim,
+    "unclaim": _unclaim,
+    "reassign": _reassign,
+    "scan": _pick_by_code,
+    "pick": _pick_line,
+    "not-found": _not_found,
+    "stage": _stage,
+    "pay": _pay,
+    "cancel": _cancel,
+}
+
+
+@require_POST
+@order_view()
+def order_action(request: HttpRequest, order: Order, action: str) -> HttpResponse:
+    """Every button on the order page. A stale page gets the reason and the order as it is now."""
+    handler = ORDER_ACTIONS.get(action)
+    if handler is None:
+        raise Http404("no such action")
+    try:
+        messages.success(request, handler(request, order))
+    except ShelfcallError as error:
+        messages.error(request, error.message)
+    fallback = reverse("workspace:order", args=[order.pk])
+    return redirect(safe_next(request, fallback))
+
+
+async def order_stream(request: HttpRequest, order_id: int) -> HttpResponse:
+    user = await request.auser()
+    order = await Order.objects.select_related("store").filter(pk=order_id).afirst()
+    allowed = order is not None and await sync_to_async(policy.can)(user, policy.Perm.WORK_ORDERS, order.store)
+    if not allowed:
+        raise Http404("no such order here")
+
+    def poll(since: int) -> Message | None:
+        events = list(OrderEvent.objects.filter(order_id=order_id, pk__gt=since).values_list("pk", "type"))
+        if not events:
+            return None
+        return Message(events[-1][0], "change", {"types": [t for _, t in events]})
+
+    return event_stream_response(follow([order_topic(order_id)], last_event_id(request), poll))

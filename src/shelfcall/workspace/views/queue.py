@@ -1,0 +1,61 @@
+"""The team's live queue."""
+
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from shelfcall.live.hub import store_topic
+from shelfcall.live.sse import Message, event_stream_response, follow, last_event_id
+from shelfcall.orders.models import OrderEvent
+from shelfcall.stores import policy
+from shelfcall.workspace.queries import FILTER_LABELS, QueueFilter, last_store_event_id, list_queue
+from shelfcall.workspace.views.access import current_store, staff_view
+
+
+@staff_view()
+def queue(request: HttpRequest) -> HttpResponse:
+    try:
+        queue_filter = QueueFilter(request.GET.get("filter", QueueFilter.OPEN))
+    except ValueError:
+        queue_filter = QueueFilter.OPEN
+    search = request.GET.get("q", "")[:80]
+    orders = list_queue(
+        request.store,
+        user=request.user,
+        team_ids=policy.team_ids_for(request.user, request.store),
+        queue_filter=queue_filter,
+        search=search,
+    )
+    context = {
+        "orders": orders,
+        "filters": FILTER_LABELS.items(),
+        "queue_filter": queue_filter,
+        "search": search,
+        "last_event_id": last_store_event_id(request.store),
+    }
+    template = "workspace/_queue_list.html" if request.GET.get("fragment") else "workspace/queue.html"
+    return render(request, template, context)
+
+
+async def store_stream(request: HttpRequest) -> HttpResponse:
+    """Wakes the queue (and order pages) of this store: the page then re-reads what it shows."""
+    user = await request.auser()
+    request.user = user
+    store = await sync_to_async(current_store)(request)
+    allowed = store is not None and await sync_to_async(policy.can)(user, policy.Perm.WORK_ORDERS, store)
+    if not allowed:
+        return HttpResponse(status=403)
+
+    def poll(since: int) -> Message | None:
+        events = list(
+            OrderEvent.objects.filter(order__store_id=store.pk, pk__gt=since)
+            .order_by("pk")
+            .values_list("pk", "type", "order_id")[:200]
+        )
+        if not events:
+            return None
+        return Message(
+            events[-1][0], "change", {"types": [t for _, t, _ in events], "orders": sorted({o for *_, o in events})}
+        )
+
+    return event_stream_response(follow([store_topic(store.pk)], last_event_id(request), poll))

@@ -1,0 +1,41 @@
+"""Money owed back to shoppers (short picks, turned-down items, paid orders cancelled) and its settlement."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from shelfcall.core.errors import ShelfcallError
+from shelfcall.core.money import format_money
+from shelfcall.orders import actions
+from shelfcall.orders.models import Order
+from shelfcall.stores import policy
+from shelfcall.workspace.forms import PaymentForm
+from shelfcall.workspace.queries import list_refunds_due
+from shelfcall.workspace.views.access import order_view, staff_view
+
+
+@staff_view(policy.Perm.SUPERVISE)
+def refunds(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "workspace/refunds.html", {"refunds": list_refunds_due(request.store), "form": PaymentForm()}
+    )
+
+
+@require_POST
+@order_view(policy.Perm.SUPERVISE)
+def settle_refund(request: HttpRequest, order: Order) -> HttpResponse:
+    form = PaymentForm(request.POST)
+    reference = form.cleaned_data["reference"] if form.is_valid() else ""
+    amount = order.refund_due_amount
+    try:
+        actions.refund_order(order.pk, by=request.actor, amount=amount, reference=reference)
+        messages.success(
+            request,
+            _("Refunded %(amount)s on order %(number)s.")
+            % {"amount": format_money(amount, order.currency), "number": order.number},
+        )
+    except ShelfcallError as error:
+        messages.error(request, error.message)
+    return redirect("workspace:refunds")

@@ -1,0 +1,33 @@
+"""Signing in, and choosing the store on a device shared by people who work in several."""
+
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from shelfcall.stores import policy
+from shelfcall.workspace.views.access import choose_store
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "workspace/login.html"
+    redirect_authenticated_user = True
+
+
+def safe_next(request: HttpRequest, fallback: str = "/w/") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    allowed = url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}) and target.startswith("/w/")
+    return target if allowed else fallback
+
+
+def stores(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect("workspace:login")
+    choices = policy.stores_for(request.user)
+    if request.method == "POST":
+        store_id = request.POST.get("store", "")
+        store = choices.filter(pk=int(store_id)).first() if store_id.isdigit() else None
+        if store is not None:
+            choose_store(request, store)
+            return redirect(safe_next(request))
+    return render(request, "workspace/stores.html", {"stores": choices, "next": safe_next(request)})
