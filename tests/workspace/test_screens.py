@@ -131,7 +131,9 @@ class TestOrderPage:
         client.post(f"/w/orders/{order.pk}/pay", {"reference": "T3-991"})
         order.refresh_from_db()
         assert (order.status, order.staged_location, order.total_amount) == (
-            OrderStatus.READY, "Customer Service desk — shelf B", Decimal("99.00"),
+            OrderStatus.READY,
+            "Customer Service desk — shelf B",
+            Decimal("99.00"),
         )
         review = client.post(f"/w/orders/{order.pk}/handoff", {"pickup_code": f"SC{order.number}"})
         assert "Mark Picked Up" in body(review)
@@ -151,7 +153,9 @@ class TestOrderPage:
         client = signed_in(alex)
         assert "not paid yet" in body(client.post(f"/w/orders/{order.pk}/handoff", {"pickup_code": "SC1"})).lower()
         actions.mark_paid(order.pk, by=TILL)
-        assert "does not belong to this order" in body(client.post(f"/w/orders/{order.pk}/handoff", {"pickup_code": "SC1"}))
+        assert "does not belong to this order" in body(
+            client.post(f"/w/orders/{order.pk}/handoff", {"pickup_code": "SC1"})
+        )
         rejected = client.post(
             f"/w/orders/{order.pk}/handoff",
             {"pickup_code": str(order.number), f"reject_{order.lines.get().pk}": "1"},
@@ -169,7 +173,9 @@ class TestOrderPage:
         order = submit(showcase)
         client = signed_in(alex)
         client.post(f"/w/orders/{order.pk}/claim")
-        response = client.post(f"/w/orders/{order.pk}/not-found", {"line": order.lines.get().pk, "qty": "lots"}, follow=True)
+        response = client.post(
+            f"/w/orders/{order.pk}/not-found", {"line": order.lines.get().pk, "qty": "lots"}, follow=True
+        )
         assert "Quantity" in messages_of(response)[-1]
         response = client.post(f"/w/orders/{order.pk}/cancel", {"reason": ""}, follow=True)
         assert "Why is it cancelled?" in messages_of(response)[-1]
@@ -264,8 +270,12 @@ class TestStoreIsolation:
         order = submit(showcase)
         elsewhere = make_store()
         outsider = signed_in(make_user(elsewhere, name="Olga", role=Role.SUPERVISOR))
-        for url in [f"/w/orders/{order.pk}", f"/w/orders/{order.pk}/label", f"/w/orders/{order.pk}/handoff",
-                    f"/w/orders/{order.pk}/stream"]:
+        for url in [
+            f"/w/orders/{order.pk}",
+            f"/w/orders/{order.pk}/label",
+            f"/w/orders/{order.pk}/handoff",
+            f"/w/orders/{order.pk}/stream",
+        ]:
             assert outsider.get(url).status_code == 404, url
         for action in ["claim", "unclaim", "reassign", "scan", "pick", "not-found", "stage", "pay", "cancel", "refund"]:
             assert outsider.post(f"/w/orders/{order.pk}/{action}", {"reason": "x", "code": "x"}).status_code == 404
