@@ -304,3 +304,31 @@ def test_team_sees_who_is_waiting(store, showcase, alex):
     actions.check_in(order.pk, mode="curbside", note="Bay 2, blue van")
     page = body(signed_in(alex).get("/w/?filter=waiting"))
     assert f"#{order.number}" in page and "Waiting curbside: Bay 2, blue van" in page
+
+
+class TestSwitchUser:
+    def test_pin_switches_the_person_on_a_shared_device(self, store, alex, settings):
+        settings.RATELIMIT_ENABLE = True
+        jo = make_user(store, name="Jo")
+        signed_in(jo).post("/w/pin", {"pin": "4821", "again": "4821"})
+        client = signed_in(alex)
+        page = body(client.get("/w/switch"))
+        assert "Jo" in page
+        assert "not right" in body(client.post("/w/switch", {"user": jo.pk, "pin": "0000"}, follow=True))
+        assert "not right" in body(client.post("/w/switch", {"user": "nonsense", "pin": "0000"}, follow=True))
+        response = client.post("/w/switch", {"user": jo.pk, "pin": "4821"}, follow=True)
+        assert "Hello Jo!" in body(response) and response.context["request"].user == jo
+
+    def test_pin_form_explains_mistakes(self, store, alex):
+        client = signed_in(alex)
+        assert "Use 4 to 8 digits" in body(client.post("/w/pin", {"pin": "12", "again": "12"}))
+        assert "The two PINs differ" in body(client.post("/w/pin", {"pin": "1234", "again": "1235"}))
+
+    def test_guessing_pins_is_slowed_down(self, store, alex, settings):
+        settings.RATELIMIT_ENABLE = True
+        jo = make_user(store, name="Jo")
+        signed_in(jo).post("/w/pin", {"pin": "4821", "again": "4821"})
+        client = signed_in(alex)
+        for guess in range(10):
+            client.post("/w/switch", {"user": jo.pk, "pin": f"{guess:04d}"})
+        assert "Too many wrong PINs" in body(client.post("/w/switch", {"user": jo.pk, "pin": "4821"}, follow=True))

@@ -148,3 +148,18 @@ class DropZone(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StaffPin(models.Model):
+    """A short PIN for switching user on a shared store device. Stored hashed, like a password."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_pin")
+    pin_hash = models.CharField(max_length=128)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("staff PIN")
+        verbose_name_plural = _("staff PINs")
+
+    def __str__(self) -> str:
+        return f"PIN of {self.user}"

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from shelfcall.workspace.views import counter, handoff, multipick, order, queue, refunds, session
+from shelfcall.workspace.views import counter, handoff, multipick, order, queue, refunds, session, switch
 
 app_name = "workspace"
 
@@ -10,6 +10,8 @@ urlpatterns = [
     path("login", session.LoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(next_page="workspace:login"), name="logout"),
     path("stores", session.stores, name="stores"),
+    path("switch", switch.switch_user, name="switch"),
+    path("pin", switch.my_pin, name="pin"),
     path("stream", queue.store_stream, name="stream"),
     path("orders/<int:order_id>", order.order_page, name="order"),
     path("orders/<int:order_id>/stream", order.order_stream, name="order_stream"),
