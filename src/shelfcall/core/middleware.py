@@ -20,7 +20,7 @@ class CompressPagesMiddleware(GZipMiddleware):
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self'",
+        "script-src 'self' 'wasm-unsafe-eval'",  # the barcode scanner's WebAssembly
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: https:",
         "connect-src 'self'",

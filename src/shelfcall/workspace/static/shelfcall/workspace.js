@@ -87,30 +87,55 @@
     });
   }
 
-  // Camera scanning where the browser has BarcodeDetector; a keyboard-wedge scanner just types + Enter.
+  // Camera scanning: the browser's BarcodeDetector, or our self-hosted polyfill (zxing, WebAssembly)
+  // loaded on first use. A keyboard-wedge scanner needs none of this: it types the code and Enter.
+  var detectorLoading = null;
+  function barcodeDetector() {
+    if ("BarcodeDetector" in window) return Promise.resolve(window.BarcodeDetector);
+    if (!detectorLoading) {
+      detectorLoading = new Promise(function (resolve, reject) {
+        var script = document.createElement("script");
+        script.src = document.body.dataset.scanPolyfill;
+        script.onload = function () {
+          window.BarcodeDetectionAPI.setZXingModuleOverrides({
+            locateFile: function (path, prefix) { return path.endsWith(".wasm") ? document.body.dataset.scanWasm : prefix + path; }
+          });
+          resolve(window.BarcodeDetector);
+        };
+        script.onerror = reject;
+        document.head.appendChild(script);
+      });
+    }
+    return detectorLoading;
+  }
+  window.shelfcallBarcodeDetector = barcodeDetector;
+
   function setupCamera(form) {
     var button = form.querySelector("[data-camera]");
     var video = form.querySelector("[data-camera-view]");
     var input = form.querySelector("input[name=code]");
-    if (!button || !video || !("BarcodeDetector" in window) || !navigator.mediaDevices) return;
+    if (!button || !video || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return;
     button.hidden = false;
     button.addEventListener("click", function () {
-      var detector = new window.BarcodeDetector();
-      navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
-        video.srcObject = stream;
-        video.hidden = false;
-        video.play();
-        var timer = setInterval(function () {
-          detector.detect(video).then(function (codes) {
-            if (!codes.length) return;
-            clearInterval(timer);
-            stream.getTracks().forEach(function (track) { track.stop(); });
-            video.hidden = true;
-            input.value = codes[0].rawValue;
-            form.submit();
-          });
-        }, 250);
-      });
+      Promise.all([barcodeDetector(), navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } })])
+        .then(function (ready) {
+          var detector = new ready[0]();
+          var stream = ready[1];
+          video.srcObject = stream;
+          video.hidden = false;
+          video.play();
+          var timer = setInterval(function () {
+            detector.detect(video).then(function (codes) {
+              if (!codes.length) return;
+              clearInterval(timer);
+              stream.getTracks().forEach(function (track) { track.stop(); });
+              video.hidden = true;
+              input.value = codes[0].rawValue;
+              form.submit();
+            });
+          }, 250);
+        })
+        .catch(function () { button.hidden = true; input.focus(); });
     });
   }
 
