@@ -1,0 +1,49 @@
+"""The workspace's store stream: a new order wakes every associate's queue."""
+
+import asyncio
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.test import AsyncClient
+
+from shelfcall.live import pg_listener
+from shelfcall.workspace.views.access import STORE_KEY
+from tests.factories import make_showcase, make_store, make_user, submit
+from tests.live.test_status_stream import next_message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_new_order_reaches_the_queue_stream():
+    store = make_store()
+    showcase = make_showcase(store)
+    alex = make_user(store, name="Alex")
+
+    async def scenario():
+        client = AsyncClient()
+        await client.aforce_login(alex)
+        session = await client.asession()
+        await session.aset(STORE_KEY, store.pk)
+        await session.asave()
+        response = await client.get("/w/stream?last_event_id=0")
+        assert response.status_code == 200
+        stream = aiter(response.streaming_content)
+        await anext(stream)  # retry:
+        if connection.vendor == "postgresql":
+            await asyncio.wait_for(pg_listener.listening.wait(), 5)
+        order = await sync_to_async(submit)(showcase)
+        message = await next_message(stream)
+        assert message["event"] == "change" and "order.created" in message["types"]
+        assert message["orders"] == [order.pk]
+        await stream.aclose()
+        await pg_listener.stop()
+
+    asyncio.run(scenario())
+
+
+def test_strangers_get_no_stream():
+    async def scenario():
+        assert (await AsyncClient().get("/w/stream")).status_code == 403
+
+    asyncio.run(scenario())
