@@ -12,9 +12,6 @@ import time
 
 import pytest
 
-# Playwright's sync API keeps an event loop in the test thread, and the tests call the ORM.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -31,6 +28,18 @@ PHONE = {
     "has_touch": True,
     "locale": "en-US",
 }
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _allow_orm_beside_playwright():
+    """Playwright's sync API keeps an event loop running in the test thread, and the tests call the ORM.
+
+    Set for the browser tests only, from before the browser starts until after the last database flush;
+    elsewhere in the suite Django's async-safety check stays on.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
 
 
 @pytest.fixture
@@ -74,8 +83,13 @@ def live_server_url(transactional_db):
         assert not thread.is_alive(), "the uvicorn thread did not stop"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for all the browser tests.
+
+    Package scope, not session: while Playwright's sync API is started, its event loop counts as running
+    in the main thread, so in a whole-suite run every later asyncio.run() (tests/live) would fail.
+    """
     executable = shutil.which("chromium")
     if executable is None:
         message = "Chromium is not on PATH (apt-get install chromium); the browser tests never download one"

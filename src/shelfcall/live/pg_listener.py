@@ -62,3 +62,14 @@ async def stop() -> None:
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+
+
+async def ready(*, timeout: float) -> bool:
+    """Start listening if needed and wait (at most `timeout` seconds) until the connection is up."""
+    ensure_listening()
+    try:
+        await asyncio.wait_for(listening.wait(), timeout)
+    except TimeoutError:
+        log.warning("Not listening for order events after %.1f s; live updates fall back to polling", timeout)
+        return False
+    return True

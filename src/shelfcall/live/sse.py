@@ -9,12 +9,15 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 from django.http import HttpRequest, StreamingHttpResponse
 
+from shelfcall.live import pg_listener
 from shelfcall.live.hub import hub
 
 HEARTBEAT_SECONDS = 15.0
 # Streams end after a while and the browser reconnects with Last-Event-ID: this spreads load after
 # a deploy and makes stale connections through proxies impossible.
 LIFETIME_SECONDS = 300.0
+# How long a new stream waits for its process's LISTEN connection; past that it relies on heartbeats.
+LISTEN_WAIT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,11 @@ async def follow(
     heartbeat: float = HEARTBEAT_SECONDS,
     lifetime: float = LIFETIME_SECONDS,
 ) -> AsyncIterator[str]:
-    if connection.vendor == "postgresql":
-        from shelfcall.live.pg_listener import ensure_listening
-
-        ensure_listening()
-    # Subscribe before the first read, so nothing committed in between is missed.
+    # Subscribe (and, on PostgreSQL, be listening) before the first read, so that nothing committed
+    # in between is missed until the next heartbeat.
     subscription = hub.subscribe(topics)
+    if connection.vendor == "postgresql":
+        await pg_listener.ready(timeout=LISTEN_WAIT_SECONDS)
     read = sync_to_async(poll, thread_sensitive=False)
     deadline = time.monotonic() + lifetime
     try:
