@@ -35,7 +35,7 @@ def _serve(host: str, port: int) -> None:
 
 
 def _print_demo_urls(base: str) -> None:
-    from shelfcall.demo.seed import DEMO_PASSWORD, seed_demo
+    from shelfcall.demo.seed import DEMO_PASSWORD, DEMO_PIN, seed_demo
 
     demo = seed_demo()
     first = demo.showcases[0]
@@ -48,9 +48,12 @@ def _print_demo_urls(base: str) -> None:
   Shopper, second showcase {base}/s/{demo.showcases[1].code}
   Shopper, product QR link {base}/p/{item.code}   ({item.product.name})
   Printable QR sign        {base}/s/{first.code}/sign
+  Associate workspace      {base}/w/
+  Till screen              {base}/w/till
   Admin                    {base}/admin/
 
   Staff logins (password "{DEMO_PASSWORD}"): admin (org admin), sam (supervisor), alex and jo (associates)
+  Quick switch on a shared device (/w/switch): PIN {DEMO_PIN} for sam, alex and jo
   Stop with Ctrl+C.
 """,
         flush=True,

@@ -5,12 +5,14 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
-from shelfcall.stores.models import DropZone, Membership, Organization, Role, Store, Team
+from shelfcall.stores.models import DropZone, Membership, Organization, Role, StaffPin, Store, Team
 
 DEMO_PASSWORD = "shelfcall-demo"
+DEMO_PIN = "2468"
 
 
 @dataclass(frozen=True)
@@ -120,3 +122,4 @@ def _staff(org: Organization, store: Store, teams: list[Team]) -> None:
         )
         membership = Membership.objects.create(user=user, organization=org, store=store, role=role)
         membership.teams.set(teams)
+        StaffPin.objects.create(user=user, pin_hash=make_password(DEMO_PIN))
