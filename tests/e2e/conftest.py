@@ -120,3 +120,54 @@ def phone(browser, live_server_url):
     page = context.new_page()
     yield page
     context.close()
+
+
+TABLET = {
+    "viewport": {"width": 820, "height": 1180},
+    "device_scale_factor": 2,
+    "is_mobile": True,
+    "has_touch": True,
+    "locale": "en-US",
+}
+
+
+def session_cookie(user, url: str, *, store=None) -> dict:
+    """A signed-in session for `user`, made server-side as django.contrib.auth.login would; `store`
+    pre-selects the workspace's store (otherwise a user of several stores is asked to choose)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    from shelfcall.workspace.views.access import STORE_KEY
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore()
+    session[SESSION_KEY] = user._meta.pk.value_to_string(user)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    if store is not None:
+        session[STORE_KEY] = store.pk
+    session.save()
+    return {"name": settings.SESSION_COOKIE_NAME, "value": session.session_key, "url": url, "httpOnly": True}
+
+
+@pytest.fixture
+def open_page(browser, live_server_url):
+    """Opens a page in a browser context of its own (own cookies: one person's device), optionally
+    signed in to the workspace as `user`. Its second tab is `page.context.new_page()`.
+
+    Like `phone`, it depends on the server so that its contexts close (and their live streams end) first.
+    """
+    contexts = []
+
+    def open_(device: dict = PHONE, *, user=None, store=None):
+        context = browser.new_context(base_url=live_server_url, **device)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        if user is not None:
+            context.add_cookies([session_cookie(user, live_server_url, store=store)])
+        return context.new_page()
+
+    yield open_
+    for context in contexts:
+        context.close()

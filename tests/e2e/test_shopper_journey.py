@@ -173,7 +173,9 @@ def test_cancel_from_the_status_page(phone: Page, store, products, showcase):
     phone.get_by_role("button", name="Yes, cancel my request").click()
 
     expect(phone).to_have_url(re.compile(rf"/o/{re.escape(order.public_token)}$"))
-    expect(phone.get_by_role("status")).to_have_text("Your request is cancelled. Nothing was charged.")
+    expect(phone.locator(".message").get_by_text("Your request is cancelled.")).to_have_text(
+        "Your request is cancelled. Nothing was charged."
+    )
     expect(phone.locator(".next-step")).to_contain_text("This request was cancelled.")
     expect(phone.get_by_role("link", name="Cancel request")).to_have_count(0)
     expect(phone.locator("figure.barcode")).to_have_count(0)

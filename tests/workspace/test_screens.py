@@ -332,3 +332,13 @@ class TestSwitchUser:
         for guess in range(10):
             client.post("/w/switch", {"user": jo.pk, "pin": f"{guess:04d}"})
         assert "Too many wrong PINs" in body(client.post("/w/switch", {"user": jo.pk, "pin": "4821"}, follow=True))
+
+    def test_right_pins_never_count_against_the_shift(self, store, alex, settings):
+        settings.RATELIMIT_ENABLE = True
+        jo = make_user(store, name="Jo")
+        signed_in(jo).post("/w/pin", {"pin": "4821", "again": "4821"})
+        signed_in(alex).post("/w/pin", {"pin": "1357", "again": "1357"})
+        client = signed_in(alex)
+        for _ in range(6):
+            assert "Hello Jo!" in body(client.post("/w/switch", {"user": jo.pk, "pin": "4821"}, follow=True))
+            assert "Hello Alex!" in body(client.post("/w/switch", {"user": alex.pk, "pin": "1357"}, follow=True))

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 
 from shelfcall.stores import policy
 from shelfcall.stores.models import Membership, StaffPin
@@ -47,6 +47,12 @@ def my_pin(request: HttpRequest) -> HttpResponse:
     return render(request, "workspace/pin.html", {"form": form})
 
 
+def _wrong_pins(request: HttpRequest, *, count_this_one: bool) -> bool:
+    """Ten wrong PINs from one network in five minutes pause switching; right ones never count."""
+    usage = get_usage(request, group="workspace.switch", key="ip", rate="10/5m", increment=count_this_one)
+    return usage is not None and usage["count"] >= usage["limit"]
+
+
 @staff_view()
 def switch_user(request: HttpRequest) -> HttpResponse:
     store = request.store
@@ -58,13 +64,14 @@ def switch_user(request: HttpRequest) -> HttpResponse:
         .order_by("first_name", "username")
     )
     if request.method == "POST":
-        if is_ratelimited(request, group="workspace.switch", key="ip", rate="10/5m", increment=True):
+        if _wrong_pins(request, count_this_one=False):
             messages.error(request, _("Too many wrong PINs. Wait five minutes, or sign in with your password."))
             return redirect("workspace:switch")
         user_id = request.POST.get("user", "")
         person = people.filter(pk=int(user_id)).select_related("staff_pin").first() if user_id.isdigit() else None
         pin = request.POST.get("pin", "")
         if person is None or not check_password(pin, person.staff_pin.pin_hash) or not policy.role_in(person, store):
+            _wrong_pins(request, count_this_one=True)
             messages.error(request, _("That PIN is not right. Try again."))
             return redirect("workspace:switch")
         login(request, person, backend="django.contrib.auth.backends.ModelBackend")

@@ -7,15 +7,33 @@
   }
 
   // Live status: replace the panel when the order changes; the browser reconnects with Last-Event-ID.
+  // While the shopper is typing in the panel (say, where they parked) the update waits for them.
   function followStatus(panel) {
     if (!window.EventSource) return;
+    var note = document.getElementById("status-note");
+    var waiting = null;
+    function apply(data, id) {
+      if (panel.contains(document.activeElement) && document.activeElement.matches("input,select,textarea")) {
+        waiting = [data, id];
+        panel.dataset.pending = "1";
+        return;
+      }
+      waiting = null;
+      delete panel.dataset.pending;
+      panel.innerHTML = data.html;
+      panel.dataset.lastEventId = id;
+      var nextStep = panel.querySelector(".next-step");
+      if (note && nextStep) note.textContent = nextStep.textContent;
+      if (data.status === "ready" && navigator.vibrate) navigator.vibrate([200, 100, 200]);
+    }
+    panel.addEventListener("focusout", function () {
+      if (waiting) setTimeout(function () { if (waiting) apply(waiting[0], waiting[1]); }, 0);
+    });
     var url = panel.dataset.events + "?last_event_id=" + encodeURIComponent(panel.dataset.lastEventId || "0");
     var source = new EventSource(url);
     source.addEventListener("order", function (message) {
       var data = JSON.parse(message.data);
-      panel.innerHTML = data.html;
-      panel.dataset.lastEventId = message.lastEventId;
-      if (data.status === "ready" && navigator.vibrate) navigator.vibrate([200, 100, 200]);
+      apply(data, message.lastEventId);
       if (data.status !== "submitted" && data.status !== "picking" && data.status !== "ready") source.close();
     });
   }
