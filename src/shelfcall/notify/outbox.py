@@ -4,7 +4,6 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
@@ -16,7 +15,7 @@ from shelfcall.notify.channels.sms import twilio_configured
 from shelfcall.notify.messages import Message, manage_order_url, status_url
 from shelfcall.notify.models import ChannelKind, OutboxMessage
 from shelfcall.orders.events import EventType
-from shelfcall.orders.models import Order, OrderEvent, OrderLine
+from shelfcall.orders.models import Order, OrderEvent
 
 ITEMS_IN_ALERTS = 5
 
@@ -82,11 +81,15 @@ def _age(order: Order) -> str:
     return _("%(minutes)s min") % {"minutes": minutes}
 
 
-def _items(order: Order) -> list[str]:
-    lines = OrderLine.objects.filter(order=order).values_list("requested_qty", "name", "variant")[: ITEMS_IN_ALERTS + 1]
+def _items(order: Order, event: OrderEvent | None = None) -> list[str]:
+    """The first items with quantities: from the creation event's own list, or from the order lines."""
+    if event is not None and event.type == EventType.CREATED:
+        lines = [(line["qty"], line["name"], line.get("variant", "")) for line in event.payload["lines"]]
+    else:
+        lines = list(order.lines.values_list("requested_qty", "name", "variant"))
     items = [f"{qty} × {name}" + (f" ({variant})" if variant else "") for qty, name, variant in lines]
     if len(items) > ITEMS_IN_ALERTS:
-        total = OrderLine.objects.filter(order=order).aggregate(n=Sum("requested_qty"))["n"]
+        total = sum(qty for qty, _name, _variant in lines)
         items = [*items[:ITEMS_IN_ALERTS], _("… %(count)s items in all") % {"count": total}]
     return items
 
@@ -113,7 +116,7 @@ def staff_message(event: OrderEvent, order: Order) -> Message:
                 "new_order",
                 _("New order #%(number)s") % {"number": order.number},
                 _("A shopper is waiting for these items."),
-                items=_items(order),
+                items=_items(order, event),
                 **common,
             )
         if event.type == EventType.CLAIMED:

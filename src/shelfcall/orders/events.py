@@ -16,7 +16,7 @@ from shelfcall.orders.models import Order, OrderEvent
 class EventType(StrEnum):
     """Values are the webhook event names. Payload keys per type are listed beside each."""
 
-    CREATED = "order.created"  # source, lines: [{line_id, sku, qty}]
+    CREATED = "order.created"  # source, lines: [{line_id, sku, name, variant, qty}]
     CLAIMED = "order.claimed"  # assignee_id, assignee_name
     UNCLAIMED = "order.unclaimed"  # previous_assignee_name
     REASSIGNED = "order.reassigned"  # assignee_id, assignee_name, previous_assignee_name

@@ -7,7 +7,7 @@ from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, hand_off
 from shelfcall.orders.actions.payment import mark_paid, refund_order
 from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, stage_order
 from shelfcall.orders.actions.submission import CartLine, ShopperContact, submit_showcase_order
-from shelfcall.orders.actions.timers import escalate_order, remind_to_collect
+from shelfcall.orders.actions.timers import escalate_order, remind_to_collect, resend_ready_message
 
 __all__ = [
     "CHECK_IN_MODES",
@@ -27,6 +27,7 @@ __all__ = [
     "reassign_order",
     "refund_order",
     "remind_to_collect",
+    "resend_ready_message",
     "stage_order",
     "submit_showcase_order",
     "unclaim_order",

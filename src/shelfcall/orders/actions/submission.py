@@ -154,7 +154,10 @@ def _create(
         EventType.CREATED,
         actor=SHOPPER,
         source=order.source,
-        lines=[{"line_id": line.pk, "sku": line.sku, "qty": line.requested_qty} for line in order_lines],
+        lines=[
+            {"line_id": line.pk, "sku": line.sku, "name": line.name, "variant": line.variant, "qty": line.requested_qty}
+            for line in order_lines
+        ],
     )
     return order
 

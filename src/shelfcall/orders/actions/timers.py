@@ -11,7 +11,7 @@ from django.utils.translation import pgettext
 
 from shelfcall.core import clock
 from shelfcall.orders.actions._common import move
-from shelfcall.orders.events import SYSTEM, EventType, record
+from shelfcall.orders.events import SYSTEM, Actor, EventType, record
 from shelfcall.orders.models import Order, OrderStatus
 
 
@@ -43,4 +43,14 @@ def remind_to_collect(order_id: int, *, kind: str, next_at: datetime | None) -> 
         reminders_sent=F("reminders_sent") + 1,
     )
     record(order, EventType.REMINDED, actor=SYSTEM, kind=kind)
+    return order
+
+
+@transaction.atomic
+def resend_ready_message(order_id: int, *, by: Actor) -> Order:
+    """An associate asks for the "ready for pickup" message to go out again (the shopper lost it)."""
+    order = move(
+        order_id, from_statuses=[OrderStatus.READY], attempted=pgettext("order action", "sent again"), actor=by
+    )
+    record(order, EventType.MESSAGE_RESENT, actor=by, purpose="ready")
     return order
