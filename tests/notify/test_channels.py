@@ -143,3 +143,42 @@ def test_timeouts_and_errors_are_answers_not_crashes(receiver, settings):
         Destination("http://127.0.0.1:9/", allow_private_network=True), MESSAGE, idempotency_key="k"
     )
     assert not gone.ok and gone.answer.startswith("connection failed")
+
+
+@pytest.mark.django_db
+class TestChannelValidation:
+    def channel(self, **fields):
+        from shelfcall.notify.models import Channel
+        from tests.factories import make_store
+
+        return Channel(store=make_store(), name="c", **fields)
+
+    def errors(self, **fields) -> dict:
+        from django.core.exceptions import ValidationError
+
+        try:
+            self.channel(**fields).full_clean()
+        except ValidationError as error:
+            return error.message_dict
+        return {}
+
+    def test_each_kind_names_the_field_and_the_fix(self):
+        assert "private or local network" in self.errors(kind="teams", target="http://192.168.1.4/x")["target"][0]
+        assert "https://" in self.errors(kind="slack", target="hooks.slack.com/x")["target"][0]
+        assert "international form" in self.errors(kind="sms", target="0612345678")["target"][0]
+        assert "email address" in self.errors(kind="email", target="not-an-address")["target"][0]
+        assert (
+            "16 characters"
+            in self.errors(kind="webhook", target="http://127.0.0.1/x", allow_private_network=True, secret="short")[
+                "secret"
+            ][0]
+        )
+        assert (
+            "list of event names"
+            in self.errors(kind="email", target="a@example.com", events="order.created")["events"][0]
+        )
+
+    def test_an_admin_may_allow_a_private_receiver(self):
+        assert not self.errors(
+            kind="webhook", target="http://127.0.0.1:8080/hook", allow_private_network=True, secret="0123456789abcdef"
+        )

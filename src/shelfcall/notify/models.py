@@ -1,6 +1,9 @@
 """Where messages go (channels), what waits to be sent (the outbox), and how each attempt went."""
 
-from django.core.validators import MinValueValidator
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +60,29 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        """Refuse, with the field and the fix, what could never be delivered (or should never be)."""
+        from shelfcall.notify.netguard import UnsafeDestination, check_destination
+
+        if self.kind in (ChannelKind.TEAMS, ChannelKind.SLACK, ChannelKind.WEBHOOK):
+            try:
+                check_destination(self.target, allow_private_network=self.allow_private_network)
+            except UnsafeDestination as refused:
+                raise ValidationError({"target": refused.message}) from None
+        elif self.kind == ChannelKind.EMAIL:
+            try:
+                validate_email(self.target)
+            except ValidationError:
+                raise ValidationError({"target": _("Enter an email address, e.g. team@example.com.")}) from None
+        elif self.kind == ChannelKind.SMS and not re.fullmatch(r"\+[1-9][0-9]{6,14}", self.target):
+            raise ValidationError({"target": _("Enter the number in international form, e.g. +33612345678.")})
+        if self.kind == ChannelKind.WEBHOOK and len(self.secret) < 16:
+            raise ValidationError({"secret": _("Give webhooks a signing secret of at least 16 characters.")})
+        if self.store_id and self.team_id and self.team.store_id != self.store_id:
+            raise ValidationError({"team": _("Choose a team of this store.")})
+        if not isinstance(self.events, list) or not all(isinstance(name, str) for name in self.events):
+            raise ValidationError({"events": _('Write a list of event names, e.g. ["order.created"].')})
 
 
 class EscalationPolicy(models.Model):
