@@ -110,6 +110,9 @@ def main(argv: list[str] | None = None) -> None:
     manage = commands.add_parser("manage", help="run a Django management command, e.g. `manage createsuperuser`")
     manage.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
+    if options.command in {"demo", "serve"}:
+        # Links in messages (Manage This Order, the shopper's status page) point at this server.
+        os.environ.setdefault("SHELFCALL_BASE_URL", _base_url(options.host, options.port))
 
     _setup_django()
     if options.command == "manage":
