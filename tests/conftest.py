@@ -2,6 +2,8 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from shelfcall.notify import policies
+
 
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests (real row-level concurrency) are skipped on SQLite."""
@@ -26,6 +28,7 @@ def _test_settings(settings):
     settings.WHITENOISE_AUTOREFRESH = True
     settings.RATELIMIT_ENABLE = False
     cache.clear()
+    policies.forget()  # store ids come back after a rollback: no channel or timer policy may leak
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -21,8 +21,13 @@ def _prepare(*, migrate: bool = True) -> None:
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
-def _serve(host: str, port: int) -> None:
+def _serve(host: str, port: int, *, with_worker: bool) -> None:
     import uvicorn
+
+    if with_worker:
+        from shelfcall.notify.loop import start_in_background
+
+        start_in_background()
 
     uvicorn.run(
         "shelfcall.asgi:application",
@@ -32,6 +37,24 @@ def _serve(host: str, port: int) -> None:
         timeout_graceful_shutdown=5,
         log_level=os.environ.get("SHELFCALL_LOG_LEVEL", "info").lower(),
     )
+
+
+def _embedded_worker(asked: bool | None) -> bool:
+    from django.db import connection
+
+    return asked if asked is not None else connection.vendor == "sqlite"
+
+
+def _run_worker() -> None:
+    import signal
+    import threading
+
+    from shelfcall.notify.loop import run
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    run(stop)
 
 
 def _print_demo_urls(base: str) -> None:
@@ -75,11 +98,21 @@ def main(argv: list[str] | None = None) -> None:
         command = commands.add_parser(name, help=help_text)
         command.add_argument("--host", default=os.environ.get("SHELFCALL_HOST", "127.0.0.1"))
         command.add_argument("--port", type=int, default=int(os.environ.get("SHELFCALL_PORT", "8000")))
+        command.add_argument(
+            "--worker",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="run the notification worker inside the server (default: on for SQLite, off for PostgreSQL)",
+        )
         if name == "serve":
             command.add_argument("--no-migrate", action="store_true", help="leave the database schema as it is")
+    commands.add_parser("worker", help="deliver messages and fire timers (run one or more beside `serve`)")
     manage = commands.add_parser("manage", help="run a Django management command, e.g. `manage createsuperuser`")
     manage.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
+    if options.command in {"demo", "serve"}:
+        # Links in messages (Manage This Order, the shopper's status page) point at this server.
+        os.environ.setdefault("SHELFCALL_BASE_URL", _base_url(options.host, options.port))
 
     _setup_django()
     if options.command == "manage":
@@ -87,10 +120,13 @@ def main(argv: list[str] | None = None) -> None:
 
         execute_from_command_line(["shelfcall", *options.args])
         return
+    if options.command == "worker":
+        _run_worker()
+        return
     _prepare(migrate=not getattr(options, "no_migrate", False))
     if options.command == "demo":
         _print_demo_urls(_base_url(options.host, options.port))
-    _serve(options.host, options.port)
+    _serve(options.host, options.port, with_worker=_embedded_worker(options.worker))
 
 
 if __name__ == "__main__":

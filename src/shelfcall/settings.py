@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "shelfcall.live",
     "shelfcall.shopper",
     "shelfcall.workspace",
+    "shelfcall.notify",
     "shelfcall.demo",
 ]
 
@@ -159,6 +160,28 @@ X_FRAME_OPTIONS = "DENY"
 
 RATELIMIT_VIEW = "shelfcall.shopper.views.rate_limited"
 RATELIMIT_ENABLE = _flag("SHELFCALL_RATELIMIT", True)
+
+# Notifications
+SHELFCALL_HTTP_TIMEOUT = float(os.environ.get("SHELFCALL_HTTP_TIMEOUT", "10"))
+SHELFCALL_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("SHELFCALL_OUTBOX_MAX_ATTEMPTS", "8"))
+# A claimed message not sent within this time (its worker died) is sent by another worker.
+SHELFCALL_OUTBOX_LEASE_SECONDS = int(os.environ.get("SHELFCALL_OUTBOX_LEASE_SECONDS", "90"))
+# Host names that webhooks may reach although they resolve to private addresses (e.g. an intranet).
+SHELFCALL_PRIVATE_HOSTS_ALLOWED = set(_list("SHELFCALL_PRIVATE_HOSTS_ALLOWED"))
+SHELFCALL_TWILIO_ACCOUNT_SID = os.environ.get("SHELFCALL_TWILIO_ACCOUNT_SID", "")
+SHELFCALL_TWILIO_AUTH_TOKEN = os.environ.get("SHELFCALL_TWILIO_AUTH_TOKEN", "")
+SHELFCALL_TWILIO_FROM = os.environ.get("SHELFCALL_TWILIO_FROM", "")
+SHELFCALL_TWILIO_API_BASE = os.environ.get("SHELFCALL_TWILIO_API_BASE", "https://api.twilio.com").rstrip("/")
+DEFAULT_FROM_EMAIL = os.environ.get("SHELFCALL_EMAIL_FROM", "Shelfcall <shelfcall@localhost>")
+if os.environ.get("SHELFCALL_SMTP_HOST"):
+    EMAIL_HOST = os.environ["SHELFCALL_SMTP_HOST"]
+    EMAIL_PORT = int(os.environ.get("SHELFCALL_SMTP_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("SHELFCALL_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = os.environ.get("SHELFCALL_SMTP_PASSWORD", "")
+    EMAIL_USE_TLS = _flag("SHELFCALL_SMTP_TLS", True)
+    EMAIL_TIMEOUT = 10
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"  # the demo prints emails
 
 LOGIN_URL = "workspace:login"
 LOGIN_REDIRECT_URL = "workspace:queue"

@@ -5,7 +5,7 @@ from django.db.models import Sum
 
 from shelfcall.catalog.models import StockLevel
 from shelfcall.orders import actions
-from shelfcall.orders.actions import Rejection
+from shelfcall.orders.actions import Rejection, ShopperContact
 from shelfcall.orders.errors import (
     AlreadyClaimed,
     AlreadyPaid,
@@ -269,7 +269,17 @@ class TestCancelAndExpire:
 
 
 class TestStatementBudget:
-    """Queries are counted: no N+1, and the whole lifecycle stays within DESIGN.md's budget."""
+    """Queries are counted: no N+1, and the whole lifecycle stays within DESIGN.md's budget.
+
+    Counted in steady state: each process reads a store's channel and timer policies once per
+    30 seconds (3 statements), not once per order.
+    """
+
+    @pytest.fixture(autouse=True)
+    def _warm_policies(self, store):
+        from shelfcall.notify import policies
+
+        policies.for_store(store.pk)
 
     def test_full_lifecycle_within_40_statements(self, store, count_statements):
         products = [make_product(store, on_hand=5) for _ in range(3)]
@@ -285,6 +295,35 @@ class TestStatementBudget:
             actions.hand_off_order(order.pk, by=alex)
         print(f"full lifecycle, 3 lines: {len(captured)} statements")
         assert len(captured) >= 20  # the counter sees the statements at all
+
+    def test_full_lifecycle_with_every_notification_configured(self, store, count_statements):
+        """Alerts to Teams and a webhook, an escalation policy, collection timers, a shopper email."""
+        from shelfcall.notify import policies
+        from shelfcall.notify.models import Channel, CollectionPolicy, EscalationLevel, EscalationPolicy
+
+        teams = Channel.objects.create(
+            store=store, name="t", kind="teams", target="https://t.example/x", events=["order.created", "order.claimed"]
+        )
+        Channel.objects.create(
+            store=store, name="w", kind="webhook", target="https://w.example/x", events=[e.value for e in EventType]
+        )
+        EscalationLevel.objects.create(
+            policy=EscalationPolicy.objects.create(store=store), after_minutes=3, channel=teams
+        )
+        CollectionPolicy.objects.create(store=store)
+        policies.for_store(store.pk)
+        products = [make_product(store, on_hand=5) for _ in range(2)]
+        showcase = make_showcase(store, products=products)
+        alex, desk = staff(store), make_drop_zone(store)
+        with count_statements(40) as captured:
+            order = submit(showcase, dict.fromkeys(products, 1), contact=ShopperContact(email="kim@example.com"))
+            actions.claim_order(order.pk, by=alex)
+            for line in order.lines.all():
+                actions.pick_line(order.pk, line.pk, by=alex)
+            actions.stage_order(order.pk, by=alex, drop_zone=desk)
+            actions.mark_paid(order.pk, by=TILL)
+            actions.hand_off_order(order.pk, by=alex)
+        print(f"full lifecycle, 2 lines, every notification on: {len(captured)} statements")
 
     @pytest.mark.parametrize("lines", [1, 10])
     def test_submit_grows_by_one_statement_per_line(self, store, lines, count_statements):

@@ -9,6 +9,7 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
+from shelfcall.notify.models import Channel, ChannelKind, CollectionPolicy, EscalationLevel, EscalationPolicy
 from shelfcall.stores.models import DropZone, Membership, Organization, Role, StaffPin, Store, Team
 
 DEMO_PASSWORD = "shelfcall-demo"
@@ -78,7 +79,31 @@ def seed_demo() -> Demo:
         _showcase(store, audio, "Headphones & speakers", "AUDX2345", "Aisle 14", HEADPHONES),
     ]
     _staff(org, store, [beauty, audio])
+    _notifications(store)
     return Demo(store, showcases)
+
+
+def _notifications(store: Store) -> None:
+    """Emails (printed on the demo's console) for new orders, and escalation when nobody picks."""
+    team = Channel.objects.create(
+        store=store,
+        name="Team inbox",
+        kind=ChannelKind.EMAIL,
+        target="team@example.com",
+        events=["order.created", "order.claimed"],
+    )
+    supervisors = Channel.objects.create(
+        store=store, name="Supervisors", kind=ChannelKind.EMAIL, target="supervisors@example.com"
+    )
+    manager = Channel.objects.create(
+        store=store, name="Store manager", kind=ChannelKind.EMAIL, target="manager@example.com"
+    )
+    policy = EscalationPolicy.objects.create(store=store)
+    for after, channel in [(3, team), (6, supervisors), (10, manager)]:
+        EscalationLevel.objects.create(policy=policy, after_minutes=after, channel=channel)
+    CollectionPolicy.objects.create(
+        store=store, remind_after_minutes=60, expire_after_minutes=48 * 60, warn_before_minutes=120
+    )
 
 
 def _showcase(store: Store, team: Team, name: str, code: str, where: str, products: list[DemoProduct]) -> Showcase:

@@ -9,17 +9,21 @@ from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
 from shelfcall.live.hub import announce
+from shelfcall.orders import hooks
 from shelfcall.orders.models import Order, OrderEvent
 
 
 class EventType(StrEnum):
     """Values are the webhook event names. Payload keys per type are listed beside each."""
 
-    CREATED = "order.created"  # source, lines: [{line_id, sku, qty}]
+    CREATED = "order.created"  # source, lines: [{line_id, sku, name, variant, qty}]
     CLAIMED = "order.claimed"  # assignee_id, assignee_name
     UNCLAIMED = "order.unclaimed"  # previous_assignee_name
     REASSIGNED = "order.reassigned"  # assignee_id, assignee_name, previous_assignee_name
     CHECKED_IN = "order.checked_in"  # mode (in_store | curbside), note
+    ESCALATED = "order.escalated"  # level, waited_minutes
+    REMINDED = "order.reminded"  # kind (reminder | expiry_warning)
+    MESSAGE_RESENT = "order.message_resent"  # purpose
     PICKING = "order.picking"  # line_id, sku, qty, picked_qty
     LINE_NOT_FOUND = "order.line_not_found"  # line_id, sku, qty, short_qty
     FULFILLED = "order.fulfilled"  # location, drop_zone_id
@@ -48,6 +52,9 @@ EVENT_LABELS = {
     EventType.COMPLETED: _("handed it over"),
     EventType.CANCELLED: _("cancelled it"),
     EventType.EXPIRED: _("it expired"),
+    EventType.ESCALATED: _("escalated: nobody had started picking"),
+    EventType.REMINDED: _("reminded the shopper to collect"),
+    EventType.MESSAGE_RESENT: _("sent the shopper's message again"),
 }
 
 
@@ -87,4 +94,5 @@ def record(order: Order, type: EventType, *, actor: Actor, **payload: Any) -> Or
         payload=payload,
     )
     announce(event, store_id=order.store_id, team_id=order.team_id)
+    hooks.notify_subscribers(event, order)
     return event

@@ -86,6 +86,13 @@ class Order(models.Model):
     check_in_mode = models.CharField(_("waiting"), max_length=10, blank=True)  # in_store | curbside
     check_in_note = models.CharField(_("parking spot and car"), max_length=200, blank=True)
 
+    # Timers are columns; the sweeper fires the due ones (see notify.sweeper).
+    next_escalation_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    escalation_level = models.PositiveSmallIntegerField(default=0)
+    remind_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+
     created_at = models.DateTimeField(_("sent at"))
     updated_at = models.DateTimeField()
     due_at = models.DateTimeField(_("due"))

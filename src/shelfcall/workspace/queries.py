@@ -121,6 +121,13 @@ def list_timeline(order: Order) -> QuerySet[OrderEvent]:
     return OrderEvent.objects.filter(order=order).select_related("actor").order_by("pk")
 
 
+def list_order_messages(order: Order) -> QuerySet:
+    """What was sent about this order, to whom, and how it went (one query)."""
+    from shelfcall.notify.models import OutboxMessage
+
+    return OutboxMessage.objects.filter(order=order).select_related("channel").order_by("pk")
+
+
 @dataclass(frozen=True)
 class RefundDue:
     order: Order

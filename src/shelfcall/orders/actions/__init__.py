@@ -7,6 +7,7 @@ from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, hand_off
 from shelfcall.orders.actions.payment import mark_paid, refund_order
 from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, stage_order
 from shelfcall.orders.actions.submission import CartLine, ShopperContact, submit_showcase_order
+from shelfcall.orders.actions.timers import escalate_order, remind_to_collect, resend_ready_message
 
 __all__ = [
     "CHECK_IN_MODES",
@@ -17,6 +18,7 @@ __all__ = [
     "cancel_order",
     "check_in",
     "claim_order",
+    "escalate_order",
     "expire_order",
     "hand_off_order",
     "mark_line_not_found",
@@ -24,6 +26,8 @@ __all__ = [
     "pick_line",
     "reassign_order",
     "refund_order",
+    "remind_to_collect",
+    "resend_ready_message",
     "stage_order",
     "submit_showcase_order",
     "unclaim_order",

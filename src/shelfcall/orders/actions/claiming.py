@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import pgettext
 
 from shelfcall.core import clock
+from shelfcall.orders import hooks
 from shelfcall.orders.actions._common import fetch, holder_name, move
 from shelfcall.orders.errors import AlreadyClaimed, NotYourOrder, WrongStatus
 from shelfcall.orders.events import Actor, EventType, record
@@ -27,6 +28,7 @@ def claim_order(order_id: int, *, by: Actor) -> Order:
             status=OrderStatus.PICKING,
             assignee=by.user,
             claimed_at=clock.now(),
+            next_escalation_at=None,  # someone has it: escalation stops
         )
     except NotYourOrder as taken:
         raise AlreadyClaimed(taken.number, taken.holder) from None
@@ -57,6 +59,8 @@ def unclaim_order(order_id: int, *, by: Actor, for_anyone: bool = False) -> Orde
         status=OrderStatus.SUBMITTED,
         assignee=None,
         claimed_at=None,
+        escalation_level=0,
+        next_escalation_at=hooks.timer_policy.first_escalation_at(current.store_id, current.team_id, clock.now()),
     )
     record(order, EventType.UNCLAIMED, actor=by, previous_assignee_name=previous_name)
     return order
@@ -75,6 +79,7 @@ def reassign_order(order_id: int, *, to: AbstractBaseUser, by: Actor) -> Order:
         status=OrderStatus.PICKING,
         assignee=to,
         claimed_at=current.claimed_at or clock.now(),
+        next_escalation_at=None,
     )
     record(
         order,

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
-from shelfcall.orders import reservations
+from shelfcall.orders import hooks, reservations
 from shelfcall.orders.actions._common import STAFF_CAN_CLOSE, flag_refund_due, move
 from shelfcall.orders.events import SYSTEM, Actor, EventType, record
 from shelfcall.orders.models import Order, OrderStatus
@@ -34,6 +34,7 @@ def close_order(
         closed_at=clock.now(),
         cancel_reason=reason[:200],
         total_amount=Decimal("0"),
+        **hooks.NO_TIMERS,
     )
     reservations.release_all(order.pk)
     event_type = EventType.CANCELLED if status == OrderStatus.CANCELLED else EventType.EXPIRED

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext
 
 from shelfcall.core import clock
-from shelfcall.orders import reservations
+from shelfcall.orders import hooks, reservations
 from shelfcall.orders.actions._common import fetch, flag_refund_due, move, refuse
 from shelfcall.orders.errors import (
     LineNotInOrder,
@@ -68,6 +68,7 @@ def hand_off_order(
         alternate_pickup_name=collected_by.strip()[:120],
         id_checked=id_checked,
         signature_svg=signature_svg,
+        **hooks.NO_TIMERS,
     )
     if rejected:
         OrderLine.objects.bulk_update(rejected, ["rejected_qty", "reject_reason"])

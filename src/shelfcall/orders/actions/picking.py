@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from shelfcall.core import clock
-from shelfcall.orders import reservations
+from shelfcall.orders import hooks, reservations
 from shelfcall.orders.actions._common import assignee_filter, fetch, flag_refund_due, move, refuse
 from shelfcall.orders.actions.closing import close_order
 from shelfcall.orders.errors import (
@@ -108,9 +108,19 @@ def stage_order(order_id: int, *, by: Actor, drop_zone: DropZone | None = None, 
     ).update(status=OrderStatus.READY, updated_at=clock.now(), **changes)
     if won:
         order = fetch(order_id)
+        _start_collection_timers(order)
         record(order, EventType.FULFILLED, actor=by, location=location, drop_zone_id=drop_zone and drop_zone.pk)
         return order
     return _restage(order_id, by, drop_zone, in_store, changes)
+
+
+def _start_collection_timers(order: Order) -> None:
+    """Reminders and expiry for a staged order, when the store has them (one UPDATE, only then)."""
+    timers = {k: v for k, v in hooks.timer_policy.collection_timers(order.store_id, order.staged_at).items() if v}
+    if timers:
+        Order.objects.filter(pk=order.pk).update(**timers)
+        for field, value in timers.items():
+            setattr(order, field, value)
 
 
 def _restage(order_id: int, by: Actor, drop_zone: DropZone | None, in_store: Q, changes: dict) -> Order:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from shelfcall.catalog.models import Showcase, ShowcaseItem, StockLevel
 from shelfcall.core import clock
-from shelfcall.orders import reservations
+from shelfcall.orders import hooks, reservations
 from shelfcall.orders.errors import CartProblems, ContactRequired, LineProblem, TooManyOpenOrders
 from shelfcall.orders.events import SHOPPER, EventType, record
 from shelfcall.orders.models import OPEN_STATUSES, Order, OrderLine, OrderSource, Reservation
@@ -140,6 +140,7 @@ def _create(
         created_at=now,
         updated_at=now,
         due_at=now + timedelta(minutes=store.pick_target_minutes),
+        next_escalation_at=hooks.timer_policy.first_escalation_at(store.pk, showcase.team_id, now),
     )
     order_lines = OrderLine.objects.bulk_create(
         [_order_line(order, items[line.product_id], line.qty) for line in lines]
@@ -153,7 +154,10 @@ def _create(
         EventType.CREATED,
         actor=SHOPPER,
         source=order.source,
-        lines=[{"line_id": line.pk, "sku": line.sku, "qty": line.requested_qty} for line in order_lines],
+        lines=[
+            {"line_id": line.pk, "sku": line.sku, "name": line.name, "variant": line.variant, "qty": line.requested_qty}
+            for line in order_lines
+        ],
     )
     return order
 

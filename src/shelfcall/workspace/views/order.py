@@ -22,7 +22,7 @@ from shelfcall.orders.queries import last_event_id as latest_order_event_id
 from shelfcall.shopper.codes import barcode_svg
 from shelfcall.stores import policy
 from shelfcall.workspace.forms import CancelForm, LineQuantityForm, PaymentForm, ReassignForm, ScanForm, StageForm
-from shelfcall.workspace.queries import get_order_lines, list_timeline
+from shelfcall.workspace.queries import get_order_lines, list_order_messages, list_timeline
 from shelfcall.workspace.views.access import order_view
 from shelfcall.workspace.views.session import safe_next
 
@@ -44,6 +44,7 @@ def order_context(request: HttpRequest, order: Order) -> dict:
         "picking_mine": order.status == OrderStatus.PICKING and mine,
         "all_resolved": done >= requested,
         "timeline": list_timeline(order),
+        "order_messages": list_order_messages(order),
         "stage_form": StageForm(store=order.store, initial={"drop_zone": order.drop_zone_id}),
         "payment_form": PaymentForm(),
         "cancel_form": CancelForm(),
@@ -152,6 +153,11 @@ def _reassign(request: HttpRequest, order: Order) -> str:
     return _("%(name)s is now picking this order.") % {"name": to.get_short_name() or to.get_username()}
 
 
+def _resend(request: HttpRequest, order: Order) -> str:
+    actions.resend_ready_message(order.pk, by=request.actor)
+    return _("The ready message is on its way to the shopper again.")
+
+
 def _require_supervisor(request: HttpRequest, order: Order) -> None:
     if not policy.can(request.user, policy.Perm.SUPERVISE, order.store, role=request.role):
         raise PermissionDenied
@@ -167,6 +173,7 @@ ORDER_ACTIONS: dict[str, Callable[[HttpRequest, Order], str]] = {
     "stage": _stage,
     "pay": _pay,
     "cancel": _cancel,
+    "resend": _resend,
 }
 
 

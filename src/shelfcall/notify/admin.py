@@ -1,0 +1,97 @@
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from shelfcall.notify.channels import PLUGINS, Destination
+from shelfcall.notify.messages import Message, absolute_url
+from shelfcall.notify.models import (
+    Channel,
+    CollectionPolicy,
+    DeliveryAttempt,
+    EscalationLevel,
+    EscalationPolicy,
+    OutboxMessage,
+)
+from shelfcall.notify.worker import retry_now
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "store", "team", "active"]
+    list_filter = ["kind", "store", "active"]
+    actions = ["send_test_message"]
+
+    def get_fields(self, request, obj=None):
+        fields = ["store", "team", "name", "kind", "target", "secret", "events", "active"]
+        return [*fields, "allow_private_network"] if request.user.is_superuser else fields
+
+    @admin.action(description=gettext_lazy("Send a test message and show the answer"))
+    def send_test_message(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
+        test = Message(
+            "test",
+            _("Shelfcall test message"),
+            _("If you can read this, this channel works."),
+            facts=[(_("Channel"), "")],
+            url=absolute_url("/w/"),
+            button=_("Open the workspace"),
+            event={"type": "shelfcall.test", "data": {}},
+        )
+        for channel in queryset:
+            destination = Destination(channel.target, channel.secret, channel.allow_private_network)
+            try:
+                delivery = PLUGINS[channel.kind].deliver(destination, test, idempotency_key=f"test:{channel.pk}")
+            except Exception as error:
+                self.message_user(request, f"{channel.name}: {error}", messages.ERROR)
+                continue
+            level = messages.SUCCESS if delivery.ok else messages.ERROR
+            answer = f"{delivery.status_code or ''} {delivery.answer[:200]}".strip()
+            self.message_user(
+                request, _("%(name)s answered: %(answer)s") % {"name": channel.name, "answer": answer}, level
+            )
+
+
+class EscalationLevelInline(admin.TabularInline):
+    model = EscalationLevel
+    extra = 1
+
+
+@admin.register(EscalationPolicy)
+class EscalationPolicyAdmin(admin.ModelAdmin):
+    list_display = ["store", "team", "watch"]
+    inlines = [EscalationLevelInline]
+
+
+@admin.register(CollectionPolicy)
+class CollectionPolicyAdmin(admin.ModelAdmin):
+    list_display = ["store", "remind_after_minutes", "warn_before_minutes", "expire_after_minutes"]
+
+
+class DeliveryAttemptInline(admin.TabularInline):
+    model = DeliveryAttempt
+    extra = 0
+    can_delete = False
+    readonly_fields = ["started_at", "duration_ms", "ok", "status_code", "answer"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "purpose", "kind", "channel", "order", "status", "attempts", "next_attempt_at"]
+    list_filter = ["status", "kind", "purpose"]
+    list_select_related = ["channel", "order"]
+    search_fields = ["=order__number", "dedupe_key"]
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    inlines = [DeliveryAttemptInline]
+    actions = ["try_again"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description=gettext_lazy("Try again now"))
+    def try_again(self, request: HttpRequest, queryset: QuerySet[OutboxMessage]) -> None:
+        count = retry_now(list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, _("%(count)s message(s) queued again.") % {"count": count})

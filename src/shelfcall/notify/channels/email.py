@@ -1,0 +1,34 @@
+"""Email through Django's mail backends (SMTP in production, the console in the demo)."""
+
+from django.conf import settings
+from django.core.mail import EmailMessage
+
+from shelfcall.notify.channels.base import ChannelPlugin, Delivery, Destination
+from shelfcall.notify.messages import Message
+
+
+def email_text(message: Message) -> str:
+    lines = [message.text, ""]
+    lines += [f"{k}: {v}" for k, v in message.facts]
+    lines += [f"- {item}" for item in message.items]
+    if message.url:
+        lines += ["", f"{message.button}: {message.url}"]
+    return "\n".join(lines)
+
+
+class EmailChannel(ChannelPlugin):
+    kind = "email"
+
+    def deliver(self, destination: Destination, message: Message, *, idempotency_key: str) -> Delivery:
+        email = EmailMessage(
+            subject=message.title,
+            body=email_text(message),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[destination.target],
+            headers={"X-Shelfcall-Message": idempotency_key},
+        )
+        try:
+            sent = email.send()
+        except OSError as error:  # SMTP down, refused, timed out
+            return Delivery(False, None, f"mail server: {type(error).__name__}")
+        return Delivery(bool(sent), None, "accepted by the mail server" if sent else "not accepted")

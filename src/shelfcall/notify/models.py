@@ -1,0 +1,190 @@
+"""Where messages go (channels), what waits to be sent (the outbox), and how each attempt went."""
+
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator, validate_email
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from shelfcall.orders.models import Order, OrderEvent
+from shelfcall.stores.models import Store, Team
+
+
+class ChannelKind(models.TextChoices):
+    TEAMS = "teams", _("Microsoft Teams (Workflows webhook)")
+    SLACK = "slack", _("Slack (incoming webhook)")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS (Twilio)")
+    WEBHOOK = "webhook", _("Webhook (signed JSON)")
+
+
+class Channel(models.Model):
+    """A configured destination for a store (or one of its teams) and the events it wants."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="channels")
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="channels",
+        help_text=_("Empty: orders of every team of the store."),
+    )
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=10, choices=ChannelKind.choices)
+    target = models.CharField(
+        _("address"),
+        max_length=500,
+        help_text=_("Teams/Slack/webhook: the URL. Email: the address. SMS: the phone number, e.g. +33612345678."),
+    )
+    secret = models.CharField(
+        _("signing secret"), max_length=200, blank=True, help_text=_("Webhooks: the HMAC-SHA256 key (kept private).")
+    )
+    events = models.JSONField(
+        _("events"),
+        default=list,
+        blank=True,
+        help_text=_('Event names, e.g. ["order.created", "order.claimed"]. Empty: only escalations sent to it.'),
+    )
+    allow_private_network = models.BooleanField(
+        _("allow a private or local address"),
+        default=False,
+        help_text=_("Only for a receiver inside your own network. Off, such addresses are refused."),
+    )
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("channel")
+        verbose_name_plural = _("channels")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self) -> None:
+        """Refuse, with the field and the fix, what could never be delivered (or should never be)."""
+        from shelfcall.notify.netguard import UnsafeDestination, check_destination
+
+        if self.kind in (ChannelKind.TEAMS, ChannelKind.SLACK, ChannelKind.WEBHOOK):
+            try:
+                check_destination(self.target, allow_private_network=self.allow_private_network)
+            except UnsafeDestination as refused:
+                raise ValidationError({"target": refused.message}) from None
+        elif self.kind == ChannelKind.EMAIL:
+            try:
+                validate_email(self.target)
+            except ValidationError:
+                raise ValidationError({"target": _("Enter an email address, e.g. team@example.com.")}) from None
+        elif self.kind == ChannelKind.SMS and not re.fullmatch(r"\+[1-9][0-9]{6,14}", self.target):
+            raise ValidationError({"target": _("Enter the number in international form, e.g. +33612345678.")})
+        if self.kind == ChannelKind.WEBHOOK and len(self.secret) < 16:
+            raise ValidationError({"secret": _("Give webhooks a signing secret of at least 16 characters.")})
+        if self.store_id and self.team_id and self.team.store_id != self.store_id:
+            raise ValidationError({"team": _("Choose a team of this store.")})
+        if not isinstance(self.events, list) or not all(isinstance(name, str) for name in self.events):
+            raise ValidationError({"events": _('Write a list of event names, e.g. ["order.created"].')})
+
+
+class EscalationPolicy(models.Model):
+    """When nobody claims (or collects) an order in time, who hears about it and when."""
+
+    class Watch(models.TextChoices):
+        UNCLAIMED = "unclaimed", _("Nobody started picking")
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="escalation_policies")
+    team = models.ForeignKey(
+        Team,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="escalation_policies",
+        help_text=_("Empty: the store's default; a team's own policy wins for its orders."),
+    )
+    watch = models.CharField(max_length=12, choices=Watch.choices, default=Watch.UNCLAIMED)
+
+    class Meta:
+        verbose_name = _("escalation policy")
+        verbose_name_plural = _("escalation policies")
+        constraints = [models.UniqueConstraint(fields=["store", "team", "watch"], name="escalation_policy_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.store} · {self.team or _('all teams')} · {self.get_watch_display()}"
+
+
+class EscalationLevel(models.Model):
+    policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels")
+    after_minutes = models.PositiveIntegerField(_("after (minutes)"), validators=[MinValueValidator(1)])
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["after_minutes", "pk"]
+        verbose_name = _("escalation level")
+        verbose_name_plural = _("escalation levels")
+
+    def __str__(self) -> str:
+        return f"{self.after_minutes} min → {self.channel}"
+
+
+class CollectionPolicy(models.Model):
+    """Staged but not collected: remind the shopper, warn, then expire and release the stock."""
+
+    store = models.OneToOneField(Store, on_delete=models.CASCADE, related_name="collection_policy")
+    remind_after_minutes = models.PositiveIntegerField(_("remind the shopper after (minutes)"), default=60)
+    expire_after_minutes = models.PositiveIntegerField(_("expire after (minutes)"), default=2 * 24 * 60)
+    warn_before_minutes = models.PositiveIntegerField(_("warn before expiry (minutes)"), default=120)
+
+    class Meta:
+        verbose_name = _("collection policy")
+        verbose_name_plural = _("collection policies")
+
+    def __str__(self) -> str:
+        return f"{self.store}: expire after {self.expire_after_minutes} min"
+
+
+class MessageStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    DELIVERED = "delivered", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxMessage(models.Model):
+    """A message written in the business transaction; the worker delivers it, retrying with backoff."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
+    kind = models.CharField(max_length=10, choices=ChannelKind.choices)
+    destination = models.CharField(max_length=500, blank=True)  # shopper messages: their phone or email
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
+    event = models.ForeignKey(OrderEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    purpose = models.CharField(max_length=30)
+    dedupe_key = models.CharField(max_length=120, unique=True)
+    body = models.JSONField()  # the rendered Message (notify.messages)
+    status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=8)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} → {self.get_kind_display()} ({self.get_status_display()})"
+
+
+class DeliveryAttempt(models.Model):
+    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="delivery_attempts")
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField()
+    ok = models.BooleanField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    answer = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{'ok' if self.ok else 'failed'} {self.status_code or ''} in {self.duration_ms} ms"

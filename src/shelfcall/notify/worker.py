@@ -1,0 +1,108 @@
+"""Delivers the outbox: claim due messages with a lease, send, record the attempt, retry with backoff.
+
+Claiming uses FOR UPDATE SKIP LOCKED, so any number of workers share the work without sending a
+message twice. A worker killed mid-batch leaves its claimed messages leased: once the lease runs
+out another worker sends them, with the same idempotency key, so a receiver can drop a repeat.
+"""
+
+import logging
+import random
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from shelfcall.core import clock
+from shelfcall.notify.channels import PLUGINS, Delivery, Destination
+from shelfcall.notify.messages import Message
+from shelfcall.notify.models import DeliveryAttempt, MessageStatus, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 10
+BACKOFF_CAP_SECONDS = 3600
+
+
+def backoff(attempts: int, rng: random.Random) -> timedelta:
+    """10 s, 20 s, 40 s … up to an hour, ±20 % so that retries of one outage spread out."""
+    seconds = min(BACKOFF_BASE_SECONDS * 2 ** (attempts - 1), BACKOFF_CAP_SECONDS)
+    return timedelta(seconds=seconds * rng.uniform(0.8, 1.2))
+
+
+def claim_due(batch: int) -> list[OutboxMessage]:
+    now = clock.now()
+    with transaction.atomic():
+        due = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(status=MessageStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if due:
+            lease = timedelta(seconds=settings.SHELFCALL_OUTBOX_LEASE_SECONDS)
+            OutboxMessage.objects.filter(pk__in=due).update(next_attempt_at=now + lease, attempts=F("attempts") + 1)
+    return list(OutboxMessage.objects.filter(pk__in=due).select_related("channel").order_by("pk"))
+
+
+def deliver_due(*, batch: int = 20, rng: random.Random | None = None) -> int:
+    """One pass: returns how many messages were tried."""
+    rng = rng or random.Random()
+    messages = claim_due(batch)
+    for message in messages:
+        deliver(message, rng=rng)
+    return len(messages)
+
+
+def deliver(message: OutboxMessage, *, rng: random.Random) -> Delivery:
+    started, began = clock.now(), time.monotonic()
+    delivery = _send(message)
+    DeliveryAttempt.objects.create(
+        message=message,
+        started_at=started,
+        duration_ms=int((time.monotonic() - began) * 1000),
+        ok=delivery.ok,
+        status_code=delivery.status_code,
+        answer=delivery.answer[:500],
+    )
+    if delivery.ok:
+        OutboxMessage.objects.filter(pk=message.pk).update(status=MessageStatus.DELIVERED, delivered_at=clock.now())
+    elif message.attempts >= message.max_attempts:
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            status=MessageStatus.FAILED, last_error=delivery.answer[:300]
+        )
+        log.warning(
+            "Message %s to a %s channel failed for good after %s attempts", message.pk, message.kind, message.attempts
+        )
+    else:
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            next_attempt_at=clock.now() + backoff(message.attempts, rng), last_error=delivery.answer[:300]
+        )
+    return delivery
+
+
+def _send(message: OutboxMessage) -> Delivery:
+    plugin = PLUGINS.get(message.kind)
+    channel = message.channel
+    if plugin is None or (message.channel_id and (channel is None or not channel.active)):
+        return Delivery(False, None, "channel removed or switched off")
+    destination = (
+        Destination(channel.target, channel.secret, channel.allow_private_network)
+        if channel
+        else Destination(message.destination)
+    )
+    try:
+        return plugin.deliver(destination, Message.from_json(message.body), idempotency_key=message.dedupe_key)
+    except Exception as error:  # a refused address or a plugin bug must not stop the other messages
+        log.warning("Message %s to a %s channel raised %s", message.pk, message.kind, type(error).__name__)
+        return Delivery(False, None, str(error)[:300] or type(error).__name__)
+
+
+def retry_now(message_ids: list[int]) -> int:
+    """An admin's "try again" on failed messages: back to the queue with fresh attempts."""
+    return (
+        OutboxMessage.objects.filter(pk__in=message_ids)
+        .exclude(status=MessageStatus.DELIVERED)
+        .update(status=MessageStatus.PENDING, attempts=0, next_attempt_at=clock.now(), last_error="")
+    )
