@@ -2,11 +2,12 @@
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from asgiref.sync import sync_to_async
-from django.db import connection
+from django.db import close_old_connections, connection
 from django.http import HttpRequest, StreamingHttpResponse
 
 from shelfcall.live import pg_listener
@@ -33,6 +34,22 @@ class Message:
 
 # Given the last id the client has, return the next message (or None when nothing is new).
 Poll = Callable[[int], Message | None]
+T = TypeVar("T")
+
+
+def off_loop(work: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """Run database work for a stream in the shared thread pool, never in a thread of the request's own.
+
+    Django's default (thread_sensitive=True) gives each request its own thread, whose database
+    connection then stays open for as long as the stream lives: a thousand shoppers watching their
+    orders would hold a thousand PostgreSQL connections. The pool holds a handful.
+    """
+
+    def fresh(*args, **kwargs):
+        close_old_connections()  # drop a connection the server or max age has ended
+        return work(*args, **kwargs)
+
+    return sync_to_async(fresh, thread_sensitive=False)
 
 
 def last_event_id(request: HttpRequest) -> int:
@@ -54,7 +71,7 @@ async def follow(
     subscription = hub.subscribe(topics)
     if connection.vendor == "postgresql":
         await pg_listener.ready(timeout=LISTEN_WAIT_SECONDS)
-    read = sync_to_async(poll, thread_sensitive=False)
+    read = off_loop(poll)
     deadline = time.monotonic() + lifetime
     try:
         yield "retry: 2000\n\n"

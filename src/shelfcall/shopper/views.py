@@ -2,7 +2,6 @@
 
 import secrets
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,7 +17,7 @@ from django_ratelimit.decorators import ratelimit
 from shelfcall.catalog.models import Showcase
 from shelfcall.catalog.queries import find_item, find_showcase, list_offers
 from shelfcall.live.hub import order_topic
-from shelfcall.live.sse import event_stream_response, follow, last_event_id
+from shelfcall.live.sse import event_stream_response, follow, last_event_id, off_loop
 from shelfcall.orders import actions
 from shelfcall.orders.errors import CartProblems, OrderError
 from shelfcall.orders.events import SHOPPER
@@ -273,12 +272,13 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
 
 
 async def status_events(request: HttpRequest, token: str) -> HttpResponse:
-    limited = await sync_to_async(is_ratelimited)(
-        request, group="shopper.status_events", key="ip", rate=PAGE_RATE, increment=True
-    )
+    def open_stream() -> tuple[bool, Order | None]:
+        limited = is_ratelimited(request, group="shopper.status_events", key="ip", rate=PAGE_RATE, increment=True)
+        return limited, None if limited else find_order_by_token(token)
+
+    limited, order = await off_loop(open_stream)()
     if limited:
         return HttpResponse(status=429, headers={"Retry-After": "60"})
-    order = await sync_to_async(find_order_by_token)(token)
     if order is None:
         raise Http404("no such order")
     poll = status_poll(order.pk, token, translation.get_language())

@@ -2,7 +2,6 @@
 
 from collections.abc import Callable
 
-from asgiref.sync import sync_to_async
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
@@ -15,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from shelfcall.core.errors import ShelfcallError
 from shelfcall.live.hub import order_topic
-from shelfcall.live.sse import Message, event_stream_response, follow, last_event_id
+from shelfcall.live.sse import Message, event_stream_response, follow, last_event_id, off_loop
 from shelfcall.orders import actions
 from shelfcall.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from shelfcall.orders.queries import last_event_id as latest_order_event_id
@@ -193,10 +192,11 @@ def order_action(request: HttpRequest, order: Order, action: str) -> HttpRespons
 
 
 async def order_stream(request: HttpRequest, order_id: int) -> HttpResponse:
-    user = await request.auser()
-    order = await Order.objects.select_related("store").filter(pk=order_id).afirst()
-    allowed = order is not None and await sync_to_async(policy.can)(user, policy.Perm.WORK_ORDERS, order.store)
-    if not allowed:
+    def allowed() -> bool:
+        order = Order.objects.select_related("store").filter(pk=order_id).first()
+        return order is not None and policy.can(request.user, policy.Perm.WORK_ORDERS, order.store)
+
+    if not await off_loop(allowed)():
         raise Http404("no such order here")
 
     def poll(since: int) -> Message | None:

@@ -1,13 +1,13 @@
 """The team's live queue."""
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from shelfcall.live.hub import store_topic
-from shelfcall.live.sse import Message, event_stream_response, follow, last_event_id
+from shelfcall.live.sse import Message, event_stream_response, follow, last_event_id, off_loop
 from shelfcall.orders.models import OrderEvent
 from shelfcall.stores import policy
+from shelfcall.stores.models import Store
 from shelfcall.workspace.queries import FILTER_LABELS, QueueFilter, last_store_event_id, list_queue
 from shelfcall.workspace.views.access import current_store, staff_view
 
@@ -39,11 +39,13 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 async def store_stream(request: HttpRequest) -> HttpResponse:
     """Wakes the queue (and order pages) of this store: the page then re-reads what it shows."""
-    user = await request.auser()
-    request.user = user
-    store = await sync_to_async(current_store)(request)
-    allowed = store is not None and await sync_to_async(policy.can)(user, policy.Perm.WORK_ORDERS, store)
-    if not allowed:
+
+    def store_if_allowed() -> Store | None:
+        store = current_store(request)
+        return store if store is not None and policy.can(request.user, policy.Perm.WORK_ORDERS, store) else None
+
+    store = await off_loop(store_if_allowed)()
+    if store is None:
         return HttpResponse(status=403)
 
     def poll(since: int) -> Message | None:
