@@ -48,7 +48,7 @@ EVENT_LABELS = {
     EventType.RESTAGED: _("moved it"),
     EventType.PAID: _("marked it paid"),
     EventType.REFUND_DUE: _("a refund is due"),
-    EventType.REFUNDED: _("refunded"),
+    EventType.REFUNDED: _("refunded the shopper"),
     EventType.COMPLETED: _("handed it over"),
     EventType.CANCELLED: _("cancelled it"),
     EventType.EXPIRED: _("it expired"),
