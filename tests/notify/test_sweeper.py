@@ -8,8 +8,9 @@ from shelfcall.notify.models import OutboxMessage
 from shelfcall.notify.sweeper import sweep
 from shelfcall.orders import actions
 from shelfcall.orders.actions import ShopperContact
-from shelfcall.orders.models import OrderEvent, OrderStatus
-from tests.factories import make_showcase, make_store, staff, stock_of, submit
+from shelfcall.orders.errors import OrdersMoved
+from shelfcall.orders.models import Order, OrderEvent, OrderStatus
+from tests.factories import make_product, make_showcase, make_store, staff, stock_of, submit
 from tests.notify.factories import make_channel, make_collection_policy, make_escalation
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +85,57 @@ class TestUnclaimedEscalation:
         policies.forget()  # a fresh process
         assert sweep() == 3 and sweep() == 0
         assert all(escalations(order) == [1] for order in orders)
+
+
+class TestEscalationBatches:
+    """Escalations are fired set-based: a rush of timers costs a few statements per pass, not per order."""
+
+    def test_a_batch_costs_the_same_statements_for_3_or_30_orders(
+        self, escalated_store, time_machine, count_statements
+    ):
+        time_machine.move_to(START, tick=False)
+        showcase = make_showcase(escalated_store, products=[make_product(escalated_store, on_hand=100)])
+        first = [submit(showcase) for _ in range(3)]
+        time_machine.shift(timedelta(minutes=3))
+        with count_statements(20) as few:
+            assert sweep() == 3
+        rest = [submit(showcase) for _ in range(30)]
+        time_machine.shift(timedelta(minutes=3))  # the first three reach level 2 as the 30 reach level 1
+        with count_statements(20) as many:
+            assert sweep() == 33
+        assert len(many) == len(few) + 1  # one UPDATE more: two levels fire in this pass
+        assert [escalations(o) for o in first] == [[1, 2]] * 3 and all(escalations(o) == [1] for o in rest)
+        assert OutboxMessage.objects.filter(purpose="escalation").count() == 36
+
+    def test_each_order_gets_its_own_next_level_time_and_alert(self, escalated_store, time_machine):
+        time_machine.move_to(START, tick=False)
+        product = make_product(escalated_store, on_hand=10, name="Trail shoe")
+        showcase = make_showcase(escalated_store, products=[product])
+        early = submit(showcase, {product: 2})
+        time_machine.shift(timedelta(seconds=40))
+        late = submit(showcase)
+        time_machine.shift(timedelta(minutes=3))
+        assert sweep() == 2
+        early.refresh_from_db()
+        late.refresh_from_db()
+        assert early.next_escalation_at == early.created_at + timedelta(minutes=6)
+        assert late.next_escalation_at == late.created_at + timedelta(minutes=6)
+        alerts = {m.order_id: m.body for m in OutboxMessage.objects.filter(purpose="escalation")}
+        assert alerts[early.pk]["items"] == ["2 × Trail shoe"]
+        assert "3 min" in alerts[early.pk]["title"] and f"#{late.number}" in alerts[late.pk]["title"]
+
+    def test_an_order_that_moved_on_refuses_the_whole_batch(self, escalated_store, time_machine):
+        """The sweeper locks what it fires; an unlocked caller racing a claim gets nothing half-done."""
+        time_machine.move_to(START, tick=False)
+        showcase = make_showcase(escalated_store, products=[make_product(escalated_store, on_hand=10)])
+        waiting, taken = submit(showcase), submit(showcase)
+        time_machine.shift(timedelta(minutes=3))
+        stale = [Order.objects.get(pk=waiting.pk), Order.objects.get(pk=taken.pk)]
+        actions.claim_order(taken.pk, by=staff(escalated_store))
+        with pytest.raises(OrdersMoved):
+            actions.escalate_orders([actions.DueEscalation(order, None) for order in stale])
+        assert escalations(waiting) == [] and OutboxMessage.objects.filter(purpose="escalation").count() == 0
+        assert sweep() == 1 and escalations(waiting) == [1]
 
 
 class TestUncollected:

@@ -13,7 +13,7 @@ class NotifyConfig(AppConfig):
         from shelfcall.orders import hooks
 
         hooks.use_timer_policy(policies.NotifyTimerPolicy())
-        hooks.subscribe(outbox.on_order_event)
+        hooks.subscribe(outbox.on_order_events)
 
         def forget(sender, instance, **kwargs) -> None:
             policies.forget()

@@ -1,6 +1,6 @@
 """Messages written in the business transaction (the outbox), chosen from the event that just happened."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from django.conf import settings
@@ -30,8 +30,14 @@ SHOPPER_PURPOSES = {
 }
 
 
-def on_order_event(event: OrderEvent, order: Order) -> None:
-    """orders.hooks subscriber: queue what this event should tell whom, in the same transaction."""
+def on_order_events(recorded: Sequence[tuple[OrderEvent, Order]]) -> None:
+    """orders.hooks subscriber: queue what these events should tell whom, in the same transaction."""
+    rows = [row for event, order in recorded for row in _rows_for(event, order)]
+    if rows:
+        OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+
+
+def _rows_for(event: OrderEvent, order: Order) -> list[OutboxMessage]:
     store_policies = policies.for_store(order.store_id)
     rows: list[OutboxMessage] = []
     staff_channels = store_policies.channels_for(event.type, order.team_id)
@@ -46,8 +52,7 @@ def on_order_event(event: OrderEvent, order: Order) -> None:
         rows += _resolved_rows(event, order, store_policies)
     if event.type in SHOPPER_PURPOSES:
         rows += _shopper_rows(event, order)
-    if rows:
-        OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+    return rows
 
 
 def _row(
@@ -82,11 +87,12 @@ def _age(order: Order) -> str:
 
 
 def _items(order: Order, event: OrderEvent | None = None) -> list[str]:
-    """The first items with quantities: from the creation event's own list, or from the order lines."""
+    """The first items with quantities: from the creation event's own list, or from the order lines
+    (which a caller alerting about many orders at once prefetches)."""
     if event is not None and event.type == EventType.CREATED:
         lines = [(line["qty"], line["name"], line.get("variant", "")) for line in event.payload["lines"]]
     else:
-        lines = list(order.lines.values_list("requested_qty", "name", "variant"))
+        lines = [(line.requested_qty, line.name, line.variant) for line in order.lines.all()]
     items = [f"{qty} × {name}" + (f" ({variant})" if variant else "") for qty, name, variant in lines]
     if len(items) > ITEMS_IN_ALERTS:
         total = sum(qty for qty, _name, _variant in lines)

@@ -31,6 +31,17 @@ class WrongStatus(OrderError):
         )
 
 
+class OrdersMoved(OrderError):
+    """A batch action found some of its orders changed meanwhile; it wrote nothing."""
+
+    code = "orders_moved"
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            _("%(count)s of these orders changed meanwhile; nothing was done. Try again.") % {"count": count}
+        )
+
+
 class AlreadyClaimed(OrderError):
     code = "already_claimed"
 

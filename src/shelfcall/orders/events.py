@@ -1,5 +1,6 @@
 """The append-only event log: one constructor, one row per change, announced to live streams."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -84,15 +85,25 @@ SYSTEM = Actor("system", None, "Shelfcall")
 
 
 def record(order: Order, type: EventType, *, actor: Actor, **payload: Any) -> OrderEvent:
-    event = OrderEvent.objects.create(
-        order=order,
-        type=type,
-        created_at=clock.now(),
-        actor=actor.user,
-        actor_kind=actor.kind,
-        actor_label=actor.label,
-        payload=payload,
+    return record_many([(order, type, payload)], actor=actor)[0]
+
+
+def record_many(changes: Sequence[tuple[Order, EventType, dict[str, Any]]], *, actor: Actor) -> list[OrderEvent]:
+    """One event per (order, type, payload), written in one INSERT: how a batch of timers is recorded."""
+    now = clock.now()
+    events = OrderEvent.objects.bulk_create(
+        OrderEvent(
+            order=order,
+            type=type,
+            created_at=now,
+            actor=actor.user,
+            actor_kind=actor.kind,
+            actor_label=actor.label,
+            payload=payload,
+        )
+        for order, type, payload in changes
     )
-    announce(event, store_id=order.store_id, team_id=order.team_id)
-    hooks.notify_subscribers(event, order)
-    return event
+    for event in events:
+        announce(event, store_id=event.order.store_id, team_id=event.order.team_id)
+    hooks.notify_subscribers([(event, event.order) for event in events])
+    return events

@@ -2,11 +2,11 @@
 
 - Timers: the order's timer columns (next_escalation_at, remind_at, expires_at) are written by the
   order actions; *when* they fall due is the store's policy, asked of the registered TimerPolicy.
-- Event subscribers run inside the business transaction right after each event is recorded, so
+- Event subscribers run inside the business transaction right after events are recorded, so
   what they write (outbox messages) commits or rolls back with the change itself.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -26,7 +26,9 @@ class NoTimers:
 
 
 timer_policy: TimerPolicy = NoTimers()
-event_subscribers: list[Callable[[Any, Any], None]] = []
+# Each subscriber gets the (event, order) pairs recorded together: one for an action, many for a batch of timers.
+EventSubscriber = Callable[[Sequence[tuple[Any, Any]]], None]
+event_subscribers: list[EventSubscriber] = []
 
 
 def use_timer_policy(policy: TimerPolicy) -> None:
@@ -34,15 +36,15 @@ def use_timer_policy(policy: TimerPolicy) -> None:
     timer_policy = policy
 
 
-def subscribe(callback: Callable[[Any, Any], None]) -> None:
-    """`callback(event, order)` runs inside the transaction that recorded the event."""
+def subscribe(callback: EventSubscriber) -> None:
+    """`callback([(event, order), …])` runs inside the transaction that recorded the events."""
     if callback not in event_subscribers:
         event_subscribers.append(callback)
 
 
-def notify_subscribers(event: Any, order: Any) -> None:
+def notify_subscribers(recorded: Sequence[tuple[Any, Any]]) -> None:
     for callback in event_subscribers:
-        callback(event, order)
+        callback(recorded)
 
 
 # Cleared whenever an order leaves the state its timers were for.

@@ -7,18 +7,19 @@ from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, hand_off
 from shelfcall.orders.actions.payment import mark_paid, refund_order
 from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, stage_order
 from shelfcall.orders.actions.submission import CartLine, ShopperContact, submit_showcase_order
-from shelfcall.orders.actions.timers import escalate_order, remind_to_collect, resend_ready_message
+from shelfcall.orders.actions.timers import DueEscalation, escalate_orders, remind_to_collect, resend_ready_message
 
 __all__ = [
     "CHECK_IN_MODES",
     "REJECT_REASONS",
     "CartLine",
+    "DueEscalation",
     "Rejection",
     "ShopperContact",
     "cancel_order",
     "check_in",
     "claim_order",
-    "escalate_order",
+    "escalate_orders",
     "expire_order",
     "hand_off_order",
     "mark_line_not_found",

@@ -3,7 +3,10 @@
 Each is a conditional update on the timer itself, so two sweepers racing for one timer fire it once.
 """
 
-from datetime import datetime
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -11,24 +14,60 @@ from django.utils.translation import pgettext
 
 from shelfcall.core import clock
 from shelfcall.orders.actions._common import move
-from shelfcall.orders.events import SYSTEM, Actor, EventType, record
-from shelfcall.orders.models import Order, OrderStatus
+from shelfcall.orders.errors import OrdersMoved
+from shelfcall.orders.events import SYSTEM, Actor, EventType, record, record_many
+from shelfcall.orders.models import Order, OrderEvent, OrderStatus
+
+
+@dataclass(frozen=True)
+class DueEscalation:
+    """An order whose escalation timer fell due, and when its next level falls due after its creation
+    (None: this is the last level)."""
+
+    order: Order
+    next_after: timedelta | None
 
 
 @transaction.atomic
-def escalate_order(order_id: int, *, level: int, next_at: datetime | None) -> Order:
-    """Nobody has started picking: raise the order to escalation `level` and set the next timer."""
-    order = move(
-        order_id,
-        from_statuses=[OrderStatus.SUBMITTED],
-        attempted=pgettext("order action", "escalated"),
-        condition=Q(next_escalation_at__lte=clock.now(), escalation_level=level - 1),
-        escalation_level=level,
-        next_escalation_at=next_at,
+def escalate_orders(due: Sequence[DueEscalation]) -> list[OrderEvent]:
+    """Nobody has started picking these orders: raise each one escalation level and set its next timer.
+
+    The caller has locked the orders (FOR UPDATE on PostgreSQL; SQLite's write transaction) and loaded
+    them with their store and team. One UPDATE per (level, next delay) and one INSERT of events, so a
+    sweeper keeps up with thousands of timers falling due in the same second. Should an order have moved
+    on all the same, nothing is written and OrdersMoved is raised: the next pass reads them afresh.
+    """
+    now = clock.now()
+    groups: dict[tuple[int, timedelta | None], list[Order]] = defaultdict(list)
+    for item in due:
+        groups[(item.order.escalation_level + 1, item.next_after)].append(item.order)
+    for (level, next_after), orders in groups.items():
+        raised = Order.objects.filter(
+            pk__in=[order.pk for order in orders],
+            status=OrderStatus.SUBMITTED,
+            escalation_level=level - 1,
+            next_escalation_at__lte=now,
+        ).update(
+            escalation_level=level,
+            next_escalation_at=None if next_after is None else F("created_at") + next_after,
+            updated_at=now,
+        )
+        if raised != len(orders):
+            raise OrdersMoved(len(orders) - raised)
+        for order in orders:
+            order.escalation_level, order.updated_at = level, now
+            order.next_escalation_at = None if next_after is None else order.created_at + next_after
+    return record_many(
+        [
+            (item.order, EventType.ESCALATED, {"level": item.order.escalation_level, "waited_minutes": _waited(item)})
+            for item in due
+        ],
+        actor=SYSTEM,
     )
-    waited = int((clock.now() - order.created_at).total_seconds() // 60)
-    record(order, EventType.ESCALATED, actor=SYSTEM, level=level, waited_minutes=waited)
-    return order
+
+
+def _waited(item: DueEscalation) -> int:
+    return int((clock.now() - item.order.created_at).total_seconds() // 60)
 
 
 @transaction.atomic
