@@ -23,7 +23,11 @@ def _prepare(*, migrate: bool = True) -> None:
 
 def _serve(host: str, port: int, *, with_worker: bool) -> None:
     import uvicorn
+    from django.conf import settings
 
+    from shelfcall.core import collector
+
+    collector.start_in_background(settings.SHELFCALL_GC_FREEZE_SECONDS)
     if with_worker:
         from shelfcall.notify.loop import start_in_background
 

@@ -160,6 +160,8 @@ X_FRAME_OPTIONS = "DENY"
 
 RATELIMIT_VIEW = "shelfcall.shopper.views.rate_limited"
 RATELIMIT_ENABLE = _flag("SHELFCALL_RATELIMIT", True)
+# Seconds between freezes of long-lived objects in a web process (core/collector.py); 0: off.
+SHELFCALL_GC_FREEZE_SECONDS = float(os.environ.get("SHELFCALL_GC_FREEZE_SECONDS", "5"))
 
 # Notifications
 SHELFCALL_HTTP_TIMEOUT = float(os.environ.get("SHELFCALL_HTTP_TIMEOUT", "10"))
