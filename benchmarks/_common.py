@@ -46,12 +46,11 @@ def drop_database(name: str) -> None:
     _admin_execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def bench_environment(db_name: str) -> dict[str, str]:
+def bench_environment(db_name: str, data_dir: str | None = None) -> dict[str, str]:
     """The environment both the benchmark process and a server subprocess run with."""
-    data_dir = tempfile.mkdtemp(prefix="shelfcall-bench-")
     return {
         "DATABASE_URL": database_url(db_name),
-        "SHELFCALL_DATA_DIR": data_dir,
+        "SHELFCALL_DATA_DIR": data_dir or tempfile.mkdtemp(prefix="shelfcall-bench-"),
         "SHELFCALL_SECRET_KEY": "benchmark-only-secret-key-not-used-anywhere-else-0123456789",
         "SHELFCALL_RATELIMIT": "false",
         "SHELFCALL_LOG_LEVEL": "WARNING",

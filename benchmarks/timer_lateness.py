@@ -47,53 +47,28 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+from _common import PG_HOST, PG_PORT, PG_USER, REPO, create_database, drop_database, percentile
+from _common import bench_environment as common_environment
 from psycopg import sql
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
-PG_USER = "postgres"
-REPO = Path(__file__).resolve().parent.parent
 SRC = REPO / "src"
 BUDGET_P99_S = 2.0
 ESCALATE_AFTER_MINUTES = 3
 NOTIFY_CHANNEL = "shelfcall_events"  # orders/migrations/0002_notify_trigger.py
 
 
-# -- the throw-away database and the environment every process shares ---------------------------------
-
-
-def database_url(name: str) -> str:
-    return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
-
-
-def admin_execute(statement: sql.Composable) -> None:
-    with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True) as conn:
-        conn.execute(statement)
-
-
-def create_database(name: str) -> None:
-    drop_database(name)
-    admin_execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def drop_database(name: str) -> None:
-    admin_execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 def bench_environment(db_name: str, data_dir: str) -> dict[str, str]:
     """os.environ plus what this benchmark's processes run with; this checkout's src/ comes first."""
     path = os.pathsep.join(p for p in (str(SRC), os.environ.get("PYTHONPATH", "")) if p)
-    return os.environ | {
-        "PYTHONPATH": path,
-        "DATABASE_URL": database_url(db_name),
-        "SHELFCALL_DATA_DIR": data_dir,
-        "SHELFCALL_SECRET_KEY": "benchmark-only-secret-key-not-used-anywhere-else-0123456789",
-        "SHELFCALL_LOG_LEVEL": "WARNING",
-        "SHELFCALL_DEBUG": "false",
-        "SHELFCALL_OUTBOX_MAX_ATTEMPTS": "1",
-        "SHELFCALL_HTTP_TIMEOUT": "2",
-        "DJANGO_SETTINGS_MODULE": "shelfcall.settings",
-    }
+    return (
+        os.environ
+        | common_environment(db_name, data_dir)
+        | {
+            "PYTHONPATH": path,
+            "SHELFCALL_OUTBOX_MAX_ATTEMPTS": "1",
+            "SHELFCALL_HTTP_TIMEOUT": "2",
+        }
+    )
 
 
 def setup_django() -> None:
@@ -290,13 +265,6 @@ class Listener(threading.Thread):
         self.stop.set()
         self.join(timeout=5)
         self.conn.close()
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Nearest rank, no interpolation."""
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * pct // 100))
-    return ordered[int(rank) - 1]
 
 
 def summary_s(values: list[float]) -> str:
