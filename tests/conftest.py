@@ -31,6 +31,14 @@ def _test_settings(settings):
     policies.forget()  # store ids come back after a rollback: no channel or timer policy may leak
 
 
+@pytest.fixture
+def rate_limits(settings, time_machine):
+    """Rate limits on, in a frozen moment: their windows follow the wall clock, and a test that
+    straddled the end of one would see its counter start again."""
+    settings.RATELIMIT_ENABLE = True
+    time_machine.move_to("2026-11-23 10:00:00+00:00", tick=False)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _close_stray_connections(django_db_setup, django_db_blocker):
     """Live streams read through a thread pool whose connections outlive the test's event loop; on

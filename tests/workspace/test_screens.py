@@ -307,8 +307,7 @@ def test_team_sees_who_is_waiting(store, showcase, alex):
 
 
 class TestSwitchUser:
-    def test_pin_switches_the_person_on_a_shared_device(self, store, alex, settings):
-        settings.RATELIMIT_ENABLE = True
+    def test_pin_switches_the_person_on_a_shared_device(self, store, alex, rate_limits):
         jo = make_user(store, name="Jo")
         signed_in(jo).post("/w/pin", {"pin": "4821", "again": "4821"})
         client = signed_in(alex)
@@ -324,8 +323,7 @@ class TestSwitchUser:
         assert "Use 4 to 8 digits" in body(client.post("/w/pin", {"pin": "12", "again": "12"}))
         assert "The two PINs differ" in body(client.post("/w/pin", {"pin": "1234", "again": "1235"}))
 
-    def test_guessing_pins_is_slowed_down(self, store, alex, settings):
-        settings.RATELIMIT_ENABLE = True
+    def test_guessing_pins_is_slowed_down(self, store, alex, rate_limits):
         jo = make_user(store, name="Jo")
         signed_in(jo).post("/w/pin", {"pin": "4821", "again": "4821"})
         client = signed_in(alex)
@@ -333,8 +331,7 @@ class TestSwitchUser:
             client.post("/w/switch", {"user": jo.pk, "pin": f"{guess:04d}"})
         assert "Too many wrong PINs" in body(client.post("/w/switch", {"user": jo.pk, "pin": "4821"}, follow=True))
 
-    def test_right_pins_never_count_against_the_shift(self, store, alex, settings):
-        settings.RATELIMIT_ENABLE = True
+    def test_right_pins_never_count_against_the_shift(self, store, alex, rate_limits):
         jo = make_user(store, name="Jo")
         signed_in(jo).post("/w/pin", {"pin": "4821", "again": "4821"})
         signed_in(alex).post("/w/pin", {"pin": "1357", "again": "1357"})
