@@ -156,7 +156,7 @@ class OutboxMessage(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
     event = models.ForeignKey(OrderEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     purpose = models.CharField(max_length=30)
-    dedupe_key = models.CharField(max_length=120, unique=True)
+    dedupe_key = models.CharField(max_length=120)  # unique: see Meta
     body = models.JSONField()  # the rendered Message (notify.messages)
     status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -169,6 +169,8 @@ class OutboxMessage(models.Model):
     class Meta:
         verbose_name = _("message")
         verbose_name_plural = _("messages")
+        # A constraint, not unique=True, which on PostgreSQL would add an unused LIKE index to every insert.
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="outbox_dedupe_unique")]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
 
     def __str__(self) -> str:

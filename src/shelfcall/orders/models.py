@@ -47,15 +47,16 @@ class OrderSource(models.TextChoices):
 
 
 class Order(models.Model):
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders")
+    # No index of its own: the unique (store, number) and the queue index both begin with the store.
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders", db_index=False)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
     showcase = models.ForeignKey(Showcase, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     source = models.CharField(_("source"), max_length=10, choices=OrderSource.choices)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
-    public_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
+    public_token = models.CharField(max_length=64, default=new_public_token, editable=False)
     number = models.PositiveIntegerField(_("number"))
     submission_key = models.CharField(max_length=64, blank=True, editable=False)
-    device_id = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    device_id = models.CharField(max_length=64, blank=True, editable=False)
     locale = models.CharField(_("language"), max_length=10, default="en")
 
     shopper_name = models.CharField(_("first name"), max_length=80, blank=True)
@@ -86,12 +87,13 @@ class Order(models.Model):
     check_in_mode = models.CharField(_("waiting"), max_length=10, blank=True)  # in_store | curbside
     check_in_note = models.CharField(_("parking spot and car"), max_length=200, blank=True)
 
-    # Timers are columns; the sweeper fires the due ones (see notify.sweeper).
-    next_escalation_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Timers are columns; the sweeper fires the due ones (see notify.sweeper). Their indexes are partial
+    # (Meta): most orders have no timer set, and every status change would otherwise write to them.
+    next_escalation_at = models.DateTimeField(null=True, blank=True)
     escalation_level = models.PositiveSmallIntegerField(default=0)
-    remind_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    remind_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
-    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(_("sent at"))
     updated_at = models.DateTimeField()
@@ -104,7 +106,10 @@ class Order(models.Model):
     class Meta:
         verbose_name = _("order")
         verbose_name_plural = _("orders")
+        # Constraints and indexes rather than unique=/db_index=: on PostgreSQL those would add a second,
+        # LIKE-only index to each text column, which no query uses and every insert pays for.
         constraints = [
+            models.UniqueConstraint(fields=["public_token"], name="order_public_token_unique"),
             models.UniqueConstraint(fields=["store", "number"], name="order_number_unique"),
             models.UniqueConstraint(
                 fields=["store", "submission_key"],
@@ -117,7 +122,14 @@ class Order(models.Model):
                 name="order_external_unique",
             ),
         ]
-        indexes = [models.Index(fields=["store", "status", "due_at"], name="order_queue_idx")]
+        indexes = [
+            models.Index(fields=["store", "status", "due_at"], name="order_queue_idx"),
+            models.Index(fields=["device_id"], name="order_device_idx"),
+            *(
+                models.Index(fields=[timer], condition=Q(**{f"{timer}__isnull": False}), name=f"order_{timer}_idx")
+                for timer in ("next_escalation_at", "remind_at", "expires_at")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.number}"
