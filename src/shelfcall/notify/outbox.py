@@ -82,8 +82,7 @@ def _row(
 
 
 def _age(order: Order) -> str:
-    minutes = int((clock.now() - order.created_at).total_seconds() // 60)
-    return _("%(minutes)s min") % {"minutes": minutes}
+    return _("%(minutes)s min") % {"minutes": order.minutes_waiting(clock.now())}
 
 
 def _items(order: Order, event: OrderEvent | None = None) -> list[str]:

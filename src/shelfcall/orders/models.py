@@ -1,6 +1,7 @@
 """Orders, their lines, the stock each line holds, and the append-only log of everything that happened."""
 
 import secrets
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -151,6 +152,10 @@ class Order(models.Model):
     @property
     def refund_due_amount(self) -> Decimal:
         return max(self.paid_amount - self.refunded_amount - self.total_amount, Decimal("0"))
+
+    def minutes_waiting(self, now: datetime) -> int:
+        """Whole minutes since the order was sent, as escalations and alerts state them."""
+        return int((now - self.created_at).total_seconds() // 60)
 
 
 class OrderLine(models.Model):

@@ -59,15 +59,15 @@ def escalate_orders(due: Sequence[DueEscalation]) -> list[OrderEvent]:
             order.next_escalation_at = None if next_after is None else order.created_at + next_after
     return record_many(
         [
-            (item.order, EventType.ESCALATED, {"level": item.order.escalation_level, "waited_minutes": _waited(item)})
-            for item in due
+            (
+                order,
+                EventType.ESCALATED,
+                {"level": order.escalation_level, "waited_minutes": order.minutes_waiting(now)},
+            )
+            for order in (item.order for item in due)
         ],
         actor=SYSTEM,
     )
-
-
-def _waited(item: DueEscalation) -> int:
-    return int((clock.now() - item.order.created_at).total_seconds() // 60)
 
 
 @transaction.atomic
