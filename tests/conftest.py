@@ -4,6 +4,8 @@ from django.db import connection
 
 from shelfcall.notify import policies
 
+pytest_plugins = ["tests.support.pgcluster"]
+
 
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests (real row-level concurrency) are skipped on SQLite."""

@@ -17,7 +17,6 @@ def _prepare(*, migrate: bool = True) -> None:
 
     if migrate:
         call_command("migrate", interactive=False, verbosity=0)
-        call_command("createcachetable", verbosity=0)  # only acts when SHELFCALL_CACHE_URL=db
     call_command("collectstatic", interactive=False, verbosity=0)
 
 
@@ -37,7 +36,7 @@ def _serve(host: str, port: int, *, with_worker: bool) -> None:
         "shelfcall.asgi:application",
         host=host,
         port=port,
-        proxy_headers=True,
+        proxy_headers=False,  # forwarded headers are judged by core/clients.py, against trusted proxies
         timeout_graceful_shutdown=5,
         log_level=os.environ.get("SHELFCALL_LOG_LEVEL", "info").lower(),
     )

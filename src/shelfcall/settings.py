@@ -58,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "shelfcall.core.clients.ForwardedHeadersMiddleware",  # first: everything after sees the real client
     "django.middleware.security.SecurityMiddleware",
     "shelfcall.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -118,12 +119,6 @@ CACHES = {
         "LOCATION": "shelfcall",
     }
 }
-if os.environ.get("SHELFCALL_CACHE_URL", "").startswith("db"):
-    # Several web processes must share rate-limit counters: keep them in the database.
-    CACHES["default"] = {
-        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-        "LOCATION": "shelfcall_cache",
-    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -158,6 +153,9 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# Proxies (addresses or networks) whose X-Forwarded-For / -Proto headers are believed; from anyone
+# else those headers are dropped (core/clients.py).
+SHELFCALL_TRUSTED_PROXIES = _list("SHELFCALL_TRUSTED_PROXIES", "127.0.0.1,::1")
 RATELIMIT_VIEW = "shelfcall.shopper.views.rate_limited"
 RATELIMIT_ENABLE = _flag("SHELFCALL_RATELIMIT", True)
 # Seconds between freezes of long-lived objects in a web process (core/collector.py); 0: off.

@@ -3,7 +3,8 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.gzip import GZipMiddleware
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
-from django_ratelimit.exceptions import Ratelimited
+
+from shelfcall.core.throttle import Throttled
 
 
 class CompressPagesMiddleware(GZipMiddleware):
@@ -42,9 +43,11 @@ class ContentSecurityPolicyMiddleware(MiddlewareMixin):
 
 
 class RateLimitedMiddleware(MiddlewareMixin):
-    """Turns django-ratelimit's refusal into our friendly 429 page (its own middleware is sync-only)."""
+    """Turns a Throttled refusal into the friendly 429 page, saying when to try again."""
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        if isinstance(exception, Ratelimited):
-            return import_string(settings.RATELIMIT_VIEW)(request, exception)
-        return None
+        if not isinstance(exception, Throttled):
+            return None
+        response = import_string(settings.RATELIMIT_VIEW)(request, exception)
+        response["Retry-After"] = str(exception.retry_after)
+        return response

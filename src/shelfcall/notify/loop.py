@@ -5,6 +5,7 @@ import threading
 
 from django.db import close_old_connections
 
+from shelfcall.core.housekeeping import Housekeeper
 from shelfcall.notify.sweeper import sweep
 from shelfcall.notify.worker import deliver_due
 
@@ -14,10 +15,12 @@ IDLE_SECONDS = 0.5
 
 def run(stop: threading.Event, *, idle: float = IDLE_SECONDS) -> None:
     log.info("Shelfcall worker started")
+    housekeeper = Housekeeper()
     while not stop.is_set():
         busy = 0
         try:
             busy = sweep() + deliver_due()
+            housekeeper.run_if_due()
         except Exception:  # the database restarting, say: keep going, nothing is lost in the outbox
             log.exception("Worker pass failed; retrying")
         finally:

@@ -11,11 +11,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_ratelimit.core import is_ratelimited
-from django_ratelimit.decorators import ratelimit
 
 from shelfcall.catalog.models import Showcase
 from shelfcall.catalog.queries import find_item, find_showcase, list_offers
+from shelfcall.core import throttle
+from shelfcall.core.clients import address_key
+from shelfcall.core.throttle import Rate, throttled
 from shelfcall.live.hub import order_topic
 from shelfcall.live.sse import event_stream_response, follow, last_event_id, off_loop
 from shelfcall.orders import actions
@@ -31,8 +32,8 @@ from shelfcall.shopper.status import panel_context, status_poll
 from shelfcall.stores.models import Store
 
 # Generous for a shop floor behind one public IP, tight for a script guessing tokens.
-PAGE_RATE = "240/m"
-SUBMIT_RATE = "20/h"
+PAGE_RATE = Rate("shopper.page", 240, 60)
+SUBMIT_RATE = Rate("shopper.submit", 20, 3600)
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -75,7 +76,7 @@ def _showcase_page(view):
 
 
 @require_GET
-@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+@throttled(PAGE_RATE, address_key)
 @_showcase_page
 def showcase_page(request: HttpRequest, code: str) -> HttpResponse:
     showcase = _open_showcase(request, code)
@@ -98,7 +99,7 @@ def showcase_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+@throttled(PAGE_RATE, address_key)
 @_showcase_page
 def add_to_cart(request: HttpRequest, code: str) -> HttpResponse:
     showcase = _open_showcase(request, code)
@@ -122,7 +123,7 @@ def add_to_cart(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+@throttled(PAGE_RATE, address_key)
 def product_link(request: HttpRequest, code: str) -> HttpResponse:
     """The per-product QR: put exactly this product in the showcase's cart and open the cart."""
     item = find_item(code)
@@ -135,7 +136,7 @@ def product_link(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+@throttled(PAGE_RATE, address_key)
 @_showcase_page
 def cart_page(request: HttpRequest, code: str) -> HttpResponse:
     showcase = _open_showcase(request, code)
@@ -163,7 +164,7 @@ def _render_cart(request: HttpRequest, showcase: Showcase, form: ContactForm, pr
 
 
 @require_POST
-@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+@throttled(PAGE_RATE, address_key)
 @_showcase_page
 def change_line(request: HttpRequest, code: str, product_id: int) -> HttpResponse:
     showcase = _open_showcase(request, code)
@@ -185,7 +186,7 @@ def change_line(request: HttpRequest, code: str, product_id: int) -> HttpRespons
 
 
 @require_POST
-@ratelimit(key="ip", rate=SUBMIT_RATE, block=True)
+@throttled(SUBMIT_RATE, address_key)
 @_showcase_page
 def submit(request: HttpRequest, code: str) -> HttpResponse:
     showcase = _open_showcase(request, code)
@@ -236,7 +237,7 @@ def _order_or_404(token: str) -> Order:
 
 @require_GET
 @never_cache  # back/forward must never show a stale state of the order
-@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+@throttled(PAGE_RATE, address_key)
 def status_page(request: HttpRequest, token: str) -> HttpResponse:
     order = _order_or_404(token)
     context = panel_context(order) | {"store": order.store, "last_event_id": latest_event_id(order.pk)}
@@ -244,7 +245,7 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+@throttled(PAGE_RATE, address_key)
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     """Cancel asks first (GET shows the question), then cancels on POST."""
     order = _order_or_404(token)
@@ -259,7 +260,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
-@ratelimit(key="ip", rate=PAGE_RATE, block=True)
+@throttled(PAGE_RATE, address_key)
 def check_in(request: HttpRequest, token: str) -> HttpResponse:
     """I'm here: in the store, or outside with where they parked."""
     order = _order_or_404(token)
@@ -272,13 +273,14 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
 
 
 async def status_events(request: HttpRequest, token: str) -> HttpResponse:
-    def open_stream() -> tuple[bool, Order | None]:
-        limited = is_ratelimited(request, group="shopper.status_events", key="ip", rate=PAGE_RATE, increment=True)
-        return limited, None if limited else find_order_by_token(token)
+    def open_stream() -> Order | None:
+        throttle.check(PAGE_RATE, f"shopper.status_events:{address_key(request)}")
+        return find_order_by_token(token)
 
-    limited, order = await off_loop(open_stream)()
-    if limited:
-        return HttpResponse(status=429, headers={"Retry-After": "60"})
+    try:
+        order = await off_loop(open_stream)()
+    except throttle.Throttled as refusal:
+        return HttpResponse(status=429, headers={"Retry-After": str(refusal.retry_after)})
     if order is None:
         raise Http404("no such order")
     poll = status_poll(order.pk, token, translation.get_language())

@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_ratelimit.core import get_usage
 
+from shelfcall.core import throttle
+from shelfcall.core.clients import address_key
 from shelfcall.stores import policy
 from shelfcall.stores.models import Membership, StaffPin
 from shelfcall.workspace.views.access import choose_store, staff_view
@@ -47,10 +48,14 @@ def my_pin(request: HttpRequest) -> HttpResponse:
     return render(request, "workspace/pin.html", {"form": form})
 
 
+WRONG_PINS = throttle.Rate("workspace.switch", 10, 300)
+
+
 def _wrong_pins(request: HttpRequest, *, count_this_one: bool) -> bool:
     """Ten wrong PINs from one network in five minutes pause switching; right ones never count."""
-    usage = get_usage(request, group="workspace.switch", key="ip", rate="10/5m", increment=count_this_one)
-    return usage is not None and usage["count"] >= usage["limit"]
+    if count_this_one:
+        throttle.count_failure(WRONG_PINS, address_key(request))
+    return throttle.is_over(WRONG_PINS, address_key(request))
 
 
 @staff_view()

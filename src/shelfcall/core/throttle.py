@@ -1,0 +1,132 @@
+"""Rate limits and lockouts, counted in the database.
+
+The counters live in one table so that every web process and worker shares them, no amount of
+traffic can evict them (a cache culls its oldest keys once full, which an attacker can force), and
+one increment is one atomic statement (`INSERT … ON CONFLICT DO UPDATE … RETURNING`), so two
+requests at the same moment on two processes both count. Windows are fixed: `limit` hits per
+`seconds`, starting again at each multiple of `seconds`. Keys are stored hashed: the table holds no
+addresses, user names or device ids."""
+
+import hashlib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from functools import wraps
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
+
+from shelfcall.core import clock
+from shelfcall.core.errors import ShelfcallError
+from shelfcall.core.models import ThrottleCounter
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `limit` hits per `seconds` for one key of `scope` (e.g. one address, one account)."""
+
+    scope: str
+    limit: int
+    seconds: int
+
+    def window(self, now: datetime) -> int:
+        return int(now.timestamp() // self.seconds)
+
+    def retry_after(self, now: datetime) -> int:
+        """Whole seconds until this window ends and the count starts again."""
+        return max(1, math.ceil((self.window(now) + 1) * self.seconds - now.timestamp()))
+
+
+class Throttled(ShelfcallError):
+    """Too many attempts; `retry_after` says how many seconds until the next one can pass."""
+
+    code = "rate_limited"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(str(_("Too many requests. Wait a little and try again.")))
+        self.retry_after = retry_after
+
+
+def _hashed(rate: Rate, key: str, window: int) -> str:
+    return hashlib.sha256(f"{rate.scope}\0{key}\0{window}".encode()).hexdigest()
+
+
+def hit(rate: Rate, key: str) -> int:
+    """Count one hit for `key` and return the hits so far in this window, this one included."""
+    now = clock.now()
+    window = rate.window(now)
+    expires_at = datetime.fromtimestamp((window + 1) * rate.seconds, tz=now.tzinfo)
+    table = connection.ops.quote_name(ThrottleCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (key, hits, expires_at) VALUES (%s, 1, %s)"  # noqa: S608 (our own table name)
+            f" ON CONFLICT (key) DO UPDATE SET hits = {table}.hits + 1 RETURNING hits",
+            [_hashed(rate, key, window), expires_at],
+        )
+        return cursor.fetchone()[0]
+
+
+def hits(rate: Rate, key: str) -> int:
+    """The hits counted for `key` in this window, without counting one more."""
+    counter = ThrottleCounter.objects.filter(key=_hashed(rate, key, rate.window(clock.now()))).first()
+    return counter.hits if counter else 0
+
+
+def is_over(rate: Rate, key: str) -> bool:
+    """True once `key` has used up this window (for lockouts that count only failures)."""
+    return enabled() and hits(rate, key) >= rate.limit
+
+
+def count_failure(rate: Rate, key: str) -> None:
+    if enabled():
+        hit(rate, key)
+
+
+def forget(rate: Rate, key: str) -> None:
+    """Start `key` afresh in this window (e.g. an account's failures after a right password)."""
+    ThrottleCounter.objects.filter(key=_hashed(rate, key, rate.window(clock.now()))).delete()
+
+
+def check(rate: Rate, key: str) -> None:
+    """Count one hit and raise Throttled if it goes over the limit."""
+    if enabled() and hit(rate, key) > rate.limit:
+        raise Throttled(rate.retry_after(clock.now()))
+
+
+def refuse_if_over(rate: Rate, key: str) -> None:
+    """Raise Throttled if `key` has used up this window, without counting a hit."""
+    if is_over(rate, key):
+        raise Throttled(rate.retry_after(clock.now()))
+
+
+def enabled() -> bool:
+    return settings.RATELIMIT_ENABLE
+
+
+def purge_expired() -> int:
+    """Drop the counters of windows that have ended (the worker's housekeeping)."""
+    deleted, _counts = ThrottleCounter.objects.filter(expires_at__lt=clock.now()).delete()
+    return deleted
+
+
+KeyFunction = Callable[[HttpRequest], str]
+
+
+def throttled(rate: Rate, key: KeyFunction) -> Callable:
+    """View decorator: count each request against `rate` under `key(request)`; over it, the view is
+    not run and the middleware answers 429 with Retry-After."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        scope = f"{view.__module__}.{view.__qualname__}"  # each view counts on its own
+
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            check(rate, f"{scope}:{key(request)}")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
