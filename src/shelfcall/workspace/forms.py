@@ -1,6 +1,7 @@
 """Parsing of the workspace's small forms: each names the field and the fix when input is wrong."""
 
 import re
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -36,6 +37,18 @@ class StageForm(forms.Form):
 
 class PaymentForm(forms.Form):
     reference = forms.CharField(label=_("Payment reference (optional)"), max_length=120, required=False)
+
+
+class RefundForm(PaymentForm):
+    # What the supervisor saw and handed back; empty settles all that is due when the refund commits.
+    amount = forms.DecimalField(
+        label=_("Amount refunded"),
+        min_value=Decimal("0.01"),
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        widget=forms.HiddenInput,
+    )
 
 
 class CancelForm(forms.Form):

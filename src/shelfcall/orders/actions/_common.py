@@ -24,9 +24,11 @@ def assignee_filter(actor: Actor, *, via: str = "") -> Q:
     return Q(**{f"{via}assignee": actor.user}) if actor.is_staff_user else Q()
 
 
-def fetch(order_id: int) -> Order:
+def fetch(order_id: int, *, lock: bool = False) -> Order:
+    """The order with its store and assignee; `lock` holds its row (FOR UPDATE) until the transaction ends."""
+    orders = Order.objects.select_related("store", "assignee")
     try:
-        return Order.objects.select_related("store", "assignee").get(pk=order_id)
+        return (orders.select_for_update(of=("self",)) if lock else orders).get(pk=order_id)
     except Order.DoesNotExist:
         raise OrderNotFound() from None
 

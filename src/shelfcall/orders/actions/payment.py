@@ -1,9 +1,10 @@
 """Payment, independent of picking: the shopper may pay before the items are staged."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import F
 from django.utils.translation import pgettext
 
 from shelfcall.core import clock
@@ -14,6 +15,8 @@ from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.models import Order, OrderStatus, PaymentStatus
 
 _PAYABLE = Order.objects.exclude(status__in=[OrderStatus.CANCELLED, OrderStatus.EXPIRED])
+_REFUNDABLE = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
+CENT = Decimal("0.01")
 
 
 @transaction.atomic
@@ -36,25 +39,31 @@ def mark_paid(order_id: int, *, by: Actor, reference: str = "") -> Order:
     return order
 
 
+@dataclass(frozen=True)
+class Refund:
+    order: Order
+    amount: Decimal
+
+
 @transaction.atomic
-def refund_order(order_id: int, *, by: Actor, amount: Decimal, reference: str = "") -> Order:
-    """Settle (part of) a refund: short picks, rejected lines, a cancelled paid order."""
-    refunded_after = F("refunded_amount") + amount
-    won = amount > 0 and Order.objects.filter(
-        pk=order_id,
-        payment_status__in=[PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED],
-        paid_amount__gte=refunded_after,
-    ).update(
-        refunded_amount=refunded_after,
-        payment_status=Case(
-            When(paid_amount=refunded_after, then=Value(PaymentStatus.REFUNDED)),
-            default=Value(PaymentStatus.PARTIALLY_REFUNDED),
-        ),
-        updated_at=clock.now(),
+def refund_order(order_id: int, *, by: Actor, amount: Decimal | None = None, reference: str = "") -> Refund:
+    """Settle (part of) the refund due: short picks, rejected lines, a cancelled paid order.
+
+    `amount` None settles all that is due. What is due is read under the order's row lock: a second
+    press at the same moment (another web process) waits, then sees the first refund and is refused.
+    """
+    order = fetch(order_id, lock=True)
+    due = order.refund_due_amount if order.payment_status in _REFUNDABLE else Decimal("0")
+    refund = due if amount is None else amount
+    if not (refund.is_finite() and CENT <= refund <= due and refund == refund.quantize(CENT)):
+        raise NothingToRefund(format_money(due, order.currency))
+    order.refunded_amount += refund
+    order.payment_status = (
+        PaymentStatus.REFUNDED if order.refunded_amount == order.paid_amount else PaymentStatus.PARTIALLY_REFUNDED
     )
-    order = fetch(order_id)
-    if not won:
-        refundable = max(order.paid_amount - order.refunded_amount, Decimal("0"))
-        raise NothingToRefund(format_money(refundable, order.currency))
-    record(order, EventType.REFUNDED, actor=by, amount=str(amount), reference=reference.strip()[:120])
-    return order
+    order.updated_at = clock.now()
+    Order.objects.filter(pk=order_id).update(
+        refunded_amount=order.refunded_amount, payment_status=order.payment_status, updated_at=order.updated_at
+    )
+    record(order, EventType.REFUNDED, actor=by, amount=str(refund), reference=reference.strip()[:120])
+    return Refund(order, refund)

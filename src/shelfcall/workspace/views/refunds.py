@@ -11,30 +11,28 @@ from shelfcall.core.money import format_money
 from shelfcall.orders import actions
 from shelfcall.orders.models import Order
 from shelfcall.stores import policy
-from shelfcall.workspace.forms import PaymentForm
+from shelfcall.workspace.forms import RefundForm
 from shelfcall.workspace.queries import list_refunds_due
 from shelfcall.workspace.views.access import order_view, staff_view
+from shelfcall.workspace.views.order import _parse
 
 
 @staff_view(policy.Perm.SUPERVISE)
 def refunds(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "workspace/refunds.html", {"refunds": list_refunds_due(request.store), "form": PaymentForm()}
-    )
+    return render(request, "workspace/refunds.html", {"refunds": list_refunds_due(request.store), "form": RefundForm()})
 
 
 @require_POST
 @order_view(policy.Perm.SUPERVISE)
 def settle_refund(request: HttpRequest, order: Order) -> HttpResponse:
-    form = PaymentForm(request.POST)
-    reference = form.cleaned_data["reference"] if form.is_valid() else ""
-    amount = order.refund_due_amount
+    """Records the amount the page showed (refused if it is no longer due), never one read before the action."""
     try:
-        actions.refund_order(order.pk, by=request.actor, amount=amount, reference=reference)
+        data = _parse(RefundForm(request.POST))
+        refund = actions.refund_order(order.pk, by=request.actor, amount=data["amount"], reference=data["reference"])
         messages.success(
             request,
             _("Refunded %(amount)s on order %(number)s.")
-            % {"amount": format_money(amount, order.currency), "number": order.number},
+            % {"amount": format_money(refund.amount, order.currency), "number": order.number},
         )
     except ShelfcallError as error:
         messages.error(request, error.message)
