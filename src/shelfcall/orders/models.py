@@ -112,8 +112,9 @@ class Order(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["public_token"], name="order_public_token_unique"),
             models.UniqueConstraint(fields=["store", "number"], name="order_number_unique"),
+            # A submission key is bound to the device that made it: another shopper's key finds nothing.
             models.UniqueConstraint(
-                fields=["store", "submission_key"],
+                fields=["store", "device_id", "submission_key"],
                 condition=~Q(submission_key=""),
                 name="order_submission_unique",
             ),

@@ -42,10 +42,11 @@ def submit_showcase_order(
 ) -> Order:
     """Create the order and reserve its stock, or raise and write nothing.
 
-    Submitting the same cart twice (same `submission_key`) returns the first order.
+    Submitting the same cart twice (same `submission_key`, same device) returns the first order. A key is
+    bound to the device that made it: the same key from another device is a new submission of its own.
     """
     store = showcase.store
-    if existing := _find_submitted(store.pk, submission_key):
+    if existing := _find_submitted(store.pk, submission_key, device_id):
         return existing
     _check_contact(store, contact)
     _check_quantities(store, lines)
@@ -53,13 +54,13 @@ def submit_showcase_order(
         return _create(showcase, lines, contact, submission_key, device_id, locale)
     except IntegrityError:
         # The same cart arrived twice at the same moment: the other request created it.
-        if existing := _find_submitted(store.pk, submission_key):
+        if existing := _find_submitted(store.pk, submission_key, device_id):
             return existing
         raise
 
 
-def _find_submitted(store_id: int, submission_key: str) -> Order | None:
-    return Order.objects.filter(store_id=store_id, submission_key=submission_key).first()
+def _find_submitted(store_id: int, submission_key: str, device_id: str) -> Order | None:
+    return Order.objects.filter(store_id=store_id, device_id=device_id, submission_key=submission_key).first()
 
 
 def _check_contact(store: Store, contact: ShopperContact) -> None:
