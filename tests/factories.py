@@ -73,6 +73,7 @@ def submit(
     key: str | None = None,
     contact: ShopperContact | None = None,
     device_id: str = "",
+    client_address: str = "",
 ) -> Order:
     quantities = quantities or {showcase.items.first().product: 1}
     lines = [CartLine(product.pk, qty, product.price) for product, qty in quantities.items()]
@@ -82,6 +83,7 @@ def submit(
         contact=contact or ShopperContact(name="Kim"),
         submission_key=key or f"key-{next(_seq)}",
         device_id=device_id,
+        client_address=client_address,
     )
 
 
