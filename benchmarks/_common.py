@@ -95,6 +95,8 @@ def make_store(*, showcases: int, products_per_showcase: int, stock: int) -> Ben
         max_line_qty=100,
         max_order_qty=1000,
         max_open_orders_per_device=10_000,
+        max_units_per_device=30_000,  # one load generator is one phone and one address
+        max_units_per_address=1_000_000,
         pick_target_minutes=600,
     )
     made = []

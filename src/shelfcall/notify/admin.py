@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -52,8 +54,21 @@ class ChannelAdmin(admin.ModelAdmin):
             )
 
 
+class EscalationLevelFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        """Cancelling ends the escalation: a level after the cancelling one would never fire."""
+        super().clean()
+        levels = [form.cleaned_data for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        last = max((level.get("after_minutes") or 0 for level in levels), default=0)
+        if any(level.get("cancel_and_release") and (level.get("after_minutes") or 0) < last for level in levels):
+            raise ValidationError(
+                _("Only the last level can cancel the request and release its stock. Untick it on the earlier levels.")
+            )
+
+
 class EscalationLevelInline(admin.TabularInline):
     model = EscalationLevel
+    formset = EscalationLevelFormSet
     extra = 1
 
 

@@ -115,6 +115,11 @@ class EscalationLevel(models.Model):
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels")
     after_minutes = models.PositiveIntegerField(_("after (minutes)"), validators=[MinValueValidator(1)])
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    cancel_and_release = models.BooleanField(
+        _("then cancel the request and release its stock"),
+        default=False,
+        help_text=_("Only on the last level: after its alert, the shopper is told and the items go back on sale."),
+    )
 
     class Meta:
         ordering = ["after_minutes", "pk"]

@@ -168,13 +168,17 @@ def _escalation_rows(event: OrderEvent, order: Order, store_policies: policies.S
     levels = store_policies.escalation_levels(order.team_id)
     if level > len(levels):
         return []
-    channel_id = levels[level - 1][1]
+    channel_id, cancels = levels[level - 1].channel_id, levels[level - 1].cancels
     kind = next((c.kind for c in store_policies.channels if c.id == channel_id), ChannelKind.EMAIL)
     with translation.override(settings.LANGUAGE_CODE):
+        if cancels:
+            text = _("Escalation level %(level)s: the request is cancelled and its items are back on sale.")
+        else:
+            text = _("Escalation level %(level)s: please make sure someone takes it now.")
         message = Message(
             "escalation",
             _("Nobody has picked order #%(number)s for %(age)s") % {"number": order.number, "age": _age(order)},
-            _("Escalation level %(level)s: please make sure someone takes it now.") % {"level": level},
+            text % {"level": level},
             facts=_facts(order),
             items=_items(order),
             url=manage_order_url(order.pk),
@@ -187,7 +191,7 @@ def _escalation_rows(event: OrderEvent, order: Order, store_policies: policies.S
 def _resolved_rows(event: OrderEvent, order: Order, store_policies: policies.StorePolicies) -> list[OutboxMessage]:
     """Everyone escalated to hears that it is resolved, by whom, after how long."""
     escalated = {
-        channel_id for _after, channel_id in store_policies.escalation_levels(order.team_id)[: order.escalation_level]
+        level.channel_id for level in store_policies.escalation_levels(order.team_id)[: order.escalation_level]
     }
     kinds = {c.id: c.kind for c in store_policies.channels}
     name = event.payload.get("assignee_name", "")

@@ -9,6 +9,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from shelfcall.notify.models import Channel, CollectionPolicy, EscalationLevel, EscalationPolicy
 
@@ -23,17 +24,23 @@ class ChannelRef:
     events: frozenset[str]
 
 
+class Level(NamedTuple):
+    after_minutes: int
+    channel_id: int
+    cancels: bool = False  # the order expires (stock released, shopper told) once this level's alert is out
+
+
 @dataclass(frozen=True)
 class StorePolicies:
     channels: tuple[ChannelRef, ...] = ()
-    # team id (None: the store's default) → [(after_minutes, channel id)], in order
-    escalations: dict[int | None, tuple[tuple[int, int], ...]] = field(default_factory=dict)
+    # team id (None: the store's default) → its levels, in order
+    escalations: dict[int | None, tuple[Level, ...]] = field(default_factory=dict)
     collection: tuple[int, int, int] | None = None  # remind after, expire after, warn before (minutes)
 
     def channels_for(self, event_type: str, team_id: int | None) -> list[ChannelRef]:
         return [c for c in self.channels if event_type in c.events and c.team_id in (None, team_id)]
 
-    def escalation_levels(self, team_id: int | None) -> tuple[tuple[int, int], ...]:
+    def escalation_levels(self, team_id: int | None) -> tuple[Level, ...]:
         return self.escalations.get(team_id) or self.escalations.get(None) or ()
 
 
@@ -66,12 +73,12 @@ def _load(store_id: int) -> StorePolicies:
         ChannelRef(c.pk, c.kind, c.team_id, frozenset(c.events or ()))
         for c in Channel.objects.filter(store_id=store_id, active=True)
     )
-    escalations: dict[int | None, list[tuple[int, int]]] = {}
+    escalations: dict[int | None, list[Level]] = {}
     levels = EscalationLevel.objects.filter(
         policy__store_id=store_id, policy__watch=EscalationPolicy.Watch.UNCLAIMED, channel__active=True
-    ).values_list("policy__team_id", "after_minutes", "channel_id")
-    for team_id, after, channel_id in levels.order_by("after_minutes", "pk"):
-        escalations.setdefault(team_id, []).append((after, channel_id))
+    ).values_list("policy__team_id", "after_minutes", "channel_id", "cancel_and_release")
+    for team_id, *level in levels.order_by("after_minutes", "pk"):
+        escalations.setdefault(team_id, []).append(Level(*level))
     collection = (
         CollectionPolicy.objects.filter(store_id=store_id)
         .values_list("remind_after_minutes", "expire_after_minutes", "warn_before_minutes")
@@ -85,7 +92,7 @@ class NotifyTimerPolicy:
 
     def first_escalation_at(self, store_id: int, team_id: int | None, since: datetime) -> datetime | None:
         levels = for_store(store_id).escalation_levels(team_id)
-        return since + timedelta(minutes=levels[0][0]) if levels else None
+        return since + timedelta(minutes=levels[0].after_minutes) if levels else None
 
     def collection_timers(self, store_id: int, staged_at: datetime) -> dict[str, datetime | None]:
         policy = for_store(store_id).collection

@@ -54,17 +54,22 @@ def _escalate_due(now: datetime, batch: int) -> int:
         if not orders:
             return 0
         try:
-            actions.escalate_orders([actions.DueEscalation(order, _next_after(order)) for order in orders])
+            actions.escalate_orders([_due_escalation(order) for order in orders])
         except OrdersMoved as refused:  # cannot happen while the rows are locked; the next pass retries
             log.warning("Escalation batch not fired: %s", refused.message)
             return 0
     return len(orders)
 
 
-def _next_after(order: Order) -> timedelta | None:
+def _due_escalation(order: Order) -> actions.DueEscalation:
     levels = policies.for_store(order.store_id).escalation_levels(order.team_id)
-    following = order.escalation_level + 1  # index of the level after the one falling due now
-    return timedelta(minutes=levels[following][0]) if following < len(levels) else None
+    falling = order.escalation_level  # index of the level falling due now
+    if falling < len(levels) and levels[falling].cancels:  # the last level it will see: it expires now
+        return actions.DueEscalation(order, None, expires=True)
+    following = falling + 1
+    return actions.DueEscalation(
+        order, timedelta(minutes=levels[following].after_minutes) if following < len(levels) else None
+    )
 
 
 def _fire_one_by_one(due: QuerySet[Order], timer: str, fire_one, batch: int) -> int:
@@ -86,4 +91,8 @@ def _remind(order: Order) -> None:
 
 
 def _expire(order: Order) -> None:
-    actions.expire_order(order.pk, reason=_("Not collected in time; the items went back on the shelf."))
+    if order.status == OrderStatus.SUBMITTED:
+        reason = _("Nobody could take your request in time; the items went back on the shelf.")
+    else:
+        reason = _("Not collected in time; the items went back on the shelf.")
+    actions.expire_order(order.pk, reason=reason)

@@ -165,6 +165,33 @@ class TooManyOpenOrders(OrderError):
         )
 
 
+class TooManyUnitsHeld(OrderError):
+    code = "too_many_units_held"
+
+    def __init__(self, held: int, limit: int) -> None:
+        super().__init__(
+            _(
+                "You already have %(held)s items on hold here, and at most %(limit)s can wait at once. "
+                "Collect or cancel a request, or send fewer items."
+            )
+            % {"held": held, "limit": limit}
+        )
+
+
+class AddressHoldsTooMuch(OrderError):
+    """Shoppers on one network (the store's Wi-Fi, or one script) hold as much as the store allows."""
+
+    code = "address_holds_too_much"
+
+    def __init__(self) -> None:
+        super().__init__(
+            _(
+                "Too many items are on hold from your network right now. Ask an associate, "
+                "or send your request again in a few minutes."
+            )
+        )
+
+
 @dataclass(frozen=True)
 class LineProblem:
     """What is wrong with one cart line, in words for the shopper."""

@@ -58,6 +58,10 @@ class Order(models.Model):
     number = models.PositiveIntegerField(_("number"))
     submission_key = models.CharField(max_length=64, blank=True, editable=False)
     device_id = models.CharField(max_length=64, blank=True, editable=False)
+    # What the store's holding caps count (orders.holdings): a keyed hash of the shopper's network address
+    # (never the address itself), and the units the order asked the store to hold.
+    client_key = models.CharField(max_length=32, blank=True, editable=False)
+    held_units = models.PositiveIntegerField(default=0, editable=False)
     locale = models.CharField(_("language"), max_length=10, default="en")
 
     shopper_name = models.CharField(_("first name"), max_length=80, blank=True)
@@ -126,7 +130,13 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["store", "status", "due_at"], name="order_queue_idx"),
-            models.Index(fields=["device_id"], name="order_device_idx"),
+            # What one phone and one address hold here: partial, so only open orders are scanned.
+            *(
+                models.Index(
+                    fields=["store", client], condition=Q(status__in=OPEN_STATUSES), name=f"order_open_{name}_idx"
+                )
+                for client, name in (("device_id", "device"), ("client_key", "client"))
+            ),
             *(
                 models.Index(fields=[timer], condition=Q(**{f"{timer}__isnull": False}), name=f"order_{timer}_idx")
                 for timer in ("next_escalation_at", "remind_at", "expires_at")

@@ -5,8 +5,10 @@ from dataclasses import dataclass
 
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from shelfcall.core import clock
 from shelfcall.live.sse import Message
 from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
 from shelfcall.orders.queries import find_order_by_token, list_events_after
@@ -78,6 +80,18 @@ def next_step_text(order: Order) -> str:
     return _("This request was cancelled. %(reason)s") % {"reason": order.cancel_reason}
 
 
+def lapse_note(order: Order) -> str:
+    """When a request nobody has started on is cancelled by the store's timer, in the store's time."""
+    if order.status != OrderStatus.SUBMITTED or order.expires_at is None:
+        return ""
+    lapses = timezone.localtime(order.expires_at)
+    same_day = lapses.date() == timezone.localtime(clock.now()).date()
+    when = date_format(lapses, "TIME_FORMAT" if same_day else "SHORT_DATETIME_FORMAT")
+    return _("If nobody has started on it by %(time)s, it is cancelled and the items go back on the shelf.") % {
+        "time": when
+    }
+
+
 def line_state(line: OrderLine) -> str:
     if line.short_qty and line.short_qty >= line.requested_qty:
         return _("Not found")
@@ -97,6 +111,7 @@ def panel_context(order: Order) -> dict:
         "order": order,
         "steps": progress_steps(order),
         "next_step": next_step_text(order),
+        "lapse_note": lapse_note(order),
         "lines": [(line, line_state(line)) for line in lines],
         "barcode_svg": barcode_svg(order.barcode_value) if order.is_open else "",
         "can_cancel": order.status == OrderStatus.SUBMITTED,

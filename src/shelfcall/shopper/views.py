@@ -205,6 +205,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
             contact=form.contact(),
             submission_key=key,
             device_id=request.session.get("device", ""),
+            client_address=address_key(request),
             locale=translation.get_language(),
         )
     except CartProblems as problems:

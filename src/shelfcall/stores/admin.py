@@ -45,6 +45,9 @@ class StoreAdmin(admin.ModelAdmin):
                     "max_order_qty",
                     "low_stock_threshold",
                     "max_open_orders_per_device",
+                    "max_units_per_device",
+                    "max_units_per_address",
+                    "unclaimed_expiry_minutes",
                     "pick_target_minutes",
                     "allow_pay_at_pickup",
                 ]

@@ -1,13 +1,15 @@
 """Who sells, where, and who works there."""
 
 import zoneinfo
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+MAX_UNCLAIMED_MINUTES = 7 * 24 * 60
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #1F4E79."))
 
 
@@ -58,6 +60,22 @@ class Store(models.Model):
     max_open_orders_per_device = models.PositiveSmallIntegerField(
         _("open orders per phone"), default=3, validators=[MinValueValidator(1)]
     )
+    # Held units are counted by phone and by network address: a fresh cookie is a new phone, the address is not.
+    max_units_per_device = models.PositiveSmallIntegerField(
+        _("items on hold per phone"), default=30, validators=[MinValueValidator(1)]
+    )
+    max_units_per_address = models.PositiveIntegerField(
+        _("items on hold per network address"),
+        default=500,
+        validators=[MinValueValidator(1)],
+        help_text=_("Every shopper on the store's Wi-Fi shares one address: keep this far above one shopper's needs."),
+    )
+    unclaimed_expiry_minutes = models.PositiveSmallIntegerField(
+        _("minutes an unclaimed request waits before it is cancelled and its stock released"),
+        default=60,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_UNCLAIMED_MINUTES)],
+        help_text=_("The shopper sees when their request will lapse; from 1 minute to 7 days."),
+    )
     pick_target_minutes = models.PositiveSmallIntegerField(
         _("minutes to have a showcase order ready"), default=10, validators=[MinValueValidator(1)]
     )
@@ -73,6 +91,29 @@ class Store(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        """Caps that would refuse every order, or let one phone hold what the whole Wi-Fi may not."""
+        if self.max_units_per_device < self.max_order_qty:
+            raise ValidationError(
+                {
+                    "max_units_per_device": _(
+                        "Allow at least the maximum quantity per order (%(max)s), or no order could be sent."
+                    )
+                    % {"max": self.max_order_qty}
+                }
+            )
+        if self.max_units_per_address < self.max_units_per_device:
+            raise ValidationError(
+                {
+                    "max_units_per_address": _("Allow at least the items on hold per phone (%(max)s).")
+                    % {"max": self.max_units_per_device}
+                }
+            )
+
+    def unclaimed_expiry_at(self, since: datetime) -> datetime:
+        """When a request that nobody has started picking lapses and gives its stock back."""
+        return since + timedelta(minutes=self.unclaimed_expiry_minutes)
 
     @property
     def brand_text_colour(self) -> str:

@@ -28,7 +28,8 @@ def claim_order(order_id: int, *, by: Actor) -> Order:
             status=OrderStatus.PICKING,
             assignee=by.user,
             claimed_at=clock.now(),
-            next_escalation_at=None,  # someone has it: escalation stops
+            next_escalation_at=None,  # someone has it: escalation stops, and it no longer lapses unclaimed
+            expires_at=None,
         )
     except NotYourOrder as taken:
         raise AlreadyClaimed(taken.number, taken.holder) from None
@@ -49,6 +50,7 @@ def unclaim_order(order_id: int, *, by: Actor, for_anyone: bool = False) -> Orde
     """
     current = fetch(order_id)
     previous_name = holder_name(current)
+    now = clock.now()
     order = move(
         order_id,
         from_statuses=[OrderStatus.PICKING],
@@ -60,7 +62,8 @@ def unclaim_order(order_id: int, *, by: Actor, for_anyone: bool = False) -> Orde
         assignee=None,
         claimed_at=None,
         escalation_level=0,
-        next_escalation_at=hooks.timer_policy.first_escalation_at(current.store_id, current.team_id, clock.now()),
+        next_escalation_at=hooks.timer_policy.first_escalation_at(current.store_id, current.team_id, now),
+        expires_at=current.store.unclaimed_expiry_at(now),
     )
     record(order, EventType.UNCLAIMED, actor=by, previous_assignee_name=previous_name)
     return order
@@ -80,6 +83,7 @@ def reassign_order(order_id: int, *, to: AbstractBaseUser, by: Actor) -> Order:
         assignee=to,
         claimed_at=current.claimed_at or clock.now(),
         next_escalation_at=None,
+        expires_at=None,
     )
     record(
         order,

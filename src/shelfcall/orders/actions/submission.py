@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 
 from shelfcall.catalog.models import Showcase, ShowcaseItem, StockLevel
 from shelfcall.core import clock
-from shelfcall.orders import hooks, reservations
-from shelfcall.orders.errors import CartProblems, ContactRequired, LineProblem, TooManyOpenOrders
+from shelfcall.orders import holdings, hooks, reservations
+from shelfcall.orders.errors import CartProblems, ContactRequired, LineProblem
 from shelfcall.orders.events import SHOPPER, EventType, record
-from shelfcall.orders.models import OPEN_STATUSES, Order, OrderLine, OrderSource, Reservation
+from shelfcall.orders.models import Order, OrderLine, OrderSource, Reservation
 from shelfcall.stores.models import Store
 
 
@@ -38,9 +38,13 @@ def submit_showcase_order(
     contact: ShopperContact,
     submission_key: str,
     device_id: str = "",
+    client_address: str = "",
     locale: str = "en",
 ) -> Order:
     """Create the order and reserve its stock, or raise and write nothing.
+
+    `device_id` (the shopper's session) and `client_address` (their address key, `core.clients.address_key`)
+    are what the store's holding caps count; orders keep only a keyed hash of the address.
 
     Submitting the same cart twice (same `submission_key`, same device) returns the first order. A key is
     bound to the device that made it: the same key from another device is a new submission of its own.
@@ -51,7 +55,7 @@ def submit_showcase_order(
     _check_contact(store, contact)
     _check_quantities(store, lines)
     try:
-        return _create(showcase, lines, contact, submission_key, device_id, locale)
+        return _create(showcase, lines, contact, submission_key, device_id, holdings.client_key(client_address), locale)
     except IntegrityError:
         # The same cart arrived twice at the same moment: the other request created it.
         if existing := _find_submitted(store.pk, submission_key, device_id):
@@ -104,6 +108,7 @@ def _create(
     contact: ShopperContact,
     submission_key: str,
     device_id: str,
+    client_key: str,
     locale: str,
 ) -> Order:
     store = showcase.store
@@ -118,8 +123,10 @@ def _create(
     problems = [_line_problem(line, items, levels) for line in lines]
     if problems := [problem for problem in problems if problem]:
         raise CartProblems(problems)
-    if device_id:
-        _check_open_orders(store, device_id)
+    # Taking the number locks the store's row until commit: what the client holds is counted after it.
+    number, units = _next_order_number(store.pk), sum(wanted.values())
+    if device_id or client_key:
+        holdings.check_room(store, device_id=device_id, client_key=client_key, units=units)
     if short := reservations.hold(levels, wanted):
         raise CartProblems([_not_enough(product_id, levels[product_id]) for product_id in short])
 
@@ -129,9 +136,11 @@ def _create(
         team_id=showcase.team_id,
         showcase=showcase,
         source=OrderSource.SHOWCASE,
-        number=_next_order_number(store.pk),
+        number=number,
         submission_key=submission_key,
         device_id=device_id,
+        client_key=client_key,
+        held_units=units,
         locale=locale,
         shopper_name=contact.name.strip()[:80],
         shopper_phone=contact.phone.strip()[:32],
@@ -142,6 +151,7 @@ def _create(
         updated_at=now,
         due_at=now + timedelta(minutes=store.pick_target_minutes),
         next_escalation_at=hooks.timer_policy.first_escalation_at(store.pk, showcase.team_id, now),
+        expires_at=store.unclaimed_expiry_at(now),
     )
     order_lines = OrderLine.objects.bulk_create(
         [_order_line(order, items[line.product_id], line.qty) for line in lines]
@@ -193,12 +203,6 @@ def _not_enough(product_id: int, level: StockLevel) -> LineProblem:
         _("Only %(count)s left. Lower the quantity.") % {"count": available},
         available=available,
     )
-
-
-def _check_open_orders(store: Store, device_id: str) -> None:
-    open_count = Order.objects.filter(store=store, device_id=device_id, status__in=OPEN_STATUSES).count()
-    if open_count >= store.max_open_orders_per_device:
-        raise TooManyOpenOrders(store.max_open_orders_per_device)
 
 
 def _next_order_number(store_id: int) -> int:

@@ -22,10 +22,11 @@ from shelfcall.orders.models import Order, OrderEvent, OrderStatus
 @dataclass(frozen=True)
 class DueEscalation:
     """An order whose escalation timer fell due, and when its next level falls due after its creation
-    (None: this is the last level)."""
+    (None: this is the last level). `expires`: this level cancels the order, so it expires at once."""
 
     order: Order
     next_after: timedelta | None
+    expires: bool = False
 
 
 @transaction.atomic
@@ -36,12 +37,15 @@ def escalate_orders(due: Sequence[DueEscalation]) -> list[OrderEvent]:
     them with their store and team. One UPDATE per (level, next delay) and one INSERT of events, so a
     sweeper keeps up with thousands of timers falling due in the same second. Should an order have moved
     on all the same, nothing is written and OrdersMoved is raised: the next pass reads them afresh.
+    An order whose level cancels it gets its expiry set to when that level fell due: the sweeper's
+    expiry pass, right after, expires it and releases its stock like any expiry.
     """
     now = clock.now()
-    groups: dict[tuple[int, timedelta | None], list[Order]] = defaultdict(list)
+    groups: dict[tuple[int, timedelta | None, bool], list[Order]] = defaultdict(list)
     for item in due:
-        groups[(item.order.escalation_level + 1, item.next_after)].append(item.order)
-    for (level, next_after), orders in groups.items():
+        groups[(item.order.escalation_level + 1, item.next_after, item.expires)].append(item.order)
+    for (level, next_after, expires), orders in groups.items():
+        expiry = {"expires_at": F("next_escalation_at")} if expires else {}
         raised = Order.objects.filter(
             pk__in=[order.pk for order in orders],
             status=OrderStatus.SUBMITTED,
@@ -51,11 +55,14 @@ def escalate_orders(due: Sequence[DueEscalation]) -> list[OrderEvent]:
             escalation_level=level,
             next_escalation_at=None if next_after is None else F("created_at") + next_after,
             updated_at=now,
+            **expiry,
         )
         if raised != len(orders):
             raise OrdersMoved(len(orders) - raised)
         for order in orders:
             order.escalation_level, order.updated_at = level, now
+            if expires:
+                order.expires_at = order.next_escalation_at
             order.next_escalation_at = None if next_after is None else order.created_at + next_after
     return record_many(
         [
