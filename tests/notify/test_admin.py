@@ -46,3 +46,18 @@ def test_failed_messages_are_listed_with_their_attempts_and_can_be_retried(admin
 )
 def test_policy_pages_open(admin_client, url):
     assert admin_client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("cancelling, refused", [("0", True), ("1", False)])
+def test_only_the_last_escalation_level_can_cancel(admin_client, cancelling, refused):
+    from shelfcall.notify.models import EscalationPolicy
+
+    store = make_store()
+    channel = make_channel(store, "https://chat.example/hook", events=[])
+    form = {"store": store.pk, "watch": "unclaimed", "levels-TOTAL_FORMS": 2, "levels-INITIAL_FORMS": 0}
+    for index, after in enumerate([5, 15]):
+        form |= {f"levels-{index}-after_minutes": after, f"levels-{index}-channel": channel.pk}
+    form[f"levels-{cancelling}-cancel_and_release"] = "on"
+    page = admin_client.post("/admin/notify/escalationpolicy/add/", form).content.decode()
+    assert ("Only the last level can cancel" in page) == refused
+    assert EscalationPolicy.objects.exists() != refused
