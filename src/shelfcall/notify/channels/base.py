@@ -67,15 +67,15 @@ def post(
 ) -> Delivery:
     """One POST, no redirects (one could lead a checked public URL to a private address), within the
     send's deadline, to the addresses netguard checked."""
-    target = httpx.URL(url or destination.target)
-    addresses = checked_addresses(str(target), allow_private_network=destination.allow_private_network)
+    url = url or destination.target
+    addresses = checked_addresses(url, allow_private_network=destination.allow_private_network)
     if form is not None:
         content, headers = urlencode(form).encode(), {**headers, "Content-Type": "application/x-www-form-urlencoded"}
     if auth is not None:
         headers = {**headers, "Authorization": _basic_auth(*auth)}
     deadline = Deadline(send_deadline_seconds())
     try:
-        return _exchange(target, content, headers, CheckedBackend(addresses, deadline))
+        return _exchange(httpx.URL(url), content, headers, CheckedBackend(addresses, deadline))
     except httpcore.TimeoutException:
         return Delivery(False, None, "timed out")
     except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as error:
