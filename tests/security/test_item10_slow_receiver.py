@@ -154,5 +154,5 @@ def test_a_stuck_send_does_not_delay_an_escalation(receiver, settings, start_wor
     start_worker()
     wait_for(lambda: OrderEvent.objects.filter(order=order, type="order.escalated").exists(), timeout=3)
     fired = OrderEvent.objects.get(order=order, type="order.escalated").created_at
-    assert fired - due < timedelta(seconds=0.3)
+    assert fired - due < timedelta(seconds=1)  # not after the 2 s send
     assert len(receiver.received) == 1  # the stuck send was under way all along

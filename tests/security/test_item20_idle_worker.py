@@ -47,7 +47,7 @@ def test_an_idle_worker_fires_a_timer_on_time(start_worker):
     start_worker()
     wait_for(lambda: OrderEvent.objects.filter(order=order, type="order.escalated").exists(), timeout=3)
     fired = OrderEvent.objects.get(order=order, type="order.escalated").created_at
-    assert timedelta(0) <= fired - due < timedelta(seconds=0.3)
+    assert timedelta(0) <= fired - due < timedelta(seconds=0.4)
 
 
 def test_a_new_message_wakes_a_resting_worker(start_worker, receiver):
@@ -58,4 +58,4 @@ def test_a_new_message_wakes_a_resting_worker(start_worker, receiver):
     time.sleep(0.3)  # resting now, for up to 30 s
     submit(showcase)
     took = wait_for(lambda: OutboxMessage.objects.filter(status=MessageStatus.DELIVERED).exists(), timeout=3)
-    assert took < 0.5 and len(receiver.received) == 1
+    assert took < 1 and len(receiver.received) == 1  # not after a 30 s rest
