@@ -11,8 +11,9 @@ its index, but the rate falling due can be a realistic one (e.g. --due 20000 --w
 
 Sweepers (--runner):
 - sweep (default): this script, started again as a subprocess, runs the worker loop's timer half only:
-  shelfcall.notify.sweeper.sweep() in a loop, resting notify.loop.IDLE_SECONDS when nothing fired,
-  exactly as notify.loop.run does. Only the sweeper is measured.
+  shelfcall.notify.sweeper.sweep() in a loop; when nothing fired it rests until the next timer is due,
+  as notify.loop does (without its LISTEN wake-ups: at most notify.loop.UNHEARD_REST_SECONDS). Only
+  the sweeper is measured.
 - worker: `python -m shelfcall.cli worker`, the real loop, which also delivers the outbox (to a
   closed port: each message fails fast, SHELFCALL_OUTBOX_MAX_ATTEMPTS=1).
 
@@ -83,12 +84,13 @@ def setup_django() -> None:
 
 
 def run_sweeper(index: int, state_dir: Path, batch: int | None, max_seconds: float) -> None:
-    """notify.loop.run without deliver_due: sweep, close stale connections, rest when nothing fired."""
+    """notify.loop.run without deliver_due: sweep, close stale connections, rest until the next timer when
+    nothing fired."""
     setup_django()
     from django.db import close_old_connections, connection
 
-    from shelfcall.notify.loop import IDLE_SECONDS
-    from shelfcall.notify.sweeper import BATCH, sweep
+    from shelfcall.notify.loop import rest_until
+    from shelfcall.notify.sweeper import BATCH, next_timer_at, sweep
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -120,7 +122,7 @@ def run_sweeper(index: int, state_dir: Path, batch: int | None, max_seconds: flo
             stats["busy_seconds"] += took
             longest_busy_pass = max(longest_busy_pass, took)
         else:
-            stop.wait(IDLE_SECONDS)
+            stop.wait(rest_until(next_timer_at(), heard=False))
     stats["cpu_seconds"] = time.process_time() - cpu_at_start
     stats["backend_cpu_seconds"] = sum(backend_cpu.values())
     stats["longest_busy_pass"] = longest_busy_pass
@@ -206,6 +208,7 @@ def set_timers(store_id: int, first_number: int, first_due: datetime, step: floa
     """
     from django.db import connection
 
+    from shelfcall.notify.wakeup import WORK_CHANNEL
     from shelfcall.orders.models import Order
 
     table = connection.ops.quote_name(Order._meta.db_table)
@@ -228,6 +231,8 @@ def set_timers(store_id: int, first_number: int, first_due: datetime, step: floa
                 store_id,
             ],
         )
+        # Workers rest until told of new work: an action's event would notify them; this bulk write must too.
+        cursor.execute("SELECT pg_notify(%s, '')", [WORK_CHANNEL])
     soon = Order.objects.filter(store_id=store_id, next_escalation_at__lt=first_due + timedelta(hours=12))
     return dict(soon.values_list("pk", "next_escalation_at"))
 

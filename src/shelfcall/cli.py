@@ -38,8 +38,22 @@ def _serve(host: str, port: int, *, with_worker: bool) -> None:
         port=port,
         proxy_headers=False,  # forwarded headers are judged by core/clients.py, against trusted proxies
         timeout_graceful_shutdown=5,
+        log_config=uvicorn_log_config(),
         log_level=os.environ.get("SHELFCALL_LOG_LEVEL", "info").lower(),
     )
+
+
+def uvicorn_log_config() -> dict:
+    """uvicorn's own logging (its access log too), with secrets redacted as in Shelfcall's logs."""
+    import copy
+
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"redact_secrets": {"()": "shelfcall.core.logs.RedactSecrets"}}
+    for handler in config["handlers"].values():
+        handler["filters"] = ["redact_secrets"]
+    return config
 
 
 def _embedded_worker(asked: bool | None) -> bool:

@@ -1,6 +1,7 @@
 """A real HTTP server in the test process that records what it receives and answers as told."""
 
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,7 +29,10 @@ class Receiver:
         return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
 
 
-def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
+def start_receiver(
+    *, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None, name: str | None = None
+) -> tuple[Receiver, ThreadingHTTPServer]:
+    """Plain HTTP on 127.0.0.1 by default; with `tls`, HTTPS on `host`, its URL naming `name`."""
     receiver = Receiver(url="")
 
     class Handler(BaseHTTPRequestHandler):
@@ -49,8 +53,11 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
         def log_message(self, *args) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer((host, port), Handler)
     server.daemon_threads = True
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls is not None else "http"
+    receiver.url = f"{scheme}://{name or host}:{server.server_address[1]}/hook"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return receiver, server

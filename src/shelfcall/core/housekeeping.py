@@ -8,16 +8,16 @@ EVERY = timedelta(minutes=1)
 
 
 class Housekeeper:
-    """Runs the clean-up at most once per EVERY, whatever the caller's pace."""
+    """The clean-up as one of the worker's duties: due at start, then once per EVERY."""
 
     def __init__(self) -> None:
         self._next_at: datetime | None = None
 
-    def run_if_due(self) -> int:
-        now = clock.now()
-        if self._next_at is not None and now < self._next_at:
-            return 0
-        self._next_at = now + EVERY
+    def next_due(self) -> datetime:
+        return self._next_at or clock.now()
+
+    def work(self) -> int:
+        self._next_at = clock.now() + EVERY
         return tidy()
 
 

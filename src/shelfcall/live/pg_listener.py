@@ -17,7 +17,8 @@ _listener: asyncio.Task[None] | None = None
 listening = asyncio.Event()
 
 
-def _connection_kwargs() -> dict:
+def connection_kwargs() -> dict:
+    """What psycopg.connect needs to reach Django's database (also for the worker's wake-up LISTEN)."""
     params = connection.get_connection_params()
     # Django-only keys that psycopg.connect does not take.
     for key in ("cursor_factory", "context", "server_side_binding", "prepare_threshold"):
@@ -26,7 +27,7 @@ def _connection_kwargs() -> dict:
 
 
 async def _listen_forever() -> None:
-    kwargs = _connection_kwargs()
+    kwargs = connection_kwargs()
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(autocommit=True, **kwargs) as conn:

@@ -8,12 +8,13 @@ class NotifyConfig(AppConfig):
     verbose_name = _("Notifications and escalation")
 
     def ready(self) -> None:
-        from shelfcall.notify import outbox, policies
+        from shelfcall.notify import outbox, policies, wakeup
         from shelfcall.notify.models import Channel, CollectionPolicy, EscalationLevel, EscalationPolicy
         from shelfcall.orders import hooks
 
         hooks.use_timer_policy(policies.NotifyTimerPolicy())
         hooks.subscribe(outbox.on_order_events)
+        hooks.subscribe(wakeup.on_order_events)
 
         def forget(sender, instance, **kwargs) -> None:
             policies.forget()

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
@@ -25,25 +25,45 @@ BATCH = 500  # escalations fired together in one transaction (a few tenths of a 
 ONE_BY_ONE_BATCH = 100  # reminders and expiries, one action each: keeps each pass's locks short
 
 
+# Each timer column, and the orders whose timer it is: it fires once due.
+TIMERS = {
+    "next_escalation_at": Q(status=OrderStatus.SUBMITTED),
+    "remind_at": Q(status=OrderStatus.READY),
+    "expires_at": Q(status__in=OPEN_STATUSES),
+}
+
+
 def sweep(*, batch: int = BATCH) -> int:
     """One pass over every kind of timer; returns how many fired."""
     now = clock.now()
     small_batch = min(batch, ONE_BY_ONE_BATCH)
     return (
         _escalate_due(now, batch)
-        + _fire_one_by_one(
-            Order.objects.filter(status=OrderStatus.READY, remind_at__lte=now), "remind_at", _remind, small_batch
-        )
-        + _fire_one_by_one(
-            Order.objects.filter(status__in=OPEN_STATUSES, expires_at__lte=now), "expires_at", _expire, small_batch
-        )
+        + _fire_one_by_one(_due("remind_at", now), "remind_at", _remind, small_batch)
+        + _fire_one_by_one(_due("expires_at", now), "expires_at", _expire, small_batch)
     )
+
+
+def next_timer_at() -> datetime | None:
+    """When the earliest timer falls due (one small index read per timer column)."""
+    firsts = [
+        Order.objects.filter(condition, **{f"{timer}__isnull": False})
+        .order_by(timer)
+        .values_list(timer, flat=True)
+        .first()
+        for timer, condition in TIMERS.items()
+    ]
+    return min((due for due in firsts if due is not None), default=None)
+
+
+def _due(timer: str, now: datetime) -> QuerySet[Order]:
+    return Order.objects.filter(TIMERS[timer], **{f"{timer}__lte": now})
 
 
 def _escalate_due(now: datetime, batch: int) -> int:
     """Set-based: the due orders are locked and read once with what their alerts show, then raised together."""
     due = (
-        Order.objects.filter(status=OrderStatus.SUBMITTED, next_escalation_at__lte=now)
+        _due("next_escalation_at", now)
         .select_related("store", "team")
         .prefetch_related("lines")
         .select_for_update(skip_locked=True, of=("self",))

@@ -3,24 +3,33 @@
 Claiming uses FOR UPDATE SKIP LOCKED, so any number of workers share the work without sending a
 message twice. A worker killed mid-batch leaves its claimed messages leased: once the lease runs
 out another worker sends them, with the same idempotency key, so a receiver can drop a repeat.
+
+The lease is the message's next_attempt_at while it is claimed; a new claim always moves it later,
+so it also tells whose lease it is. Before each send a worker makes sure its lease outlasts the
+send's deadline (renewing it if not, or skipping a message another worker took over), and the
+outcome is recorded only while the lease is still its own.
 """
 
 import logging
 import random
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from shelfcall.core import clock
+from shelfcall.notify import wakeup
 from shelfcall.notify.channels import PLUGINS, Delivery, Destination
+from shelfcall.notify.channels.base import send_deadline_seconds
 from shelfcall.notify.messages import Message
 from shelfcall.notify.models import DeliveryAttempt, MessageStatus, OutboxMessage
 
 log = logging.getLogger(__name__)
 
+# Time a worker keeps in hand beyond a send's deadline: recording the outcome, clocks a little apart.
+LEASE_MARGIN_SECONDS = 5
 BACKOFF_BASE_SECONDS = 10
 BACKOFF_CAP_SECONDS = 3600
 
@@ -46,6 +55,12 @@ def claim_due(batch: int) -> list[OutboxMessage]:
     return list(OutboxMessage.objects.filter(pk__in=due).select_related("channel").order_by("pk"))
 
 
+def next_message_at() -> datetime | None:
+    """When the earliest waiting message is due (a claimed one: when its lease runs out)."""
+    waiting = OutboxMessage.objects.filter(status=MessageStatus.PENDING)
+    return waiting.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+
+
 def deliver_due(*, batch: int = 20, rng: random.Random | None = None) -> int:
     """One pass: returns how many messages were tried."""
     rng = rng or random.Random()
@@ -55,7 +70,11 @@ def deliver_due(*, batch: int = 20, rng: random.Random | None = None) -> int:
     return len(messages)
 
 
-def deliver(message: OutboxMessage, *, rng: random.Random) -> Delivery:
+def deliver(message: OutboxMessage, *, rng: random.Random) -> Delivery | None:
+    """Send one claimed message and record how it went; None if its lease went to another worker."""
+    if not _lease_outlasts_a_send(message):
+        log.info("Message %s is another worker's now; not sent here", message.pk)
+        return None
     started, began = clock.now(), time.monotonic()
     delivery = _send(message)
     DeliveryAttempt.objects.create(
@@ -66,20 +85,42 @@ def deliver(message: OutboxMessage, *, rng: random.Random) -> Delivery:
         status_code=delivery.status_code,
         answer=delivery.answer[:500],
     )
-    if delivery.ok:
-        OutboxMessage.objects.filter(pk=message.pk).update(status=MessageStatus.DELIVERED, delivered_at=clock.now())
-    elif message.attempts >= message.max_attempts:
-        OutboxMessage.objects.filter(pk=message.pk).update(
-            status=MessageStatus.FAILED, last_error=delivery.answer[:300]
-        )
+    if not _record_outcome(message, delivery, rng):
+        log.warning("Message %s: its lease ran out during the send; the outcome is left to its new worker", message.pk)
+    elif not delivery.ok and message.attempts >= message.max_attempts:
         log.warning(
             "Message %s to a %s channel failed for good after %s attempts", message.pk, message.kind, message.attempts
         )
-    else:
-        OutboxMessage.objects.filter(pk=message.pk).update(
-            next_attempt_at=clock.now() + backoff(message.attempts, rng), last_error=delivery.answer[:300]
-        )
     return delivery
+
+
+def _still_leased(message: OutboxMessage) -> QuerySet[OutboxMessage]:
+    return OutboxMessage.objects.filter(
+        pk=message.pk, status=MessageStatus.PENDING, next_attempt_at=message.next_attempt_at
+    )
+
+
+def _lease_outlasts_a_send(message: OutboxMessage) -> bool:
+    """True if this worker's lease covers one more send (renewing it if need be)."""
+    now = clock.now()
+    needed = timedelta(seconds=send_deadline_seconds() + LEASE_MARGIN_SECONDS)
+    if message.next_attempt_at - now >= needed:
+        return True
+    renewed = now + timedelta(seconds=settings.SHELFCALL_OUTBOX_LEASE_SECONDS)
+    if not _still_leased(message).update(next_attempt_at=renewed):
+        return False
+    message.next_attempt_at = renewed
+    return True
+
+
+def _record_outcome(message: OutboxMessage, delivery: Delivery, rng: random.Random) -> bool:
+    if delivery.ok:
+        outcome = {"status": MessageStatus.DELIVERED, "delivered_at": clock.now()}
+    elif message.attempts >= message.max_attempts:
+        outcome = {"status": MessageStatus.FAILED, "last_error": delivery.answer[:300]}
+    else:
+        outcome = {"next_attempt_at": clock.now() + backoff(message.attempts, rng), "last_error": delivery.answer[:300]}
+    return bool(_still_leased(message).update(**outcome))
 
 
 def _send(message: OutboxMessage) -> Delivery:
@@ -101,8 +142,12 @@ def _send(message: OutboxMessage) -> Delivery:
 
 def retry_now(message_ids: list[int]) -> int:
     """An admin's "try again" on failed messages: back to the queue with fresh attempts."""
-    return (
-        OutboxMessage.objects.filter(pk__in=message_ids)
-        .exclude(status=MessageStatus.DELIVERED)
-        .update(status=MessageStatus.PENDING, attempts=0, next_attempt_at=clock.now(), last_error="")
-    )
+    with transaction.atomic():
+        count = (
+            OutboxMessage.objects.filter(pk__in=message_ids)
+            .exclude(status=MessageStatus.DELIVERED)
+            .update(status=MessageStatus.PENDING, attempts=0, next_attempt_at=clock.now(), last_error="")
+        )
+        if count:
+            wakeup.work_queued()
+    return count

@@ -1,19 +1,24 @@
 """The one small interface every channel implements. Channels get a rendered Message, never an Order."""
 
+import base64
+import codecs
 import functools
 import json
 import ssl
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
+from urllib.parse import urlencode
 
+import httpcore
 import httpx
 from django.conf import settings
 
+from shelfcall.notify.channels.connect import CheckedBackend, Deadline
 from shelfcall.notify.messages import Message
-from shelfcall.notify.netguard import check_destination
+from shelfcall.notify.netguard import checked_addresses
 
-ANSWER_LIMIT = 500
+ANSWER_LIMIT = 500  # bytes of an answer kept (for the admin's list of attempts), and the most ever read
 
 
 @dataclass(frozen=True)
@@ -45,12 +50,10 @@ def tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-def http_client() -> httpx.Client:
-    """No redirects: a redirect could lead a checked public URL to a private address."""
-    timeout = httpx.Timeout(settings.SHELFCALL_HTTP_TIMEOUT, connect=min(5.0, settings.SHELFCALL_HTTP_TIMEOUT))
-    return httpx.Client(
-        timeout=timeout, follow_redirects=False, headers={"User-Agent": "Shelfcall"}, verify=tls_context()
-    )
+def send_deadline_seconds() -> float:
+    """The whole call (connect, send, answer) ends within this: well inside the worker's lease on the
+    message, which another worker takes over once it runs out."""
+    return min(settings.SHELFCALL_HTTP_TIMEOUT, settings.SHELFCALL_OUTBOX_LEASE_SECONDS / 2)
 
 
 def post(
@@ -62,19 +65,52 @@ def post(
     auth: tuple[str, str] | None = None,
     form: dict | None = None,
 ) -> Delivery:
+    """One POST, no redirects (one could lead a checked public URL to a private address), within the
+    send's deadline, to the addresses netguard checked."""
     url = url or destination.target
-    check_destination(url, allow_private_network=destination.allow_private_network)
+    addresses = checked_addresses(url, allow_private_network=destination.allow_private_network)
+    if form is not None:
+        content, headers = urlencode(form).encode(), {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+    if auth is not None:
+        headers = {**headers, "Authorization": _basic_auth(*auth)}
+    deadline = Deadline(send_deadline_seconds())
     try:
-        with http_client() as client:
-            if form is not None:
-                response = client.post(url, data=form, headers=headers, auth=auth)
-            else:
-                response = client.post(url, content=content, headers=headers, auth=auth)
-    except httpx.TimeoutException:
+        return _exchange(httpx.URL(url), content, headers, CheckedBackend(addresses, deadline))
+    except httpcore.TimeoutException:
         return Delivery(False, None, "timed out")
-    except httpx.HTTPError as error:
+    except (httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol) as error:
         return Delivery(False, None, f"connection failed: {type(error).__name__}")
-    return Delivery(response.is_success, response.status_code, response.text[:ANSWER_LIMIT])
+
+
+def _basic_auth(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+
+
+def _exchange(target: httpx.URL, content: bytes, headers: dict[str, str], backend: CheckedBackend) -> Delivery:
+    timeout = settings.SHELFCALL_HTTP_TIMEOUT
+    url = httpcore.URL(scheme=target.raw_scheme, host=target.raw_host, port=target.port, target=target.raw_path)
+    # identity: a compressed answer could unpack to far more than the bytes read
+    headers = {"User-Agent": "Shelfcall", "Accept-Encoding": "identity", **headers}
+    timeouts = {"connect": min(5.0, timeout), "read": timeout, "write": timeout, "pool": timeout}
+    with (
+        httpcore.ConnectionPool(ssl_context=tls_context(), network_backend=backend) as pool,
+        pool.stream(
+            "POST", url, headers=list(headers.items()), content=content, extensions={"timeout": timeouts}
+        ) as response,
+    ):
+        answer = _answer_start(response)
+    return Delivery(200 <= response.status < 300, response.status, answer)
+
+
+def _answer_start(response: httpcore.Response) -> str:
+    """The first ANSWER_LIMIT bytes of the answer as text; the rest is never read (the connection closes)."""
+    kept = b""
+    for chunk in response.iter_stream():
+        kept += chunk[: ANSWER_LIMIT - len(kept)]
+        if len(kept) >= ANSWER_LIMIT:
+            break
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    return decoder.decode(kept)  # not final: a character cut at the limit is left out
 
 
 def post_json(destination: Destination, payload: dict, *, headers: dict[str, str] | None = None) -> Delivery:

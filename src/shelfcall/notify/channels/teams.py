@@ -1,4 +1,10 @@
-"""Microsoft Teams through a Workflows "When a Teams webhook request is received" URL: an Adaptive Card."""
+"""Microsoft Teams through a Workflows "When a Teams webhook request is received" URL: an Adaptive Card.
+
+Every text is shown as typed, whoever typed it (a shopper's name, a product's): TextBlocks and facts
+are read as Markdown, where `[text](https://…)` is a link, so the card carries all text in TextRuns,
+which Adaptive Cards never read as Markdown (backslash escapes render differently from one Teams
+client to another).
+"""
 
 import json
 
@@ -10,16 +16,25 @@ CARD_LIMIT_BYTES = 24_000
 MAX_ITEMS = 8
 
 
+def text_run(text: str, **style: str) -> dict:
+    return {"type": "TextRun", "text": text, **style}
+
+
+def plain_text(*runs: dict) -> dict:
+    return {"type": "RichTextBlock", "inlines": list(runs)}
+
+
 def adaptive_card(message: Message) -> dict:
     body: list[dict] = [
-        {"type": "TextBlock", "text": message.title, "weight": "Bolder", "size": "Medium", "wrap": True},
-        {"type": "TextBlock", "text": message.text, "wrap": True},
+        plain_text(text_run(message.title, weight="Bolder", size="Medium")),
+        plain_text(text_run(message.text)),
     ]
     if message.facts:
-        body.append({"type": "FactSet", "facts": [{"title": k, "value": v} for k, v in message.facts]})
+        facts = [plain_text(text_run(f"{k}: ", weight="Bolder"), text_run(v)) for k, v in message.facts]
+        body.append({"type": "Container", "items": facts})
     items = message.items[:MAX_ITEMS]
     if items:
-        body.append({"type": "TextBlock", "text": "\n".join(f"- {item}" for item in items), "wrap": True})
+        body.append({"type": "Container", "items": [plain_text(text_run(f"• {item}")) for item in items]})
     card = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
