@@ -39,7 +39,7 @@ CSRF_TRUSTED_ORIGINS = _list("SHELFCALL_CSRF_TRUSTED_ORIGINS")
 BASE_URL = os.environ.get("SHELFCALL_BASE_URL", "").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "shelfcall.stores.apps.ShelfcallAdminConfig",  # django.contrib.admin, with our admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -123,7 +123,11 @@ CACHES = {
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Passwords and PINs, each behind a lockout counted per account and per address (stores/signin.py).
+AUTHENTICATION_BACKENDS = ["shelfcall.stores.signin.PasswordBackend", "shelfcall.stores.signin.PinBackend"]
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("ko", _("Korean")), ("es", _("Spanish"))]

@@ -562,7 +562,7 @@ def _multi_pick(open_page, shop: Shop) -> Page:
 
 
 def _switch_user(open_page, shop: Shop) -> Page:
-    StaffPin.objects.create(user=shop.ben, pin_hash=make_password("2468"))
+    StaffPin.objects.create(user=shop.ben, pin_hash=make_password("246813"))
     page = open_page(TABLET, user=shop.alex)
     page.goto("/w/switch")
     expect(page.get_by_role("radio", name="Ben")).to_be_visible()
