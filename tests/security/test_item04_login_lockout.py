@@ -2,7 +2,8 @@
 with a wait that grows; common and all-digit passwords are refused."""
 
 import pytest
-from django.contrib.auth import get_user_model
+from asgiref.sync import async_to_sync
+from django.contrib.auth import aauthenticate, get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -133,6 +134,14 @@ def test_each_attempt_is_counted_before_the_password_is_checked(sam, monkeypatch
     monkeypatch.setattr(ModelBackend, "authenticate", spying)
     fail(sam.username, 2)
     assert seen == [1, 2]
+
+
+def test_the_async_sign_in_is_behind_the_same_lockout(sam):
+    fail(sam.username, 5)
+    with pytest.raises(throttle.Throttled):
+        async_to_sync(aauthenticate)(None, username=sam.username, password=PASSWORD)
+    other = make_user(make_store(), name="Kim")
+    assert async_to_sync(aauthenticate)(None, username=other.username, password="x") == other
 
 
 def test_common_and_all_digit_passwords_are_refused(sam):

@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import BACKEND_SESSION_KEY, authenticate, get_user_model
-from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.hashers import check_password
@@ -109,7 +109,12 @@ def account_key(username: str) -> str:
     return "name:" + unicodedata.normalize("NFKC", username).strip().casefold()
 
 
-class PasswordBackend(ModelBackend):
+class _LockedOutBackend(ModelBackend):
+    # ModelBackend's async sign-in checks the password on its own; ours goes through authenticate().
+    aauthenticate = BaseBackend.aauthenticate
+
+
+class PasswordBackend(_LockedOutBackend):
     """Django's user name and password check, behind the password lockout."""
 
     def authenticate(self, request: HttpRequest | None, username=None, password=None, **kwargs):
@@ -123,7 +128,7 @@ class PasswordBackend(ModelBackend):
         return PASSWORDS.guarded(request, account_key(username), check)
 
 
-class PinBackend(ModelBackend):
+class PinBackend(_LockedOutBackend):
     """A PIN switches a shared device to `staff` (whom the caller already found among the store's
     people), behind the PIN lockout, counted per target account."""
 
