@@ -121,6 +121,20 @@ def test_a_quiet_session_is_signed_out_with_a_message(alex, now):
 
 
 @pytest.mark.django_db
+def test_a_button_pressed_after_a_quiet_while_returns_to_its_page(alex, now):
+    client = signed_in(alex)
+    client.get("/w/")
+    now.shift(timedelta(minutes=31))
+    response = client.post("/w/orders/5/claim", HTTP_REFERER="http://testserver/w/orders/5?from=queue")
+    assert response["Location"] == "/w/login?next=/w/orders/5%3Ffrom%3Dqueue"
+    client.force_login(alex)
+    client.get("/w/")
+    now.shift(timedelta(minutes=31))
+    elsewhere = client.post("/w/orders/5/claim", HTTP_REFERER="https://evil.example/w/orders/5")
+    assert elsewhere["Location"] == "/w/login"
+
+
+@pytest.mark.django_db
 def test_someone_at_work_stays_signed_in(alex, now):
     client = signed_in(alex)
     for _ in range(8):  # four hours, a click every half hour
@@ -169,7 +183,7 @@ def test_background_refreshes_do_not_keep_the_session_alive(alex, now):
         assert client.get("/w/?fragment=1", HTTP_X_REQUESTED_WITH="fetch").status_code == 200
     now.shift(timedelta(minutes=1))
     refused = client.get("/w/?fragment=1", HTTP_X_REQUESTED_WITH="fetch")
-    assert refused.status_code == 401 and not is_signed_in(client)  # no sign-in form inside the queue
+    assert refused.status_code == 403 and not is_signed_in(client)  # no sign-in form inside the queue
 
 
 @pytest.mark.django_db

@@ -5,12 +5,15 @@ the time of the person's last request, written at most once a minute (so that a 
 write the session every time). Live streams and the refreshes they trigger are the page asking, not
 the person: they never keep a session alive."""
 
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.translation import ngettext
@@ -67,7 +70,7 @@ class StaffIdleTimeoutMiddleware(MiddlewareMixin):
 def _sign_out(request: HttpRequest) -> HttpResponse:
     logout(request)
     if is_background_refresh(request):
-        return HttpResponse(status=401)  # not a sign-in form inside the queue: the page keeps what it shows
+        return HttpResponse(status=403)  # not a sign-in form inside the queue: the page keeps what it shows
     minutes = settings.SHELFCALL_STAFF_IDLE_MINUTES
     messages.warning(
         request,
@@ -79,4 +82,16 @@ def _sign_out(request: HttpRequest) -> HttpResponse:
         % {"minutes": minutes},
     )
     login_url = "admin:login" if request.path.startswith(reverse("admin:index")) else settings.LOGIN_URL
-    return redirect_to_login(request.get_full_path(), login_url)
+    back_to = _page_to_return_to(request)
+    return redirect_to_login(back_to, login_url) if back_to else redirect(login_url)
+
+
+def _page_to_return_to(request: HttpRequest) -> str | None:
+    """This page, or for a form sent (a button pressed) the page it was sent from: after signing in
+    again, a GET of the button's address would only be refused."""
+    if request.method == "GET":
+        return request.get_full_path()
+    page = urlsplit(request.headers.get("Referer", ""))
+    if page.netloc != request.get_host() or not page.path.startswith("/"):
+        return None
+    return f"{page.path}?{page.query}" if page.query else page.path
