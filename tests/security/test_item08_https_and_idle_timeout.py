@@ -188,11 +188,23 @@ def test_background_refreshes_do_not_keep_the_session_alive(alex, now):
 
 @pytest.mark.django_db
 def test_streams_never_stamp_the_session(rf, alex, now):
-    request = rf.get("/w/stream", HTTP_ACCEPT="text/event-stream")
+    async def stream(request):
+        return HttpResponse()
+
+    request = rf.get("/w/stream")
     request.session = Client().session
     request.session["_auth_user_id"] = str(alex.pk)
-    StaffIdleTimeoutMiddleware(lambda request: HttpResponse()).process_request(request)
+    StaffIdleTimeoutMiddleware(stream).process_view(request, stream, (), {})
     assert LAST_SEEN_KEY not in request.session
+
+
+@pytest.mark.django_db
+def test_claiming_to_be_a_stream_does_not_skip_the_check(alex, now):
+    client = signed_in(alex)
+    client.get("/w/")
+    now.shift(timedelta(minutes=31))
+    assert client.get("/w/", HTTP_ACCEPT="text/event-stream").status_code == 302
+    assert not is_signed_in(client)
 
 
 def test_the_middleware_keeps_streams_async():
