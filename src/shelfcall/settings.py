@@ -39,7 +39,7 @@ CSRF_TRUSTED_ORIGINS = _list("SHELFCALL_CSRF_TRUSTED_ORIGINS")
 BASE_URL = os.environ.get("SHELFCALL_BASE_URL", "").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "shelfcall.stores.apps.ShelfcallAdminConfig",  # django.contrib.admin, with our admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "shelfcall.stores.idle.StaffIdleTimeoutMiddleware",  # after messages: it says why you were signed out
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shelfcall.core.middleware.RateLimitedMiddleware",
 ]
@@ -123,7 +124,13 @@ CACHES = {
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Passwords and PINs, each behind a lockout counted per account and per address (stores/signin.py).
+AUTHENTICATION_BACKENDS = ["shelfcall.stores.signin.PasswordBackend", "shelfcall.stores.signin.PinBackend"]
+# A staff session ends after this long without a request from its person (stores/idle.py); 0: never.
+SHELFCALL_STAFF_IDLE_MINUTES = int(os.environ.get("SHELFCALL_STAFF_IDLE_MINUTES", "30"))
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("fr", _("French")), ("ko", _("Korean")), ("es", _("Spanish"))]
@@ -149,6 +156,15 @@ SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_SECURE = _flag("SHELFCALL_SECURE_COOKIES")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+if SESSION_COOKIE_SECURE:
+    # Behind HTTPS: the balancer's X-Forwarded-Proto says the request came over TLS. Only a trusted
+    # proxy's header survives (core/clients.py drops anyone else's), so it cannot be forged.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("SHELFCALL_HSTS_SECONDS", str(365 * 24 * 3600)))
+    # Plain HTTP gets a redirect before a password is typed into it; health checks and metrics,
+    # which balancers often probe over plain HTTP, are answered where they are.
+    SECURE_SSL_REDIRECT = _flag("SHELFCALL_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

@@ -143,7 +143,7 @@ def session_cookie(user, url: str, *, store=None) -> dict:
 
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = user._meta.pk.value_to_string(user)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]  # a password sign-in
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     if store is not None:
         session[STORE_KEY] = store.pk

@@ -317,6 +317,21 @@ def assert_tall_enough(button: Locator) -> None:
     assert box is not None and box["height"] >= 44, f"{button} is {box and box['height']} px tall"
 
 
+def test_a_shared_tablet_switches_by_pin_and_the_pin_session_stays_in_the_workspace(open_page, shop: Shop):
+    StaffPin.objects.create(user=shop.ben, pin_hash=make_password("246813"))
+    page = open_page(TABLET, user=shop.alex)
+    page.goto("/w/switch")
+    page.get_by_role("radio", name="Ben").check()
+    page.get_by_label("PIN").fill("2468")  # four digits: the browser itself asks for more
+    page.get_by_role("button", name="Switch").click()
+    expect(page).to_have_url(re.compile(r"/w/switch$"))
+    page.get_by_label("PIN").fill("246813")
+    page.get_by_role("button", name="Switch").click()
+    expect(message(page, "Hello Ben!")).to_be_visible()
+    page.goto("/w/pin")
+    expect(message(page, "You switched in with a PIN")).to_be_visible()
+
+
 def test_queue_and_order_page_fit_a_360_px_phone(open_page, shop: Shop):
     from shelfcall.orders.actions import ShopperContact
 
@@ -562,7 +577,7 @@ def _multi_pick(open_page, shop: Shop) -> Page:
 
 
 def _switch_user(open_page, shop: Shop) -> Page:
-    StaffPin.objects.create(user=shop.ben, pin_hash=make_password("2468"))
+    StaffPin.objects.create(user=shop.ben, pin_hash=make_password("246813"))
     page = open_page(TABLET, user=shop.alex)
     page.goto("/w/switch")
     expect(page.get_by_role("radio", name="Ben")).to_be_visible()

@@ -306,36 +306,45 @@ def test_team_sees_who_is_waiting(store, showcase, alex):
     assert f"#{order.number}" in page and "Waiting curbside: Bay 2, blue van" in page
 
 
+def set_pin(user, pin: str) -> None:
+    """Through the page, confirmed with the factory's password."""
+    signed_in(user).post("/w/pin", {"current": "x", "pin": pin, "again": pin})
+
+
 class TestSwitchUser:
     def test_pin_switches_the_person_on_a_shared_device(self, store, alex, rate_limits):
         jo = make_user(store, name="Jo")
-        signed_in(jo).post("/w/pin", {"pin": "4821", "again": "4821"})
+        set_pin(jo, "482193")
         client = signed_in(alex)
         page = body(client.get("/w/switch"))
         assert "Jo" in page
-        assert "not right" in body(client.post("/w/switch", {"user": jo.pk, "pin": "0000"}, follow=True))
-        assert "not right" in body(client.post("/w/switch", {"user": "nonsense", "pin": "0000"}, follow=True))
-        response = client.post("/w/switch", {"user": jo.pk, "pin": "4821"}, follow=True)
+        assert "not right" in body(client.post("/w/switch", {"user": jo.pk, "pin": "000000"}, follow=True))
+        assert "not right" in body(client.post("/w/switch", {"user": "nonsense", "pin": "000000"}, follow=True))
+        response = client.post("/w/switch", {"user": jo.pk, "pin": "482193"}, follow=True)
         assert "Hello Jo!" in body(response) and response.context["request"].user == jo
 
     def test_pin_form_explains_mistakes(self, store, alex):
         client = signed_in(alex)
-        assert "Use 4 to 8 digits" in body(client.post("/w/pin", {"pin": "12", "again": "12"}))
-        assert "The two PINs differ" in body(client.post("/w/pin", {"pin": "1234", "again": "1235"}))
+        assert "Use 6 to 12 digits" in body(client.post("/w/pin", {"current": "x", "pin": "1234", "again": "1234"}))
+        differ = {"current": "x", "pin": "482193", "again": "482194"}
+        assert "The two PINs differ" in body(client.post("/w/pin", differ))
+        assert "not one digit repeated" in body(
+            client.post("/w/pin", {"current": "x", "pin": "123456", "again": "123456"})
+        )
 
     def test_guessing_pins_is_slowed_down(self, store, alex, rate_limits):
         jo = make_user(store, name="Jo")
-        signed_in(jo).post("/w/pin", {"pin": "4821", "again": "4821"})
+        set_pin(jo, "482193")
         client = signed_in(alex)
         for guess in range(10):
-            client.post("/w/switch", {"user": jo.pk, "pin": f"{guess:04d}"})
-        assert "Too many wrong PINs" in body(client.post("/w/switch", {"user": jo.pk, "pin": "4821"}, follow=True))
+            client.post("/w/switch", {"user": jo.pk, "pin": f"{guess:06d}"})
+        assert "Too many wrong PINs" in body(client.post("/w/switch", {"user": jo.pk, "pin": "482193"}, follow=True))
 
     def test_right_pins_never_count_against_the_shift(self, store, alex, rate_limits):
         jo = make_user(store, name="Jo")
-        signed_in(jo).post("/w/pin", {"pin": "4821", "again": "4821"})
-        signed_in(alex).post("/w/pin", {"pin": "1357", "again": "1357"})
+        set_pin(jo, "482193")
+        set_pin(alex, "135792")
         client = signed_in(alex)
         for _ in range(6):
-            assert "Hello Jo!" in body(client.post("/w/switch", {"user": jo.pk, "pin": "4821"}, follow=True))
-            assert "Hello Alex!" in body(client.post("/w/switch", {"user": alex.pk, "pin": "1357"}, follow=True))
+            assert "Hello Jo!" in body(client.post("/w/switch", {"user": jo.pk, "pin": "482193"}, follow=True))
+            assert "Hello Alex!" in body(client.post("/w/switch", {"user": alex.pk, "pin": "135792"}, follow=True))

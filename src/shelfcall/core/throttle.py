@@ -16,6 +16,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
@@ -88,6 +89,13 @@ def count_failure(rate: Rate, key: str) -> None:
 def forget(rate: Rate, key: str) -> None:
     """Start `key` afresh in this window (e.g. an account's failures after a right password)."""
     ThrottleCounter.objects.filter(key=_hashed(rate, key, rate.window(clock.now()))).delete()
+
+
+def count_back(rate: Rate, key: str) -> None:
+    """Take back one hit counted in advance, for an attempt that turned out not to be a failure."""
+    ThrottleCounter.objects.filter(key=_hashed(rate, key, rate.window(clock.now())), hits__gt=0).update(
+        hits=F("hits") - 1
+    )
 
 
 def check(rate: Rate, key: str) -> None:

@@ -13,7 +13,7 @@ from shelfcall.notify.models import Channel, ChannelKind, CollectionPolicy, Esca
 from shelfcall.stores.models import DropZone, Membership, Organization, Role, StaffPin, Store, Team
 
 DEMO_PASSWORD = "shelfcall-demo"
-DEMO_PIN = "2468"
+DEMO_PIN = "246813"
 
 
 @dataclass(frozen=True)

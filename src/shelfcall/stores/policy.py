@@ -5,7 +5,9 @@ from enum import StrEnum
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 
+from shelfcall.stores import signin
 from shelfcall.stores.models import Membership, Role, Store
 
 
@@ -69,3 +71,9 @@ def stores_for(user: AbstractBaseUser) -> QuerySet[Store]:
 def team_ids_for(user: AbstractBaseUser, store: Store) -> list[int]:
     """The teams whose orders the user's queue shows; empty means the whole store."""
     return list(Membership.objects.filter(user=user, store=store, teams__isnull=False).values_list("teams", flat=True))
+
+
+def holds_full_sign_in(request: HttpRequest) -> bool:
+    """A PIN opens the workspace on a shared device and no more: the admin, and changing a password or
+    a PIN, need a session signed in with the password (a PIN is six digits; a colleague may have seen it)."""
+    return request.user.is_authenticated and not signin.signed_in_with_pin(request)

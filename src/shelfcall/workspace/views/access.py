@@ -4,6 +4,8 @@ from collections.abc import Callable
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -13,6 +15,7 @@ from django.utils import timezone
 from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order
 from shelfcall.stores import policy
+from shelfcall.stores.idle import is_idle_expired
 from shelfcall.stores.models import Store
 
 STORE_KEY = "workspace_store_id"
@@ -27,6 +30,12 @@ def current_store(request: HttpRequest) -> Store | None:
         only = list(stores[:2])
         store = only[0] if len(only) == 1 else None
     return store
+
+
+def live_user(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
+    """Whom a live stream serves: nobody once the session has gone idle (the idle middleware leaves
+    streams to their views). Call it in the stream's own database read."""
+    return AnonymousUser() if is_idle_expired(request.session) else request.user
 
 
 def choose_store(request: HttpRequest, store: Store) -> None:

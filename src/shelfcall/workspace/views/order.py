@@ -22,7 +22,7 @@ from shelfcall.shopper.codes import barcode_svg
 from shelfcall.stores import policy
 from shelfcall.workspace.forms import CancelForm, LineQuantityForm, PaymentForm, ReassignForm, ScanForm, StageForm
 from shelfcall.workspace.queries import get_order_lines, list_order_messages, list_timeline
-from shelfcall.workspace.views.access import order_view
+from shelfcall.workspace.views.access import live_user, order_view
 from shelfcall.workspace.views.session import safe_next
 
 
@@ -194,7 +194,7 @@ def order_action(request: HttpRequest, order: Order, action: str) -> HttpRespons
 async def order_stream(request: HttpRequest, order_id: int) -> HttpResponse:
     def allowed() -> bool:
         order = Order.objects.select_related("store").filter(pk=order_id).first()
-        return order is not None and policy.can(request.user, policy.Perm.WORK_ORDERS, order.store)
+        return order is not None and policy.can(live_user(request), policy.Perm.WORK_ORDERS, order.store)
 
     if not await off_loop(allowed)():
         raise Http404("no such order here")

@@ -9,7 +9,7 @@ from shelfcall.orders.models import OrderEvent
 from shelfcall.stores import policy
 from shelfcall.stores.models import Store
 from shelfcall.workspace.queries import FILTER_LABELS, QueueFilter, last_store_event_id, list_queue
-from shelfcall.workspace.views.access import current_store, staff_view
+from shelfcall.workspace.views.access import current_store, live_user, staff_view
 
 
 @staff_view()
@@ -42,7 +42,7 @@ async def store_stream(request: HttpRequest) -> HttpResponse:
 
     def store_if_allowed() -> Store | None:
         store = current_store(request)
-        return store if store is not None and policy.can(request.user, policy.Perm.WORK_ORDERS, store) else None
+        return store if store is not None and policy.can(live_user(request), policy.Perm.WORK_ORDERS, store) else None
 
     store = await off_loop(store_if_allowed)()
     if store is None:

@@ -6,11 +6,13 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from shelfcall.stores import policy
+from shelfcall.stores.signin import SignInForm
 from shelfcall.workspace.views.access import choose_store
 
 
 class LoginView(auth_views.LoginView):
     template_name = "workspace/login.html"
+    authentication_form = SignInForm
     redirect_authenticated_user = True
 
 

@@ -1,44 +1,82 @@
-"""A shared store device: people swap in and out with a PIN instead of a full sign-in."""
+"""A shared store device: people swap in and out with a PIN instead of a full sign-in.
+
+A PIN session works the queue with its person's roles and no more: the admin and changing a password
+or a PIN need the password (policy.holds_full_sign_in). PINs have at least six digits; shorter ones,
+set before that rule, are refused at use rather than deleted (a hash does not tell how long its PIN
+was), and their owners are asked to set a new one."""
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth import authenticate, get_user_model, login
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.hashers import make_password
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
-from shelfcall.core import throttle
-from shelfcall.core.clients import address_key
-from shelfcall.stores import policy
+from shelfcall.core.throttle import Throttled
+from shelfcall.stores import policy, signin
 from shelfcall.stores.models import Membership, StaffPin
 from shelfcall.workspace.views.access import choose_store, staff_view
 
-PIN_FIELD = forms.RegexField(
-    regex=r"^\d{4,8}$",
-    label=gettext_lazy("PIN"),
-    error_messages={"invalid": gettext_lazy("Use 4 to 8 digits.")},
-    widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-)
+
+def _secret_input() -> forms.PasswordInput:
+    return forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": signin.PIN_PATTERN})
 
 
 class SetPinForm(forms.Form):
-    pin = PIN_FIELD
-    again = forms.CharField(
-        label=gettext_lazy("The same PIN again"), widget=forms.PasswordInput(attrs={"inputmode": "numeric"})
+    current = forms.CharField(
+        label=gettext_lazy("Your password or your current PIN"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+    pin = forms.RegexField(
+        regex=rf"\A{signin.PIN_PATTERN}\Z",
+        label=gettext_lazy("New PIN"),
+        error_messages={"invalid": gettext_lazy("Use 6 to 12 digits (0 to 9).")},
+        widget=_secret_input(),
+    )
+    again = forms.CharField(label=gettext_lazy("The same PIN again"), widget=_secret_input())
+
+    def __init__(self, request: HttpRequest, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_pin(self) -> str:
+        pin = self.cleaned_data["pin"]
+        if signin.is_guessable_pin(pin):
+            raise forms.ValidationError(_("Pick a PIN that is not one digit repeated or a run like 123456."))
+        return pin
 
     def clean(self) -> dict:
         data = super().clean()
         if data.get("pin") and data.get("pin") != data.get("again"):
             self.add_error("again", _("The two PINs differ. Type the same PIN twice."))
+        if not self.errors:
+            self._confirm_current(data["current"])
         return data
+
+    def _confirm_current(self, secret: str) -> None:
+        """Someone at a device left signed in must not be able to set a PIN and switch in later as its owner."""
+        try:
+            confirmed = signin.confirm_secret(self.request, self.request.user, secret)
+        except Throttled as refusal:
+            self.add_error("current", signin.sign_in_paused_message(refusal))
+            return
+        if not confirmed:
+            self.add_error("current", _("That is neither your password nor your current PIN."))
 
 
 @staff_view()
 def my_pin(request: HttpRequest) -> HttpResponse:
-    form = SetPinForm(request.POST or None)
+    if not policy.holds_full_sign_in(request):
+        messages.error(
+            request, _("You switched in with a PIN. To change your PIN, sign out and sign in with your password.")
+        )
+        return redirect("workspace:queue")
+    form = SetPinForm(request, request.POST or None)
     if request.method == "POST" and form.is_valid():
         StaffPin.objects.update_or_create(
             user=request.user, defaults={"pin_hash": make_password(form.cleaned_data["pin"])}
@@ -48,39 +86,65 @@ def my_pin(request: HttpRequest) -> HttpResponse:
     return render(request, "workspace/pin.html", {"form": form})
 
 
-WRONG_PINS = throttle.Rate("workspace.switch", 10, 300)
+class SwitchForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=get_user_model().objects.none())
+    pin = forms.CharField()
+
+    def __init__(self, people: QuerySet, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = people
 
 
-def _wrong_pins(request: HttpRequest, *, count_this_one: bool) -> bool:
-    """Ten wrong PINs from one network in five minutes pause switching; right ones never count."""
-    if count_this_one:
-        throttle.count_failure(WRONG_PINS, address_key(request))
-    return throttle.is_over(WRONG_PINS, address_key(request))
-
-
-@staff_view()
-def switch_user(request: HttpRequest) -> HttpResponse:
-    store = request.store
-    staff_ids = Membership.objects.filter(store=store).values("user_id")
-    people = (
+def _people_to_switch_to(request: HttpRequest) -> QuerySet:
+    staff_ids = Membership.objects.filter(store=request.store).values("user_id")
+    return (
         get_user_model()
         .objects.filter(pk__in=staff_ids, is_active=True, staff_pin__isnull=False)
         .exclude(pk=request.user.pk)
         .order_by("first_name", "username")
     )
-    if request.method == "POST":
-        if _wrong_pins(request, count_this_one=False):
-            messages.error(request, _("Too many wrong PINs. Wait five minutes, or sign in with your password."))
-            return redirect("workspace:switch")
-        user_id = request.POST.get("user", "")
-        person = people.filter(pk=int(user_id)).select_related("staff_pin").first() if user_id.isdigit() else None
-        pin = request.POST.get("pin", "")
-        if person is None or not check_password(pin, person.staff_pin.pin_hash) or not policy.role_in(person, store):
-            _wrong_pins(request, count_this_one=True)
-            messages.error(request, _("That PIN is not right. Try again."))
-            return redirect("workspace:switch")
-        login(request, person, backend="django.contrib.auth.backends.ModelBackend")
-        choose_store(request, store)
-        messages.success(request, _("Hello %(name)s!") % {"name": person.get_short_name() or person.get_username()})
-        return redirect("workspace:queue")
-    return render(request, "workspace/switch.html", {"people": people})
+
+
+def _pins_paused_message(refusal: Throttled) -> str:
+    minutes = signin.minutes_to_wait(refusal)
+    return ngettext(
+        "Too many wrong PINs. Try again in %(minutes)d minute, or sign in with your password.",
+        "Too many wrong PINs. Try again in %(minutes)d minutes, or sign in with your password.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def _person_for(request: HttpRequest, form: SwitchForm) -> AbstractBaseUser | None:
+    """The person whose PIN this is, or None after telling why not."""
+    if not form.is_valid():
+        messages.error(request, _("That PIN is not right. Try again."))
+        return None
+    pin = form.cleaned_data["pin"]
+    if not signin.is_pin(pin):
+        messages.error(
+            request, _("PINs have 6 to 12 digits now. Sign in with your password and set a new one under “My PIN”.")
+        )
+        return None
+    try:
+        person = authenticate(request, staff=form.cleaned_data["user"], pin_secret=pin)
+    except Throttled as refusal:
+        messages.error(request, _pins_paused_message(refusal))
+        return None
+    if person is None:
+        messages.error(request, _("That PIN is not right. Try again."))
+    return person
+
+
+@staff_view()
+def switch_user(request: HttpRequest) -> HttpResponse:
+    people = _people_to_switch_to(request)
+    if request.method != "POST":
+        return render(request, "workspace/switch.html", {"people": people, "pin_pattern": signin.PIN_PATTERN})
+    store = request.store
+    person = _person_for(request, SwitchForm(people, request.POST))
+    if person is None:
+        return redirect("workspace:switch")
+    login(request, person)  # by the PIN backend, which the session records: see signin.signed_in_with_pin
+    choose_store(request, store)
+    messages.success(request, _("Hello %(name)s!") % {"name": person.get_short_name() or person.get_username()})
+    return redirect("workspace:queue")

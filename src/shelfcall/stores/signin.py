@@ -1,0 +1,192 @@
+"""How staff prove who they are: a password (at /w/login and /admin/login/) or, on a shared store
+device, a PIN.
+
+Both are Django authentication backends, so every way in goes through the same lockout: failures are
+counted in the database (core/throttle.py) per account and per address, in two tiers — a few wrong
+tries pause the account for minutes, many pause it for hours. While paused even the right secret is
+refused (otherwise the pause would only slow guessing down), and the refusal reads the same whether
+the account exists or not. Each attempt is counted before the secret is checked, so that a hundred
+guesses sent at the same moment cannot all be checked before the first failure is counted."""
+
+import contextlib
+import math
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import BACKEND_SESSION_KEY, authenticate, get_user_model
+from django.contrib.auth.backends import BaseBackend, ModelBackend
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.hashers import check_password
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import ngettext
+
+from shelfcall.core import clock, throttle
+from shelfcall.core.clients import address_key
+from shelfcall.core.throttle import Rate, Throttled
+from shelfcall.stores.models import StaffPin
+
+MINUTE, HOUR = 60, 3600
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Lockout:
+    """Failures counted per account and per address; each rate is one tier."""
+
+    per_account: tuple[Rate, ...]
+    per_address: tuple[Rate, ...]
+
+    def guarded(self, request: HttpRequest | None, account: str, check: Callable[[], T | None]) -> T | None:
+        """Run `check` (the secret's check: the user, or None when wrong) under this lockout. Raises
+        Throttled, saying how long to wait, while the account or the address is paused."""
+        counters = self._counters(request, account)
+        self._refuse_if_paused(counters)
+        for rate, key in counters:
+            throttle.check(rate, key)  # counted in advance: guesses sent at once all count
+        result = check()
+        if result is not None:
+            self._take_back(request, account)
+        return result
+
+    def _counters(self, request: HttpRequest | None, account: str) -> list[tuple[Rate, str]]:
+        counters = [(rate, account) for rate in self.per_account]
+        if request is not None:
+            counters += [(rate, address_key(request)) for rate in self.per_address]
+        return counters
+
+    @staticmethod
+    def _refuse_if_paused(counters: list[tuple[Rate, str]]) -> None:
+        # Not counted while paused: someone retrying during a short pause must not earn the long one.
+        paused = [rate for rate, key in counters if throttle.is_over(rate, key)]
+        if paused:
+            now = clock.now()
+            raise Throttled(max(rate.retry_after(now) for rate in paused))
+
+    def _take_back(self, request: HttpRequest | None, account: str) -> None:
+        """A right secret clears the account's failures; the address keeps its failures (one good
+        account must not wipe out a spray of guesses at others) but not this attempt."""
+        for rate in self.per_account:
+            throttle.forget(rate, account)
+        if request is not None:
+            for rate in self.per_address:
+                throttle.count_back(rate, address_key(request))
+
+
+PASSWORDS = Lockout(
+    per_account=(Rate("signin.password.account", 5, 15 * MINUTE), Rate("signin.password.account.long", 20, 6 * HOUR)),
+    # A store's devices share one address: room for a whole shift mistyping, not for a spray of guesses.
+    per_address=(Rate("signin.password.address", 20, 15 * MINUTE), Rate("signin.password.address.long", 100, 6 * HOUR)),
+)
+PINS = Lockout(
+    per_account=(Rate("signin.pin.account", 5, 15 * MINUTE), Rate("signin.pin.account.long", 20, 6 * HOUR)),
+    per_address=(Rate("signin.pin.address", 10, 5 * MINUTE), Rate("signin.pin.address.long", 60, 6 * HOUR)),
+)
+
+# ASCII digits only: `\d` would also take ٣ or ², which look like digits and are not on the keypad.
+PIN_PATTERN = "[0-9]{6,12}"
+_PIN = re.compile(rf"\A{PIN_PATTERN}\Z")
+_RUN = "0123456789"
+
+
+def is_pin(text: str) -> bool:
+    """A PIN has 6 to 12 ASCII digits. Shorter PINs set before that rule can no longer be used."""
+    return bool(_PIN.match(text))
+
+
+def is_guessable_pin(pin: str) -> bool:
+    """One digit repeated, or a straight run up or down (123456, 987654): the first PINs anyone tries."""
+    return len(set(pin)) == 1 or pin in _RUN or pin in _RUN[::-1]
+
+
+def account_key(username: str) -> str:
+    """One counter per account however its name is typed (case, full-width letters, spaces)."""
+    return "name:" + unicodedata.normalize("NFKC", username).strip().casefold()
+
+
+class _LockedOutBackend(ModelBackend):
+    # ModelBackend's async sign-in checks the password on its own; ours goes through authenticate().
+    aauthenticate = BaseBackend.aauthenticate
+
+
+class PasswordBackend(_LockedOutBackend):
+    """Django's user name and password check, behind the password lockout."""
+
+    def authenticate(self, request: HttpRequest | None, username=None, password=None, **kwargs):
+        username = username if username is not None else kwargs.get(get_user_model().USERNAME_FIELD)
+        if username is None or password is None:
+            return None  # not a password sign-in (e.g. a PIN): nothing to count
+
+        def check() -> AbstractBaseUser | None:
+            return super(PasswordBackend, self).authenticate(request, username=username, password=password)
+
+        return PASSWORDS.guarded(request, account_key(username), check)
+
+
+class PinBackend(_LockedOutBackend):
+    """A PIN switches a shared device to `staff` (whom the caller already found among the store's
+    people), behind the PIN lockout, counted per target account."""
+
+    def authenticate(self, request: HttpRequest | None, staff=None, pin_secret=None):
+        if staff is None or pin_secret is None or not is_pin(pin_secret):
+            return None
+
+        def check() -> AbstractBaseUser | None:
+            pin = StaffPin.objects.filter(user=staff).first()
+            right = pin is not None and check_password(pin_secret, pin.pin_hash)
+            return staff if right and self.user_can_authenticate(staff) else None
+
+        return PINS.guarded(request, f"user:{staff.pk}", check)
+
+
+PIN_BACKEND = f"{PinBackend.__module__}.{PinBackend.__qualname__}"
+
+
+def signed_in_with_pin(request: HttpRequest) -> bool:
+    """Django records which backend let the session in; a password sign-in later replaces it."""
+    return request.session.get(BACKEND_SESSION_KEY) == PIN_BACKEND
+
+
+def confirm_secret(request: HttpRequest, user: AbstractBaseUser, secret: str) -> bool:
+    """True when `secret` is the user's current PIN or password (each checked under its lockout)."""
+    if is_pin(secret):
+        with contextlib.suppress(Throttled):  # PINs paused: the password may still be given
+            if authenticate(request, staff=user, pin_secret=secret) is not None:
+                return True
+    return authenticate(request, username=user.get_username(), password=secret) is not None
+
+
+def minutes_to_wait(refusal: Throttled) -> int:
+    return math.ceil(refusal.retry_after / MINUTE)
+
+
+def sign_in_paused_message(refusal: Throttled) -> str:
+    minutes = minutes_to_wait(refusal)
+    return ngettext(
+        "Too many failed sign-ins. Try again in %(minutes)d minute.",
+        "Too many failed sign-ins. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+class _PausedSignInMixin:
+    """Shows a lockout as the form's error, with the wait, instead of the generic 429 page."""
+
+    def clean(self) -> dict:
+        try:
+            return super().clean()
+        except Throttled as refusal:
+            raise ValidationError(sign_in_paused_message(refusal), code="paused") from None
+
+
+class SignInForm(_PausedSignInMixin, AuthenticationForm):
+    """The workspace's sign-in (/w/login)."""
+
+
+class AdminSignInForm(_PausedSignInMixin, AdminAuthenticationForm):
+    """The admin's sign-in (/admin/login/): the same backends, the same lockout."""
