@@ -13,10 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.db import InterfaceError, OperationalError
+from asgiref.sync import sync_to_async
+from django.db import InterfaceError, OperationalError, connection
 from django.test import AsyncClient
 
-from shelfcall.live.hub import Hub
+from shelfcall.live import pg_listener
+from shelfcall.live.hub import READ_AGAIN, Hub, hub
 from shelfcall.live.sse import Message, follow
 from tests.factories import make_showcase, make_store, submit
 from tests.live.test_status_stream import messages_from
@@ -53,6 +55,36 @@ def test_the_listener_coming_back_wakes_every_stream():
         return [await watcher.wait(1) for watcher in watchers]
 
     assert None not in asyncio.run(scenario())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_listen_connection_comes_back_and_wakes_the_streams():
+    """Ended by the server (as a restart does): the listener reconnects, and every stream reads again
+    for what was notified while nobody listened."""
+
+    def end_the_listen_connection() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query LIKE 'LISTEN%%'"
+            )
+            return cursor.rowcount
+
+    async def scenario():
+        subscription = hub.subscribe(["order:1"])
+        try:
+            assert await pg_listener.ready(timeout=5)
+            while await subscription.wait(0.2) is not None:
+                pass  # the first connection's wake-up
+            assert await sync_to_async(end_the_listen_connection)() == 1
+            assert await subscription.wait(10) == READ_AGAIN
+            assert pg_listener.listening.is_set()
+        finally:
+            hub.unsubscribe(subscription)
+            await pg_listener.stop()
+
+    asyncio.run(scenario())
 
 
 @pytest.mark.django_db(transaction=True)
