@@ -53,6 +53,7 @@ def bench_environment(db_name: str, data_dir: str | None = None) -> dict[str, st
         "SHELFCALL_DATA_DIR": data_dir or tempfile.mkdtemp(prefix="shelfcall-bench-"),
         "SHELFCALL_SECRET_KEY": "benchmark-only-secret-key-not-used-anywhere-else-0123456789",
         "SHELFCALL_RATELIMIT": "false",
+        "SHELFCALL_LIVE_STREAMS_PER_ADDRESS": "100000",  # every benchmark stream comes from 127.0.0.1
         "SHELFCALL_LOG_LEVEL": "WARNING",
         "SHELFCALL_DEBUG": "false",
         "DJANGO_SETTINGS_MODULE": "shelfcall.settings",

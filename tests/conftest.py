@@ -2,6 +2,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from shelfcall.live import caps
 from shelfcall.notify import policies
 
 pytest_plugins = ["tests.support.pgcluster"]
@@ -17,6 +18,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_stream_counts(monkeypatch):
+    """Every test client is 127.0.0.1: one test's streams must not count against the next's caps."""
+    monkeypatch.setattr(caps, "open_streams", caps.OpenStreams())
 
 
 @pytest.fixture(autouse=True)

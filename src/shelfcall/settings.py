@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "shelfcall.stores.idle.StaffIdleTimeoutMiddleware",  # after messages: it says why you were signed out
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shelfcall.core.middleware.RateLimitedMiddleware",
+    "shelfcall.core.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "shelfcall.urls"
@@ -176,6 +177,14 @@ RATELIMIT_VIEW = "shelfcall.shopper.views.rate_limited"
 RATELIMIT_ENABLE = _flag("SHELFCALL_RATELIMIT", True)
 # Seconds between freezes of long-lived objects in a web process (core/collector.py); 0: off.
 SHELFCALL_GC_FREEZE_SECONDS = float(os.environ.get("SHELFCALL_GC_FREEZE_SECONDS", "5"))
+
+# Live streams (live/). Open streams are capped per process (live/caps.py): per holder (a shopper's
+# order token, a signed-in user's tabs and devices) and per client address (a store's guest Wi-Fi
+# is one address for all its shoppers).
+SHELFCALL_LIVE_STREAMS_PER_TOKEN = int(os.environ.get("SHELFCALL_LIVE_STREAMS_PER_TOKEN", "10"))
+SHELFCALL_LIVE_STREAMS_PER_ADDRESS = int(os.environ.get("SHELFCALL_LIVE_STREAMS_PER_ADDRESS", "50"))
+# Seconds between keep-alive comments on an idle stream; also how often it reads without a wake-up.
+SHELFCALL_LIVE_HEARTBEAT_SECONDS = float(os.environ.get("SHELFCALL_LIVE_HEARTBEAT_SECONDS", "15"))
 
 # Notifications
 SHELFCALL_HTTP_TIMEOUT = float(os.environ.get("SHELFCALL_HTTP_TIMEOUT", "10"))

@@ -1,10 +1,18 @@
+import logging
+
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.middleware.gzip import GZipMiddleware
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
+from shelfcall.core.errors import DATABASE_UNAVAILABLE
 from shelfcall.core.throttle import Throttled
+
+log = logging.getLogger(__name__)
+# How long a client is asked to wait when the database is unreachable (a restart takes seconds).
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class CompressPagesMiddleware(GZipMiddleware):
@@ -51,3 +59,19 @@ class RateLimitedMiddleware(MiddlewareMixin):
         response = import_string(settings.RATELIMIT_VIEW)(request, exception)
         response["Retry-After"] = str(exception.retry_after)
         return response
+
+
+class DatabaseUnavailableMiddleware(MiddlewareMixin):
+    """While the database restarts, answer 503 with Retry-After rather than a 500: the failure is
+    not the request's, and clients (a live page reopening its stream, a till) should try again."""
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, DATABASE_UNAVAILABLE):
+            return None
+        log.warning("Database unavailable for %s: %s", request.path, exception)
+        return HttpResponse(
+            _("The service is briefly unavailable. Please try again in a moment."),
+            status=503,
+            content_type="text/plain; charset=utf-8",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )

@@ -39,6 +39,10 @@ class Announcement:
         return cls(event_id, order_id, store_id, team_id or None)
 
 
+# Not an event: the wake-up `Hub.wake_all` sends.
+READ_AGAIN = Announcement(event_id=0, order_id=0, store_id=0, team_id=None)
+
+
 def order_topic(order_id: int) -> str:
     return f"order:{order_id}"
 
@@ -94,6 +98,17 @@ class Hub:
         """Thread-safe: callable from a request thread or from any event loop."""
         with self._lock:
             targets = {s for topic in announcement.topics for s in self._by_topic.get(topic, ())}
+        self._deliver(targets, announcement)
+
+    def wake_all(self) -> None:
+        """Have every stream read again: what was announced while the LISTEN connection was down
+        went unheard, and each stream reads whatever came after its last id."""
+        with self._lock:
+            targets = {s for subscribers in self._by_topic.values() for s in subscribers}
+        self._deliver(targets, READ_AGAIN)
+
+    @staticmethod
+    def _deliver(targets: Iterable[Subscription], announcement: Announcement) -> None:
         for subscription in targets:
             if subscription.loop.is_closed():
                 continue

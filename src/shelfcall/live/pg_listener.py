@@ -7,9 +7,12 @@ import logging
 import psycopg
 from django.db import connection
 
+from shelfcall.live.backoff import Backoff
 from shelfcall.live.hub import Announcement, hub
 
 CHANNEL = "shelfcall_events"
+# libpq options for the LISTEN connection, unless the database settings give their own.
+LISTEN_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 log = logging.getLogger(__name__)
 
 _listener: asyncio.Task[None] | None = None
@@ -23,26 +26,33 @@ def connection_kwargs() -> dict:
     # Django-only keys that psycopg.connect does not take.
     for key in ("cursor_factory", "context", "server_side_binding", "prepare_threshold"):
         params.pop(key, None)
-    return params
+    # A connection that only listens never writes, so it would not notice a server that vanished
+    # without closing it (a failover, a cut network): TCP keep-alives end it within about a minute.
+    return {**LISTEN_KEEPALIVES, **params}
 
 
 async def _listen_forever() -> None:
     kwargs = connection_kwargs()
+    backoff = Backoff(first=0.5, longest=10.0)
     while True:
         try:
             async with await psycopg.AsyncConnection.connect(autocommit=True, **kwargs) as conn:
                 await conn.execute(f"LISTEN {CHANNEL}")
                 log.info("Listening for order events")
                 listening.set()
+                backoff.reset()
+                # Whatever was notified while nobody listened (a database restart) went unheard.
+                hub.wake_all()
                 async for notification in conn.notifies():
                     hub.publish(Announcement.decode(notification.payload))
         except asyncio.CancelledError:
             listening.clear()
             raise
-        except Exception:  # the streams keep polling meanwhile, so a short outage only delays updates
+        except Exception as error:  # the streams keep polling meanwhile, so an outage only delays updates
             listening.clear()
-            log.warning("Lost the event LISTEN connection; reconnecting in 1 s", exc_info=True)
-            await asyncio.sleep(1)
+            delay = backoff.next_delay()
+            log.warning("Lost the event LISTEN connection (%s); reconnecting in %.1f s", error, delay)
+            await asyncio.sleep(delay)
 
 
 def ensure_listening() -> None:

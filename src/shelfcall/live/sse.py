@@ -1,19 +1,25 @@
 """Server-Sent Events: a stream that replays what the client missed, then follows the hub."""
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import close_old_connections, connection
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
-from shelfcall.live import pg_listener
+from shelfcall.core.clients import address_key
+from shelfcall.core.errors import DATABASE_UNAVAILABLE
+from shelfcall.live import caps, pg_listener
+from shelfcall.live.backoff import Backoff
+from shelfcall.live.caps import RETRY_AFTER_SECONDS, Cap, Lease
 from shelfcall.live.hub import hub
 
-HEARTBEAT_SECONDS = 15.0
+log = logging.getLogger(__name__)
 # Streams end after a while and the browser reconnects with Last-Event-ID: this spreads load after
 # a deploy and makes stale connections through proxies impossible.
 LIFETIME_SECONDS = 300.0
@@ -63,20 +69,33 @@ async def follow(
     since: int,
     poll: Poll,
     *,
-    heartbeat: float = HEARTBEAT_SECONDS,
+    heartbeat: float | None = None,
     lifetime: float = LIFETIME_SECONDS,
+    lease: Lease | None = None,
 ) -> AsyncIterator[str]:
+    heartbeat = heartbeat or settings.SHELFCALL_LIVE_HEARTBEAT_SECONDS
     # Subscribe (and, on PostgreSQL, be listening) before the first read, so that nothing committed
     # in between is missed until the next heartbeat.
     subscription = hub.subscribe(topics)
-    if connection.vendor == "postgresql":
-        await pg_listener.ready(timeout=LISTEN_WAIT_SECONDS)
     read = off_loop(poll)
     deadline = time.monotonic() + lifetime
+    retry = Backoff(first=min(1.0, heartbeat), longest=heartbeat)
     try:
+        if connection.vendor == "postgresql":
+            await pg_listener.ready(timeout=LISTEN_WAIT_SECONDS)
         yield "retry: 2000\n\n"
         while True:
-            message = await read(since)
+            try:
+                message = await read(since)
+            except DATABASE_UNAVAILABLE as error:
+                # Hold on through a database restart: the comment keeps the browser and any proxy
+                # from giving up, and the next read (sooner if the LISTEN connection comes back and
+                # wakes everyone) catches up from the last id, so nothing is lost meanwhile.
+                log.debug("Live stream waiting for the database: %s", error)
+                yield ": waiting for the database\n\n"
+                await subscription.wait(retry.next_delay())
+                continue
+            retry.reset()
             if message is not None:
                 since = message.id
                 yield message.encode()
@@ -86,6 +105,22 @@ async def follow(
                 yield ": keep-alive\n\n"
     finally:
         hub.unsubscribe(subscription)
+        if lease is not None:
+            lease.release()
+
+
+def stream_response(request: HttpRequest, topics: Iterable[str], poll: Poll, *, holder: str) -> HttpResponse:
+    """The live stream `request` asked for, from its last event id; 429 (with Retry-After) once its
+    holder (an order token, a user) or its address has as many streams open here as allowed."""
+    lease = caps.open_streams.take(
+        [
+            Cap(f"holder:{holder}", settings.SHELFCALL_LIVE_STREAMS_PER_TOKEN),
+            Cap(f"address:{address_key(request)}", settings.SHELFCALL_LIVE_STREAMS_PER_ADDRESS),
+        ]
+    )
+    if lease is None:
+        return HttpResponse(status=429, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return event_stream_response(follow(topics, last_event_id(request), poll, lease=lease))
 
 
 def event_stream_response(stream: AsyncIterator[str]) -> StreamingHttpResponse:

@@ -18,7 +18,7 @@ from shelfcall.core import throttle
 from shelfcall.core.clients import address_key
 from shelfcall.core.throttle import Rate, throttled
 from shelfcall.live.hub import order_topic
-from shelfcall.live.sse import event_stream_response, follow, last_event_id, off_loop
+from shelfcall.live.sse import off_loop, stream_response
 from shelfcall.orders import actions
 from shelfcall.orders.errors import CartProblems, OrderError
 from shelfcall.orders.events import SHOPPER
@@ -285,7 +285,7 @@ async def status_events(request: HttpRequest, token: str) -> HttpResponse:
     if order is None:
         raise Http404("no such order")
     poll = status_poll(order.pk, token, translation.get_language())
-    return event_stream_response(follow([order_topic(order.pk)], last_event_id(request), poll))
+    return stream_response(request, [order_topic(order.pk)], poll, holder=f"order:{token}")
 
 
 @require_GET

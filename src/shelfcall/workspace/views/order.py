@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from shelfcall.core.errors import ShelfcallError
 from shelfcall.live.hub import order_topic
-from shelfcall.live.sse import Message, event_stream_response, follow, last_event_id, off_loop
+from shelfcall.live.sse import Message, off_loop, stream_response
 from shelfcall.orders import actions
 from shelfcall.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from shelfcall.orders.queries import last_event_id as latest_order_event_id
@@ -192,11 +192,14 @@ def order_action(request: HttpRequest, order: Order, action: str) -> HttpRespons
 
 
 async def order_stream(request: HttpRequest, order_id: int) -> HttpResponse:
-    def allowed() -> bool:
+    def user_if_allowed() -> int | None:
         order = Order.objects.select_related("store").filter(pk=order_id).first()
-        return order is not None and policy.can(live_user(request), policy.Perm.WORK_ORDERS, order.store)
+        user = live_user(request)
+        allowed = order is not None and policy.can(user, policy.Perm.WORK_ORDERS, order.store)
+        return user.pk if allowed else None
 
-    if not await off_loop(allowed)():
+    user_id = await off_loop(user_if_allowed)()
+    if user_id is None:
         raise Http404("no such order here")
 
     def poll(since: int) -> Message | None:
@@ -205,4 +208,4 @@ async def order_stream(request: HttpRequest, order_id: int) -> HttpResponse:
             return None
         return Message(events[-1][0], "change", {"types": [t for _, t in events]})
 
-    return event_stream_response(follow([order_topic(order_id)], last_event_id(request), poll))
+    return stream_response(request, [order_topic(order_id)], poll, holder=f"user:{user_id}")

@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from shelfcall.live.hub import store_topic
-from shelfcall.live.sse import Message, event_stream_response, follow, last_event_id, off_loop
+from shelfcall.live.sse import Message, off_loop, stream_response
 from shelfcall.orders.models import OrderEvent
 from shelfcall.stores import policy
 from shelfcall.stores.models import Store
@@ -40,13 +40,16 @@ def queue(request: HttpRequest) -> HttpResponse:
 async def store_stream(request: HttpRequest) -> HttpResponse:
     """Wakes the queue (and order pages) of this store: the page then re-reads what it shows."""
 
-    def store_if_allowed() -> Store | None:
+    def store_if_allowed() -> tuple[Store, int] | None:
         store = current_store(request)
-        return store if store is not None and policy.can(live_user(request), policy.Perm.WORK_ORDERS, store) else None
+        user = live_user(request)
+        allowed = store is not None and policy.can(user, policy.Perm.WORK_ORDERS, store)
+        return (store, user.pk) if allowed else None
 
-    store = await off_loop(store_if_allowed)()
-    if store is None:
+    allowed = await off_loop(store_if_allowed)()
+    if allowed is None:
         return HttpResponse(status=403)
+    store, user_id = allowed
 
     def poll(since: int) -> Message | None:
         events = list(
@@ -60,4 +63,4 @@ async def store_stream(request: HttpRequest) -> HttpResponse:
             events[-1][0], "change", {"types": [t for _, t, _ in events], "orders": sorted({o for *_, o in events})}
         )
 
-    return event_stream_response(follow([store_topic(store.pk)], last_event_id(request), poll))
+    return stream_response(request, [store_topic(store.pk)], poll, holder=f"user:{user_id}")

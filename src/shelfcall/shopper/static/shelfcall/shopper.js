@@ -6,10 +6,10 @@
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
 
-  // Live status: replace the panel when the order changes; the browser reconnects with Last-Event-ID.
-  // While the shopper is typing in the panel (say, where they parked) the update waits for them.
+  // Live status: replace the panel when the order changes; a lost stream is reopened (live.js) from
+  // the last event. While the shopper is typing in the panel (say, where they parked) the update waits.
   function followStatus(panel) {
-    if (!window.EventSource) return;
+    if (!window.EventSource || !window.shelfcallFollow) return;
     var note = document.getElementById("status-note");
     var waiting = null;
     function apply(data, id) {
@@ -29,12 +29,17 @@
     panel.addEventListener("focusout", function () {
       if (waiting) setTimeout(function () { if (waiting) apply(waiting[0], waiting[1]); }, 0);
     });
-    var url = panel.dataset.events + "?last_event_id=" + encodeURIComponent(panel.dataset.lastEventId || "0");
-    var source = new EventSource(url);
-    source.addEventListener("order", function (message) {
-      var data = JSON.parse(message.data);
-      apply(data, message.lastEventId);
-      if (data.status !== "submitted" && data.status !== "picking" && data.status !== "ready") source.close();
+    var stream = window.shelfcallFollow({
+      url: panel.dataset.events,
+      lastEventId: panel.dataset.lastEventId,
+      notice: document.getElementById("live-notice"),
+      handlers: {
+        order: function (message) {
+          var data = JSON.parse(message.data);
+          apply(data, message.lastEventId);
+          if (data.status !== "submitted" && data.status !== "picking" && data.status !== "ready") stream.close();
+        }
+      }
     });
   }
 

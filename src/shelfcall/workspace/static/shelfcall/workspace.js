@@ -53,7 +53,7 @@
   // A live region: when the server says something changed, re-read the region's fragment. A region
   // holding the focus (someone typing) waits until the focus leaves it.
   function followLive(region) {
-    if (!window.EventSource) return;
+    if (!window.EventSource || !window.shelfcallFollow) return;
     var pending = false;
     function refresh() {
       if (region.contains(document.activeElement) && document.activeElement.matches("input,select,textarea")) {
@@ -75,15 +75,21 @@
         });
     }
     region.addEventListener("focusout", function () { if (pending) setTimeout(refresh, 0); });
-    var url = region.dataset.liveEvents + "?last_event_id=" + encodeURIComponent(region.dataset.lastEventId || "0");
-    var source = new EventSource(url);
-    source.addEventListener("change", function (message) {
-      var data = JSON.parse(message.data);
-      if (data.types.indexOf("order.created") >= 0 && region.id === "queue") {
-        beep();
-        announce(region.dataset.newOrderText || "New order");
+    // A lost stream is reopened (live.js) from the last event, whose replay then refreshes the region.
+    window.shelfcallFollow({
+      url: region.dataset.liveEvents,
+      lastEventId: region.dataset.lastEventId,
+      notice: document.getElementById("live-notice"),
+      handlers: {
+        change: function (message) {
+          var data = JSON.parse(message.data);
+          if (data.types.indexOf("order.created") >= 0 && region.id === "queue") {
+            beep();
+            announce(region.dataset.newOrderText || "New order");
+          }
+          refresh();
+        }
       }
-      refresh();
     });
   }
 
