@@ -194,9 +194,10 @@ def order_action(request: HttpRequest, order: Order, action: str) -> HttpRespons
 async def order_stream(request: HttpRequest, order_id: int) -> HttpResponse:
     def user_if_allowed() -> int | None:
         order = Order.objects.select_related("store").filter(pk=order_id).first()
+        if order is None:
+            return None
         user = live_user(request)
-        allowed = order is not None and policy.can(user, policy.Perm.WORK_ORDERS, order.store)
-        return user.pk if allowed else None
+        return user.pk if policy.can(user, policy.Perm.WORK_ORDERS, order.store) else None
 
     user_id = await off_loop(user_if_allowed)()
     if user_id is None:
