@@ -10,6 +10,7 @@ from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connection
 from django.http import HttpRequest, StreamingHttpResponse
 
+from shelfcall.core.numbers import parse_number
 from shelfcall.live import pg_listener
 from shelfcall.live.hub import hub
 
@@ -55,7 +56,7 @@ def off_loop(work: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 def last_event_id(request: HttpRequest) -> int:
     """The browser sends Last-Event-ID when it reconnects; the page passes the id it rendered."""
     raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "0"
-    return int(raw) if raw.isdigit() else 0
+    return parse_number(raw) or 0
 
 
 async def follow(

@@ -16,6 +16,7 @@ from shelfcall.catalog.models import Showcase
 from shelfcall.catalog.queries import find_item, find_showcase, list_offers
 from shelfcall.core import throttle
 from shelfcall.core.clients import address_key
+from shelfcall.core.numbers import parse_number
 from shelfcall.core.throttle import Rate, throttled
 from shelfcall.live.hub import order_topic
 from shelfcall.live.sse import event_stream_response, follow, last_event_id, off_loop
@@ -104,8 +105,8 @@ def showcase_page(request: HttpRequest, code: str) -> HttpResponse:
 def add_to_cart(request: HttpRequest, code: str) -> HttpResponse:
     showcase = _open_showcase(request, code)
     cart = Cart(request.session, showcase.code)
-    product_id = request.POST.get("product", "")
-    offers = list_offers(showcase, [int(product_id)]) if product_id.isdigit() else []
+    product_id = parse_number(request.POST.get("product", ""))
+    offers = list_offers(showcase, [product_id]) if product_id is not None else []
     offer = next((offer for offer in offers if offer.available), None)
     if offer is None:
         messages.error(request, _("That item is not available right now."))
@@ -119,7 +120,8 @@ def add_to_cart(request: HttpRequest, code: str) -> HttpResponse:
         messages.success(request, _("%(name)s added to your cart.") % {"name": offer.product.name})
     if request.POST.get("next") == "cart":
         return redirect("shopper:cart", showcase.code)
-    return redirect(reverse("shopper:showcase", args=[showcase.code]) + f"#p{product_id}")
+    anchor = f"#p{product_id}" if product_id is not None else ""
+    return redirect(reverse("shopper:showcase", args=[showcase.code]) + anchor)
 
 
 @require_GET

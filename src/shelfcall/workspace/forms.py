@@ -6,6 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from shelfcall.core.numbers import WholeNumberField
 from shelfcall.orders.actions import REJECT_REASONS
 from shelfcall.stores.models import DropZone, Membership, Store
 
@@ -15,8 +16,8 @@ class ScanForm(forms.Form):
 
 
 class LineQuantityForm(forms.Form):
-    line = forms.IntegerField(min_value=1)
-    qty = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=999, initial=1)
+    line = WholeNumberField(min_value=1)
+    qty = WholeNumberField(label=_("Quantity"), min_value=1, max_value=999, initial=1)
 
 
 class StageForm(forms.Form):
@@ -68,7 +69,7 @@ class HandOffForm(forms.Form):
         self.lines = lines
         self.fields["id_checked"].required = require_id
         for line in lines:
-            self.fields[f"reject_{line.pk}"] = forms.IntegerField(
+            self.fields[f"reject_{line.pk}"] = WholeNumberField(
                 label=_("Turned down"), min_value=0, max_value=line.picked_qty, initial=0, required=False
             )
             self.fields[f"reason_{line.pk}"] = forms.ChoiceField(

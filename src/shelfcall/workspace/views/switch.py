@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from shelfcall.core import throttle
 from shelfcall.core.clients import address_key
+from shelfcall.core.numbers import parse_number
 from shelfcall.stores import policy
 from shelfcall.stores.models import Membership, StaffPin
 from shelfcall.workspace.views.access import choose_store, staff_view
@@ -73,7 +74,7 @@ def switch_user(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Too many wrong PINs. Wait five minutes, or sign in with your password."))
             return redirect("workspace:switch")
         user_id = request.POST.get("user", "")
-        person = people.filter(pk=int(user_id)).select_related("staff_pin").first() if user_id.isdigit() else None
+        person = people.filter(pk=parse_number(user_id)).select_related("staff_pin").first()  # None: no one
         pin = request.POST.get("pin", "")
         if person is None or not check_password(pin, person.staff_pin.pin_hash) or not policy.role_in(person, store):
             _wrong_pins(request, count_this_one=True)
