@@ -6,6 +6,7 @@ a flood."""
 import re
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.test import Client, RequestFactory
 
 from shelfcall.core import throttle
@@ -17,6 +18,7 @@ from tests.factories import make_product, make_showcase, make_store
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rate_limits")]
 
 SUBMIT_PER_DEVICE, SUBMIT_BY_NEWCOMERS, SUBMIT_PER_ADDRESS = (limit.rate for limit in views.SUBMIT_LIMITS)
+STEPS_BY_NEWCOMERS = views.STEP_LIMITS[1].rate
 STORE_WIFI = "198.51.100.20"
 
 
@@ -62,6 +64,21 @@ def test_dropping_the_cookie_does_not_escape_the_limit(showcase):
     assert 429 not in statuses[:-1] and statuses[-1] == 429
     # Shoppers with a cart (hence a device) are not held up by the cookie-less script.
     assert submit_cart(shopper(showcase), showcase).status_code == 302
+
+
+def test_minting_devices_without_a_cookie_is_limited_per_address(showcase):
+    """Each cookie-less add to cart would make a new device (and session): a script doing that is
+    held to the newcomers' share of its address, while shoppers who have a device go on."""
+    regular = shopper(showcase)
+    product = showcase.items.get().product_id
+    statuses = [
+        Client(REMOTE_ADDR=STORE_WIFI).post(f"/s/{showcase.code}/add", {"product": product}).status_code
+        for _ in range(STEPS_BY_NEWCOMERS.limit)  # the regular shopper's first add was one of them
+    ]
+    assert 429 not in statuses[:-1] and statuses[-1] == 429
+    assert Session.objects.count() == STEPS_BY_NEWCOMERS.limit
+    assert regular.post(f"/s/{showcase.code}/add", {"product": product}).status_code == 302
+    assert regular.session["shelfcall_carts"][showcase.code]["lines"][str(product)]["qty"] == 2
 
 
 def test_a_device_over_its_limit_uses_up_nobody_elses_share(showcase):

@@ -36,15 +36,22 @@ from shelfcall.stores.models import Store
 # Generous for a shop floor behind one public IP, tight for a script guessing tokens.
 PAGE_RATE = Rate("shopper.page", 240, 60)
 
-# Each page and each submit counts three ways: per device, sized for one shopper; per address, far
-# above that (a store's Wi-Fi or a carrier's gateway puts hundreds of shoppers behind one address);
-# and requests without a device (first steps, or a script dropping its cookie) together per address,
-# so a client over its own limit cannot start afresh by dropping the cookie. A submit needs a cart,
-# hence a device: without one, 20 an hour per address is plenty.
+# Each shopper request counts three ways: per device, sized for one shopper; per address, far above
+# that (a store's Wi-Fi or a carrier's gateway puts hundreds of shoppers behind one address); and
+# requests without a device (first steps, or a script dropping its cookie) together per address, so
+# a client over its own limit cannot start afresh by dropping the cookie. Pages are read by shoppers
+# who never store anything (no device), hence a roomy share for them; a step that stores something
+# without a device is a newcomer's first (and makes a session row), a few a second at most per
+# address; a submit needs a cart, hence a device: without one, 20 an hour per address is plenty.
 PAGE_LIMITS = (
     Limit(Rate("shopper.page.device", 240, 60), device_id),
     Limit(Rate("shopper.page.newcomers", 1200, 60), newcomer_key),
     Limit(Rate("shopper.page.address", 6000, 60), address_key),
+)
+STEP_LIMITS = (
+    Limit(Rate("shopper.step.device", 240, 60), device_id),
+    Limit(Rate("shopper.step.newcomers", 60, 60), newcomer_key),
+    Limit(Rate("shopper.step.address", 6000, 60), address_key),
 )
 SUBMIT_LIMITS = (
     Limit(Rate("shopper.submit.device", 20, 3600), device_id),
@@ -115,7 +122,7 @@ def showcase_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-@throttled_by(*PAGE_LIMITS)
+@throttled_by(*STEP_LIMITS)
 @_showcase_page
 def add_to_cart(request: HttpRequest, code: str) -> HttpResponse:
     showcase = _open_showcase(request, code)
@@ -141,7 +148,7 @@ def add_to_cart(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-@throttled_by(*PAGE_LIMITS)
+@throttled_by(*STEP_LIMITS)
 def product_link(request: HttpRequest, code: str) -> HttpResponse:
     """The per-product QR: put exactly this product in the showcase's cart and open the cart."""
     item = find_item(code)
@@ -183,7 +190,7 @@ def _render_cart(request: HttpRequest, showcase: Showcase, form: ContactForm, pr
 
 
 @require_POST
-@throttled_by(*PAGE_LIMITS)
+@throttled_by(*STEP_LIMITS)
 @_showcase_page
 def change_line(request: HttpRequest, code: str, product_id: int) -> HttpResponse:
     showcase = _open_showcase(request, code)
@@ -279,7 +286,7 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
-@throttled_by(*PAGE_LIMITS)
+@throttled_by(*STEP_LIMITS)
 def check_in(request: HttpRequest, token: str) -> HttpResponse:
     """I'm here: in the store, or outside with where they parked."""
     order = _order_or_404(token)
