@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.core import checks
+from django.urls import register_converter
 
 
 class CoreConfig(AppConfig):
@@ -7,5 +8,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from shelfcall.core.checks import database_returns_ids_from_bulk_inserts
+        from shelfcall.core.numbers import IdConverter
 
         checks.register(database_returns_ids_from_bulk_inserts, checks.Tags.database)
+        register_converter(IdConverter, "id")  # every number in a URL path: <id:…>

@@ -1,6 +1,9 @@
 """Clean-up that keeps bookkeeping tables from growing without end; the worker loop runs it."""
 
 from datetime import datetime, timedelta
+from importlib import import_module
+
+from django.conf import settings
 
 from shelfcall.core import clock, throttle
 
@@ -22,5 +25,8 @@ class Housekeeper:
 
 
 def tidy() -> int:
-    """Delete what has expired; returns the number of rows removed."""
-    return throttle.purge_expired()
+    """Delete what has expired: rate-limit counters (their number is returned) and sessions past their
+    expiry date, which nothing else would ever delete (Django's clean-up returns no count)."""
+    removed = throttle.purge_expired()
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    return removed

@@ -120,19 +120,37 @@ def purge_expired() -> int:
     return deleted
 
 
-KeyFunction = Callable[[HttpRequest], str]
+# The key a request is counted under; None leaves the request out of that limit.
+KeyFunction = Callable[[HttpRequest], str | None]
+
+
+@dataclass(frozen=True)
+class Limit:
+    rate: Rate
+    key: KeyFunction
 
 
 def throttled(rate: Rate, key: KeyFunction) -> Callable:
     """View decorator: count each request against `rate` under `key(request)`; over it, the view is
     not run and the middleware answers 429 with Retry-After."""
+    return throttled_by(Limit(rate, key))
+
+
+def throttled_by(*limits: Limit) -> Callable:
+    """View decorator: a request must pass every limit (say, one device's and its whole network's).
+
+    Limits are counted in the order given and counting stops at the first one that is over: list the
+    narrowest first, so that a client hammering past its own limit uses up nobody else's."""
 
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         scope = f"{view.__module__}.{view.__qualname__}"  # each view counts on its own
 
         @wraps(view)
         def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            check(rate, f"{scope}:{key(request)}")
+            for limit in limits:
+                key = limit.key(request)
+                if key is not None:
+                    check(limit.rate, f"{scope}:{key}")
             return view(request, *args, **kwargs)
 
         return wrapped

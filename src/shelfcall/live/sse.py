@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 
 from shelfcall.core.clients import address_key
 from shelfcall.core.errors import DATABASE_UNAVAILABLE
+from shelfcall.core.numbers import parse_number
 from shelfcall.live import caps, pg_listener
 from shelfcall.live.backoff import Backoff
 from shelfcall.live.caps import RETRY_AFTER_SECONDS, Cap, Lease
@@ -61,7 +62,7 @@ def off_loop(work: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 def last_event_id(request: HttpRequest) -> int:
     """The browser sends Last-Event-ID when it reconnects; the page passes the id it rendered."""
     raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or "0"
-    return int(raw) if raw.isdigit() else 0
+    return parse_number(raw) or 0
 
 
 async def follow(

@@ -20,8 +20,10 @@ class Cart:
 
     def __init__(self, session: SessionBase, showcase_code: str) -> None:
         self._session = session
-        carts = session.setdefault(SESSION_KEY, {})
-        self._data = carts.setdefault(showcase_code, {"key": secrets.token_urlsafe(16), "lines": {}})
+        self._showcase_code = showcase_code
+        # Only read here: a visit that puts nothing in the cart must not write a session row.
+        stored = session.get(SESSION_KEY, {}).get(showcase_code)
+        self._data = stored or {"key": secrets.token_urlsafe(16), "lines": {}}
 
     @property
     def submission_key(self) -> str:
@@ -69,6 +71,7 @@ class Cart:
         ]
 
     def _changed(self) -> None:
+        self._session.setdefault(SESSION_KEY, {})[self._showcase_code] = self._data
         self._session.modified = True
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from shelfcall.core.numbers import WholeNumberField
 from shelfcall.orders.actions import ShopperContact
 from shelfcall.stores.models import Store
 
@@ -54,7 +55,7 @@ class ContactForm(forms.Form):
 
 
 class QuantityForm(forms.Form):
-    qty = forms.IntegerField(label=_("Quantity"), min_value=1)
+    qty = WholeNumberField(label=_("Quantity"), min_value=1)
 
     def __init__(self, *args, max_qty: int, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -1,6 +1,6 @@
 """The shopper's pages: no login; the showcase code and the order token are the only keys."""
 
-import secrets
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -16,7 +16,8 @@ from shelfcall.catalog.models import Showcase
 from shelfcall.catalog.queries import find_item, find_showcase, list_offers
 from shelfcall.core import throttle
 from shelfcall.core.clients import address_key
-from shelfcall.core.throttle import Rate, throttled
+from shelfcall.core.numbers import parse_number
+from shelfcall.core.throttle import Limit, Rate, throttled_by
 from shelfcall.live.hub import order_topic
 from shelfcall.live.sse import off_loop, stream_response
 from shelfcall.orders import actions
@@ -27,13 +28,38 @@ from shelfcall.orders.queries import find_order_by_token
 from shelfcall.orders.queries import last_event_id as latest_event_id
 from shelfcall.shopper.cart import Cart, cart_rows
 from shelfcall.shopper.codes import qr_svg
+from shelfcall.shopper.devices import device_id, ensure_device, newcomer_key
 from shelfcall.shopper.forms import ContactForm, QuantityForm
 from shelfcall.shopper.status import panel_context, status_poll
 from shelfcall.stores.models import Store
 
 # Generous for a shop floor behind one public IP, tight for a script guessing tokens.
 PAGE_RATE = Rate("shopper.page", 240, 60)
-SUBMIT_RATE = Rate("shopper.submit", 20, 3600)
+
+# Each shopper request counts three ways: per device, sized for one shopper; per address, far above
+# that (a store's Wi-Fi or a carrier's gateway puts hundreds of shoppers behind one address); and
+# requests without a device (first steps, or a script dropping its cookie) together per address, so
+# a client over its own limit cannot start afresh by dropping the cookie. Pages are read by shoppers
+# who never store anything (no device), hence a roomy share for them; a step that stores something
+# without a device is a newcomer's first (and makes a session row), a few a second at most per
+# address; a submit needs a cart, hence a device: without one, 20 an hour per address is plenty.
+PAGE_LIMITS = (
+    Limit(Rate("shopper.page.device", 240, 60), device_id),
+    Limit(Rate("shopper.page.newcomers", 1200, 60), newcomer_key),
+    Limit(Rate("shopper.page.address", 6000, 60), address_key),
+)
+STEP_LIMITS = (
+    Limit(Rate("shopper.step.device", 240, 60), device_id),
+    Limit(Rate("shopper.step.newcomers", 60, 60), newcomer_key),
+    Limit(Rate("shopper.step.address", 6000, 60), address_key),
+)
+SUBMIT_LIMITS = (
+    Limit(Rate("shopper.submit.device", 20, 3600), device_id),
+    Limit(Rate("shopper.submit.newcomers", 20, 3600), newcomer_key),
+    Limit(Rate("shopper.submit.address", 1000, 3600), address_key),
+)
+# Details of an arrival (moved the car) may change a few times; each change alerts the team.
+CHECK_INS_PER_ORDER = Rate("shopper.check_in.order", 10, 3600)
 
 
 def rate_limited(request: HttpRequest, exception: Exception) -> HttpResponse:
@@ -45,8 +71,6 @@ def _open_showcase(request: HttpRequest, code: str) -> Showcase:
     if showcase is None or not showcase.active:
         raise ShowcaseUnavailable(showcase.store if showcase else None)
     timezone.activate(showcase.store.timezone)
-    if "device" not in request.session:
-        request.session["device"] = secrets.token_urlsafe(16)
     return showcase
 
 
@@ -64,19 +88,18 @@ def _unavailable(request: HttpRequest, error: ShowcaseUnavailable) -> HttpRespon
 def _showcase_page(view):
     """Turn an unknown or switched-off showcase into the friendly 404 page with the store's help text."""
 
+    @wraps(view)  # its qualified name too: each view's rate limits count on their own
     def wrapped(request: HttpRequest, code: str, *args, **kwargs) -> HttpResponse:
         try:
             return view(request, code, *args, **kwargs)
         except ShowcaseUnavailable as error:
             return _unavailable(request, error)
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
     return wrapped
 
 
 @require_GET
-@throttled(PAGE_RATE, address_key)
+@throttled_by(*PAGE_LIMITS)
 @_showcase_page
 def showcase_page(request: HttpRequest, code: str) -> HttpResponse:
     showcase = _open_showcase(request, code)
@@ -99,13 +122,13 @@ def showcase_page(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
-@throttled(PAGE_RATE, address_key)
+@throttled_by(*STEP_LIMITS)
 @_showcase_page
 def add_to_cart(request: HttpRequest, code: str) -> HttpResponse:
     showcase = _open_showcase(request, code)
     cart = Cart(request.session, showcase.code)
-    product_id = request.POST.get("product", "")
-    offers = list_offers(showcase, [int(product_id)]) if product_id.isdigit() else []
+    product_id = parse_number(request.POST.get("product", ""))
+    offers = list_offers(showcase, [product_id]) if product_id is not None else []
     offer = next((offer for offer in offers if offer.available), None)
     if offer is None:
         messages.error(request, _("That item is not available right now."))
@@ -115,15 +138,17 @@ def add_to_cart(request: HttpRequest, code: str) -> HttpResponse:
             _("You already have as many of %(name)s as you can request.") % {"name": offer.product.name},
         )
     else:
+        ensure_device(request)
         cart.add(offer.product)
         messages.success(request, _("%(name)s added to your cart.") % {"name": offer.product.name})
     if request.POST.get("next") == "cart":
         return redirect("shopper:cart", showcase.code)
-    return redirect(reverse("shopper:showcase", args=[showcase.code]) + f"#p{product_id}")
+    anchor = f"#p{product_id}" if product_id is not None else ""
+    return redirect(reverse("shopper:showcase", args=[showcase.code]) + anchor)
 
 
 @require_GET
-@throttled(PAGE_RATE, address_key)
+@throttled_by(*STEP_LIMITS)
 def product_link(request: HttpRequest, code: str) -> HttpResponse:
     """The per-product QR: put exactly this product in the showcase's cart and open the cart."""
     item = find_item(code)
@@ -131,12 +156,13 @@ def product_link(request: HttpRequest, code: str) -> HttpResponse:
         return _unavailable(request, ShowcaseUnavailable(item.showcase.store if item else None))
     cart = Cart(request.session, item.showcase.code)
     if not cart.qty_of(item.product_id):
+        ensure_device(request)
         cart.add(item.product)
     return redirect("shopper:cart", item.showcase.code)
 
 
 @require_GET
-@throttled(PAGE_RATE, address_key)
+@throttled_by(*PAGE_LIMITS)
 @_showcase_page
 def cart_page(request: HttpRequest, code: str) -> HttpResponse:
     showcase = _open_showcase(request, code)
@@ -164,7 +190,7 @@ def _render_cart(request: HttpRequest, showcase: Showcase, form: ContactForm, pr
 
 
 @require_POST
-@throttled(PAGE_RATE, address_key)
+@throttled_by(*STEP_LIMITS)
 @_showcase_page
 def change_line(request: HttpRequest, code: str, product_id: int) -> HttpResponse:
     showcase = _open_showcase(request, code)
@@ -186,7 +212,7 @@ def change_line(request: HttpRequest, code: str, product_id: int) -> HttpRespons
 
 
 @require_POST
-@throttled(SUBMIT_RATE, address_key)
+@throttled_by(*SUBMIT_LIMITS)
 @_showcase_page
 def submit(request: HttpRequest, code: str) -> HttpResponse:
     showcase = _open_showcase(request, code)
@@ -204,7 +230,7 @@ def submit(request: HttpRequest, code: str) -> HttpResponse:
             cart.as_order_lines(),
             contact=form.contact(),
             submission_key=key,
-            device_id=request.session.get("device", ""),
+            device_id=device_id(request) or "",
             client_address=address_key(request),
             locale=translation.get_language(),
         )
@@ -238,7 +264,7 @@ def _order_or_404(token: str) -> Order:
 
 @require_GET
 @never_cache  # back/forward must never show a stale state of the order
-@throttled(PAGE_RATE, address_key)
+@throttled_by(*PAGE_LIMITS)
 def status_page(request: HttpRequest, token: str) -> HttpResponse:
     order = _order_or_404(token)
     context = panel_context(order) | {"store": order.store, "last_event_id": latest_event_id(order.pk)}
@@ -246,7 +272,7 @@ def status_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@throttled(PAGE_RATE, address_key)
+@throttled_by(*PAGE_LIMITS)
 def cancel(request: HttpRequest, token: str) -> HttpResponse:
     """Cancel asks first (GET shows the question), then cancels on POST."""
     order = _order_or_404(token)
@@ -261,10 +287,11 @@ def cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
-@throttled(PAGE_RATE, address_key)
+@throttled_by(*STEP_LIMITS)
 def check_in(request: HttpRequest, token: str) -> HttpResponse:
     """I'm here: in the store, or outside with where they parked."""
     order = _order_or_404(token)
+    throttle.check(CHECK_INS_PER_ORDER, f"order:{order.pk}")
     try:
         actions.check_in(order.pk, mode=request.POST.get("mode", ""), note=request.POST.get("note", ""))
         messages.success(request, _("Thanks! The team knows you're here."))
@@ -289,6 +316,7 @@ async def status_events(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
+@throttled_by(*PAGE_LIMITS)
 @_showcase_page
 def sign(request: HttpRequest, code: str) -> HttpResponse:
     """The printable QR sign for a showcase."""

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from shelfcall.core.numbers import IdChoiceField, WholeNumberField
 from shelfcall.orders.actions import REJECT_REASONS
 from shelfcall.stores.models import DropZone, Membership, Store
 
@@ -16,12 +17,12 @@ class ScanForm(forms.Form):
 
 
 class LineQuantityForm(forms.Form):
-    line = forms.IntegerField(min_value=1)
-    qty = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=999, initial=1)
+    line = WholeNumberField(min_value=1)
+    qty = WholeNumberField(label=_("Quantity"), min_value=1, max_value=999, initial=1)
 
 
 class StageForm(forms.Form):
-    drop_zone = forms.ModelChoiceField(
+    drop_zone = IdChoiceField(
         label=_("Drop zone"),
         queryset=DropZone.objects.none(),
         required=False,
@@ -56,7 +57,7 @@ class CancelForm(forms.Form):
 
 
 class ReassignForm(forms.Form):
-    to = forms.ModelChoiceField(label=_("Give this order to"), queryset=get_user_model().objects.none())
+    to = IdChoiceField(label=_("Give this order to"), queryset=get_user_model().objects.none())
 
     def __init__(self, *args, store: Store, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -81,7 +82,7 @@ class HandOffForm(forms.Form):
         self.lines = lines
         self.fields["id_checked"].required = require_id
         for line in lines:
-            self.fields[f"reject_{line.pk}"] = forms.IntegerField(
+            self.fields[f"reject_{line.pk}"] = WholeNumberField(
                 label=_("Turned down"), min_value=0, max_value=line.picked_qty, initial=0, required=False
             )
             self.fields[f"reason_{line.pk}"] = forms.ChoiceField(

@@ -1,5 +1,6 @@
 """Reads for the associate's screens: each a fixed number of queries, however long the queue."""
 
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,6 +12,7 @@ from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
+from shelfcall.core.numbers import parse_number
 from shelfcall.orders.models import BARCODE_PREFIX, OPEN_STATUSES, Order, OrderEvent, OrderLine, OrderStatus
 from shelfcall.stores.models import Store
 
@@ -58,11 +60,11 @@ def _search_condition(text: str) -> Q:
     text = text.strip()
     if not text:
         return Q()
-    number = text.upper().removeprefix(BARCODE_PREFIX)
+    number = parse_number(text.upper().removeprefix(BARCODE_PREFIX))
     condition = Q(shopper_name__icontains=text) | Q(shopper_email__icontains=text)
-    digits = "".join(ch for ch in text if ch.isdigit())
-    if number.isdigit():
-        condition |= Q(number=int(number))
+    digits = "".join(ch for ch in text if ch in string.digits)
+    if number is not None:
+        condition |= Q(number=number)
     if len(digits) >= 4:
         condition |= Q(phone_digits__contains=digits[-8:])
     return condition
@@ -107,10 +109,10 @@ def list_queue(
 
 def find_order_by_code(store: Store, code: str) -> Order | None:
     """A scanned barcode (SC1042) or a typed number (1042), in this store only."""
-    number = code.strip().upper().removeprefix(BARCODE_PREFIX)
-    if not number.isdigit():
+    number = parse_number(code.strip().upper().removeprefix(BARCODE_PREFIX))
+    if number is None:
         return None
-    return Order.objects.filter(store=store, number=int(number)).select_related("assignee", "drop_zone").first()
+    return Order.objects.filter(store=store, number=number).select_related("assignee", "drop_zone").first()
 
 
 def get_order_lines(order: Order) -> list[OrderLine]:

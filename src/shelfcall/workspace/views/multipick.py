@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from shelfcall.core.errors import ShelfcallError
+from shelfcall.core.numbers import parse_number
 from shelfcall.orders import actions
 from shelfcall.orders.models import Order, OrderLine, OrderStatus
 from shelfcall.workspace.forms import ScanForm
@@ -30,7 +31,7 @@ class ProductToPick:
 
 def _selected(request: HttpRequest) -> list[int]:
     raw = request.POST.getlist("order") if request.method == "POST" else request.GET.getlist("order")
-    return sorted({int(value) for value in raw if value.isdigit()})[:20]
+    return sorted({number for number in map(parse_number, raw) if number is not None})[:20]
 
 
 def _open_lines(request: HttpRequest, order_ids: list[int]):

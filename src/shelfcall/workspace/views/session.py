@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from shelfcall.core.numbers import parse_number
 from shelfcall.stores import policy
 from shelfcall.stores.signin import SignInForm
 from shelfcall.workspace.views.access import choose_store
@@ -27,8 +28,8 @@ def stores(request: HttpRequest) -> HttpResponse:
         return redirect("workspace:login")
     choices = policy.stores_for(request.user)
     if request.method == "POST":
-        store_id = request.POST.get("store", "")
-        store = choices.filter(pk=int(store_id)).first() if store_id.isdigit() else None
+        store_id = parse_number(request.POST.get("store", ""))
+        store = choices.filter(pk=store_id).first() if store_id is not None else None
         if store is not None:
             choose_store(request, store)
             return redirect(safe_next(request))

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from shelfcall.core.numbers import IdChoiceField
 from shelfcall.core.throttle import Throttled
 from shelfcall.stores import policy, signin
 from shelfcall.stores.models import Membership, StaffPin
@@ -87,7 +88,7 @@ def my_pin(request: HttpRequest) -> HttpResponse:
 
 
 class SwitchForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=get_user_model().objects.none())
+    user = IdChoiceField(queryset=get_user_model().objects.none())
     pin = forms.CharField()
 
     def __init__(self, people: QuerySet, *args, **kwargs) -> None:

@@ -1,0 +1,73 @@
+"""Whole numbers typed, scanned or put in a URL by anyone: read in one place, the same way everywhere.
+
+`str.isdigit()` accepts `²` and `①`, which `int()` then rejects (a 500), and `int()` accepts `٣` and
+fullwidth digits, which nobody means at a till; a 20-digit number overflows SQLite's 64-bit integers. So a number
+from outside is ASCII digits only, and never larger than the largest id a database column holds."""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+# The largest value of a signed 64-bit column (a BigAutoField id): nothing larger can match a row.
+MAX_NUMBER = 2**63 - 1
+# Longer than any bound we check against, short enough that int() stays cheap.
+_DIGITS = re.compile(r"[0-9]{1,40}")
+
+
+def _read_digits(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if _DIGITS.fullmatch(text) else None
+
+
+def parse_number(text: str, *, minimum: int = 0, maximum: int = MAX_NUMBER) -> int | None:
+    """The whole number written in `text` (ASCII digits, spaces around allowed), or None when `text`
+    is anything else or the number falls outside minimum..maximum."""
+    number = _read_digits(text)
+    return number if number is not None and minimum <= number <= maximum else None
+
+
+class WholeNumberField(forms.IntegerField):
+    """An IntegerField that reads ASCII digits only and is bounded by default, so that no value it
+    lets through can overflow a column; out-of-range values get Django's min/max messages."""
+
+    default_error_messages = {"invalid": _("Enter a whole number using the digits 0 to 9.")}
+
+    def __init__(self, *, min_value: int = 0, max_value: int = MAX_NUMBER, **kwargs) -> None:
+        super().__init__(min_value=min_value, max_value=max_value, **kwargs)
+
+    def to_python(self, value: object) -> int | None:
+        if value in self.empty_values:
+            return None
+        number = _read_digits(str(value))
+        if number is None:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return number
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """A choice of a row by its id, read like every other number: `٣` is not a way to write 3."""
+
+    def to_python(self, value: object):
+        if value in self.empty_values:
+            return None
+        number = parse_number(str(value), minimum=1)
+        if number is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(number)
+
+
+class IdConverter:
+    """`<id:…>` in URL patterns: ASCII digits of an id that can exist; anything else is a 404."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value: str) -> int:
+        number = parse_number(value, minimum=1)
+        if number is None:
+            raise ValueError(value)  # the pattern does not match: Django answers 404
+        return number
+
+    def to_url(self, value: int) -> str:
+        return str(value)
