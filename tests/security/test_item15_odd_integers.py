@@ -4,12 +4,14 @@ message, never a 500."""
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.test import Client, RequestFactory
 
-from shelfcall.core.numbers import MAX_NUMBER, WholeNumberField, parse_number
+from shelfcall.core.numbers import MAX_NUMBER, IdChoiceField, WholeNumberField, parse_number
 from shelfcall.live.sse import last_event_id
 from shelfcall.orders import actions
 from shelfcall.orders.events import Actor
+from shelfcall.orders.models import Order
 from shelfcall.stores.models import Role
 from tests.factories import make_product, make_showcase, make_store, make_user, submit
 
@@ -140,3 +142,14 @@ def test_an_id_in_a_path_beyond_any_row_is_a_404(shop, path):
     assert shop["staff"].get(f"/w/orders/{path}").status_code == 404
     assert shop["staff"].get(f"/w/orders/{path}/label").status_code == 404
     assert shop["shopper"].post(f"/s/{shop['showcase'].code}/cart/{path}", {"qty": "1"}).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["²", "１", "-1", "12345678901234567890"])
+def test_a_choice_of_a_row_reads_its_id_like_every_number(shop, value):
+    field = IdChoiceField(queryset=Order.objects.all())
+    assert field.clean(str(shop["order"].pk)) == shop["order"]
+    with pytest.raises(ValidationError):
+        field.clean(value)
+    with pytest.raises(ValidationError):  # int("٣") would have chosen row 3
+        field.clean(str(shop["order"].pk).translate(_ARABIC_INDIC))
