@@ -13,11 +13,15 @@ def _setup_django() -> None:
 
 
 def _prepare(*, migrate: bool = True) -> None:
-    from django.core.management import call_command
+    """Safe for many processes starting at once (core/startup.py)."""
+    from django.db import connections
+
+    from shelfcall.core import startup
 
     if migrate:
-        call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+        startup.migrate()
+    startup.collect_static()
+    connections.close_all()  # back to the pool: this thread serves no request
 
 
 def _serve(host: str, port: int, *, with_worker: bool) -> None:
@@ -61,6 +65,8 @@ def _run_worker() -> None:
 
 
 def _print_demo_urls(base: str) -> None:
+    from django.db import connections
+
     from shelfcall.demo.seed import DEMO_PASSWORD, DEMO_PIN, seed_demo
 
     demo = seed_demo()
@@ -84,6 +90,7 @@ def _print_demo_urls(base: str) -> None:
 """,
         flush=True,
     )
+    connections.close_all()  # back to the pool: this thread serves no request
 
 
 def _base_url(host: str, port: int) -> str:
