@@ -116,13 +116,13 @@ DATABASES = {
         conn_health_checks=True,  # with the pool: a connection is checked before it is handed out
     )
 }
-DB_POOL_MAX = int(os.environ.get("SHELFCALL_DB_POOL_MAX", "10"))
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX > 0:
+SHELFCALL_DB_POOL_MAX = int(os.environ.get("SHELFCALL_DB_POOL_MAX", "10"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and SHELFCALL_DB_POOL_MAX > 0:
     # Each process keeps at most max_size connections; a request waits `timeout` seconds for a free
     # one, then gets the 503 "busy" page (core/views.py). OPTIONS from the URL (sslmode…) stay.
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": min(int(os.environ.get("SHELFCALL_DB_POOL_MIN", "2")), DB_POOL_MAX),
-        "max_size": DB_POOL_MAX,
+        "min_size": min(int(os.environ.get("SHELFCALL_DB_POOL_MIN", "2")), SHELFCALL_DB_POOL_MAX),
+        "max_size": SHELFCALL_DB_POOL_MAX,
         "timeout": float(os.environ.get("SHELFCALL_DB_POOL_TIMEOUT", "5")),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
