@@ -14,14 +14,12 @@ def _setup_django() -> None:
 
 def _prepare(*, migrate: bool = True) -> None:
     """Safe for many processes starting at once (core/startup.py)."""
-    from django.db import connections
-
     from shelfcall.core import startup
 
     if migrate:
         startup.migrate()
     startup.collect_static()
-    connections.close_all()  # back to the pool: this thread serves no request
+    startup.release_connections()
 
 
 def _serve(host: str, port: int, *, with_worker: bool) -> None:
@@ -65,8 +63,7 @@ def _run_worker() -> None:
 
 
 def _print_demo_urls(base: str) -> None:
-    from django.db import connections
-
+    from shelfcall.core.startup import release_connections
     from shelfcall.demo.seed import DEMO_PASSWORD, DEMO_PIN, seed_demo
 
     demo = seed_demo()
@@ -90,7 +87,7 @@ def _print_demo_urls(base: str) -> None:
 """,
         flush=True,
     )
-    connections.close_all()  # back to the pool: this thread serves no request
+    release_connections()
 
 
 def _base_url(host: str, port: int) -> str:

@@ -3,6 +3,8 @@ than PostgreSQL accepts connections all succeed (they queue for the pool); one t
 than the pool allows gets a 503 with Retry-After, not a 500; live streams hand their connection back
 after every read."""
 
+import subprocess
+import sys
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -23,11 +25,19 @@ POOL_MAX = 3  # per process: two processes stay well inside MAX_CONNECTIONS
 REQUESTS = 40
 
 
-@pytest.fixture
-def small_postgres() -> Iterator[PrivateCluster]:
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory) -> Iterator[tuple[PrivateCluster, dict[str, str]]]:
+    """A small PostgreSQL with the demo store, and the environment of servers on it (one data
+    directory, so static files are collected once)."""
     cluster = PrivateCluster(max_connections=MAX_CONNECTIONS)
     try:
-        yield cluster
+        env = server_env(tmp_path_factory.mktemp("servers"), cluster.url, SHELFCALL_RATELIMIT="false")
+        seed = "from shelfcall.demo.seed import seed_demo; seed_demo()"
+        for command in (["migrate", "-v0"], ["shell", "-c", seed]):
+            subprocess.run(
+                [sys.executable, "-m", "shelfcall.cli", "manage", *command], env=env, check=True, timeout=120
+            )
+        yield cluster, env
     finally:
         cluster.destroy()
 
@@ -56,33 +66,32 @@ def all_at_once(urls: list[str]) -> list[int]:
         return list(threads.map(fetch, urls))
 
 
+def serve(env: dict[str, str], **settings: str) -> Server:
+    return Server("serve", {**env, **settings}, "--no-migrate")
+
+
 @pytest.mark.postgres
-def test_many_more_requests_than_connections_all_succeed(tmp_path, small_postgres):
-    env = server_env(tmp_path, small_postgres.url, SHELFCALL_DB_POOL_MAX=str(POOL_MAX), SHELFCALL_RATELIMIT="false")
-    with running([Server("demo", env)]) as [seeded], running([Server("serve", env, "--no-migrate")]) as [second]:
-        code = showcase_code(small_postgres.url)
-        pages = [f"{server.url}/s/{code}" for server in (seeded, second)] + [f"{seeded.url}/w/login"]
+def test_many_more_requests_than_connections_all_succeed(seeded):
+    cluster, env = seeded
+    two = [serve(env, SHELFCALL_DB_POOL_MAX=str(POOL_MAX)) for _ in range(2)]
+    with running(two) as servers:
+        code = showcase_code(cluster.url)
+        pages = [f"{server.url}/s/{code}" for server in servers] + [f"{servers[0].url}/w/login"]
         statuses = all_at_once([pages[i % len(pages)] for i in range(REQUESTS)])
         assert Counter(statuses) == Counter({200: REQUESTS})
-        assert client_connections(small_postgres.url) <= 2 * POOL_MAX
+        assert client_connections(cluster.url) <= 2 * POOL_MAX
 
 
 @pytest.mark.postgres
-def test_a_request_that_waits_too_long_for_a_connection_gets_503_with_retry_after(tmp_path, small_postgres):
-    env = server_env(
-        tmp_path,
-        small_postgres.url,
-        SHELFCALL_DB_POOL_MIN="1",
-        SHELFCALL_DB_POOL_MAX="1",
-        SHELFCALL_DB_POOL_TIMEOUT="0.5",
-        SHELFCALL_RATELIMIT="false",
-    )
-    with running([Server("demo", env)]) as [server], ThreadPoolExecutor(1) as thread:
-        page = f"{server.url}/s/{showcase_code(small_postgres.url)}"
-        with psycopg.connect(small_postgres.url) as blocker:
+def test_a_request_that_waits_too_long_for_a_connection_gets_503_with_retry_after(seeded):
+    cluster, env = seeded
+    one = serve(env, SHELFCALL_DB_POOL_MIN="1", SHELFCALL_DB_POOL_MAX="1", SHELFCALL_DB_POOL_TIMEOUT="0.5")
+    with running([one]) as [server], ThreadPoolExecutor(1) as thread:
+        page = f"{server.url}/s/{showcase_code(cluster.url)}"
+        with psycopg.connect(cluster.url) as blocker:
             blocker.execute("LOCK TABLE catalog_showcase IN ACCESS EXCLUSIVE MODE")
             holding = thread.submit(httpx.get, page, timeout=30)  # takes the only connection, then waits
-            wait_for_a_query_waiting_on_the_lock(small_postgres.url)
+            wait_for_a_query_waiting_on_the_lock(cluster.url)
             busy = httpx.get(page, timeout=10)
         assert busy.status_code == 503
         assert busy.headers["Retry-After"] == "5"

@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.servers import Server, running, server_env
 
-STARTERS = 4
+STARTERS = 3
 PASSWORD = "a long enough password 19"
 
 

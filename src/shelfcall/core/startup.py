@@ -12,7 +12,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.staticfiles.finders import get_finders
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 
 # Any constant will do: the key of the PostgreSQL advisory lock held by the process that migrates.
 MIGRATION_LOCK_KEY = 0x5E1FCA11
@@ -82,3 +82,13 @@ def collect_static() -> None:
             return
         call_command("collectstatic", interactive=False, verbosity=0)
         _write_atomically(stamp, fingerprint)
+
+
+def release_connections() -> None:
+    """Start-up runs on the main thread, which then serves no request: close its connections and the
+    pool they came from, so that a process that only supervises others holds none (a serving
+    process opens the pool again at its first request)."""
+    for each in connections.all(initialized_only=True):
+        each.close()
+        if each.vendor == "postgresql":
+            each.close_pool()
