@@ -13,11 +13,13 @@ def _setup_django() -> None:
 
 
 def _prepare(*, migrate: bool = True) -> None:
-    from django.core.management import call_command
+    """Safe for many processes starting at once (core/startup.py)."""
+    from shelfcall.core import startup
 
     if migrate:
-        call_command("migrate", interactive=False, verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+        startup.migrate()
+    startup.collect_static()
+    startup.release_connections()
 
 
 def _serve(host: str, port: int, *, with_worker: bool) -> None:
@@ -75,6 +77,7 @@ def _run_worker() -> None:
 
 
 def _print_demo_urls(base: str) -> None:
+    from shelfcall.core.startup import release_connections
     from shelfcall.demo.seed import DEMO_PASSWORD, DEMO_PIN, seed_demo
 
     demo = seed_demo()
@@ -98,6 +101,7 @@ def _print_demo_urls(base: str) -> None:
 """,
         flush=True,
     )
+    release_connections()
 
 
 def _base_url(host: str, port: int) -> str:

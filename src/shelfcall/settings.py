@@ -20,14 +20,28 @@ def _list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def _create_once(path: Path, text: str) -> None:
+    """Processes starting together may all find no file: each writes its own draft (private from
+    the start) and links it into place, which succeeds for exactly one, so every process then reads
+    the same complete text."""
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+        handle.write(text)
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass  # another process's key won
+    finally:
+        draft.unlink()
+
+
 def _secret_key() -> str:
     """Use SHELFCALL_SECRET_KEY, or a key generated once and kept in the data directory."""
     if key := os.environ.get("SHELFCALL_SECRET_KEY"):
         return key
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(50))
-        key_file.chmod(0o600)
+        _create_once(key_file, secrets.token_urlsafe(50))
     return key_file.read_text().strip()
 
 
@@ -94,17 +108,28 @@ TEMPLATES = [
     },
 ]
 
+# Under ASGI every request runs on a thread of its own, so persistent connections (CONN_MAX_AGE)
+# would be one per thread ever started, closed only by the garbage collector. Connections are
+# closed after each request instead, which on PostgreSQL hands them back to a bounded pool.
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL", f"sqlite:///{DATA_DIR / 'shelfcall.sqlite3'}"),
-        conn_max_age=int(os.environ.get("SHELFCALL_DB_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        conn_max_age=0,
+        conn_health_checks=True,  # with the pool: a connection is checked before it is handed out
     )
 }
+SHELFCALL_DB_POOL_MAX = int(os.environ.get("SHELFCALL_DB_POOL_MAX", "10"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and SHELFCALL_DB_POOL_MAX > 0:
+    # Each process keeps at most max_size connections; a request waits `timeout` seconds for a free
+    # one, then gets the 503 "busy" page (core/views.py). OPTIONS from the URL (sslmode…) stay.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(int(os.environ.get("SHELFCALL_DB_POOL_MIN", "2")), SHELFCALL_DB_POOL_MAX),
+        "max_size": SHELFCALL_DB_POOL_MAX,
+        "timeout": float(os.environ.get("SHELFCALL_DB_POOL_TIMEOUT", "5")),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers (the live streams) run beside the writer; IMMEDIATE takes the write lock at
     # BEGIN so two writers queue instead of failing halfway with "database is locked".
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,

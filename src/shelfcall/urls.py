@@ -9,3 +9,5 @@ urlpatterns = [
     path("", include("shelfcall.shopper.urls")),
     path("", RedirectView.as_view(pattern_name="workspace:queue"), name="home"),
 ]
+
+handler500 = "shelfcall.core.views.server_error"

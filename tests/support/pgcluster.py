@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -18,16 +17,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.servers import free_port
+
 
 def _bin_dir() -> Path | None:
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), reverse=True)
     return candidates[0].parent if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class PrivateCluster:
@@ -36,7 +31,7 @@ class PrivateCluster:
         if bin_dir is None:
             raise RuntimeError("PostgreSQL binaries not found under /usr/lib/postgresql")
         self._bin = bin_dir
-        self.port = _free_port()
+        self.port = free_port()
         self._root = Path(tempfile.mkdtemp(prefix="shelfcall-pg-"))
         self._data = self._root / "data"
         self._max_connections = max_connections

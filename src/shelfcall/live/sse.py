@@ -49,12 +49,15 @@ def off_loop(work: Callable[..., T]) -> Callable[..., Awaitable[T]]:
 
     Django's default (thread_sensitive=True) gives each request its own thread, whose database
     connection then stays open for as long as the stream lives: a thousand shoppers watching their
-    orders would hold a thousand PostgreSQL connections. The pool holds a handful.
+    orders would hold a thousand PostgreSQL connections. The thread pool holds a handful, and each
+    read hands its connection back to the database pool at once, for the requests to use.
     """
 
     def fresh(*args, **kwargs):
-        close_old_connections()  # drop a connection the server or max age has ended
-        return work(*args, **kwargs)
+        try:
+            return work(*args, **kwargs)
+        finally:
+            close_old_connections()
 
     return sync_to_async(fresh, thread_sensitive=False)
 
