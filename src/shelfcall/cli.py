@@ -19,7 +19,6 @@ def _prepare(*, migrate: bool = True) -> None:
     if migrate:
         startup.migrate()
     startup.collect_static()
-    startup.release_connections()
 
 
 def _serve(host: str, port: int, *, with_worker: bool) -> None:
@@ -77,7 +76,6 @@ def _run_worker() -> None:
 
 
 def _print_demo_urls(base: str) -> None:
-    from shelfcall.core.startup import release_connections
     from shelfcall.demo.seed import DEMO_PASSWORD, DEMO_PIN, seed_demo
 
     demo = seed_demo()
@@ -101,7 +99,6 @@ def _print_demo_urls(base: str) -> None:
 """,
         flush=True,
     )
-    release_connections()
 
 
 def _base_url(host: str, port: int) -> str:
@@ -147,6 +144,9 @@ def main(argv: list[str] | None = None) -> None:
     _prepare(migrate=not getattr(options, "no_migrate", False))
     if options.command == "demo":
         _print_demo_urls(_base_url(options.host, options.port))
+    from shelfcall.core.startup import release_connections
+
+    release_connections()  # the main thread serves no request: it keeps no connection (core/startup.py)
     _serve(options.host, options.port, with_worker=_embedded_worker(options.worker))
 
 

@@ -5,14 +5,13 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.gzip import GZipMiddleware
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext as _
 
 from shelfcall.core.errors import DATABASE_UNAVAILABLE
 from shelfcall.core.throttle import Throttled
+from shelfcall.core.views import database_unavailable
 
 log = logging.getLogger(__name__)
 # How long a client is asked to wait when the database is unreachable (a restart takes seconds).
-DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class CompressPagesMiddleware(GZipMiddleware):
@@ -69,9 +68,4 @@ class DatabaseUnavailableMiddleware(MiddlewareMixin):
         if not isinstance(exception, DATABASE_UNAVAILABLE):
             return None
         log.warning("Database unavailable for %s: %s", request.path, exception)
-        return HttpResponse(
-            _("The service is briefly unavailable. Please try again in a moment."),
-            status=503,
-            content_type="text/plain; charset=utf-8",
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
-        )
+        return database_unavailable()

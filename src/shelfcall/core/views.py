@@ -5,24 +5,26 @@ import sys
 from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.views.defaults import server_error as django_server_error
-from psycopg_pool import PoolTimeout
 
-# What a browser or client is told to wait before trying again when every connection is busy.
-BUSY_RETRY_AFTER_SECONDS = 5
+from shelfcall.core.errors import DATABASE_UNAVAILABLE
+
+# What a browser or client is told to wait before trying again while the database cannot serve it.
+RETRY_AFTER_SECONDS = 5
 
 
-def _waited_too_long_for_a_connection(error: BaseException | None) -> bool:
-    """Django wraps the pool's PoolTimeout in its own OperationalError; the original is the cause."""
-    return isinstance(error, PoolTimeout) or isinstance(getattr(error, "__cause__", None), PoolTimeout)
+def database_unavailable() -> HttpResponse:
+    """503 with Retry-After: the database is restarting, or every pooled connection stayed busy for
+    longer than the pool waits. Not the request's fault; live pages and tills try again. Rendered
+    without the request, as Django's own error pages are: no context processor may need the database."""
+    response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500: a request that waited for a database connection longer than the pool allows is
-    not a bug but a busy moment, so it gets a 503 saying when to retry; anything else is a 500."""
-    if not _waited_too_long_for_a_connection(sys.exc_info()[1]):
-        return django_server_error(request)
-    # Rendered without the request, as Django's own error pages are: no context processor may need
-    # the database that is out of connections.
-    response = HttpResponse(loader.get_template("503.html").render(), status=503)
-    response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
-    return response
+    """handler500, for what fails outside a view (a middleware saving the session, say): a database
+    that is unavailable (Django wraps the pool's PoolTimeout in its OperationalError) gets the 503;
+    anything else is a 500."""
+    if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):
+        return database_unavailable()
+    return django_server_error(request)
