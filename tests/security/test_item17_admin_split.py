@@ -499,3 +499,10 @@ def test_moving_a_policy_or_a_channel_cannot_split_a_level_across_stores(world):
     assert "store" in page.context["adminform"].form.errors
     assert EscalationPolicy.objects.get(pk=alpha.escalation.pk).store == alpha.store
     assert Channel.objects.get(pk=alpha.channel.pk).store == alpha.store
+
+
+def test_a_product_stocked_in_one_organization_cannot_move_to_another(world):
+    product = world.stores["ALPHA"].product
+    product.organization = world.stores["CHARLIE"].store.organization
+    with pytest.raises(Exception, match="keep it in that organization"):
+        product.full_clean()

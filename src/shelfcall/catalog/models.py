@@ -42,6 +42,19 @@ class Product(models.Model):
     def variant(self) -> str:
         return " · ".join(part for part in (self.size, self.colour) if part)
 
+    def clean(self) -> None:
+        if (
+            self.pk
+            and self.organization_id
+            and (
+                self.stock_levels.exclude(store__organization=self.organization_id).exists()
+                or self.showcase_items.exclude(showcase__store__organization=self.organization_id).exists()
+            )
+        ):
+            raise ValidationError(
+                {"organization": _("Stores of its organization stock or show it: keep it in that organization.")}
+            )
+
 
 class StockLevel(models.Model):
     """On hand and reserved per store. `reserved` always equals the sum of the active reservations."""
