@@ -506,3 +506,31 @@ def test_a_product_stocked_in_one_organization_cannot_move_to_another(world):
     product.organization = world.stores["CHARLIE"].store.organization
     with pytest.raises(Exception, match="keep it in that organization"):
         product.full_clean()
+
+
+@pytest.mark.parametrize("name", ["olga", "alice", "bob"])
+def test_organization_wide_pages_follow_the_organization_admin(world, name):
+    alpha, charlie = world.stores["ALPHA"], world.stores["CHARLIE"]
+    client = world.client(name)
+    is_org_admin = name == "olga"
+    for model in (Store, Product):
+        assert (client.get(_url(model, "add")).status_code == 200) is is_org_admin, model
+    assert client.get(_url(Organization, "add")).status_code == 403  # new organizations: superusers'
+    page = client.get(_url(Store, "add")) if is_org_admin else None
+    if page:
+        assert set(page.context["adminform"].form.fields["organization"].queryset) == {alpha.store.organization}
+    product = client.get(_url(Product, alpha.product.pk, "change"))
+    assert product.status_code == 200
+    assert ("name" in product.context["adminform"].form.fields) is is_org_admin
+    organization = client.get(_url(Organization, alpha.store.organization.pk, "change"))
+    assert organization.status_code == 200 and organization.context["has_change_permission"] is is_org_admin
+    assert client.get(_url(Product, charlie.product.pk, "change")).status_code == 302
+    assert client.get(_url(Organization, charlie.store.organization.pk, "change")).status_code == 302
+
+
+def test_a_store_admin_cannot_move_their_store_to_another_organization(world):
+    alpha, charlie = world.stores["ALPHA"], world.stores["CHARLIE"]
+    page = world.client("alice").get(_url(Store, alpha.store.pk, "change"))
+    assert "organization" not in page.context["adminform"].form.fields
+    page = world.client("olga").post(_url(Store, "add"), {"organization": charlie.store.organization.pk, "name": "x"})
+    assert "organization" in page.context["adminform"].form.errors

@@ -83,7 +83,7 @@ class Channel(models.Model):
             raise ValidationError({"team": _("Choose a team of this store.")})
         if self.pk and EscalationLevel.objects.filter(channel=self).exclude(policy__store_id=self.store_id).exists():
             raise ValidationError(
-                {"store": _("Escalation levels of this store use the channel: point them elsewhere first.")}
+                {"store": _("Escalation levels of its store use this channel: point them at another channel first.")}
             )
         if not isinstance(self.events, list) or not all(isinstance(name, str) for name in self.events):
             raise ValidationError({"events": _('Write a list of event names, e.g. ["order.created"].')})

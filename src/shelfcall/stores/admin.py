@@ -62,9 +62,8 @@ class StoreAdmin(ScopedModelAdmin):
     ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Store | None = None) -> list[str]:
-        """Moving a store to another organization would take its staff and orders along: superusers only."""
         readonly = list(super().get_readonly_fields(request, obj))
-        return readonly if obj is None or request.user.is_superuser else [*readonly, "organization"]
+        return readonly if obj is None or policy.may_move_stores(request.user) else [*readonly, "organization"]
 
 
 class MembershipForm(forms.ModelForm):
@@ -123,7 +122,7 @@ class StaffUserAdmin(ScopedModelAdmin, UserAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         readonly = list(super().get_readonly_fields(request, obj))
-        if request.user.is_superuser:
+        if policy.may_set_django_rights(request.user):
             return readonly
         return [*readonly, "is_staff", "is_superuser", "groups", "user_permissions"]
 

@@ -240,6 +240,16 @@ def may_edit_user(user: AbstractBaseUser, target: AbstractBaseUser) -> bool:
     )
 
 
+def may_set_django_rights(user: AbstractBaseUser) -> bool:
+    """`is_staff`, `is_superuser`, groups and Django permissions reach past every membership: superusers'."""
+    return _is_superuser(user)
+
+
+def may_move_stores(user: AbstractBaseUser) -> bool:
+    """Moving a store to another organization takes its staff and orders along: superusers only."""
+    return _is_superuser(user)
+
+
 def may_add_in_admin(user: AbstractBaseUser, model: type[Model]) -> bool:
     """New organizations come from superusers; stores and products from organization admins."""
     if _is_superuser(user):
