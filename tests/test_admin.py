@@ -33,3 +33,14 @@ def test_order_is_read_only_in_admin(admin_client):
 def test_demo_seed_is_idempotent():
     first, again = seed_demo(), seed_demo()
     assert first.store.pk == again.store.pk and len(again.showcases) == 2
+
+
+def test_every_admin_and_inline_is_split_by_store():
+    """A new ModelAdmin that forgot the scoping would show every store's rows to every staff member."""
+    from django.contrib import admin
+
+    from shelfcall.stores.scoped_admin import ScopedInlineMixin, ScopedModelAdmin
+
+    for model, model_admin in admin.site._registry.items():
+        assert isinstance(model_admin, ScopedModelAdmin), model
+        assert all(issubclass(inline, ScopedInlineMixin) for inline in model_admin.inlines), model

@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -41,6 +42,19 @@ class Product(models.Model):
     def variant(self) -> str:
         return " · ".join(part for part in (self.size, self.colour) if part)
 
+    def clean(self) -> None:
+        if (
+            self.pk
+            and self.organization_id
+            and (
+                self.stock_levels.exclude(store__organization=self.organization_id).exists()
+                or self.showcase_items.exclude(showcase__store__organization=self.organization_id).exists()
+            )
+        ):
+            raise ValidationError(
+                {"organization": _("Stores of its organization stock or show it: keep it in that organization.")}
+            )
+
 
 class StockLevel(models.Model):
     """On hand and reserved per store. `reserved` always equals the sum of the active reservations."""
@@ -60,6 +74,11 @@ class StockLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} @ {self.store}: {self.available}"
+
+    def clean(self) -> None:
+        product, store = _related(self, "product"), _related(self, "store")
+        if product and store and product.organization_id != store.organization_id:
+            raise ValidationError({"store": _("Choose a store of the product's organization.")})
 
     @property
     def available(self) -> int:
@@ -82,6 +101,14 @@ class Showcase(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
 
+    def clean(self) -> None:
+        if self.store_id and self.team_id and self.team.store_id != self.store_id:
+            raise ValidationError({"team": _("Choose a team of this store.")})
+        if self.pk and self.store_id and self.items.exclude(product__organization=self.store.organization_id).exists():
+            raise ValidationError(
+                {"store": _("Its products belong to another organization: choose a store of theirs.")}
+            )
+
 
 class ShowcaseItem(models.Model):
     """A product on a showcase; its own code makes the per-product QR (`/p/<code>`)."""
@@ -100,3 +127,18 @@ class ShowcaseItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product} in {self.showcase}"
+
+    def clean(self) -> None:
+        showcase = _related(self, "showcase")
+        if (
+            self.product_id
+            and showcase
+            and showcase.store_id
+            and (self.product.organization_id != showcase.store.organization_id)
+        ):
+            raise ValidationError({"product": _("Choose a product of this store's organization.")})
+
+
+def _related(obj: models.Model, name: str) -> models.Model | None:
+    """The related object, also when it is not saved yet (an inline's parent in the admin's add page)."""
+    return getattr(obj, name, None)

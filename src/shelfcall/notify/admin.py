@@ -17,10 +17,11 @@ from shelfcall.notify.models import (
     OutboxMessage,
 )
 from shelfcall.notify.worker import retry_now
+from shelfcall.stores.scoped_admin import ScopedModelAdmin, ScopedTabularInline
 
 
 @admin.register(Channel)
-class ChannelAdmin(admin.ModelAdmin):
+class ChannelAdmin(ScopedModelAdmin):
     list_display = ["name", "kind", "store", "team", "active"]
     list_filter = ["kind", "store", "active"]
     actions = ["send_test_message"]
@@ -66,24 +67,24 @@ class EscalationLevelFormSet(BaseInlineFormSet):
             )
 
 
-class EscalationLevelInline(admin.TabularInline):
+class EscalationLevelInline(ScopedTabularInline):
     model = EscalationLevel
     formset = EscalationLevelFormSet
     extra = 1
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(admin.ModelAdmin):
+class EscalationPolicyAdmin(ScopedModelAdmin):
     list_display = ["store", "team", "watch"]
     inlines = [EscalationLevelInline]
 
 
 @admin.register(CollectionPolicy)
-class CollectionPolicyAdmin(admin.ModelAdmin):
+class CollectionPolicyAdmin(ScopedModelAdmin):
     list_display = ["store", "remind_after_minutes", "warn_before_minutes", "expire_after_minutes"]
 
 
-class DeliveryAttemptInline(admin.TabularInline):
+class DeliveryAttemptInline(ScopedTabularInline):
     model = DeliveryAttempt
     extra = 0
     can_delete = False
@@ -94,7 +95,7 @@ class DeliveryAttemptInline(admin.TabularInline):
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ScopedModelAdmin):
     list_display = ["created_at", "purpose", "kind", "channel", "order", "status", "attempts", "next_attempt_at"]
     list_filter = ["status", "kind", "purpose"]
     list_select_related = ["channel", "order"]

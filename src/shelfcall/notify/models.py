@@ -81,6 +81,10 @@ class Channel(models.Model):
             raise ValidationError({"secret": _("Give webhooks a signing secret of at least 16 characters.")})
         if self.store_id and self.team_id and self.team.store_id != self.store_id:
             raise ValidationError({"team": _("Choose a team of this store.")})
+        if self.pk and EscalationLevel.objects.filter(channel=self).exclude(policy__store_id=self.store_id).exists():
+            raise ValidationError(
+                {"store": _("Escalation levels of its store use this channel: point them at another channel first.")}
+            )
         if not isinstance(self.events, list) or not all(isinstance(name, str) for name in self.events):
             raise ValidationError({"events": _('Write a list of event names, e.g. ["order.created"].')})
 
@@ -110,6 +114,12 @@ class EscalationPolicy(models.Model):
     def __str__(self) -> str:
         return f"{self.store} · {self.team or _('all teams')} · {self.get_watch_display()}"
 
+    def clean(self) -> None:
+        if self.store_id and self.team_id and self.team.store_id != self.store_id:
+            raise ValidationError({"team": _("Choose a team of this store.")})
+        if self.pk and self.levels.exclude(channel__store_id=self.store_id).exists():
+            raise ValidationError({"store": _("Its levels use channels of another store: change them first.")})
+
 
 class EscalationLevel(models.Model):
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="levels")
@@ -128,6 +138,12 @@ class EscalationLevel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.after_minutes} min → {self.channel}"
+
+    def clean(self) -> None:
+        # The policy may be the unsaved parent of the admin's add page: read the object, not the id.
+        policy = getattr(self, "policy", None)
+        if self.channel_id and policy and policy.store_id and self.channel.store_id != policy.store_id:
+            raise ValidationError({"channel": _("Choose a channel of this policy's store.")})
 
 
 class CollectionPolicy(models.Model):

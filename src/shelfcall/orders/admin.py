@@ -3,9 +3,10 @@
 from django.contrib import admin
 
 from shelfcall.orders.models import Order, OrderEvent, OrderLine
+from shelfcall.stores.scoped_admin import ScopedModelAdmin, ScopedTabularInline
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ScopedTabularInline):
     extra = 0
     can_delete = False
 
@@ -37,7 +38,7 @@ class OrderEventInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ScopedModelAdmin):
     list_display = [
         "number",
         "store",

@@ -1,26 +1,35 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
+from django.db.models import CharField, Model
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
+from shelfcall.stores import policy
 from shelfcall.stores.models import DropZone, Membership, Organization, Store, Team
+from shelfcall.stores.scoped_admin import ScopedModelAdmin, ScopedTabularInline
 
 
-class TeamInline(admin.TabularInline):
+class TeamInline(ScopedTabularInline):
     model = Team
     extra = 0
 
 
-class DropZoneInline(admin.TabularInline):
+class DropZoneInline(ScopedTabularInline):
     model = DropZone
     extra = 0
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(ScopedModelAdmin):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Store)
-class StoreAdmin(admin.ModelAdmin):
+class StoreAdmin(ScopedModelAdmin):
     list_display = ["name", "organization", "timezone", "currency"]
     list_filter = ["organization"]
     search_fields = ["name"]
@@ -55,10 +64,72 @@ class StoreAdmin(admin.ModelAdmin):
         ),
     ]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Store | None = None) -> list[str]:
+        readonly = list(super().get_readonly_fields(request, obj))
+        return readonly if obj is None or policy.may_move_stores(request.user) else [*readonly, "organization"]
+
+
+class MembershipForm(forms.ModelForm):
+    def clean(self) -> dict:
+        data = super().clean()
+        store, organization = data.get("store"), data.get("organization")
+        if organization and any(not _team_fits(team, organization, store) for team in data.get("teams") or []):
+            self.add_error("teams", _("Choose teams of this membership's store."))
+        return data
+
+
+def _team_fits(team: Team, organization: Organization, store: Store | None) -> bool:
+    return team.store_id == store.pk if store else team.store.organization_id == organization.pk
+
+
+class GrantableRoles:
+    """The role list offers no role above the admin's own; `policy.may_grant` checks the store too."""
+
+    def formfield_for_choice_field(self, db_field: CharField, request: HttpRequest, **kwargs):
+        if db_field.name == "role":
+            kwargs["choices"] = [(role.value, role.label) for role in policy.grantable_roles(request.user)]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(GrantableRoles, ScopedModelAdmin):
+    form = MembershipForm
     list_display = ["user", "role", "organization", "store"]
     list_filter = ["role", "organization", "store"]
     search_fields = ["user__username", "user__first_name"]
     filter_horizontal = ["teams"]
+
+
+class MembershipInline(GrantableRoles, ScopedTabularInline):
+    model = Membership
+    form = MembershipForm
+    extra = 0
+
+    def get_formset(self, request: HttpRequest, obj: Model | None = None, **kwargs):
+        """A staff member's new account starts with a membership of theirs: otherwise it would be out
+        of their sight (and everyone's but superusers') the moment it is saved."""
+        if obj is None and not request.user.is_superuser:
+            kwargs |= {"min_num": 1, "validate_min": True}
+        return super().get_formset(request, obj, **kwargs)
+
+
+admin.site.unregister(get_user_model())
+admin.site.unregister(Group)
+
+
+@admin.register(get_user_model())
+class StaffUserAdmin(ScopedModelAdmin, UserAdmin):
+    """Staff members see the accounts of their stores; only superusers hand out Django's own rights."""
+
+    inlines = [MembershipInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        readonly = list(super().get_readonly_fields(request, obj))
+        if policy.may_set_django_rights(request.user):
+            return readonly
+        return [*readonly, "is_staff", "is_superuser", "groups", "user_permissions"]
+
+
+@admin.register(Group)
+class StaffGroupAdmin(ScopedModelAdmin, GroupAdmin):
+    """A group's permissions are Django's own rights: `policy.admin_scope` leaves groups to superusers."""

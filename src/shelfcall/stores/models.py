@@ -169,6 +169,13 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.store or self.organization}"
 
+    def clean(self) -> None:
+        if self.store_id and self.organization_id and self.store.organization_id != self.organization_id:
+            raise ValidationError({"store": _("Choose a store of this organization.")})
+        # Organization admins hold every store of the organization (stores.policy): a store here would mislead.
+        if self.store_id and self.role == Role.ORG_ADMIN:
+            raise ValidationError({"store": _("Leave the store empty for an organization admin.")})
+
 
 class DropZone(models.Model):
     class Kind(models.TextChoices):

@@ -1,14 +1,18 @@
 """Who may do what, in one place. Views and API endpoints ask here; nothing checks roles ad hoc."""
 
 from enum import StrEnum
+from typing import TypeVar
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Permission
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
 
 from shelfcall.stores import signin
-from shelfcall.stores.models import Membership, Role, Store
+from shelfcall.stores.models import Membership, Organization, Role, Store
+
+M = TypeVar("M", bound=Model)
 
 
 class Perm(StrEnum):
@@ -77,3 +81,227 @@ def holds_full_sign_in(request: HttpRequest) -> bool:
     """A PIN opens the workspace on a shared device and no more: the admin, and changing a password or
     a PIN, need a session signed in with the password (a PIN is six digits; a colleague may have seen it)."""
     return request.user.is_authenticated and not signin.signed_in_with_pin(request)
+
+
+# --- The admin: which stores and organizations a user administers, and what they may grant ---------
+
+_ADMIN_ROLES = [Role.STORE_ADMIN, Role.ORG_ADMIN]
+
+# How each model shown in the admin reaches its store: a lookup path, or several for a row that hangs
+# on whichever of them is set. A model missing here shows nothing to anyone but superusers.
+_STORE_PATHS: dict[str, tuple[str, ...]] = {
+    "stores.Store": ("pk",),
+    "stores.Team": ("store",),
+    "stores.DropZone": ("store",),
+    "catalog.StockLevel": ("store",),
+    "catalog.Showcase": ("store",),
+    "catalog.ShowcaseItem": ("showcase__store",),
+    "notify.Channel": ("store",),
+    "notify.EscalationPolicy": ("store",),
+    "notify.EscalationLevel": ("policy__store",),
+    "notify.CollectionPolicy": ("store",),
+    "notify.OutboxMessage": ("channel__store", "order__store"),
+    "notify.DeliveryAttempt": ("message__channel__store", "message__order__store"),
+    "orders.Order": ("store",),
+    "orders.OrderLine": ("order__store",),
+    "orders.OrderEvent": ("order__store",),
+}
+# Organization-wide rows: seen by whoever administers one of the organization's stores, changed
+# (and added) only by its organization admins.
+_ORGANIZATION_PATHS: dict[str, str] = {"stores.Organization": "pk", "catalog.Product": "organization"}
+
+
+def _is_superuser(user: AbstractBaseUser) -> bool:
+    return user.is_active and user.is_superuser
+
+
+def administered_organizations(user: AbstractBaseUser) -> QuerySet[Organization]:
+    """Organizations the user is an organization admin of (superusers: all)."""
+    if _is_superuser(user):
+        return Organization.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return Organization.objects.none()
+    return Organization.objects.filter(
+        pk__in=Membership.objects.filter(user=user, role=Role.ORG_ADMIN).values("organization")
+    )
+
+
+def administered_stores(user: AbstractBaseUser) -> QuerySet[Store]:
+    """Stores the user administers: every store of their organizations as an organization admin, and
+    the stores they are store admin of (a store admin role without a store reaches the whole organization,
+    as it does in `role_in`)."""
+    if _is_superuser(user):
+        return Store.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return Store.objects.none()
+    admin_of = Membership.objects.filter(user=user, role__in=_ADMIN_ROLES)
+    return Store.objects.filter(
+        Q(pk__in=admin_of.filter(store__isnull=False).values("store"))
+        | Q(organization__in=administered_organizations(user))
+        | Q(organization__in=admin_of.filter(store__isnull=True).values("organization"))
+    )
+
+
+def administers_organization(user: AbstractBaseUser, organization_id: int | None) -> bool:
+    return organization_id is not None and administered_organizations(user).filter(pk=organization_id).exists()
+
+
+def administers_store(user: AbstractBaseUser, store_id: int | None) -> bool:
+    return store_id is not None and administered_stores(user).filter(pk=store_id).exists()
+
+
+def administers_anything(user: AbstractBaseUser) -> bool:
+    return administered_stores(user).exists()
+
+
+def _store_lookup(paths: tuple[str, ...], stores: QuerySet[Store]) -> Q:
+    """The first path that is set must lead to one of `stores`."""
+    lookup, earlier_unset = Q(pk__in=[]), Q()
+    for path in paths:
+        lookup |= earlier_unset & Q(**{f"{path}__in": stores})
+        earlier_unset &= Q(**{f"{path}__isnull": True})
+    return lookup
+
+
+def admin_scope(user: AbstractBaseUser, queryset: QuerySet[M]) -> QuerySet[M]:
+    """The part of `queryset` the admin shows the user, and offers them to choose from."""
+    if _is_superuser(user):
+        return queryset
+    label = queryset.model._meta.label
+    stores = administered_stores(user)
+    if label in _STORE_PATHS:
+        return queryset.filter(_store_lookup(_STORE_PATHS[label], stores))
+    if label in _ORGANIZATION_PATHS:
+        return queryset.filter(**{f"{_ORGANIZATION_PATHS[label]}__in": stores.values("organization")})
+    if label == Membership._meta.label:
+        return queryset.filter(_grantable_memberships(user))
+    if label == get_user_model()._meta.label:
+        return queryset.filter(pk__in=_memberships_reaching(stores).values("user"))
+    return queryset.none()
+
+
+def _memberships_reaching(stores: QuerySet[Store]) -> QuerySet[Membership]:
+    return Membership.objects.filter(
+        Q(store__in=stores) | Q(store__isnull=True, organization__in=stores.values("organization"))
+    )
+
+
+def _grantable_memberships(user: AbstractBaseUser) -> Q:
+    """Memberships of the user's stores, and organization-wide ones of their organizations."""
+    return Q(store__in=administered_stores(user)) | Q(
+        store__isnull=True, organization__in=administered_organizations(user)
+    )
+
+
+def _admin_role(user: AbstractBaseUser, store: Store) -> Role | None:
+    if administers_organization(user, store.organization_id):
+        return Role.ORG_ADMIN
+    return Role.STORE_ADMIN if administers_store(user, store.pk) else None
+
+
+def grantable_roles(user: AbstractBaseUser) -> list[Role]:
+    """Roles the user may grant somewhere: none above their own highest administering role."""
+    if _is_superuser(user) or administered_organizations(user).exists():
+        return list(_RANK)
+    return _RANK[: _RANK.index(Role.STORE_ADMIN) + 1] if administers_anything(user) else []
+
+
+def may_grant(user: AbstractBaseUser, membership: Membership) -> bool:
+    """Whether the user may give (or change, or take away) this membership: only in what they
+    administer, never above their own role there; organization-wide ones need the organization admin."""
+    if _is_superuser(user):
+        return True
+    if membership.store_id is None:
+        return administers_organization(user, membership.organization_id)
+    store = membership.store
+    own = _admin_role(user, store)
+    return (
+        own is not None
+        and store.organization_id == membership.organization_id
+        and _RANK.index(Role(membership.role)) <= _RANK.index(own)
+    )
+
+
+def _permissions_of(user: AbstractBaseUser) -> set[str]:
+    """Django permissions held directly or through groups, active or not (a deactivated account
+    could be switched back on)."""
+    held = Permission.objects.filter(Q(user=user) | Q(group__user=user)).values_list(
+        "content_type__app_label", "codename"
+    )
+    return {f"{app_label}.{codename}" for app_label, codename in held}
+
+
+def may_edit_user(user: AbstractBaseUser, target: AbstractBaseUser) -> bool:
+    """Nobody edits an account with more rights than theirs: a superuser, one with Django permissions
+    they lack, or one with a membership they could not grant themselves."""
+    if _is_superuser(user):
+        return True
+    if target.is_superuser:
+        return False
+    if target.pk is None:  # a new account: its memberships are checked one by one as they are granted
+        return administers_anything(user)
+    memberships = list(Membership.objects.filter(user=target).select_related("store"))
+    return (
+        bool(memberships)
+        and _permissions_of(target) <= user.get_all_permissions()
+        and all(may_grant(user, membership) for membership in memberships)
+    )
+
+
+def may_set_django_rights(user: AbstractBaseUser) -> bool:
+    """`is_staff`, `is_superuser`, groups and Django permissions reach past every membership: superusers'."""
+    return _is_superuser(user)
+
+
+def may_move_stores(user: AbstractBaseUser) -> bool:
+    """Moving a store to another organization takes its staff and orders along: superusers only."""
+    return _is_superuser(user)
+
+
+def may_add_in_admin(user: AbstractBaseUser, model: type[Model]) -> bool:
+    """New organizations come from superusers; stores and products from organization admins."""
+    if _is_superuser(user):
+        return True
+    label = model._meta.label
+    if label == Organization._meta.label:
+        return False
+    if label in _ORGANIZATION_PATHS or label == Store._meta.label:
+        return administered_organizations(user).exists()
+    return may_view_in_admin(user, model)
+
+
+def may_view_in_admin(user: AbstractBaseUser, model: type[Model]) -> bool:
+    """Whether the admin lists `model` for the user at all; what it then shows is `admin_scope`."""
+    if _is_superuser(user):
+        return True
+    label = model._meta.label
+    known = {*_STORE_PATHS, *_ORGANIZATION_PATHS, Membership._meta.label, get_user_model()._meta.label}
+    return label in known and administers_anything(user)
+
+
+def may_administer(user: AbstractBaseUser, obj: Model) -> bool:
+    """Whether the user may save or delete `obj` as it stands (saved, or as a form would save it)."""
+    if _is_superuser(user):
+        return True
+    label = obj._meta.label
+    if label == Membership._meta.label:
+        return may_grant(user, obj) and not get_user_model().objects.filter(pk=obj.user_id, is_superuser=True).exists()
+    if label == get_user_model()._meta.label:
+        return may_edit_user(user, obj)
+    if label == Store._meta.label and obj.pk is None:
+        return administers_organization(user, obj.organization_id)
+    if label in _ORGANIZATION_PATHS:
+        return administers_organization(user, _follow(obj, _ORGANIZATION_PATHS[label]))
+    if label in _STORE_PATHS:
+        return administers_store(user, next(filter(None, (_follow(obj, p) for p in _STORE_PATHS[label])), None))
+    return False
+
+
+def _follow(obj: Model, path: str) -> int | None:
+    """The id at the end of a lookup path, read from the (possibly unsaved) object itself."""
+    *relations, last = path.split("__")
+    for name in relations:
+        obj = getattr(obj, name, None)
+        if obj is None:
+            return None
+    return obj.pk if last == "pk" else getattr(obj, f"{last}_id")
