@@ -54,7 +54,9 @@ INSTALLED_APPS = [
     "shelfcall.shopper",
     "shelfcall.workspace",
     "shelfcall.notify",
+    "shelfcall.api",
     "shelfcall.demo",
+    "ninja",  # its bundled Swagger UI files: the docs load no script from a CDN (our CSP forbids that)
 ]
 
 MIDDLEWARE = [
@@ -160,6 +162,9 @@ RATELIMIT_VIEW = "shelfcall.shopper.views.rate_limited"
 RATELIMIT_ENABLE = _flag("SHELFCALL_RATELIMIT", True)
 # Seconds between freezes of long-lived objects in a web process (core/collector.py); 0: off.
 SHELFCALL_GC_FREEZE_SECONDS = float(os.environ.get("SHELFCALL_GC_FREEZE_SECONDS", "5"))
+
+# Integration API: requests per minute per API key (429 with Retry-After beyond).
+SHELFCALL_API_RATE_PER_MINUTE = int(os.environ.get("SHELFCALL_API_RATE_PER_MINUTE", "600"))
 
 # Notifications
 SHELFCALL_HTTP_TIMEOUT = float(os.environ.get("SHELFCALL_HTTP_TIMEOUT", "10"))
