@@ -23,4 +23,6 @@ class Housekeeper:
 
 def tidy() -> int:
     """Delete what has expired; returns the number of rows removed."""
-    return throttle.purge_expired()
+    from shelfcall.api import idempotency  # the API's bookkeeping; imported late, core is below the apps
+
+    return throttle.purge_expired() + idempotency.purge_expired()
