@@ -1,4 +1,4 @@
-"""Every endpoint × every kind of caller: the right answer, and never another store's data."""
+"""Every endpoint x every kind of caller: the right answer, and never another store's data."""
 
 import pytest
 from django.db import connection

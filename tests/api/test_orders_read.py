@@ -102,6 +102,8 @@ def test_list_filters_and_pages_without_skipping(api_get, till_key, store, time_
         ({"limit": 101}, "limit"),
         ({"status": "lost"}, "status"),
         ({"updated_since": "yesterday"}, "updated_since"),
+        ({"updated_since": "0.5"}, "updated_since"),
+        ({"updated_since": "2026-11-23T10:00:00"}, "updated_since"),
         ({"cursor": "forged"}, "cursor"),
     ],
 )

@@ -9,6 +9,13 @@ from ninja import Field, Schema
 from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
 from shelfcall.stores.models import Store
 
+_CENT = Decimal("0.01")
+
+
+def _money(amount: Decimal) -> Decimal:
+    """Amounts as the columns keep them (two places), also when computed: "0.00", never "0"."""
+    return amount.quantize(_CENT)
+
 
 class StoreOut(Schema):
     id: int
@@ -60,7 +67,7 @@ class LineOut(Schema):
             not_found=line.short_qty,
             rejected=line.rejected_qty,
             reject_reason=line.reject_reason,
-            line_total=line.line_total,
+            line_total=_money(line.line_total),
         )
 
 
@@ -103,8 +110,8 @@ class OrderOut(Schema):
             total=order.total_amount,
             paid=order.paid_amount,
             refunded=order.refunded_amount,
-            owed=owed,
-            refund_due=order.refund_due_amount,
+            owed=_money(owed),
+            refund_due=_money(order.refund_due_amount),
             staged_location=order.staged_location,
             drop_zone_id=order.drop_zone_id,
             shopper_name=order.shopper_name,

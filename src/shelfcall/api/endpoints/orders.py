@@ -1,8 +1,11 @@
 from datetime import datetime
+from typing import Annotated
 
 from django.http import HttpRequest
+from django.utils.dateparse import parse_datetime
 from ninja import Field as F
 from ninja import Query, Router, Schema
+from pydantic import BeforeValidator
 
 from shelfcall.api import auth, queries
 from shelfcall.api.responses import ErrorOut
@@ -15,11 +18,23 @@ router = Router(tags=["orders"])
 READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
 
+def _iso_datetime(value: object) -> object:
+    """ISO 8601 with a time zone only: lax parsing would read `0.5` as a Unix time, `2026-11-23` as midnight
+    somewhere unknown."""
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    if parsed is None or parsed.tzinfo is None:
+        raise ValueError("use ISO 8601 with a time zone, e.g. 2026-11-23T10:00:00Z")
+    return parsed
+
+
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+
+
 class OrderFilters(Schema):
     store: int | None = F(None, description="Only this store's orders.")
     status: OrderStatus | None = None
     source: OrderSource | None = None
-    updated_since: datetime | None = F(None, description="Orders changed at or after this time (ISO 8601).")
+    updated_since: IsoDatetime | None = F(None, description="Orders changed at or after this time (ISO 8601).")
     cursor: str | None = F(None, max_length=500, description="The next_cursor of the previous page.")
     limit: int = F(50, ge=1, le=100)
 
