@@ -72,6 +72,11 @@ def test_openapi_documents_every_endpoint_with_errors_and_auth(client):
     assert document["components"]["securitySchemes"]["KeyAuth"]["scheme"] == "bearer"
     operations = [op for path in document["paths"].values() for op in path.values()]
     assert len(operations) >= 6
+    schemas = document["components"]["schemas"]
     for operation in operations:
-        assert {"200", "401", "403", "404", "422", "429"} <= set(operation["responses"]), operation["operationId"]
+        responses = operation["responses"]
+        assert {"200", "401", "403", "404", "422", "429"} <= set(responses), operation["operationId"]
         assert operation["security"], operation["operationId"]
+        for status, response in responses.items():
+            name = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+            assert schemas[name].get("examples"), f"{operation['operationId']} {status}: no example"

@@ -6,6 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from pydantic import ConfigDict
 
 from shelfcall.api.errors import ApiError, NotFound, Unauthenticated
 from shelfcall.core.errors import ShelfcallError
@@ -33,6 +34,21 @@ class ErrorDetail(Schema):
 
 
 class ErrorOut(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "error": {
+                        "code": "missing_scope",
+                        "message": "This API key lacks the scope orders:read.",
+                        "field": None,
+                    }
+                },
+                {"error": {"code": "invalid", "message": "Check code: …", "field": "code"}},
+            ]
+        }
+    )
+
     error: ErrorDetail
 
 

@@ -5,6 +5,7 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Field, Schema
+from pydantic import ConfigDict
 
 from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
 from shelfcall.stores.models import Store
@@ -37,7 +38,65 @@ class StoreOut(Schema):
         )
 
 
+STORE_EXAMPLE = {
+    "id": 1,
+    "name": "Demo Retail Downtown",
+    "slug": "downtown",
+    "organization": "demo-retail",
+    "timezone": "Europe/Paris",
+    "currency": "EUR",
+}
+LINE_EXAMPLE = {
+    "id": 7,
+    "sku": "SHV-S9P",
+    "name": "Series 9 Pro shaver",
+    "variant": "",
+    "unit_price": "299.99",
+    "requested": 2,
+    "picked": 1,
+    "not_found": 1,
+    "rejected": 0,
+    "reject_reason": "",
+    "line_total": "299.99",
+}
+ORDER_EXAMPLE = {
+    "id": 42,
+    "store_id": 1,
+    "number": 1001,
+    "barcode": "SC1001",
+    "source": "showcase",
+    "external_id": "",
+    "status": "ready",
+    "payment_status": "unpaid",
+    "currency": "EUR",
+    "total": "299.99",
+    "paid": "0.00",
+    "refunded": "0.00",
+    "owed": "299.99",
+    "refund_due": "0.00",
+    "staged_location": "Customer Service desk",
+    "drop_zone_id": 1,
+    "shopper_name": "Kim",
+    "created_at": "2026-11-23T10:00:00Z",
+    "updated_at": "2026-11-23T10:06:12Z",
+    "due_at": "2026-11-23T10:10:00Z",
+    "lines": [LINE_EXAMPLE],
+}
+EVENT_EXAMPLE = {
+    "id": 913,
+    "type": "order.fulfilled",
+    "order_id": 42,
+    "store_id": 1,
+    "created_at": "2026-11-23T10:06:12Z",
+    "actor_kind": "staff",
+    "actor_label": "Alex",
+    "payload": {"location": "Customer Service desk", "drop_zone_id": 1},
+}
+
+
 class StoreList(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [STORE_EXAMPLE]}]})
+
     data: list[StoreOut]
 
 
@@ -72,6 +131,8 @@ class LineOut(Schema):
 
 
 class OrderOut(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [ORDER_EXAMPLE]})
+
     id: int
     store_id: int
     number: int
@@ -123,6 +184,10 @@ class OrderOut(Schema):
 
 
 class OrderPage(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"data": [ORDER_EXAMPLE], "next_cursor": "WyJvcmRlcnMi…", "has_more": True}]}
+    )
+
     data: list[OrderOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last one.")
     has_more: bool
@@ -142,6 +207,10 @@ class EventOut(Schema):
 
 
 class EventPage(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"data": [EVENT_EXAMPLE], "next_cursor": "WyJldmVudHMi…", "has_more": False}]}
+    )
+
     data: list[EventOut]
     next_cursor: str | None = Field(
         description="Pass as `after` for the events that follow; also given on the last page, to poll with."
