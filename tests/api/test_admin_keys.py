@@ -73,3 +73,13 @@ def test_organization_admin_makes_organization_keys_but_not_for_others(client, s
 def test_a_store_of_another_organization_is_refused(admin_client, store):
     page = _add(admin_client, organization=store.organization.pk, store=make_store().pk)
     assert b"Choose a store of this organization" in page.content
+
+
+def test_a_key_can_be_renamed_but_not_turned_into_another(admin_client, till_key):
+    api_key = till_key.api_key
+    page = admin_client.post(
+        f"/admin/api/apikey/{api_key.pk}/change/", {"name": "Till 1, by the door", "scopes": ["catalog:write"]}
+    )
+    assert page.status_code == 302, page.content.decode()[:2000]
+    api_key.refresh_from_db()
+    assert api_key.name == "Till 1, by the door" and api_key.scopes == ["orders:read", "payments:write"]
