@@ -137,3 +137,9 @@ def test_reads_take_a_few_statements_whatever_the_number_of_lines(api_get, till_
             assert api_get(path, till_key).status_code == 200
     with count_statements(2):
         assert api_get("/api/v1/stores", till_key).status_code == 200
+
+
+def test_the_rate_limit_costs_one_statement(api_get, till_key, order, count_statements, rate_limits):
+    api_get("/api/v1/stores", till_key)
+    with count_statements(4):  # the key, the per-key counter (one upsert), the order, its lines
+        assert api_get(f"/api/v1/orders/by-code/{order.number}", till_key).status_code == 200
