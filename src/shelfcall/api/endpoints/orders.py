@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from django.http import HttpRequest
@@ -24,7 +24,11 @@ def _iso_datetime(value: object) -> object:
     parsed = parse_datetime(value) if isinstance(value, str) else None
     if parsed is None or parsed.tzinfo is None:
         raise ValueError("use ISO 8601 with a time zone, e.g. 2026-11-23T10:00:00Z")
-    return parsed
+    try:
+        # In UTC: PostgreSQL refuses offsets beyond ±15:59, which ISO 8601 allows.
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("use a date between the years 1 and 9999") from None
 
 
 IsoDatetime = Annotated[datetime, BeforeValidator(_iso_datetime)]
