@@ -67,6 +67,8 @@ def test_get_by_external_id(api_get, till_key, order):
     assert missing.status_code == 404
     invalid = api_get("/api/v1/orders/by-external-id", till_key, source="fax", external_id="shop-77")
     assert invalid.status_code == 422 and _error(invalid)["field"] == "source"
+    nul = api_get("/api/v1/orders/by-external-id", till_key, source="online", external_id="shop\x0077")
+    assert nul.status_code == 422 and _error(nul)["field"] == "external_id", "a NUL is a 500 on PostgreSQL"
 
 
 def test_list_filters_and_pages_without_skipping(api_get, till_key, store, time_machine):

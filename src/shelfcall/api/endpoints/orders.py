@@ -34,6 +34,10 @@ def _iso_datetime(value: object) -> object:
 IsoDatetime = Annotated[datetime, BeforeValidator(_iso_datetime)]
 
 
+# No control characters (PostgreSQL cannot even compare a string holding NUL): nothing stored has them.
+PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
+
+
 class OrderFilters(Schema):
     store: int | None = F(None, description="Only this store's orders.")
     status: OrderStatus | None = None
@@ -88,7 +92,7 @@ def get_order_by_code(request: HttpRequest, code: str, store: int | None = None)
 def get_order_by_external_id(
     request: HttpRequest,
     source: OrderSource,
-    external_id: str = Query(..., min_length=1, max_length=100),
+    external_id: str = Query(..., min_length=1, max_length=100, pattern=PRINTABLE),
     store: int | None = None,
 ):
     return OrderOut.of(queries.get_order_by_external_id(request.auth, source, external_id, store))
