@@ -76,9 +76,11 @@ def _run_worker() -> None:
 
 
 def _print_demo_urls(base: str) -> None:
+    from shelfcall.api.demo import demo_api_keys
     from shelfcall.demo.seed import DEMO_PASSWORD, DEMO_PIN, seed_demo
 
     demo = seed_demo()
+    api_keys = demo_api_keys(demo.store)
     first = demo.showcases[0]
     item = first.items.order_by("position").first()
     print(
@@ -92,6 +94,10 @@ def _print_demo_urls(base: str) -> None:
   Associate workspace      {base}/w/
   Till screen              {base}/w/till
   Admin                    {base}/admin/
+  Integration API docs     {base}/api/v1/docs
+
+  API key (till): {api_keys["till"]}
+  API key (webshop): {api_keys["webshop"]}
 
   Staff logins (password "{DEMO_PASSWORD}"): admin (org admin), sam (supervisor), alex and jo (associates)
   Quick switch on a shared device (/w/switch): PIN {DEMO_PIN} for sam, alex and jo

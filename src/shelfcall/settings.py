@@ -68,7 +68,9 @@ INSTALLED_APPS = [
     "shelfcall.shopper",
     "shelfcall.workspace",
     "shelfcall.notify",
+    "shelfcall.api",
     "shelfcall.demo",
+    "ninja",  # its bundled Swagger UI files: the docs load no script from a CDN (our CSP forbids that)
 ]
 
 MIDDLEWARE = [
@@ -210,6 +212,8 @@ SHELFCALL_LIVE_STREAMS_PER_TOKEN = int(os.environ.get("SHELFCALL_LIVE_STREAMS_PE
 SHELFCALL_LIVE_STREAMS_PER_ADDRESS = int(os.environ.get("SHELFCALL_LIVE_STREAMS_PER_ADDRESS", "50"))
 # Seconds between keep-alive comments on an idle stream; also how often it reads without a wake-up.
 SHELFCALL_LIVE_HEARTBEAT_SECONDS = float(os.environ.get("SHELFCALL_LIVE_HEARTBEAT_SECONDS", "15"))
+# Integration API: requests per minute per API key (429 with Retry-After beyond).
+SHELFCALL_API_RATE_PER_MINUTE = int(os.environ.get("SHELFCALL_API_RATE_PER_MINUTE", "600"))
 
 # Notifications
 SHELFCALL_HTTP_TIMEOUT = float(os.environ.get("SHELFCALL_HTTP_TIMEOUT", "10"))

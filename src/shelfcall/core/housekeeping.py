@@ -1,5 +1,6 @@
 """Clean-up that keeps bookkeeping tables from growing without end; the worker loop runs it."""
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from importlib import import_module
 
@@ -8,6 +9,7 @@ from django.conf import settings
 from shelfcall.core import clock, throttle
 
 EVERY = timedelta(minutes=1)
+_tasks: list[Callable[[], int]] = []
 
 
 class Housekeeper:
@@ -25,8 +27,15 @@ class Housekeeper:
 
 
 def tidy() -> int:
-    """Delete what has expired: rate-limit counters (their number is returned) and sessions past their
-    expiry date, which nothing else would ever delete (Django's clean-up returns no count)."""
+    """Delete what has expired: rate-limit counters (their number is returned, with what the apps'
+    tasks report) and sessions past their expiry date, which nothing else would ever delete (Django's
+    clean-up returns no count)."""
     removed = throttle.purge_expired()
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
-    return removed
+    return removed + sum(task() for task in _tasks)
+
+
+def register(task: Callable[[], int]) -> None:
+    """An app's own clean-up (returning the rows it removed), registered from its AppConfig.ready."""
+    if task not in _tasks:
+        _tasks.append(task)

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.catalog.models import Product, Showcase, StockLevel
+from shelfcall.core.db import CurrentTransactionId
 from shelfcall.stores.models import DropZone, Store, Team
 
 
@@ -242,10 +243,16 @@ class OrderEvent(models.Model):
     actor_kind = models.CharField(max_length=10)
     actor_label = models.CharField(max_length=120, blank=True)
     payload = models.JSONField(default=dict)
+    # The writing transaction, set by the INSERT itself (PostgreSQL; NULL on SQLite): the events feed
+    # serves events in commit order by it, since ids are taken before commit (api/feed.py).
+    xact_id = models.BigIntegerField(null=True, editable=False, db_default=CurrentTransactionId())
 
     class Meta:
         ordering = ["pk"]
-        indexes = [models.Index(fields=["order", "id"], name="event_order_idx")]
+        indexes = [
+            models.Index(fields=["order", "id"], name="event_order_idx"),
+            models.Index(fields=["xact_id", "id"], name="event_feed_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.type} on {self.order_id}"

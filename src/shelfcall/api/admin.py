@@ -1,0 +1,122 @@
+"""API keys in the admin: made here (the key is shown once, on the page after saving), revoked with
+an action, never edited into something else. Who sees which keys is api/policy.py's rule."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from shelfcall.api import keys, policy
+from shelfcall.api.models import ApiKey
+from shelfcall.api.scopes import SCOPE_LABELS
+
+
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"), choices=list(SCOPE_LABELS.items()), widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ["name", "organization", "store", "scopes"]
+
+    def clean(self) -> dict:
+        data = super().clean()
+        organization, store = data.get("organization"), data.get("store")
+        if organization and store and store.organization_id != organization.pk:
+            self.add_error("store", _("Choose a store of this organization, or none for all of its stores."))
+        elif organization and not policy.may_issue_key(self.request.user, organization, store):
+            self.add_error(
+                "store", _("Only an organization admin can make a key for every store; choose one of your stores.")
+            )
+        return data
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    list_display = ["name", "prefix", "organization", "store", "scope_list", "last_used_at", "revoked_at"]
+    list_filter = ["organization", "store"]
+    search_fields = ["name", "prefix"]
+    actions = ["revoke_keys"]
+    readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
+        return policy.manageable_keys(request.user).select_related("organization", "store")
+
+    def get_form(self, request: HttpRequest, obj: ApiKey | None = None, **kwargs) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, form=ApiKeyForm, **kwargs)
+        form.request = request
+        return form
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
+        # A key is not turned into another one: a new purpose gets a new key.
+        if obj is None:
+            return self.readonly_fields
+        return [*self.readonly_fields, "organization", "store", "scopes"]
+
+    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
+        if db_field.name == "organization":
+            kwargs["queryset"] = policy.organizations_for_key_managers(request.user)
+        elif db_field.name == "store":
+            kwargs["queryset"] = policy.stores_for_key_managers(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # Store and organization admins manage keys by api/policy.py's rule, not by Django model permissions.
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return policy.manages_any_keys(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        return self._may_manage(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return policy.manages_any_keys(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        return self._may_manage(request, obj)
+
+    def _may_manage(self, request: HttpRequest, obj: ApiKey | None) -> bool:
+        if obj is None:
+            return policy.manages_any_keys(request.user)
+        return policy.manageable_keys(request.user).filter(pk=obj.pk).exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        return False  # revoke instead: the key's history (idempotent responses, events) stays readable
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        issued = keys.issue_key(
+            organization=obj.organization,
+            store=obj.store,
+            name=obj.name,
+            scopes=form.cleaned_data["scopes"],
+            created_by=request.user,
+        )
+        obj.pk, obj.prefix = issued.api_key.pk, issued.api_key.prefix
+        request.issued_api_key = issued.plaintext
+
+    def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue: str | None = None) -> HttpResponse:
+        """The one time the key can be read: on this page (the admin's pages are never cached), not in a
+        message, which would travel in a cookie."""
+        return TemplateResponse(
+            request,
+            "api/admin/key_created.html",
+            {**self.admin_site.each_context(request), "api_key": obj, "plaintext": request.issued_api_key},
+        )
+
+    @admin.display(description=_("scopes"))
+    def scope_list(self, obj: ApiKey) -> str:
+        return ", ".join(obj.scopes)
+
+    @admin.action(description=_("Revoke the selected keys"))
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        count = keys.revoke(queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d key revoked.", "%(count)d keys revoked.", count) % {"count": count},
+            messages.SUCCESS,
+        )

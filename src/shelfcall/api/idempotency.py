@@ -1,0 +1,123 @@
+"""`Idempotency-Key` for writes: a retry gets the first response, the work is done once.
+
+The first request with a key inserts its row (state "running") before it runs, in its own
+statement; the unique (API key, idempotency key) makes any other request with that key, on any
+process, fail that insert, and so not run: it gets 409 while the first runs, then the first's
+status and body (marked `Idempotent-Replayed: true`), or 422 if its method, path or body differ.
+Responses of 5xx are not kept: the retry runs again. Rows are kept for KEPT_FOR, then purged by the
+worker's housekeeping. A process that dies mid-request leaves its row "running": retries with that
+key get 409 until it is purged (use a new key then)."""
+
+import hashlib
+import re
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.utils.translation import gettext as _
+from ninja.decorators import decorate_view
+
+from shelfcall.api.errors import ApiError, InvalidInput
+from shelfcall.api.models import IdempotencyState, IdempotentRequest
+from shelfcall.core import clock
+
+HEADER = "Idempotency-Key"
+KEPT_FOR = timedelta(hours=24)
+_KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, no spaces, like Stripe's
+_CLAIM = "_shelfcall_idempotency_claim"
+
+
+class IdempotencyKeyReused(ApiError):
+    code = "idempotency_key_reused"
+    status = 422
+    field = HEADER
+
+    def __init__(self) -> None:
+        super().__init__(_("This Idempotency-Key was used for a different request; use a new key for a new request."))
+
+
+class IdempotentRequestRunning(ApiError):
+    code = "idempotent_request_running"
+    status = 409
+    field = HEADER
+
+    def __init__(self) -> None:
+        super().__init__(_("The first request with this Idempotency-Key is still running; retry in a moment."))
+
+
+def _fingerprint(request: HttpRequest) -> str:
+    digest = hashlib.sha256()
+    for part in (request.method or "", request.get_full_path()):
+        digest.update(part.encode() + b"\0")
+    digest.update(request.body)
+    return digest.hexdigest()
+
+
+def _replay(request: HttpRequest, key: str, fingerprint: str) -> HttpResponse:
+    first = IdempotentRequest.objects.filter(api_key=request.auth, key=key).first()
+    if first is not None and first.request_hash != fingerprint:
+        raise IdempotencyKeyReused()
+    if first is None or first.state == IdempotencyState.RUNNING:  # None: it failed (5xx) a moment ago
+        raise IdempotentRequestRunning()
+    response = HttpResponse(bytes(first.response_body), status=first.status_code, content_type="application/json")
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _claim_or_replay(request: HttpRequest, key: str) -> HttpResponse | None:
+    if not _KEY_SHAPE.fullmatch(key):
+        raise InvalidInput(
+            _("Use an Idempotency-Key of 1 to 255 printable ASCII characters, e.g. a UUID."), field=HEADER
+        )
+    fingerprint = _fingerprint(request)
+    try:
+        with transaction.atomic():
+            claim = IdempotentRequest.objects.create(
+                api_key=request.auth, key=key, request_hash=fingerprint, created_at=clock.now()
+            )
+    except IntegrityError:
+        return _replay(request, key, fingerprint)
+    setattr(request, _CLAIM, claim)
+    return None
+
+
+def _keep(claim: IdempotentRequest, response: HttpResponseBase) -> None:
+    rows = IdempotentRequest.objects.filter(pk=claim.pk)
+    if response.status_code >= 500:
+        rows.delete()
+        return
+    rows.update(state=IdempotencyState.DONE, status_code=response.status_code, response_body=response.content)
+
+
+def _keeping_the_response(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Around ninja's whole operation (authentication included): keep the rendered response, errors too."""
+
+    @wraps(run)
+    def keeping(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+        response = run(request, *args, **kwargs)
+        if (claim := getattr(request, _CLAIM, None)) is not None:
+            _keep(claim, response)
+        return response
+
+    return keeping
+
+
+def idempotent(endpoint: Callable) -> Callable:
+    """Decorate a write endpoint (below its `@router.post`): honour `Idempotency-Key` when sent."""
+
+    @wraps(endpoint)
+    def claiming(request: HttpRequest, *args, **kwargs):
+        key = request.headers.get(HEADER)
+        if key is not None and (replay := _claim_or_replay(request, key)) is not None:
+            return replay
+        return endpoint(request, *args, **kwargs)
+
+    return decorate_view(_keeping_the_response)(claiming)
+
+
+def purge_expired() -> int:
+    deleted, _counts = IdempotentRequest.objects.filter(created_at__lt=clock.now() - KEPT_FOR).delete()
+    return deleted

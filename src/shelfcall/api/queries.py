@@ -1,0 +1,106 @@
+"""Reads for the API, always through the key: a key reaches only its organization's or its store's rows."""
+
+import re
+from datetime import datetime
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from shelfcall.api import cursors
+from shelfcall.api.errors import InvalidInput, NotFound
+from shelfcall.api.models import ApiKey
+from shelfcall.orders.models import BARCODE_PREFIX, Order, OrderLine
+from shelfcall.stores.models import Store
+
+# ASCII digits only (re.ASCII: no ² or ٣), at most 9 of them: every such number fits the column.
+_ORDER_CODE = re.compile(rf"(?:{BARCODE_PREFIX})?([0-9]{{1,9}})", re.ASCII | re.IGNORECASE)
+
+
+def stores_of(api_key: ApiKey) -> QuerySet[Store]:
+    stores = Store.objects.select_related("organization").filter(organization_id=api_key.organization_id)
+    if api_key.store_id is not None:
+        stores = stores.filter(pk=api_key.store_id)
+    return stores.order_by("name", "pk")
+
+
+def orders_of(api_key: ApiKey) -> QuerySet[Order]:
+    """Orders with their lines: two statements for any number of orders and lines."""
+    return (
+        Order.objects.filter(api_key.store_filter())
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
+        .order_by("updated_at", "pk")
+    )
+
+
+def get_order(api_key: ApiKey, order_id: int) -> Order:
+    order = orders_of(api_key).filter(pk=order_id).first()
+    if order is None:
+        raise NotFound(_("No order with this id."))
+    return order
+
+
+def store_id_for_lookup(api_key: ApiKey, store_id: int | None) -> int:
+    """A number is unique per store: a store key looks in its store, an organization key names one."""
+    if api_key.store_id is not None:
+        if store_id not in {None, api_key.store_id}:
+            raise NotFound(_("No such store."))
+        return api_key.store_id
+    if store_id is None:
+        raise InvalidInput(_("This key is for a whole organization: name the store (?store=<id>)."), field="store")
+    return store_id
+
+
+def parse_order_code(code: str) -> int:
+    """`SC1001`, `sc1001` or `1001` → 1001."""
+    found = _ORDER_CODE.fullmatch(code.strip())
+    if found is None:
+        raise InvalidInput(
+            _("Give the number on the order's barcode, e.g. SC1001 or 1001 (digits 0-9 only)."), field="code"
+        )
+    return int(found.group(1))
+
+
+def get_order_by_code(api_key: ApiKey, code: str, store_id: int | None) -> Order:
+    number = parse_order_code(code)
+    order = orders_of(api_key).filter(store_id=store_id_for_lookup(api_key, store_id), number=number).first()
+    if order is None:
+        raise NotFound(_("No order with this number in this store."))
+    return order
+
+
+def get_order_by_external_id(api_key: ApiKey, source: str, external_id: str, store_id: int | None) -> Order:
+    order = (
+        orders_of(api_key)
+        .filter(store_id=store_id_for_lookup(api_key, store_id), source=source, external_id=external_id)
+        .exclude(external_id="")
+        .first()
+    )
+    if order is None:
+        raise NotFound(_("No order with this source and external id in this store."))
+    return order
+
+
+def list_orders(
+    api_key: ApiKey,
+    *,
+    store_id: int | None,
+    status: str | None,
+    source: str | None,
+    updated_since: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[list[Order], str | None]:
+    """One page in (updated_at, id) order, and the cursor of the next page (None on the last)."""
+    orders = orders_of(api_key)
+    filters = {"store_id": store_id, "status": status, "source": source, "updated_at__gte": updated_since}
+    orders = orders.filter(**{name: value for name, value in filters.items() if value is not None})
+    if cursor:
+        updated_text, last_id = cursors.decode("orders", cursor, "cursor")
+        updated_at = parse_datetime(str(updated_text))
+        orders = orders.filter(Q(updated_at__gt=updated_at) | Q(updated_at=updated_at, pk__gt=last_id))
+    page = list(orders[: limit + 1])
+    if len(page) <= limit:
+        return page, None
+    last = page[limit - 1]
+    return page[:limit], cursors.encode("orders", [last.updated_at.isoformat(), last.pk])

@@ -1,0 +1,24 @@
+"""Database expressions that differ by vendor."""
+
+from django.db.models import BigIntegerField, Func
+
+
+class CurrentTransactionId(Func):
+    """On PostgreSQL the id of the transaction evaluating it (a column default: the writer's); NULL
+    elsewhere (SQLite has one writer at a time, so row ids already come in commit order)."""
+
+    output_field = BigIntegerField()
+    template = "NULL"
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "pg_current_xact_id()::text::bigint", []
+
+
+class OldestRunningTransactionId(Func):
+    """On PostgreSQL, every transaction with a smaller id has finished: committed or rolled back."""
+
+    output_field = BigIntegerField()
+    template = "NULL"
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        return "pg_snapshot_xmin(pg_current_snapshot())::text::bigint", []

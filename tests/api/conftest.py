@@ -1,0 +1,49 @@
+from collections.abc import Callable
+
+import pytest
+
+from shelfcall.api.keys import IssuedKey, issue_key
+from shelfcall.api.scopes import Scope
+from shelfcall.stores.models import Store
+from tests.factories import make_showcase, make_store, submit
+
+
+@pytest.fixture
+def store() -> Store:
+    return make_store()
+
+
+@pytest.fixture
+def make_key() -> Callable[..., IssuedKey]:
+    def make(store: Store, *scopes: Scope, whole_organization: bool = False, name: str = "Till 1") -> IssuedKey:
+        return issue_key(
+            organization=store.organization,
+            store=None if whole_organization else store,
+            name=name,
+            scopes=scopes or [Scope.ORDERS_READ],
+        )
+
+    return make
+
+
+@pytest.fixture
+def till_key(store, make_key) -> IssuedKey:
+    return make_key(store, Scope.ORDERS_READ, Scope.PAYMENTS_WRITE)
+
+
+@pytest.fixture
+def api_get(client) -> Callable:
+    """GET with a key: `api_get("/api/v1/orders", key)`; key None sends no Authorization header."""
+
+    def get(path: str, key: IssuedKey | str | None, **params):
+        headers = {}
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key if isinstance(key, str) else key.plaintext}"
+        return client.get(path, params, headers=headers)
+
+    return get
+
+
+@pytest.fixture
+def order(store):
+    return submit(make_showcase(store))

@@ -1,0 +1,101 @@
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from shelfcall.api import keys
+from shelfcall.api.errors import KeyRevoked, Unauthenticated
+from shelfcall.api.models import ApiKey
+from shelfcall.api.scopes import Scope
+from shelfcall.core import clock
+
+pytestmark = pytest.mark.django_db
+
+
+def test_only_a_hash_of_the_secret_is_stored(till_key):
+    stored = ApiKey.objects.get(pk=till_key.api_key.pk)
+    prefix, secret = till_key.plaintext.removeprefix("sc_").split("_", 1)
+    assert stored.prefix == prefix and secret not in stored.secret_hash and len(stored.secret_hash) == 64
+    assert keys.authenticate(till_key.plaintext) == stored
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "",
+        "sc_",
+        "Bearer x",
+        "sc_0123456789ab_" + "a" * 42,
+        "sc_0123456789ab_" + "a" * 43,
+        "sc_０１２３456789ab_" + "a" * 43,
+    ],
+)
+def test_malformed_or_unknown_keys_are_refused(till_key, token):
+    with pytest.raises(Unauthenticated):
+        keys.authenticate(token)
+
+
+def test_right_prefix_wrong_secret_is_refused(till_key):
+    forged = till_key.plaintext[:-4] + ("AAAA" if not till_key.plaintext.endswith("AAAA") else "BBBB")
+    with pytest.raises(Unauthenticated):
+        keys.authenticate(forged)
+
+
+def test_revoked_key_is_refused(till_key):
+    assert keys.revoke([till_key.api_key]) == 1
+    with pytest.raises(KeyRevoked):
+        keys.authenticate(till_key.plaintext)
+    assert keys.revoke([till_key.api_key]) == 0, "revoking twice changes nothing"
+
+
+def test_last_used_is_written_at_most_once_a_minute(till_key, time_machine, django_assert_num_queries):
+    time_machine.move_to("2026-11-23 10:00:00+00:00", tick=False)
+    keys.authenticate(till_key.plaintext)
+    first = ApiKey.objects.get(pk=till_key.api_key.pk).last_used_at
+    assert first == clock.now()
+    time_machine.shift(timedelta(seconds=59))
+    with django_assert_num_queries(1):  # the look-up only: no write
+        keys.authenticate(till_key.plaintext)
+    time_machine.shift(timedelta(seconds=2))
+    keys.authenticate(till_key.plaintext)
+    assert ApiKey.objects.get(pk=till_key.api_key.pk).last_used_at == clock.now()
+
+
+def test_command_prints_a_working_key(store, capsys):
+    call_command("create_api_key", "--store", store.slug, "--scopes", "orders:read, payments:write", "--name", "Till 9")
+    printed = capsys.readouterr().out.strip()
+    api_key = keys.authenticate(printed)
+    assert api_key.store == store and api_key.scopes == [Scope.ORDERS_READ, Scope.PAYMENTS_WRITE]
+    assert api_key.name == "Till 9"
+
+
+def test_command_for_a_whole_organization(store, capsys):
+    call_command("create_api_key", "--organization", store.organization.slug, "--scopes", "orders:read")
+    api_key = keys.authenticate(capsys.readouterr().out.strip())
+    assert api_key.store is None and api_key.organization == store.organization
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--store", "nowhere", "--scopes", "orders:read"], "No store"),
+        (["--organization", "nowhere", "--scopes", "orders:read"], "No organization"),
+        (["--store", "1", "--scopes", "orders:delete"], "scopes are"),
+        (["--store", "1", "--scopes", ","], "at least one scope"),
+    ],
+)
+def test_command_explains_bad_arguments(store, args, problem):
+    with pytest.raises(CommandError, match=problem):
+        call_command("create_api_key", *args)
+
+
+def test_demo_keys_are_stable_and_work(store):
+    from shelfcall.api.demo import demo_api_keys
+
+    first = demo_api_keys(store)
+    assert demo_api_keys(store) == first and ApiKey.objects.count() == 2
+    till = keys.authenticate(first["till"])
+    assert Scope.PAYMENTS_WRITE in till.scopes and till.store == store
+    keys.revoke([till])
+    assert demo_api_keys(store)["till"].endswith("(revoked in the admin)")

@@ -1,0 +1,82 @@
+import re
+
+import pytest
+
+from shelfcall.api.auth import api_rate
+from shelfcall.api.responses import status_of
+from shelfcall.api.scopes import Scope
+from shelfcall.core.middleware import CONTENT_SECURITY_POLICY
+from shelfcall.orders.errors import AlreadyClaimed, NothingToRefund, OrderNotFound, WrongStatus
+
+pytestmark = pytest.mark.django_db
+
+
+def _error(response):
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    return response.json()["error"]
+
+
+def test_no_key_is_401_in_json(api_get):
+    response = api_get("/api/v1/orders", None)
+    assert response.status_code == 401 and _error(response)["code"] == "unauthenticated"
+
+
+@pytest.mark.parametrize("header", ["Basic abc", "Bearer", "Bearer sc_nope", "sc_0123456789ab_" + "a" * 43])
+def test_malformed_authorization_is_401(client, till_key, header):
+    response = client.get("/api/v1/orders", headers={"Authorization": header})
+    assert response.status_code == 401 and _error(response)["code"] == "unauthenticated"
+
+
+def test_missing_scope_is_403_naming_it(api_get, make_key, store):
+    response = api_get("/api/v1/orders", make_key(store, Scope.CATALOG_WRITE))
+    assert response.status_code == 403 and _error(response)["code"] == "missing_scope"
+    assert "orders:read" in _error(response)["message"]
+
+
+def test_unknown_endpoint_is_404_in_json(api_get, till_key):
+    response = api_get("/api/v1/nothing/here", till_key)
+    assert response.status_code == 404 and _error(response)["code"] == "not_found"
+
+
+def test_rate_limited_per_key_with_retry_after(api_get, till_key, make_key, store, rate_limits, settings):
+    settings.SHELFCALL_API_RATE_PER_MINUTE = 2
+    assert api_rate().limit == 2
+    for _ in range(2):
+        assert api_get("/api/v1/stores", till_key).status_code == 200
+    refused = api_get("/api/v1/stores", till_key)
+    assert refused.status_code == 429 and _error(refused)["code"] == "rate_limited"
+    assert 1 <= int(refused["Retry-After"]) <= 60
+    assert api_get("/api/v1/stores", make_key(store, name="Till 2")).status_code == 200, "counted per key"
+
+
+def test_domain_errors_have_one_status_each():
+    assert status_of(OrderNotFound()) == 404
+    assert status_of(WrongStatus(1001, "Ready", "claimed")) == 409
+    assert status_of(AlreadyClaimed(1001, "Alex")) == 409
+    assert status_of(NothingToRefund("0")) == 422
+
+
+def test_docs_load_only_bundled_scripts_under_the_csp(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and page["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+    html = page.content.decode()
+    sources = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', html)
+    assert sources and all(source.startswith("/static/ninja/") for source in sources), sources
+    assert not re.search(r"<script(?![^>]*(?:src=|application/json))", html), "no inline script (CSP)"
+    for source in sources:
+        assert client.get(source).status_code == 200, source
+
+
+def test_openapi_documents_every_endpoint_with_errors_and_auth(client):
+    document = client.get("/api/v1/openapi.json").json()
+    assert document["components"]["securitySchemes"]["KeyAuth"]["scheme"] == "bearer"
+    operations = [op for path in document["paths"].values() for op in path.values()]
+    assert len(operations) >= 6
+    schemas = document["components"]["schemas"]
+    for operation in operations:
+        responses = operation["responses"]
+        assert {"200", "401", "403", "404", "422", "429"} <= set(responses), operation["operationId"]
+        assert operation["security"], operation["operationId"]
+        for status, response in responses.items():
+            name = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+            assert schemas[name].get("examples"), f"{operation['operationId']} {status}: no example"
