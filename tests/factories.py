@@ -4,6 +4,7 @@ from decimal import Decimal
 from itertools import count
 
 from django.contrib.auth import get_user_model
+from django.test import Client
 
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
 from shelfcall.orders import actions
@@ -89,3 +90,10 @@ def submit(
 
 def stock_of(product: Product, store: Store) -> StockLevel:
     return StockLevel.objects.get(product=product, store=store)
+
+
+def signed_in(user) -> Client:
+    """A browser already signed in as `user` (no password round trip)."""
+    client = Client()
+    client.force_login(user)
+    return client

@@ -171,3 +171,22 @@ def open_page(browser, live_server_url):
     yield open_
     for context in contexts:
         context.close()
+
+
+def watch_offline(page, live_server_url: str) -> tuple[list[str], list[str]]:
+    """Refuse every request that leaves this server and collect console errors: returns the refused
+    URLs and the errors, both filled as the page runs (a page must work offline, under our CSP)."""
+    outside: list[str] = []
+    problems: list[str] = []
+
+    def only_this_server(route) -> None:
+        if route.request.url.startswith(f"{live_server_url}/"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.context.route("**/*", only_this_server)
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return outside, problems

@@ -15,7 +15,7 @@ from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order, OrderStatus, PaymentStatus
 from shelfcall.shopper.codes import barcode_svg
 from shelfcall.stores.models import DropZone, Membership, Role, StaffPin, Store
-from tests.e2e.conftest import PHONE, TABLET
+from tests.e2e.conftest import PHONE, TABLET, watch_offline
 from tests.e2e.test_shopper_journey import add_to_cart, serious_violations, wait_for_live_updates
 from tests.factories import make_drop_zone, make_product, make_showcase, make_store, make_user, stock_of, submit
 
@@ -370,19 +370,7 @@ def test_queue_and_order_page_fit_a_360_px_phone(open_page, shop: Shop):
 def test_camera_scanning_polyfill_reads_a_code_128_offline(open_page, live_server_url, shop: Shop):
     order = claimed(shop, submit(shop.showcase, {shop.drill: 1}))
     page = open_page(TABLET, user=shop.alex)
-    outside: list[str] = []
-
-    def only_this_server(route) -> None:
-        if route.request.url.startswith(f"{live_server_url}/"):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    page.context.route("**/*", only_this_server)
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("pageerror", lambda error: problems.append(str(error)))
+    outside, problems = watch_offline(page, live_server_url)
     # Use our polyfill even on a Chromium that has a native detector: that is what is tested here.
     page.add_init_script("delete window.BarcodeDetector")
     page.goto(f"/w/orders/{order.pk}")

@@ -18,7 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from shelfcall.core import clock
 from shelfcall.stores.idle import LAST_SEEN_KEY, StaffIdleTimeoutMiddleware
 from shelfcall.workspace.views.access import STORE_KEY
-from tests.factories import make_store, make_user
+from tests.factories import make_store, make_user, signed_in
 
 YEAR = 365 * 24 * 3600
 
@@ -96,12 +96,6 @@ def store():
 @pytest.fixture
 def alex(store):
     return make_user(store, name="Alex")
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def is_signed_in(client: Client) -> bool:

@@ -2,13 +2,21 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 
 from shelfcall.orders import actions
 from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order, OrderStatus
 from shelfcall.stores.models import Role
-from tests.factories import make_drop_zone, make_product, make_showcase, make_store, make_user, stock_of, submit
+from tests.factories import (
+    make_drop_zone,
+    make_product,
+    make_showcase,
+    make_store,
+    make_user,
+    signed_in,
+    stock_of,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 TILL = Actor.api("till")
@@ -35,12 +43,6 @@ def showcase(store, products):
 @pytest.fixture
 def alex(store):
     return make_user(store, name="Alex")
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def body(response) -> str:
