@@ -7,6 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from shelfcall.core.errors import ShelfcallError
 from shelfcall.core.numbers import IdChoiceField, WholeNumberField
 from shelfcall.orders.actions import REJECT_REASONS
 from shelfcall.stores.models import DropZone, Membership, Store
@@ -117,3 +118,12 @@ class HandOffForm(forms.Form):
             '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 200">'
             f'<path d="{path}" fill="none" stroke="#000" stroke-width="3"/></svg>'
         )
+
+
+def valid_data(form: forms.Form) -> dict:
+    """The form's cleaned data, or a ShelfcallError naming the first field in error and the fix."""
+    if not form.is_valid():
+        field, errors = next(iter(form.errors.items()))
+        label = form.fields[field].label if field in form.fields else ""
+        raise ShelfcallError(f"{label}: {errors[0]}" if label else errors[0], field=field)
+    return form.cleaned_data

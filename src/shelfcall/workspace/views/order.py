@@ -5,7 +5,6 @@ from collections.abc import Callable
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,7 +19,15 @@ from shelfcall.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 from shelfcall.orders.queries import last_event_id as latest_order_event_id
 from shelfcall.shopper.codes import barcode_svg
 from shelfcall.stores import policy
-from shelfcall.workspace.forms import CancelForm, LineQuantityForm, PaymentForm, ReassignForm, ScanForm, StageForm
+from shelfcall.workspace.forms import (
+    CancelForm,
+    LineQuantityForm,
+    PaymentForm,
+    ReassignForm,
+    ScanForm,
+    StageForm,
+    valid_data,
+)
 from shelfcall.workspace.queries import get_order_lines, list_order_messages, list_timeline
 from shelfcall.workspace.views.access import live_user, order_view
 from shelfcall.workspace.views.session import safe_next
@@ -64,14 +71,6 @@ def bag_label(request: HttpRequest, order: Order) -> HttpResponse:
     return render(request, "workspace/label.html", {"order": order, "barcode": barcode_svg(order.barcode_value)})
 
 
-def _parse(form: Form) -> dict:
-    if not form.is_valid():
-        field, errors = next(iter(form.errors.items()))
-        label = form.fields[field].label if field in form.fields else ""
-        raise ShelfcallError(f"{label}: {errors[0]}" if label else errors[0], field=field)
-    return form.cleaned_data
-
-
 def _line_of(order: Order, line_id: int) -> OrderLine:
     line = OrderLine.objects.filter(order=order, pk=line_id).first()
     if line is None:
@@ -81,7 +80,7 @@ def _line_of(order: Order, line_id: int) -> OrderLine:
 
 def _pick_by_code(request: HttpRequest, order: Order) -> str:
     """A scan (camera or keyboard-wedge scanner) or a typed SKU picks one unit of the matching line."""
-    code = _parse(ScanForm(request.POST))["code"].strip()
+    code = valid_data(ScanForm(request.POST))["code"].strip()
     line = (
         OrderLine.objects.filter(Q(product__upc=code) | Q(sku__iexact=code), order=order)
         .annotate(still_open=F("requested_qty") - F("short_qty") - F("picked_qty"))
@@ -101,31 +100,31 @@ def _pick_by_code(request: HttpRequest, order: Order) -> str:
 
 
 def _pick_line(request: HttpRequest, order: Order) -> str:
-    data = _parse(LineQuantityForm(request.POST))
+    data = valid_data(LineQuantityForm(request.POST))
     line = actions.pick_line(order.pk, _line_of(order, data["line"]).pk, by=request.actor, qty=data["qty"])
     return _("Picked %(name)s.") % {"name": line.name}
 
 
 def _not_found(request: HttpRequest, order: Order) -> str:
-    data = _parse(LineQuantityForm(request.POST))
+    data = valid_data(LineQuantityForm(request.POST))
     line = actions.mark_line_not_found(order.pk, _line_of(order, data["line"]).pk, by=request.actor, qty=data["qty"])
     return _("%(count)s × %(name)s marked not found; the shopper is told.") % {"count": data["qty"], "name": line.name}
 
 
 def _stage(request: HttpRequest, order: Order) -> str:
-    data = _parse(StageForm(request.POST, store=order.store))
+    data = valid_data(StageForm(request.POST, store=order.store))
     staged = actions.stage_order(order.pk, by=request.actor, drop_zone=data["drop_zone"], note=data["note"])
     return _("Dropped at %(place)s.") % {"place": staged.staged_location}
 
 
 def _pay(request: HttpRequest, order: Order) -> str:
-    data = _parse(PaymentForm(request.POST))
+    data = valid_data(PaymentForm(request.POST))
     actions.mark_paid(order.pk, by=request.actor, reference=data["reference"])
     return _("Marked paid.")
 
 
 def _cancel(request: HttpRequest, order: Order) -> str:
-    data = _parse(CancelForm(request.POST))
+    data = valid_data(CancelForm(request.POST))
     if order.assignee_id not in (None, request.user.pk):
         _require_supervisor(request, order)
     actions.cancel_order(order.pk, by=request.actor, reason=data["reason"])
@@ -147,7 +146,7 @@ def _unclaim(request: HttpRequest, order: Order) -> str:
 
 def _reassign(request: HttpRequest, order: Order) -> str:
     _require_supervisor(request, order)
-    to = _parse(ReassignForm(request.POST, store=order.store))["to"]
+    to = valid_data(ReassignForm(request.POST, store=order.store))["to"]
     actions.reassign_order(order.pk, to=to, by=request.actor)
     return _("%(name)s is now picking this order.") % {"name": to.get_short_name() or to.get_username()}
 

@@ -11,10 +11,9 @@ from shelfcall.core.money import format_money
 from shelfcall.orders import actions
 from shelfcall.orders.models import Order
 from shelfcall.stores import policy
-from shelfcall.workspace.forms import RefundForm
+from shelfcall.workspace.forms import RefundForm, valid_data
 from shelfcall.workspace.queries import list_refunds_due
 from shelfcall.workspace.views.access import order_view, staff_view
-from shelfcall.workspace.views.order import _parse
 
 
 @staff_view(policy.Perm.SUPERVISE)
@@ -27,7 +26,7 @@ def refunds(request: HttpRequest) -> HttpResponse:
 def settle_refund(request: HttpRequest, order: Order) -> HttpResponse:
     """Records the amount the page showed (refused if it is no longer due), never one read before the action."""
     try:
-        data = _parse(RefundForm(request.POST))
+        data = valid_data(RefundForm(request.POST))
         refund = actions.refund_order(order.pk, by=request.actor, amount=data["amount"], reference=data["reference"])
         messages.success(
             request,
