@@ -2,6 +2,7 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 
 from shelfcall.api import keys
 from shelfcall.api.models import ApiKey
@@ -13,6 +14,8 @@ pytestmark = pytest.mark.django_db
 
 def _admin_user(store, role, *, whole_organization=False):
     user = get_user_model().objects.create_user(f"admin-{role}-{store.pk}", password="x", is_staff=True)
+    # As everywhere in the admin: Django's permissions say which kinds of rows, memberships which rows.
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="api"))
     Membership.objects.create(
         user=user, organization=store.organization, store=None if whole_organization else store, role=role
     )

@@ -1,5 +1,6 @@
 """API keys in the admin: made here (the key is shown once, on the page after saving), revoked with
-an action, never edited into something else. Who sees which keys is api/policy.py's rule."""
+an action, never edited into something else. Who sees and makes which keys is the admin's store split
+(stores/policy.py: `may_issue_key`)."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -9,9 +10,11 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from shelfcall.api import keys, policy
+from shelfcall.api import keys
 from shelfcall.api.models import ApiKey
 from shelfcall.api.scopes import SCOPE_LABELS
+from shelfcall.stores import policy
+from shelfcall.stores.scoped_admin import ScopedModelAdmin
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -28,7 +31,7 @@ class ApiKeyForm(forms.ModelForm):
         organization, store = data.get("organization"), data.get("store")
         if organization and store and store.organization_id != organization.pk:
             self.add_error("store", _("Choose a store of this organization, or none for all of its stores."))
-        elif organization and not policy.may_issue_key(self.request.user, organization, store):
+        elif organization and not policy.may_issue_key(self.request.user, organization.pk, store):
             self.add_error(
                 "store", _("Only an organization admin can make a key for every store; choose one of your stores.")
             )
@@ -36,7 +39,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(ScopedModelAdmin):
     list_display = ["name", "prefix", "organization", "store", "scope_list", "last_used_at", "revoked_at"]
     list_filter = ["organization", "store"]
     search_fields = ["name", "prefix"]
@@ -44,7 +47,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
-        return policy.manageable_keys(request.user).select_related("organization", "store")
+        return super().get_queryset(request).select_related("organization", "store")
 
     def get_form(self, request: HttpRequest, obj: ApiKey | None = None, **kwargs) -> type[forms.ModelForm]:
         form = super().get_form(request, obj, form=ApiKeyForm, **kwargs)
@@ -56,31 +59,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if obj is None:
             return self.readonly_fields
         return [*self.readonly_fields, "organization", "store", "scopes"]
-
-    def formfield_for_foreignkey(self, db_field, request: HttpRequest, **kwargs):
-        if db_field.name == "organization":
-            kwargs["queryset"] = policy.organizations_for_key_managers(request.user)
-        elif db_field.name == "store":
-            kwargs["queryset"] = policy.stores_for_key_managers(request.user)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    # Store and organization admins manage keys by api/policy.py's rule, not by Django model permissions.
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return policy.manages_any_keys(request.user)
-
-    def has_view_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
-        return self._may_manage(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return policy.manages_any_keys(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
-        return self._may_manage(request, obj)
-
-    def _may_manage(self, request: HttpRequest, obj: ApiKey | None) -> bool:
-        if obj is None:
-            return policy.manages_any_keys(request.user)
-        return policy.manageable_keys(request.user).filter(pk=obj.pk).exists()
 
     def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
         return False  # revoke instead: the key's history (idempotent responses, events) stays readable

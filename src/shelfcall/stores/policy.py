@@ -173,7 +173,7 @@ def admin_scope(user: AbstractBaseUser, queryset: QuerySet[M]) -> QuerySet[M]:
         return queryset.filter(_store_lookup(_STORE_PATHS[label], stores))
     if label in _ORGANIZATION_PATHS:
         return queryset.filter(**{f"{_ORGANIZATION_PATHS[label]}__in": stores.values("organization")})
-    if label == Membership._meta.label:
+    if label in _ORGANIZATION_OR_STORE:
         return queryset.filter(_grantable_memberships(user))
     if label == get_user_model()._meta.label:
         return queryset.filter(pk__in=_memberships_reaching(stores).values("user"))
@@ -186,8 +186,12 @@ def _memberships_reaching(stores: QuerySet[Store]) -> QuerySet[Membership]:
     )
 
 
+# Rows that hang on a store, or on the whole organization when their store is empty.
+_ORGANIZATION_OR_STORE = {"stores.Membership", "api.ApiKey"}
+
+
 def _grantable_memberships(user: AbstractBaseUser) -> Q:
-    """Memberships of the user's stores, and organization-wide ones of their organizations."""
+    """Memberships (and API keys) of the user's stores, and organization-wide ones of their organizations."""
     return Q(store__in=administered_stores(user)) | Q(
         store__isnull=True, organization__in=administered_organizations(user)
     )
@@ -275,7 +279,7 @@ def may_view_in_admin(user: AbstractBaseUser, model: type[Model]) -> bool:
     if _is_superuser(user):
         return True
     label = model._meta.label
-    known = {*_STORE_PATHS, *_ORGANIZATION_PATHS, Membership._meta.label, get_user_model()._meta.label}
+    known = {*_STORE_PATHS, *_ORGANIZATION_PATHS, *_ORGANIZATION_OR_STORE, get_user_model()._meta.label}
     return label in known and administers_anything(user)
 
 
@@ -288,6 +292,8 @@ def may_administer(user: AbstractBaseUser, obj: Model) -> bool:
         return may_grant(user, obj) and not get_user_model().objects.filter(pk=obj.user_id, is_superuser=True).exists()
     if label == get_user_model()._meta.label:
         return may_edit_user(user, obj)
+    if label == "api.ApiKey":
+        return may_issue_key(user, obj.organization_id, obj.store)
     if label == Store._meta.label and obj.pk is None:
         return administers_organization(user, obj.organization_id)
     if label in _ORGANIZATION_PATHS:
@@ -305,3 +311,11 @@ def _follow(obj: Model, path: str) -> int | None:
         if obj is None:
             return None
     return obj.pk if last == "pk" else getattr(obj, f"{last}_id")
+
+
+def may_issue_key(user: AbstractBaseUser, organization_id: int | None, store: Store | None) -> bool:
+    """An organization-wide API key is as powerful as an organization admin, so only they make one; a
+    store key is also for that store's admins."""
+    if store is None:
+        return administers_organization(user, organization_id)
+    return store.organization_id == organization_id and administers_store(user, store.pk)
