@@ -11,6 +11,8 @@ def receiver():
     yield receiver
     server.shutdown()
     server.server_close()
+    unverified = [r.headers["webhook-id"] for r in receiver.received if r.verified is False]
+    assert not unverified, f"webhooks that standardwebhooks does not verify: {unverified}"
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 from shelfcall.notify.models import Channel, CollectionPolicy, EscalationLevel, EscalationPolicy
 from shelfcall.stores.models import Store
+from tests.notify.receiver import TEST_WEBHOOK_SECRET
 
 
 def make_channel(
@@ -12,6 +13,8 @@ def make_channel(
     secret: str = "",
     **fields,
 ) -> Channel:
+    if kind == "webhook" and not secret:
+        secret = TEST_WEBHOOK_SECRET
     return Channel.objects.create(
         store=store,
         name=name or f"{kind} channel",

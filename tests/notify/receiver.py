@@ -7,12 +7,20 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+# What webhook channels in the tests sign with, unless a test says otherwise.
+TEST_WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
 
 @dataclass
 class Received:
     path: str
     headers: dict[str, str]
     body: bytes
+    # Standard Webhooks deliveries (a webhook-id header): whether the standardwebhooks package
+    # verified the signature with one of the receiver's secrets. None: not a webhook.
+    verified: bool | None = None
 
     def json(self) -> dict:
         return json.loads(self.body)
@@ -24,9 +32,21 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     # Answers to give, in order; the last one repeats. (status, delay in seconds)
     answers: list[tuple[int, float]] = field(default_factory=lambda: [(200, 0.0)])
+    webhook_secrets: list[str] = field(default_factory=lambda: [TEST_WEBHOOK_SECRET])
 
     def answer_next(self) -> tuple[int, float]:
         return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
+
+
+def verify_webhook(body: bytes, headers: dict[str, str], secrets: list[str]) -> bool:
+    """As a receiver using the reference Standard Webhooks library would check it."""
+    for secret in secrets:
+        try:
+            Webhook(secret).verify(body, headers)
+        except WebhookVerificationError:
+            continue
+        return True
+    return False
 
 
 def start_receiver(
@@ -39,7 +59,9 @@ def start_receiver(
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
             body = self.rfile.read(length)
-            receiver.received.append(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            verified = verify_webhook(body, headers, receiver.webhook_secrets) if "webhook-id" in headers else None
+            receiver.received.append(Received(self.path, headers, body, verified))
             status, delay = receiver.answer_next()
             time.sleep(delay)
             try:

@@ -1,18 +1,21 @@
 """Each channel posts exactly the JSON its service expects, to a real HTTP server."""
 
-import hashlib
-import hmac
+import base64
 import json
+import time
 from importlib import resources
 
 import jsonschema
 import pytest
 from django.core import mail
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from shelfcall.notify.channels import PLUGINS, Destination
 from shelfcall.notify.channels.teams import CARD_LIMIT_BYTES
+from shelfcall.notify.channels.webhook import is_valid_secret, new_secret
 from shelfcall.notify.messages import Message
 from shelfcall.notify.netguard import UnsafeDestination
+from tests.notify.receiver import TEST_WEBHOOK_SECRET
 
 MESSAGE = Message(
     "new_order",
@@ -22,7 +25,12 @@ MESSAGE = Message(
     items=["2 × Cordless drill (18 V)", "1 × Jigsaw"],
     url="http://localhost:8000/w/orders/7",
     button="Manage This Order",
-    event={"type": "order.created", "created_at": "2026-11-23T10:00:00+00:00", "data": {"order": {"number": 1042}}},
+    event={
+        "id": "42",
+        "type": "order.created",
+        "timestamp": "2026-11-23T10:00:00+00:00",
+        "data": {"order_id": 7, "number": 1042, "status": "new", "store_id": 3},
+    },
 )
 
 
@@ -83,15 +91,50 @@ def test_slack_posts_block_kit_with_a_button(receiver):
     }
 
 
-def test_webhook_is_signed_over_timestamp_and_body(receiver):
-    assert PLUGINS["webhook"].deliver(local(receiver, secret="s3cret"), MESSAGE, idempotency_key="42:c1").ok
+def test_webhook_follows_standard_webhooks(receiver):
+    assert PLUGINS["webhook"].deliver(local(receiver, TEST_WEBHOOK_SECRET), MESSAGE, idempotency_key="42:c1").ok
     received = receiver.received[0]
-    timestamp, signature = received.headers["shelfcall-timestamp"], received.headers["shelfcall-signature"]
-    expected = hmac.new(b"s3cret", timestamp.encode() + b"." + received.body, hashlib.sha256).hexdigest()
-    assert signature == f"v1={expected}"
-    assert received.headers["idempotency-key"] == "42:c1" and received.headers["shelfcall-event"] == "order.created"
-    body = received.json()
-    assert body == {"id": "42:c1", **MESSAGE.event}
+    assert Webhook(TEST_WEBHOOK_SECRET).verify(received.body, received.headers) == {
+        "type": "order.created",
+        "timestamp": "2026-11-23T10:00:00+00:00",
+        "data": MESSAGE.event["data"],
+    }
+    assert received.headers["webhook-id"] == "42"  # the event's id, not the channel's message
+    assert abs(int(received.headers["webhook-timestamp"]) - time.time()) < 5
+
+
+def test_a_retry_has_the_same_id_and_a_fresh_signature(receiver, time_machine):
+    time_machine.move_to("2026-11-23 10:00:00+00:00", tick=False)
+    destination = local(receiver, TEST_WEBHOOK_SECRET)
+    PLUGINS["webhook"].deliver(destination, MESSAGE, idempotency_key="42:c1")
+    time_machine.shift(60)
+    PLUGINS["webhook"].deliver(destination, MESSAGE, idempotency_key="42:c1")
+    first, retry = receiver.received
+    assert first.headers["webhook-id"] == retry.headers["webhook-id"] == "42"
+    assert int(retry.headers["webhook-timestamp"]) == int(first.headers["webhook-timestamp"]) + 60
+    assert first.verified and retry.verified
+
+
+def test_while_rotating_both_secrets_sign(receiver):
+    new = new_secret(lambda size: b"n" * size)
+    PLUGINS["webhook"].deliver(
+        Destination(receiver.url, new, True, previous_secret=TEST_WEBHOOK_SECRET), MESSAGE, idempotency_key="k"
+    )
+    received = receiver.received[0]
+    assert len(received.headers["webhook-signature"].split(" ")) == 2
+    for secret in (new, TEST_WEBHOOK_SECRET):  # a receiver that has either one accepts it
+        Webhook(secret).verify(received.body, received.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret(lambda size: b"x" * size)).verify(received.body, received.headers)
+
+
+def test_secrets_are_whsec_and_base64():
+    secret = new_secret(lambda size: bytes(range(size)))
+    assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) == 32
+    assert is_valid_secret(secret)
+    assert not is_valid_secret("0123456789abcdef0123456789")  # an old plain secret
+    assert not is_valid_secret("whsec_" + base64.b64encode(b"short").decode())
+    assert not is_valid_secret("whsec_not base64!")
 
 
 def test_sms_through_twilio(receiver, settings):
@@ -132,7 +175,7 @@ def test_email(settings):
 )
 def test_private_or_odd_addresses_are_refused(url):
     with pytest.raises(UnsafeDestination):
-        PLUGINS["webhook"].deliver(Destination(url), MESSAGE, idempotency_key="k")
+        PLUGINS["webhook"].deliver(Destination(url, TEST_WEBHOOK_SECRET), MESSAGE, idempotency_key="k")
 
 
 def test_timeouts_and_errors_are_answers_not_crashes(receiver, settings):
@@ -172,7 +215,7 @@ class TestChannelValidation:
         assert "international form" in self.errors(kind="sms", target="0612345678")["target"][0]
         assert "email address" in self.errors(kind="email", target="not-an-address")["target"][0]
         assert (
-            "16 characters"
+            "whsec_"
             in self.errors(kind="webhook", target="http://127.0.0.1/x", allow_private_network=True, secret="short")[
                 "secret"
             ][0]
@@ -184,5 +227,5 @@ class TestChannelValidation:
 
     def test_an_admin_may_allow_a_private_receiver(self):
         assert not self.errors(
-            kind="webhook", target="http://127.0.0.1:8080/hook", allow_private_network=True, secret="0123456789abcdef"
+            kind="webhook", target="http://127.0.0.1:8080/hook", allow_private_network=True, secret=TEST_WEBHOOK_SECRET
         )

@@ -40,7 +40,7 @@ def orders_with_alerts(receiver, count: int):
     store = make_store()
     store.max_open_orders_per_device = 1000
     store.save()
-    make_channel(store, receiver.url, kind="webhook", secret="s")
+    make_channel(store, receiver.url, kind="webhook")
     showcase = make_showcase(store)
     showcase.items.get().product.stock_levels.update(on_hand=1000)
     return [submit(showcase) for _ in range(count)]
@@ -55,7 +55,7 @@ def test_two_workers_never_send_a_message_twice(receiver):
             pass
 
     in_threads(2, drain)
-    keys = [r.headers["idempotency-key"] for r in receiver.received]
+    keys = [r.headers["webhook-id"] for r in receiver.received]
     assert len(keys) == 40 and len(set(keys)) == 40
     assert OutboxMessage.objects.filter(status=MessageStatus.DELIVERED).count() == 40
 
@@ -113,8 +113,8 @@ def test_worker_killed_mid_batch_loses_nothing(receiver):
     finally:
         second.terminate()
         second.wait(10)
-    keys = [r.headers["idempotency-key"] for r in receiver.received]
-    assert set(keys) == set(OutboxMessage.objects.values_list("dedupe_key", flat=True))
+    keys = [r.headers["webhook-id"] for r in receiver.received]
+    assert set(keys) == {str(event_id) for event_id in OutboxMessage.objects.values_list("event_id", flat=True)}
     # At least once: a message in flight when the worker died is sent again, with the same key.
     repeated = [key for key, seen in Counter(keys).items() if seen > 1]
     assert len(repeated) <= 5

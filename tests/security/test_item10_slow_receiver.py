@@ -21,6 +21,7 @@ from shelfcall.notify.models import DeliveryAttempt, MessageStatus, OutboxMessag
 from shelfcall.orders.models import Order, OrderEvent
 from tests.factories import make_showcase, make_store, submit
 from tests.notify.factories import make_channel, make_escalation
+from tests.notify.receiver import TEST_WEBHOOK_SECRET
 from tests.notify.test_channels import MESSAGE
 from tests.security.test_item20_idle_worker import wait_for
 
@@ -57,7 +58,7 @@ def raw_server():
 def send(url: str) -> tuple[Delivery, float]:
     began = time.monotonic()
     delivery = PLUGINS["webhook"].deliver(
-        Destination(url, "s" * 16, allow_private_network=True), MESSAGE, idempotency_key="k1"
+        Destination(url, TEST_WEBHOOK_SECRET, allow_private_network=True), MESSAGE, idempotency_key="k1"
     )
     return delivery, time.monotonic() - began
 
@@ -100,7 +101,7 @@ def test_a_huge_answer_is_not_read_into_memory(raw_server):
 def claimed(db, receiver):
     """One webhook message, claimed by a worker."""
     store = make_store()
-    make_channel(store, receiver.url, kind="webhook", secret="s" * 16, events=["order.created"])
+    make_channel(store, receiver.url, kind="webhook", events=["order.created"])
     submit(make_showcase(store))
     [message] = worker.claim_due(batch=10)
     return message
@@ -147,7 +148,7 @@ def test_a_stuck_send_does_not_delay_an_escalation(receiver, settings, start_wor
     receiver.answers = [(200, 2.0)]  # holds the delivery for 2 s
     store = make_store()
     make_escalation(store, [(3, make_channel(store, "http://127.0.0.1:9/", events=[]))])
-    make_channel(store, receiver.url, kind="webhook", secret="s" * 16, events=["order.created"])
+    make_channel(store, receiver.url, kind="webhook", events=["order.created"])
     order = submit(make_showcase(store))
     due = clock.now() + timedelta(seconds=0.5)
     Order.objects.filter(pk=order.pk).update(next_escalation_at=due)

@@ -52,7 +52,7 @@ def test_an_idle_worker_fires_a_timer_on_time(start_worker):
 
 def test_a_new_message_wakes_a_resting_worker(start_worker, receiver):
     store = make_store()
-    make_channel(store, receiver.url, kind="webhook", secret="s" * 16, events=["order.created"])
+    make_channel(store, receiver.url, kind="webhook", events=["order.created"])
     showcase = make_showcase(store)
     start_worker()
     time.sleep(0.3)  # resting now, for up to 30 s

@@ -6,7 +6,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from shelfcall.notify.channels import PLUGINS, Destination
+from shelfcall.notify.channels import PLUGINS
+from shelfcall.notify.channels.webhook import test_event
 from shelfcall.notify.messages import Message, absolute_url
 from shelfcall.notify.models import (
     Channel,
@@ -32,17 +33,17 @@ class ChannelAdmin(ScopedModelAdmin):
 
     @admin.action(description=gettext_lazy("Send a test message and show the answer"))
     def send_test_message(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
-        test = Message(
-            "test",
-            _("Shelfcall test message"),
-            _("If you can read this, this channel works."),
-            facts=[(_("Channel"), "")],
-            url=absolute_url("/w/"),
-            button=_("Open the workspace"),
-            event={"type": "shelfcall.test", "data": {}},
-        )
         for channel in queryset:
-            destination = Destination(channel.target, channel.secret, channel.allow_private_network)
+            test = Message(
+                "test",
+                _("Shelfcall test message"),
+                _("If you can read this, this channel works."),
+                facts=[(_("Channel"), "")],
+                url=absolute_url("/w/"),
+                button=_("Open the workspace"),
+                event=test_event(),
+            )
+            destination = channel.destination()
             try:
                 delivery = PLUGINS[channel.kind].deliver(destination, test, idempotency_key=f"test:{channel.pk}")
             except Exception as error:

@@ -1,13 +1,19 @@
 """Where messages go (channels), what waits to be sent (the outbox), and how each attempt went."""
 
 import re
+from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, validate_email
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from shelfcall.core import clock
 from shelfcall.orders.models import Order, OrderEvent
+
+if TYPE_CHECKING:
+    from shelfcall.notify.channels.base import Destination
 from shelfcall.stores.models import Store, Team
 
 
@@ -39,8 +45,14 @@ class Channel(models.Model):
         help_text=_("Teams/Slack/webhook: the URL. Email: the address. SMS: the phone number, e.g. +33612345678."),
     )
     secret = models.CharField(
-        _("signing secret"), max_length=200, blank=True, help_text=_("Webhooks: the HMAC-SHA256 key (kept private).")
+        _("signing secret"),
+        max_length=200,
+        blank=True,
+        help_text=_("Webhooks: whsec_ followed by base64 (Standard Webhooks). Leave empty to have one made."),
     )
+    # While a secret is being rotated, webhooks are signed with both until the receiver has the new one.
+    previous_secret = models.CharField(max_length=200, blank=True, editable=False)
+    previous_secret_until = models.DateTimeField(null=True, blank=True, editable=False)
     events = models.JSONField(
         _("events"),
         default=list,
@@ -77,8 +89,8 @@ class Channel(models.Model):
                 raise ValidationError({"target": _("Enter an email address, e.g. team@example.com.")}) from None
         elif self.kind == ChannelKind.SMS and not re.fullmatch(r"\+[1-9][0-9]{6,14}", self.target):
             raise ValidationError({"target": _("Enter the number in international form, e.g. +33612345678.")})
-        if self.kind == ChannelKind.WEBHOOK and len(self.secret) < 16:
-            raise ValidationError({"secret": _("Give webhooks a signing secret of at least 16 characters.")})
+        if self.kind == ChannelKind.WEBHOOK:
+            self._clean_webhook_secret()
         if self.store_id and self.team_id and self.team.store_id != self.store_id:
             raise ValidationError({"team": _("Choose a team of this store.")})
         if self.pk and EscalationLevel.objects.filter(channel=self).exclude(policy__store_id=self.store_id).exists():
@@ -87,6 +99,33 @@ class Channel(models.Model):
             )
         if not isinstance(self.events, list) or not all(isinstance(name, str) for name in self.events):
             raise ValidationError({"events": _('Write a list of event names, e.g. ["order.created"].')})
+
+    def _clean_webhook_secret(self) -> None:
+        from shelfcall.notify.channels.webhook import is_valid_secret, new_secret
+
+        if not self.secret:
+            self.secret = new_secret()
+        elif not is_valid_secret(self.secret):
+            raise ValidationError(
+                {
+                    "secret": _(
+                        "Write whsec_ followed by base64 of at least 24 bytes, or leave it empty to have one made."
+                    )
+                }
+            )
+
+    def rotate_secret(self, new_secret: str, *, keep_previous_for: timedelta) -> None:
+        """Sign with `new_secret` from now on, and with the current one too for `keep_previous_for`."""
+        self.previous_secret, self.secret = self.secret, new_secret
+        self.previous_secret_until = clock.now() + keep_previous_for
+        self.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
+
+    def destination(self) -> "Destination":
+        from shelfcall.notify.channels.base import Destination
+
+        rotating = self.previous_secret_until is not None and self.previous_secret_until > clock.now()
+        previous = self.previous_secret if rotating else ""
+        return Destination(self.target, self.secret, self.allow_private_network, previous_secret=previous)
 
 
 class EscalationPolicy(models.Model):

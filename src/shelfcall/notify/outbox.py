@@ -141,24 +141,21 @@ def staff_message(event: OrderEvent, order: Order) -> Message:
 
 
 def webhook_event(event: OrderEvent, order: Order) -> dict:
-    """The JSON a webhook receives (without its id, which is the idempotency key)."""
+    """What a webhook publishes: the event's id (its webhook-id, also its id in the events feed), type
+    and time, and thin data that a receiver follows with a GET for the rest."""
     return {
+        "id": str(event.pk),
         "type": event.type,
-        "created_at": event.created_at.isoformat(),
+        "timestamp": event.created_at.isoformat(),
         "data": {
-            "order": {
-                "id": order.pk,
-                "number": order.number,
-                "store_id": order.store_id,
-                "team_id": order.team_id,
-                "source": order.source,
-                "external_id": order.external_id,
-                "status": order.status,
-                "payment_status": order.payment_status,
-                "total": str(order.total_amount),
-                "currency": order.currency,
-            },
-            "event": event.payload,
+            "event_id": event.pk,
+            "order_id": order.pk,
+            "number": order.number,
+            "status": order.status,
+            "payment_status": order.payment_status,
+            "store_id": order.store_id,
+            "team_id": order.team_id,
+            "external_id": order.external_id,
         },
     }
 

@@ -128,11 +128,7 @@ def _send(message: OutboxMessage) -> Delivery:
     channel = message.channel
     if plugin is None or (message.channel_id and (channel is None or not channel.active)):
         return Delivery(False, None, "channel removed or switched off")
-    destination = (
-        Destination(channel.target, channel.secret, channel.allow_private_network)
-        if channel
-        else Destination(message.destination)
-    )
+    destination = channel.destination() if channel else Destination(message.destination)
     try:
         return plugin.deliver(destination, Message.from_json(message.body), idempotency_key=message.dedupe_key)
     except Exception as error:  # a refused address or a plugin bug must not stop the other messages

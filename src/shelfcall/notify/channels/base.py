@@ -26,6 +26,7 @@ class Destination:
     target: str  # URL, email address or phone number
     secret: str = ""
     allow_private_network: bool = False
+    previous_secret: str = ""  # webhooks: also signed with it while a rotation is under way
 
 
 @dataclass(frozen=True)

@@ -1,39 +1,81 @@
-"""Generic webhooks: the event as JSON, signed with HMAC-SHA256 over "timestamp.body".
+"""Generic webhooks in the Standard Webhooks 1.0 format (standardwebhooks.com), so that any of its
+libraries verifies them.
 
-Receivers verify `Shelfcall-Signature: v1=<hex>` with their secret, reject stale timestamps, and
-use `Idempotency-Key` (also the body's "id") to ignore a redelivery.
+Headers: `webhook-id` (the event's id: the same on every retry, for the receiver to drop repeats),
+`webhook-timestamp` (Unix seconds of this attempt, for the receiver to refuse replays) and
+`webhook-signature`: `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, one per secret in use,
+space-separated (two while a secret is being rotated). Secrets are `whsec_` + base64 of the key.
 """
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
-import time
+import secrets
+from collections.abc import Callable
 
+from shelfcall.core import clock
 from shelfcall.notify.channels.base import ChannelPlugin, Delivery, Destination, post
 from shelfcall.notify.messages import Message
 
+SECRET_PREFIX = "whsec_"
+SECRET_BYTES = 32
+MIN_KEY_BYTES = 24  # the Standard Webhooks minimum
+TEST_EVENT_TYPE = "shelfcall.test"
 
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-    return f"v1={digest}"
+
+def new_secret(random_bytes: Callable[[int], bytes] = secrets.token_bytes) -> str:
+    return SECRET_PREFIX + base64.b64encode(random_bytes(SECRET_BYTES)).decode("ascii")
 
 
-def webhook_body(message: Message, idempotency_key: str) -> bytes:
-    payload = {"id": idempotency_key, **message.event}
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode()
+def signing_key(secret: str) -> bytes | None:
+    """The HMAC key a `whsec_` secret stands for; None if `secret` is not one."""
+    if not secret.startswith(SECRET_PREFIX):
+        return None
+    try:
+        return base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def is_valid_secret(secret: str) -> bool:
+    key = signing_key(secret)
+    return key is not None and len(key) >= MIN_KEY_BYTES
+
+
+def signature(secret: str, webhook_id: str, timestamp: str, body: bytes) -> str:
+    key = signing_key(secret)
+    if key is None:
+        raise ValueError("a webhook secret must be whsec_ followed by base64")
+    signed = f"{webhook_id}.{timestamp}.".encode() + body
+    return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode("ascii")
+
+
+def test_event(random_bytes: Callable[[int], bytes] = secrets.token_bytes) -> dict:
+    """A test event with an id of its own, so that a receiver dropping repeats still shows each test."""
+    webhook_id = "test_" + random_bytes(8).hex()
+    return {"id": webhook_id, "type": TEST_EVENT_TYPE, "timestamp": clock.now().isoformat(), "data": {}}
+
+
+def webhook_body(message: Message) -> bytes:
+    event = message.event
+    payload = {"type": event["type"], "timestamp": event["timestamp"], "data": event["data"]}
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class WebhookChannel(ChannelPlugin):
     kind = "webhook"
 
     def deliver(self, destination: Destination, message: Message, *, idempotency_key: str) -> Delivery:
-        body = webhook_body(message, idempotency_key)
-        timestamp = str(int(time.time()))
+        body = webhook_body(message)
+        webhook_id = str(message.event.get("id") or idempotency_key)
+        timestamp = str(int(clock.now().timestamp()))
+        in_use = [destination.secret, *([destination.previous_secret] if destination.previous_secret else [])]
         headers = {
             "Content-Type": "application/json",
-            "Idempotency-Key": idempotency_key,
-            "Shelfcall-Event": message.event.get("type", message.purpose),
-            "Shelfcall-Timestamp": timestamp,
-            "Shelfcall-Signature": sign(destination.secret, timestamp, body),
+            "webhook-id": webhook_id,
+            "webhook-timestamp": timestamp,
+            "webhook-signature": " ".join(signature(secret, webhook_id, timestamp, body) for secret in in_use),
         }
         return post(destination, content=body, headers=headers)
