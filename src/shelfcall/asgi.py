@@ -4,3 +4,15 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shelfcall.settings")
 application = get_asgi_application()
+
+
+def serving_process():
+    """The application as `shelfcall serve` runs it, called once in each serving process (uvicorn's
+    factory): what belongs to one process (the collector's thread) starts there, never in a
+    supervisor that only watches them. The pool and the LISTEN connection open at first use."""
+    from django.conf import settings
+
+    from shelfcall.core import collector
+
+    collector.start_in_background(settings.SHELFCALL_GC_FREEZE_SECONDS)
+    return application

@@ -21,20 +21,19 @@ def _prepare(*, migrate: bool = True) -> None:
     startup.collect_static()
 
 
-def _serve(host: str, port: int, *, with_worker: bool) -> None:
+def _serve(host: str, port: int, *, with_worker: bool, processes: int) -> None:
     import uvicorn
-    from django.conf import settings
 
-    from shelfcall.core import collector
-
-    collector.start_in_background(settings.SHELFCALL_GC_FREEZE_SECONDS)
     if with_worker:
         from shelfcall.notify.loop import start_in_background
 
+        # Here, once: with several processes this is their supervisor, and the processes serve.
         start_in_background()
 
     uvicorn.run(
-        "shelfcall.asgi:application",
+        "shelfcall.asgi:serving_process",
+        factory=True,
+        workers=processes,
         host=host,
         port=port,
         proxy_headers=False,  # forwarded headers are judged by core/clients.py, against trusted proxies
@@ -42,6 +41,25 @@ def _serve(host: str, port: int, *, with_worker: bool) -> None:
         log_config=uvicorn_log_config(),
         log_level=os.environ.get("SHELFCALL_LOG_LEVEL", "info").lower(),
     )
+
+
+def _serving_processes(asked: int | None) -> int:
+    """One per core on PostgreSQL. One on SQLite: it takes one writer at a time, and its live
+    updates and the embedded worker's wake-ups travel inside one process (there is no LISTEN)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        if asked and asked > 1:
+            print("SQLite serves from one process; --workers ignored (use PostgreSQL for more).", file=sys.stderr)
+        return 1
+    return asked or len(os.sched_getaffinity(0))
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
 
 
 def uvicorn_log_config() -> dict:
@@ -130,6 +148,12 @@ def main(argv: list[str] | None = None) -> None:
         )
         if name == "serve":
             command.add_argument("--no-migrate", action="store_true", help="leave the database schema as it is")
+            command.add_argument(
+                "--workers",
+                type=_positive,
+                default=os.environ.get("SHELFCALL_WEB_PROCESSES"),
+                help="serving processes sharing the port (default: one per core on PostgreSQL; SQLite: always 1)",
+            )
     commands.add_parser("worker", help="deliver messages and fire timers (run one or more beside `serve`)")
     manage = commands.add_parser("manage", help="run a Django management command, e.g. `manage createsuperuser`")
     manage.add_argument("args", nargs=argparse.REMAINDER)
@@ -153,7 +177,8 @@ def main(argv: list[str] | None = None) -> None:
     from shelfcall.core.startup import release_connections
 
     release_connections()  # the main thread serves no request: it keeps no connection (core/startup.py)
-    _serve(options.host, options.port, with_worker=_embedded_worker(options.worker))
+    processes = _serving_processes(getattr(options, "workers", None))
+    _serve(options.host, options.port, with_worker=_embedded_worker(options.worker), processes=processes)
 
 
 if __name__ == "__main__":

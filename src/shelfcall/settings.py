@@ -192,7 +192,7 @@ if SESSION_COOKIE_SECURE:
     # Plain HTTP gets a redirect before a password is typed into it; health checks and metrics,
     # which balancers often probe over plain HTTP, are answered where they are.
     SECURE_SSL_REDIRECT = _flag("SHELFCALL_SSL_REDIRECT", True)
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]  # ops/: probed over plain HTTP
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

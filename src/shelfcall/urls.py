@@ -3,8 +3,11 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from shelfcall.api.v1 import api, no_such_endpoint
+from shelfcall.ops import health
 
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -23,9 +23,11 @@ def free_port() -> int:
 
 def server_env(data_dir: Path, database_url: str | None = None, **settings: str) -> dict[str, str]:
     """The test run's environment for a server of its own: its data directory, its database
-    (SQLite in the data directory when none is given), a key it generates itself."""
+    (SQLite in the data directory when none is given), a key it generates itself, one process."""
     env = {key: value for key, value in os.environ.items() if key not in {"DATABASE_URL", "SHELFCALL_SECRET_KEY"}}
-    env.update(SHELFCALL_DATA_DIR=str(data_dir), SHELFCALL_LOG_LEVEL="WARNING", **settings)
+    # One serving process unless a test asks for more (`--workers`): the machine is shared.
+    env.update(SHELFCALL_DATA_DIR=str(data_dir), SHELFCALL_LOG_LEVEL="WARNING", SHELFCALL_WEB_PROCESSES="1")
+    env.update(settings)
     if database_url is not None:
         env["DATABASE_URL"] = database_url
     return env
