@@ -14,13 +14,8 @@ Run: .venv/bin/python benchmarks/sse_latency.py [--streams 1000] [--claims 200] 
 import argparse
 import asyncio
 import contextlib
-import os
 import random
-import shlex
 import shutil
-import socket
-import subprocess
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +27,6 @@ from _common import (
     PG_HOST,
     PG_PORT,
     PG_USER,
-    VENV_BIN,
     bench_environment,
     create_database,
     drop_database,
@@ -43,11 +37,11 @@ from _common import (
     setup_django,
     summary_ms,
 )
+from _server import free_port, start_server, stop_server, wait_until_serving
 
 BUDGET_P99_MS = 100.0
 CONNECT_PHASE_LIMIT_S = 90.0
 DRAIN_LIMIT_S = 10.0
-SERVER_START_LIMIT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -108,50 +102,6 @@ def seed_orders(count: int) -> tuple[list[Target], object]:
 
 
 # --- the server process -------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(env: dict[str, str], port: int, log_path: Path, command: str) -> subprocess.Popen:
-    if command:
-        argv = shlex.split(command.format(port=port, python=sys.executable))
-    else:
-        argv = [str(VENV_BIN / "shelfcall"), "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)]
-    with log_path.open("wb") as log:
-        return subprocess.Popen(
-            argv,
-            env=os.environ | env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl+C here reaches the server only through our own cleanup
-        )
-
-
-def wait_until_serving(server: subprocess.Popen, port: int) -> None:
-    deadline = time.monotonic() + SERVER_START_LIMIT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"the server exited with code {server.returncode}")
-        with contextlib.suppress(httpx.TransportError):
-            # Not token-shaped: answered 404 without a database query once the app is up.
-            if httpx.get(f"http://127.0.0.1:{port}/o/not-a-token/events", timeout=2).status_code == 404:
-                return
-        time.sleep(0.25)
-    raise RuntimeError(f"the server did not answer within {SERVER_START_LIMIT_S:.0f} s")
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(5)
 
 
 def server_threads_and_memory(pid: int) -> str:

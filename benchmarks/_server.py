@@ -1,0 +1,75 @@
+"""A `shelfcall serve` subprocess for the benchmarks that measure over HTTP: start, wait, stop, CPU used."""
+
+import contextlib
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from _common import VENV_BIN
+
+SERVER_START_LIMIT_S = 60.0
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(
+    env: dict[str, str], port: int, log_path: Path, command: str = "", workers: int = 1
+) -> subprocess.Popen:
+    """`command` replaces `shelfcall serve` ({port} and {python} are filled in), to try a candidate fix."""
+    if command:
+        argv = shlex.split(command.format(port=port, python=sys.executable))
+    else:
+        argv = [str(VENV_BIN / "shelfcall"), "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)]
+        argv += ["--workers", str(workers)]
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            argv,
+            env=os.environ | env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # Ctrl+C here reaches the server only through our own cleanup
+        )
+
+
+def wait_until_serving(server: subprocess.Popen, port: int) -> None:
+    deadline = time.monotonic() + SERVER_START_LIMIT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"the server exited with code {server.returncode}")
+        with contextlib.suppress(httpx.TransportError):
+            # Not token-shaped: answered 404 without a database query once the app is up.
+            if httpx.get(f"http://127.0.0.1:{port}/o/not-a-token/events", timeout=2).status_code == 404:
+                return
+        time.sleep(0.25)
+    raise RuntimeError(f"the server did not answer within {SERVER_START_LIMIT_S:.0f} s")
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(5)
+
+
+def process_group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU of every live process in the server's group (supervisor and serving processes)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid:  # fields after the command: state, ppid, pgrp, …
+                total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    return total
