@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "shelfcall.stores.idle.StaffIdleTimeoutMiddleware",  # after messages: it says why you were signed out
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "shelfcall.api.middleware.ApiMethodNotAllowedMiddleware",
     "shelfcall.core.middleware.RateLimitedMiddleware",
     "shelfcall.core.middleware.DatabaseUnavailableMiddleware",
 ]

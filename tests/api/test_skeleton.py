@@ -38,6 +38,12 @@ def test_unknown_endpoint_is_404_in_json(api_get, till_key):
     assert response.status_code == 404 and _error(response)["code"] == "not_found"
 
 
+def test_a_method_the_path_does_not_take_is_405_in_json(client, till_key):
+    response = client.delete("/api/v1/stores", headers={"Authorization": f"Bearer {till_key.plaintext}"})
+    assert response.status_code == 405 and _error(response)["code"] == "method_not_allowed"
+    assert response["Allow"] == "GET" and "GET" in _error(response)["message"]
+
+
 def test_rate_limited_per_key_with_retry_after(api_get, till_key, make_key, store, rate_limits, settings):
     settings.SHELFCALL_API_RATE_PER_MINUTE = 2
     assert api_rate().limit == 2
