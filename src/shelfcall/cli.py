@@ -3,6 +3,7 @@
 import argparse
 import os
 import sys
+from pathlib import Path
 
 
 def _setup_django() -> None:
@@ -53,6 +54,43 @@ def _serving_processes(asked: int | None) -> int:
             print("SQLite serves from one process; --workers ignored (use PostgreSQL for more).", file=sys.stderr)
         return 1
     return asked or len(os.sched_getaffinity(0))
+
+
+def _backup(options: argparse.Namespace) -> int:
+    from shelfcall.ops import backup
+
+    try:
+        copied = backup.backup(options.to)
+    except backup.BackupError as error:
+        print(f"shelfcall backup: {error.message}", file=sys.stderr)
+        return 2
+    print(f"Backed up {copied.tables} tables ({copied.size_bytes:,} bytes) to {copied.path}")
+    return 0
+
+
+def _restore(options: argparse.Namespace) -> int:
+    from shelfcall.ops import backup
+
+    try:
+        live = backup.live_database_path()
+        if not options.yes and not _confirmed(
+            f"Replace the database at {live} with {options.file}? Stop `shelfcall serve` first."
+        ):
+            print("Nothing was changed.", file=sys.stderr)
+            return 1
+        kept = backup.restore(options.file)
+    except backup.BackupError as error:
+        print(f"shelfcall restore: {error.message}", file=sys.stderr)
+        return 2
+    print(f"Restored {options.file}." + (f" The database it replaced is kept at {kept}." if kept else ""))
+    return 0
+
+
+def _confirmed(question: str) -> bool:
+    if not sys.stdin.isatty():
+        print(f"{question}\nRun again with --yes to confirm.", file=sys.stderr)
+        return False
+    return input(f"{question} Type yes: ").strip().lower() == "yes"
 
 
 def _positive(text: str) -> int:
@@ -155,6 +193,11 @@ def main(argv: list[str] | None = None) -> None:
                 help="serving processes sharing the port (default: one per core on PostgreSQL; SQLite: always 1)",
             )
     commands.add_parser("worker", help="deliver messages and fire timers (run one or more beside `serve`)")
+    backup = commands.add_parser("backup", help="copy the embedded SQLite database while it runs")
+    backup.add_argument("--to", type=Path, help="the new file (default: $SHELFCALL_DATA_DIR/backups/…)")
+    restore = commands.add_parser("restore", help="replace the embedded SQLite database with a backup")
+    restore.add_argument("file", type=Path)
+    restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     manage = commands.add_parser("manage", help="run a Django management command, e.g. `manage createsuperuser`")
     manage.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
@@ -171,6 +214,8 @@ def main(argv: list[str] | None = None) -> None:
     if options.command == "worker":
         _run_worker()
         return
+    if options.command in {"backup", "restore"}:
+        sys.exit(_backup(options) if options.command == "backup" else _restore(options))
     _prepare(migrate=not getattr(options, "no_migrate", False))
     if options.command == "demo":
         _print_demo_urls(_base_url(options.host, options.port))
