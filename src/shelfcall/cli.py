@@ -1,8 +1,11 @@
 """`shelfcall demo | serve | manage …`: the one command for retailers and developers."""
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 
@@ -42,6 +45,15 @@ def _serve(host: str, port: int, *, with_worker: bool, processes: int) -> None:
         log_config=uvicorn_log_config(),
         log_level=os.environ.get("SHELFCALL_LOG_LEVEL", "info").lower(),
     )
+
+
+def _share_metrics_between_processes() -> None:
+    """Before anything imports prometheus-client: every serving process writes its figures where
+    whichever process answers /metrics reads them all (ops/metrics.py)."""
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        folder = tempfile.mkdtemp(prefix="shelfcall-metrics-")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
 
 
 def _serving_processes(asked: int | None) -> int:
@@ -202,6 +214,7 @@ def main(argv: list[str] | None = None) -> None:
     manage.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
     if options.command in {"demo", "serve"}:
+        _share_metrics_between_processes()
         # Links in messages (Manage This Order, the shopper's status page) point at this server.
         os.environ.setdefault("SHELFCALL_BASE_URL", _base_url(options.host, options.port))
 

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "shelfcall.core.clients.ForwardedHeadersMiddleware",  # first: everything after sees the real client
+    "shelfcall.ops.metrics.RequestMetricsMiddleware",  # times what every later middleware costs too
     "django.middleware.security.SecurityMiddleware",
     "shelfcall.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -214,6 +215,8 @@ SHELFCALL_LIVE_STREAMS_PER_ADDRESS = int(os.environ.get("SHELFCALL_LIVE_STREAMS_
 # Seconds between keep-alive comments on an idle stream; also how often it reads without a wake-up.
 SHELFCALL_LIVE_HEARTBEAT_SECONDS = float(os.environ.get("SHELFCALL_LIVE_HEARTBEAT_SECONDS", "15"))
 # Integration API: requests per minute per API key (429 with Retry-After beyond).
+# Lets a monitoring system outside this machine read /metrics (`Authorization: Bearer <token>`).
+SHELFCALL_METRICS_TOKEN = os.environ.get("SHELFCALL_METRICS_TOKEN", "")
 SHELFCALL_API_RATE_PER_MINUTE = int(os.environ.get("SHELFCALL_API_RATE_PER_MINUTE", "600"))
 
 # Notifications

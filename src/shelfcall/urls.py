@@ -3,11 +3,12 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from shelfcall.api.v1 import api, no_such_endpoint
-from shelfcall.ops import health
+from shelfcall.ops import health, metrics
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),

@@ -1,21 +1,16 @@
 """Django answers a method an API path does not accept (405) before the API's error handlers run."""
 
-from collections.abc import Callable
-
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.deprecation import MiddlewareMixin
 from django.utils.translation import gettext as _
 
 API_PREFIX = "/api/"
 
 
-class ApiMethodNotAllowedMiddleware:
+class ApiMethodNotAllowedMiddleware(MiddlewareMixin):
     """Give a 405 under /api/ the API's error shape, keeping its `Allow` header."""
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if response.status_code != 405 or not request.path.startswith(API_PREFIX):
             return response
         if response.get("Content-Type", "").startswith("application/json"):

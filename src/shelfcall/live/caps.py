@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from shelfcall.ops.metrics import OPEN_STREAMS
+
 # What a refused client is told (seconds): about when a slot may have freed (streams end after
 # their lifetime and reopen), and the browser script's longest back-off anyway.
 RETRY_AFTER_SECONDS = 30
@@ -52,6 +54,7 @@ class OpenStreams:
                 return None
             for cap in caps:
                 self._counts[cap.key] += 1
+        OPEN_STREAMS.inc()
         return Lease(self, tuple(cap.key for cap in caps))
 
     def count(self, key: str) -> int:
@@ -64,6 +67,7 @@ class OpenStreams:
                 self._counts[key] -= 1
                 if self._counts[key] <= 0:
                     del self._counts[key]
+        OPEN_STREAMS.dec()
 
 
 open_streams = OpenStreams()
