@@ -3,17 +3,14 @@ and live streams, each with its own LISTEN connection."""
 
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 
 import httpx
 import psycopg
 import pytest
 
-from tests.support.pgcluster import PrivateCluster
-from tests.support.servers import Server, running, server_env
+from tests.support.servers import Server, Stream, manage_shell, running, server_env
 
 pytestmark = pytest.mark.postgres
 ORDER_SCRIPT = """
@@ -31,44 +28,10 @@ actions.claim_order(order.pk, by=staff(order.store, "Alex"))
 """
 
 
-def manage_shell(env: dict[str, str], script: str) -> str:
-    command = [sys.executable, "-m", "shelfcall.cli", "manage", "shell", "-c", script]
-    return subprocess.run(command, env=env, check=True, timeout=120, capture_output=True, text=True).stdout
-
-
 def listen_connections(database_url: str) -> int:
     with psycopg.connect(database_url) as conn:
         query = "SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN shelfcall_events'"
         return conn.execute(query).fetchone()[0]
-
-
-@pytest.fixture
-def cluster() -> Iterator[PrivateCluster]:
-    cluster = PrivateCluster()
-    try:
-        yield cluster
-    finally:
-        cluster.destroy()
-
-
-class Stream:
-    """A live stream read on a thread of its own; `text` grows with what arrives."""
-
-    def __init__(self, stack: ExitStack, url: str) -> None:
-        self.text = ""
-        self.opened = threading.Event()
-        client = stack.enter_context(httpx.Client(timeout=30))
-        self._response = stack.enter_context(client.stream("GET", url))
-        assert self._response.status_code == 200
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        try:
-            for chunk in self._response.iter_text():
-                self.text += chunk
-                self.opened.set()
-        except httpx.HTTPError:
-            pass  # closed at the end of the test
 
 
 def pids_answering(url: str, tries: int = 200) -> set[int]:
@@ -81,15 +44,15 @@ def pids_answering(url: str, tries: int = 200) -> set[int]:
     return pids
 
 
-def test_two_processes_share_the_port_and_both_serve_live_streams(cluster, tmp_path):
-    env = server_env(tmp_path, cluster.url, SHELFCALL_LIVE_HEARTBEAT_SECONDS="1")
+def test_two_processes_share_the_port_and_both_serve_live_streams(private_postgres, tmp_path):
+    env = server_env(tmp_path, private_postgres.url, SHELFCALL_LIVE_HEARTBEAT_SECONDS="1")
     subprocess.run([sys.executable, "-m", "shelfcall.cli", "manage", "migrate", "-v0"], env=env, check=True)
     pk, token, created = manage_shell(env, ORDER_SCRIPT).split()[-3:]
     with running([Server("serve", env, "--workers", "2")]) as (server,), ExitStack() as stack:
         assert len(pids_answering(server.url)) == 2
         streams = []
         deadline = time.monotonic() + 30
-        while listen_connections(cluster.url) < 2:  # a stream on each process: each listens
+        while listen_connections(private_postgres.url) < 2:  # a stream on each process: each listens
             assert time.monotonic() < deadline, "the streams all went to one process"
             streams.append(Stream(stack, f"{server.url}/o/{token}/events?last_event_id={created}"))
             assert streams[-1].opened.wait(10)

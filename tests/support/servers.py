@@ -7,9 +7,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -89,3 +90,28 @@ def running(servers: list[Server]) -> Iterator[list[Server]]:
     finally:
         for server in servers:
             server.stop()
+
+
+def manage_shell(env: dict[str, str], script: str) -> str:
+    command = [sys.executable, "-m", "shelfcall.cli", "manage", "shell", "-c", script]
+    return subprocess.run(command, env=env, check=True, timeout=120, capture_output=True, text=True).stdout
+
+
+class Stream:
+    """A live stream read on a thread of its own; `text` grows with what arrives."""
+
+    def __init__(self, stack: ExitStack, url: str) -> None:
+        self.text = ""
+        self.opened = threading.Event()
+        client = stack.enter_context(httpx.Client(timeout=30))
+        self._response = stack.enter_context(client.stream("GET", url))
+        assert self._response.status_code == 200
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            for chunk in self._response.iter_text():
+                self.text += chunk
+                self.opened.set()
+        except httpx.HTTPError:
+            pass  # closed at the end of the test
