@@ -173,3 +173,103 @@ class TestUncollected:
         actions.hand_off_order(order.pk, by=alex)
         time_machine.shift(timedelta(days=5))
         assert sweep() == 0
+
+
+class TestPoisonTimers:
+    """A firing that fails with a bug must not stop every other timer behind it, pass after pass."""
+
+    @staticmethod
+    def poisoned(fire, poison_pk):
+        def fire_unless_poisoned(order):
+            if order.pk == poison_pk:
+                raise RuntimeError("a bug in this order's data")
+            fire(order)
+
+        return fire_unless_poisoned
+
+    def test_an_expiry_that_fails_is_set_aside_and_the_others_fire(self, time_machine, monkeypatch):
+        from shelfcall.notify import sweeper
+        from shelfcall.notify.models import QuarantinedTimer
+
+        time_machine.move_to(START, tick=False)
+        store = make_store(unclaimed_expiry_minutes=5)
+        showcase = make_showcase(store)
+        first, poison, last = (submit(showcase) for _ in range(3))
+        time_machine.shift(timedelta(minutes=6))
+        monkeypatch.setattr(sweeper, "_expire", self.poisoned(sweeper._expire, poison.pk))
+        assert sweep() == 2
+        statuses = dict(Order.objects.values_list("pk", "status"))
+        assert statuses == {first.pk: "expired", poison.pk: "submitted", last.pk: "expired"}
+        aside = QuarantinedTimer.objects.get()
+        assert (aside.order_id, aside.timer) == (poison.pk, "expires_at")
+        assert "RuntimeError: a bug in this order's data" in aside.error and aside.due_at is not None
+        assert sweep() == 0, "not retried on every pass"
+
+        monkeypatch.undo()  # the cause is fixed; an admin asks for it to fire again
+        assert sweeper.try_again(QuarantinedTimer.objects.all()) == 1
+        assert sweep() == 1 and Order.objects.get(pk=poison.pk).status == OrderStatus.EXPIRED
+        assert not QuarantinedTimer.objects.exists()
+
+    def test_an_escalation_batch_with_a_bad_order_fires_the_rest_one_by_one(
+        self, escalated_store, time_machine, monkeypatch
+    ):
+        from shelfcall.notify import sweeper
+        from shelfcall.notify.models import QuarantinedTimer
+
+        time_machine.move_to(START, tick=False)
+        showcase = make_showcase(escalated_store)
+        orders = [submit(showcase) for _ in range(4)]
+        time_machine.shift(timedelta(minutes=3))
+        poison = orders[1]
+
+        def due_escalation(order):
+            if order.pk == poison.pk:
+                raise KeyError("missing level")
+            return real(order)
+
+        real = sweeper._due_escalation
+        monkeypatch.setattr(sweeper, "_due_escalation", due_escalation)
+        assert sweep() == 3
+        assert [escalations(order) for order in orders] == [[1], [], [1], [1]]
+        assert QuarantinedTimer.objects.get().timer == "next_escalation_at"
+        assert sweep() == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_firing_one_order_locks_only_that_order(time_machine, monkeypatch):
+    """Reminders and expiries lock one order at a time: the till can still work on the others."""
+    import threading
+
+    import psycopg
+    from django.db import connection
+
+    from shelfcall.notify import sweeper
+
+    time_machine.move_to(START, tick=False)
+    store = make_store(unclaimed_expiry_minutes=5)
+    showcase = make_showcase(store)
+    first, second = submit(showcase), submit(showcase)
+    time_machine.shift(timedelta(minutes=6))
+    firing, go_on = threading.Event(), threading.Event()
+    real_expire = sweeper._expire
+
+    def slow_expire(order):
+        real_expire(order)
+        if order.pk == first.pk:
+            firing.set()
+            go_on.wait(10)
+
+    monkeypatch.setattr(sweeper, "_expire", slow_expire)
+    worker = threading.Thread(target=lambda: (sweep(), connection.close()))
+    worker.start()
+    try:
+        assert firing.wait(10)
+        params = connection.get_connection_params()
+        with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"}) as other:
+            other.execute("SET lock_timeout = '500ms'")
+            other.execute("SELECT id FROM orders_order WHERE id = %s FOR UPDATE", [second.pk])  # not blocked
+    finally:
+        go_on.set()
+        worker.join()
+    assert set(Order.objects.values_list("status", flat=True)) == {"expired"}

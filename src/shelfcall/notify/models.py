@@ -250,3 +250,22 @@ class DeliveryAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{'ok' if self.ok else 'failed'} {self.status_code or ''} in {self.duration_ms} ms"
+
+
+class QuarantinedTimer(models.Model):
+    """A timer whose firing failed with a bug, not a refusal: set aside so the sweeper's other timers
+    keep firing, and shown to admins, who may try it again once the cause is fixed."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    timer = models.CharField(_("timer"), max_length=30)
+    due_at = models.DateTimeField(_("was due at"), null=True)
+    error = models.CharField(_("error"), max_length=300)
+    quarantined_at = models.DateTimeField(_("set aside at"))
+
+    class Meta:
+        verbose_name = _("timer set aside")
+        verbose_name_plural = _("timers set aside")
+        constraints = [models.UniqueConstraint(fields=["order", "timer"], name="quarantined_timer_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.timer} of order {self.order_id}"

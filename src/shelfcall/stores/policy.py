@@ -102,6 +102,7 @@ _STORE_PATHS: dict[str, tuple[str, ...]] = {
     "notify.CollectionPolicy": ("store",),
     "notify.OutboxMessage": ("channel__store", "order__store"),
     "notify.DeliveryAttempt": ("message__channel__store", "message__order__store"),
+    "notify.QuarantinedTimer": ("order__store",),
     "orders.Order": ("store",),
     "orders.OrderLine": ("order__store",),
     "orders.OrderEvent": ("order__store",),

@@ -7,7 +7,14 @@ from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, hand_off
 from shelfcall.orders.actions.payment import Refund, mark_paid, refund_order
 from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, stage_order
 from shelfcall.orders.actions.submission import CartLine, ShopperContact, submit_showcase_order
-from shelfcall.orders.actions.timers import DueEscalation, escalate_orders, remind_to_collect, resend_ready_message
+from shelfcall.orders.actions.timers import (
+    DueEscalation,
+    escalate_orders,
+    remind_to_collect,
+    resend_ready_message,
+    restore_timer,
+    set_timer_aside,
+)
 
 __all__ = [
     "CHECK_IN_MODES",
@@ -30,6 +37,8 @@ __all__ = [
     "refund_order",
     "remind_to_collect",
     "resend_ready_message",
+    "restore_timer",
+    "set_timer_aside",
     "stage_order",
     "submit_showcase_order",
     "unclaim_order",

@@ -100,3 +100,27 @@ def resend_ready_message(order_id: int, *, by: Actor) -> Order:
     )
     record(order, EventType.MESSAGE_RESENT, actor=by, purpose="ready")
     return order
+
+
+TIMER_COLUMNS = ("next_escalation_at", "remind_at", "expires_at")
+
+
+@transaction.atomic
+def set_timer_aside(order_id: int, timer: str) -> datetime | None:
+    """Stop one timer of an order from firing (its firing fails with a bug); returns when it was due.
+
+    The order itself is left as it is: the shopper and the associates see nothing, an admin decides.
+    """
+    if timer not in TIMER_COLUMNS:
+        raise ValueError(f"not a timer: {timer}")
+    due = Order.objects.select_for_update().filter(pk=order_id).values_list(timer, flat=True).first()
+    Order.objects.filter(pk=order_id).update(**{timer: None})
+    return due
+
+
+@transaction.atomic
+def restore_timer(order_id: int, timer: str) -> None:
+    """Let a set-aside timer fire again, now (the sweeper's conditions still decide whether it does)."""
+    if timer not in TIMER_COLUMNS:
+        raise ValueError(f"not a timer: {timer}")
+    Order.objects.filter(pk=order_id).update(**{timer: clock.now()})
