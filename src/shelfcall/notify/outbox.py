@@ -142,7 +142,8 @@ def staff_message(event: OrderEvent, order: Order) -> Message:
 
 def webhook_event(event: OrderEvent, order: Order) -> dict:
     """What a webhook publishes: the event's id (its webhook-id, also its id in the events feed), type
-    and time, and thin data that a receiver follows with a GET for the rest."""
+    and time, and thin data that a receiver follows with a GET for the rest, with the event's payload
+    (its type's schema: api/event_schemas.py documents each webhook)."""
     return {
         "id": str(event.pk),
         "type": event.type,
@@ -156,6 +157,7 @@ def webhook_event(event: OrderEvent, order: Order) -> dict:
             "store_id": order.store_id,
             "team_id": order.team_id,
             "external_id": order.external_id,
+            "payload": event.payload,
         },
     }
 
