@@ -24,6 +24,9 @@ Amount = Annotated[
 ]
 
 
+CheckInMode = Literal["in_store", "curbside"]
+
+
 def as_amount(value: Decimal) -> str:
     """An amount as payloads state it: Decimal("5") → "5.00"."""
     return str(value.quantize(CENT))
@@ -96,7 +99,7 @@ class CheckedInPayload(EventPayload):
 
     example = {"mode": "curbside", "note": "Blue van, bay 4"}
 
-    mode: Literal["in_store", "curbside"] = Field(description="In the store, or outside in a car.")
+    mode: CheckInMode = Field(description="In the store, or outside in a car.")
     note: str = Field(description="Where the shopper is (required curbside); may be empty in store.")
 
 
