@@ -6,8 +6,8 @@ Canonical shape: every field is always present (`drop_zone_id` is null when stag
 text, never missing); amounts are decimal strings with two places ("12.50"), as the API gives them.
 
 Models are strict and closed (EventPayload): a payload that does not fit is a programming error,
-refused before anything is written. Each model's docstring says when
-the event happens, and its example is checked by the tests.
+refused before anything is written. Each model's docstring says when the event happens (the API
+documents it), and its example is checked by the tests.
 """
 
 from decimal import Decimal
@@ -22,8 +22,6 @@ Amount = Annotated[
     str,
     Field(pattern=r"^\d+\.\d{2}$", description="A decimal string in the order's currency.", examples=["12.50"]),
 ]
-
-
 CheckInMode = Literal["in_store", "curbside"]
 
 
