@@ -4,9 +4,11 @@ import time
 import pytest
 from django.db import connection, transaction
 
+from shelfcall.api.event_schemas import EVENT_SCHEMAS
+from shelfcall.orders import actions
 from shelfcall.orders.events import SYSTEM, EventType, record
 from shelfcall.orders.models import OrderEvent
-from tests.factories import make_showcase, make_store, submit
+from tests.factories import make_showcase, make_store, staff, submit
 
 
 def _feed(api_get, key, **params):
@@ -54,6 +56,21 @@ def test_each_event_once_in_order_and_only_the_keys_stores(api_get, till_key, st
     assert _feed(api_get, till_key, after=cursor) == {"data": [], "next_cursor": cursor, "has_more": False}
     later = record(order, EventType.CANCELLED, actor=SYSTEM, reason="four")
     assert [event["id"] for event in _feed_once_ready(api_get, till_key, 1, after=cursor)] == [later.pk]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_event_has_its_types_schema(api_get, till_key, store):
+    order = submit(make_showcase(store))
+    alex = staff(store)
+    actions.claim_order(order.pk, by=alex)
+    actions.pick_line(order.pk, order.lines.get().pk, by=alex)
+    actions.stage_order(order.pk, by=alex, note="Desk")
+    events = _feed_once_ready(api_get, till_key, 4)
+    assert [event["type"] for event in events] == ["order.created", "order.claimed", "order.picking", "order.fulfilled"]
+    for event in events:
+        typed = EVENT_SCHEMAS[EventType(event["type"])].model_validate(event)
+        assert typed.payload.model_dump(mode="json") == event["payload"]
+    assert events[-1]["payload"] == {"location": "Desk", "drop_zone_id": None}
 
 
 @pytest.mark.django_db

@@ -1,5 +1,5 @@
-"""Webhooks delivered by the worker are Standard Webhooks: thin event data, the event id as webhook-id,
-and both secrets signing while one is rotated."""
+"""Webhooks delivered by the worker are Standard Webhooks: thin event data with the event's typed payload,
+the event id as webhook-id, and both secrets signing while one is rotated."""
 
 import base64
 import importlib
@@ -9,10 +9,12 @@ from datetime import timedelta
 import pytest
 from django.apps import apps
 
+from shelfcall.api.event_schemas import WEBHOOK_BODIES
 from shelfcall.core import clock
 from shelfcall.notify.channels.webhook import new_secret
 from shelfcall.notify.models import Channel, OutboxMessage
 from shelfcall.notify.worker import deliver_due
+from shelfcall.orders.events import EventType
 from shelfcall.orders.models import OrderEvent
 from tests.factories import make_showcase, make_store, submit
 from tests.notify.factories import make_channel
@@ -46,8 +48,10 @@ def test_the_body_is_thin_and_the_id_is_the_events(receiver):
             "store_id": order.store_id,
             "team_id": order.team_id,
             "external_id": "",
+            "payload": event.payload,
         },
     }
+    assert WEBHOOK_BODIES[EventType.CREATED].model_validate(received.json()), "the body the OpenAPI document shows"
 
 
 def test_a_rotated_secret_signs_beside_the_new_one_until_it_expires(receiver, time_machine):

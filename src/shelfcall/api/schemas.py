@@ -2,7 +2,6 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
@@ -81,16 +80,6 @@ ORDER_EXAMPLE = {
     "updated_at": "2026-11-23T10:06:12Z",
     "due_at": "2026-11-23T10:10:00Z",
     "lines": [LINE_EXAMPLE],
-}
-EVENT_EXAMPLE = {
-    "id": 913,
-    "type": "order.fulfilled",
-    "order_id": 42,
-    "store_id": 1,
-    "created_at": "2026-11-23T10:06:12Z",
-    "actor_kind": "staff",
-    "actor_label": "Alex",
-    "payload": {"location": "Customer Service desk", "drop_zone_id": 1},
 }
 
 
@@ -190,29 +179,4 @@ class OrderPage(Schema):
 
     data: list[OrderOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last one.")
-    has_more: bool
-
-
-class EventOut(Schema):
-    id: int = Field(description="Unique; also the webhook-id of the same event.")
-    type: str = Field(examples=["order.paid"])
-    order_id: int
-    store_id: int
-    created_at: datetime
-    actor_kind: str = Field(description="staff, shopper, api or system.")
-    actor_label: str
-    payload: dict[str, Any] = Field(
-        description="As stored, per type (see orders/events.py EventType); typed schemas per event type will follow."
-    )
-
-
-class EventPage(Schema):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"data": [EVENT_EXAMPLE], "next_cursor": "WyJldmVudHMi…", "has_more": False}]}
-    )
-
-    data: list[EventOut]
-    next_cursor: str | None = Field(
-        description="Pass as `after` for the events that follow; also given on the last page, to poll with."
-    )
     has_more: bool

@@ -89,7 +89,7 @@ def _items(order: Order, event: OrderEvent | None = None) -> list[str]:
     """The first items with quantities: from the creation event's own list, or from the order lines
     (which a caller alerting about many orders at once prefetches)."""
     if event is not None and event.type == EventType.CREATED:
-        lines = [(line["qty"], line["name"], line.get("variant", "")) for line in event.payload["lines"]]
+        lines = [(line["qty"], line["name"], line["variant"]) for line in event.payload["lines"]]
     else:
         lines = [(line.requested_qty, line.name, line.variant) for line in order.lines.all()]
     items = [f"{qty} × {name}" + (f" ({variant})" if variant else "") for qty, name, variant in lines]
@@ -125,7 +125,7 @@ def staff_message(event: OrderEvent, order: Order) -> Message:
                 **common,
             )
         if event.type == EventType.CLAIMED:
-            name = event.payload.get("assignee_name", "")
+            name = event.payload["assignee_name"]
             return Message(
                 "claimed",
                 _("Picking — %(name)s") % {"name": name},
@@ -142,7 +142,8 @@ def staff_message(event: OrderEvent, order: Order) -> Message:
 
 def webhook_event(event: OrderEvent, order: Order) -> dict:
     """What a webhook publishes: the event's id (its webhook-id, also its id in the events feed), type
-    and time, and thin data that a receiver follows with a GET for the rest."""
+    and time, and thin data that a receiver follows with a GET for the rest, with the event's payload
+    (its type's schema: api/event_schemas.py documents each webhook)."""
     return {
         "id": str(event.pk),
         "type": event.type,
@@ -156,6 +157,7 @@ def webhook_event(event: OrderEvent, order: Order) -> dict:
             "store_id": order.store_id,
             "team_id": order.team_id,
             "external_id": order.external_id,
+            "payload": event.payload,
         },
     }
 
@@ -191,7 +193,7 @@ def _resolved_rows(event: OrderEvent, order: Order, store_policies: policies.Sto
         level.channel_id for level in store_policies.escalation_levels(order.team_id)[: order.escalation_level]
     }
     kinds = {c.id: c.kind for c in store_policies.channels}
-    name = event.payload.get("assignee_name", "")
+    name = event.payload["assignee_name"]
     with translation.override(settings.LANGUAGE_CODE):
         message = Message(
             "resolved",
@@ -218,7 +220,7 @@ def _resolved_rows(event: OrderEvent, order: Order, store_policies: policies.Sto
 def _shopper_rows(event: OrderEvent, order: Order) -> list[OutboxMessage]:
     purpose = SHOPPER_PURPOSES[event.type]
     if event.type == EventType.REMINDED:
-        purpose = event.payload.get("kind", "reminder")
+        purpose = event.payload["kind"]
     message = shopper_message(purpose, order)
     destinations: Iterable[tuple[str, str]] = [
         (ChannelKind.SMS, order.shopper_phone) if order.shopper_phone and twilio_configured() else ("", ""),

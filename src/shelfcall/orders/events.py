@@ -10,31 +10,55 @@ from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
 from shelfcall.live.hub import announce
+from shelfcall.orders import event_payloads as payloads
 from shelfcall.orders import hooks
 from shelfcall.orders.models import Order, OrderEvent
 
 
 class EventType(StrEnum):
-    """Values are the webhook event names. Payload keys per type are listed beside each."""
+    """Values are the webhook event names. Each type's payload schema is in PAYLOADS below."""
 
-    CREATED = "order.created"  # source, lines: [{line_id, sku, name, variant, qty}]
-    CLAIMED = "order.claimed"  # assignee_id, assignee_name
-    UNCLAIMED = "order.unclaimed"  # previous_assignee_name
-    REASSIGNED = "order.reassigned"  # assignee_id, assignee_name, previous_assignee_name
-    CHECKED_IN = "order.checked_in"  # mode (in_store | curbside), note
-    ESCALATED = "order.escalated"  # level, waited_minutes
-    REMINDED = "order.reminded"  # kind (reminder | expiry_warning)
-    MESSAGE_RESENT = "order.message_resent"  # purpose
-    PICKING = "order.picking"  # line_id, sku, qty, picked_qty
-    LINE_NOT_FOUND = "order.line_not_found"  # line_id, sku, qty, short_qty
-    FULFILLED = "order.fulfilled"  # location, drop_zone_id
-    RESTAGED = "order.restaged"  # location, drop_zone_id, previous_location
-    PAID = "order.paid"  # amount, reference
-    REFUND_DUE = "order.refund_due"  # amount (the total now due)
-    REFUNDED = "order.refunded"  # amount, reference
-    COMPLETED = "order.completed"  # accepted: [{line_id, qty}], rejected: [{line_id, qty, reason}], collected_by
-    CANCELLED = "order.cancelled"  # reason
-    EXPIRED = "order.expired"  # reason
+    CREATED = "order.created"
+    CLAIMED = "order.claimed"
+    UNCLAIMED = "order.unclaimed"
+    REASSIGNED = "order.reassigned"
+    CHECKED_IN = "order.checked_in"
+    ESCALATED = "order.escalated"
+    REMINDED = "order.reminded"
+    MESSAGE_RESENT = "order.message_resent"
+    PICKING = "order.picking"
+    LINE_NOT_FOUND = "order.line_not_found"
+    FULFILLED = "order.fulfilled"
+    RESTAGED = "order.restaged"
+    PAID = "order.paid"
+    REFUND_DUE = "order.refund_due"
+    REFUNDED = "order.refunded"
+    COMPLETED = "order.completed"
+    CANCELLED = "order.cancelled"
+    EXPIRED = "order.expired"
+
+
+# One schema per type (tests check none is missing): what record() accepts, the feed and webhooks publish.
+PAYLOADS: dict[EventType, type[payloads.EventPayload]] = {
+    EventType.CREATED: payloads.CreatedPayload,
+    EventType.CLAIMED: payloads.ClaimedPayload,
+    EventType.UNCLAIMED: payloads.UnclaimedPayload,
+    EventType.REASSIGNED: payloads.ReassignedPayload,
+    EventType.CHECKED_IN: payloads.CheckedInPayload,
+    EventType.ESCALATED: payloads.EscalatedPayload,
+    EventType.REMINDED: payloads.RemindedPayload,
+    EventType.MESSAGE_RESENT: payloads.MessageResentPayload,
+    EventType.PICKING: payloads.PickingPayload,
+    EventType.LINE_NOT_FOUND: payloads.LineNotFoundPayload,
+    EventType.FULFILLED: payloads.FulfilledPayload,
+    EventType.RESTAGED: payloads.RestagedPayload,
+    EventType.PAID: payloads.PaidPayload,
+    EventType.REFUND_DUE: payloads.RefundDuePayload,
+    EventType.REFUNDED: payloads.RefundedPayload,
+    EventType.COMPLETED: payloads.CompletedPayload,
+    EventType.CANCELLED: payloads.CancelledPayload,
+    EventType.EXPIRED: payloads.ExpiredPayload,
+}
 
 
 EVENT_LABELS = {
@@ -89,7 +113,11 @@ def record(order: Order, type: EventType, *, actor: Actor, **payload: Any) -> Or
 
 
 def record_many(changes: Sequence[tuple[Order, EventType, dict[str, Any]]], *, actor: Actor) -> list[OrderEvent]:
-    """One event per (order, type, payload), written in one INSERT: how a batch of timers is recorded."""
+    """One event per (order, type, payload), written in one INSERT: how a batch of timers is recorded.
+
+    Each payload is validated against its type's schema first: one that does not fit raises
+    pydantic.ValidationError (a programming error) and nothing is written."""
+    checked = [(order, type, payload_json(type, payload)) for order, type, payload in changes]
     now = clock.now()
     events = OrderEvent.objects.bulk_create(
         OrderEvent(
@@ -101,9 +129,14 @@ def record_many(changes: Sequence[tuple[Order, EventType, dict[str, Any]]], *, a
             actor_label=actor.label,
             payload=payload,
         )
-        for order, type, payload in changes
+        for order, type, payload in checked
     )
     for event in events:
         announce(event, store_id=event.order.store_id, team_id=event.order.team_id)
     hooks.notify_subscribers([(event, event.order) for event in events])
     return events
+
+
+def payload_json(type: EventType, payload: dict[str, Any]) -> dict[str, Any]:
+    """The payload as stored and published: validated against its type's schema, in its canonical JSON."""
+    return PAYLOADS[type].model_validate(payload).model_dump(mode="json")

@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from shelfcall.core import clock
 from shelfcall.orders.errors import NotYourOrder, OrderNotFound, WrongStatus
+from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.models import Order, OrderStatus
 
@@ -76,7 +77,7 @@ def move(
 def flag_refund_due(order: Order, by: Actor) -> None:
     """After the order shrank or closed: if it was paid for more than it is now worth, say so once."""
     if order.refund_due_amount:
-        record(order, EventType.REFUND_DUE, actor=by, amount=str(order.refund_due_amount))
+        record(order, EventType.REFUND_DUE, actor=by, amount=as_amount(order.refund_due_amount))
 
 
 STAFF_CAN_CLOSE = (OrderStatus.SUBMITTED, OrderStatus.PICKING, OrderStatus.READY)

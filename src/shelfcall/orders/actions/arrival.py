@@ -1,5 +1,7 @@
 """The shopper says "I'm here": in the store, or curbside with where they parked."""
 
+from typing import get_args
+
 from django.db import transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
@@ -8,10 +10,11 @@ from django.utils.translation import pgettext
 from shelfcall.core import clock
 from shelfcall.orders.actions._common import fetch, refuse
 from shelfcall.orders.errors import CheckInDetailsRequired
+from shelfcall.orders.event_payloads import CheckInMode
 from shelfcall.orders.events import SHOPPER, EventType, record
 from shelfcall.orders.models import OPEN_STATUSES, Order
 
-CHECK_IN_MODES = ("in_store", "curbside")
+CHECK_IN_MODES = get_args(CheckInMode)
 
 
 @transaction.atomic

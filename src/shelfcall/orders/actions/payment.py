@@ -11,6 +11,7 @@ from shelfcall.core import clock
 from shelfcall.core.money import format_money
 from shelfcall.orders.actions._common import fetch, refuse
 from shelfcall.orders.errors import AlreadyPaid, NothingToRefund
+from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.models import Order, OrderStatus, PaymentStatus
 
@@ -35,7 +36,7 @@ def mark_paid(order_id: int, *, by: Actor, reference: str = "") -> Order:
         if order.payment_status != PaymentStatus.UNPAID:
             raise AlreadyPaid(order.number)
         refuse(order, pgettext("order action", "paid"))
-    record(order, EventType.PAID, actor=by, amount=str(order.paid_amount), reference=order.payment_reference)
+    record(order, EventType.PAID, actor=by, amount=as_amount(order.paid_amount), reference=order.payment_reference)
     return order
 
 
@@ -65,5 +66,5 @@ def refund_order(order_id: int, *, by: Actor, amount: Decimal | None = None, ref
     Order.objects.filter(pk=order_id).update(
         refunded_amount=order.refunded_amount, payment_status=order.payment_status, updated_at=order.updated_at
     )
-    record(order, EventType.REFUNDED, actor=by, amount=str(refund), reference=reference.strip()[:120])
+    record(order, EventType.REFUNDED, actor=by, amount=as_amount(refund), reference=reference.strip()[:120])
     return Refund(order, refund)

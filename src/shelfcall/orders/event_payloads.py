@@ -1,0 +1,244 @@
+"""What each event type's payload holds: the public contract of the events feed and of webhooks.
+
+`orders.events.PAYLOADS` maps each EventType to its model here; `record` validates every payload
+against it before writing, and stores the model's JSON (so what is stored is what is documented).
+Canonical shape: every field is always present (`drop_zone_id` is null when staged at a place in free
+text, never missing); amounts are decimal strings with two places ("12.50"), as the API gives them.
+
+Models are strict and closed (EventPayload): a payload that does not fit is a programming error,
+refused before anything is written. Each model's docstring says when the event happens (the API
+documents it), and its example is checked by the tests.
+"""
+
+from decimal import Decimal
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shelfcall.orders.models import OrderSource
+
+CENT = Decimal("0.01")
+Amount = Annotated[
+    str,
+    Field(pattern=r"^\d+\.\d{2}$", description="A decimal string in the order's currency.", examples=["12.50"]),
+]
+CheckInMode = Literal["in_store", "curbside"]
+
+
+def as_amount(value: Decimal) -> str:
+    """An amount as payloads state it: Decimal("5") → "5.00"."""
+    return str(value.quantize(CENT))
+
+
+_CREATED_LINE = {"line_id": 7, "sku": "SHV-S9P", "name": "Series 9 Pro shaver", "variant": "", "qty": 2}
+
+
+def _with_example(schema: dict[str, Any], model: type["EventPayload"]) -> None:
+    schema["examples"] = [model.example]
+
+
+class EventPayload(BaseModel):
+    """Strict (an int is an int, not "3" nor True), closed (unknown keys are refused), with an example."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True, json_schema_extra=_with_example)
+    example: ClassVar[dict[str, Any]]
+
+
+class CreatedLine(EventPayload):
+    """A line of the new order."""
+
+    example = _CREATED_LINE
+
+    line_id: int = Field(description="The order line (`id` in the order's `lines`).")
+    sku: str = Field(description="The product's SKU.")
+    name: str = Field(description="The product's name when ordered.")
+    variant: str = Field(description="Empty when the product has no variant.")
+    qty: int = Field(ge=1, description="Units requested.")
+
+
+class CreatedPayload(EventPayload):
+    """An order was placed: its source and the lines it requests (their stock is now held)."""
+
+    example = {"source": "showcase", "lines": [_CREATED_LINE]}
+
+    source: OrderSource = Field(strict=False, description="Where the order came from.")
+    lines: list[CreatedLine] = Field(description="What the order requests, line by line.")
+
+
+class ClaimedPayload(EventPayload):
+    """An associate started picking the order."""
+
+    example = {"assignee_id": 3, "assignee_name": "Alex"}
+
+    assignee_id: int = Field(description="The associate's user id.")
+    assignee_name: str = Field(description="The associate's display name.")
+
+
+class UnclaimedPayload(EventPayload):
+    """The order went back to the queue; units already picked stay picked."""
+
+    example = {"previous_assignee_name": "Alex"}
+
+    previous_assignee_name: str = Field(description="Who was picking it.")
+
+
+class ReassignedPayload(EventPayload):
+    """A supervisor handed the order to another associate."""
+
+    example = {"assignee_id": 4, "assignee_name": "Sam", "previous_assignee_name": "Alex"}
+
+    assignee_id: int = Field(description="The new associate's user id.")
+    assignee_name: str = Field(description="The new associate's display name.")
+    previous_assignee_name: str = Field(description="Who held it before; empty if nobody did.")
+
+
+class CheckedInPayload(EventPayload):
+    """The shopper said they have arrived (again, when the details changed)."""
+
+    example = {"mode": "curbside", "note": "Blue van, bay 4"}
+
+    mode: CheckInMode = Field(description="In the store, or outside in a car.")
+    note: str = Field(description="Where the shopper is (required curbside); may be empty in store.")
+
+
+class EscalatedPayload(EventPayload):
+    """Nobody has started picking in time: the order rose one escalation level."""
+
+    example = {"level": 1, "waited_minutes": 12}
+
+    level: int = Field(ge=1, description="The escalation level now reached, from 1.")
+    waited_minutes: int = Field(ge=0, description="Whole minutes since the order was placed.")
+
+
+class RemindedPayload(EventPayload):
+    """The shopper was reminded that the order waits for them."""
+
+    example = {"kind": "reminder"}
+
+    kind: Literal["reminder", "expiry_warning"] = Field(
+        description="`expiry_warning`: the last reminder before the order expires."
+    )
+
+
+class MessageResentPayload(EventPayload):
+    """An associate sent the shopper's message again."""
+
+    example = {"purpose": "ready"}
+
+    purpose: Literal["ready"] = Field(description="Which message: `ready` (ready for pickup).")
+
+
+class PickingPayload(EventPayload):
+    """Units of a line were picked."""
+
+    example = {"line_id": 7, "sku": "SHV-S9P", "qty": 1, "picked_qty": 1}
+
+    line_id: int = Field(description="The order line (`id` in the order's `lines`).")
+    sku: str = Field(description="The product's SKU.")
+    qty: int = Field(ge=1, description="Units picked by this action.")
+    picked_qty: int = Field(ge=1, description="Units of the line picked so far.")
+
+
+class LineNotFoundPayload(EventPayload):
+    """Units of a line were not on the shelf: the order shrinks and their stock is released."""
+
+    example = {"line_id": 7, "sku": "SHV-S9P", "qty": 1, "short_qty": 1}
+
+    line_id: int = Field(description="The order line (`id` in the order's `lines`).")
+    sku: str = Field(description="The product's SKU.")
+    qty: int = Field(ge=1, description="Units marked not found by this action.")
+    short_qty: int = Field(ge=1, description="Units of the line not found so far.")
+
+
+class FulfilledPayload(EventPayload):
+    """The order is picked and staged: ready for pickup (the shopper is told)."""
+
+    example = {"location": "Customer Service desk", "drop_zone_id": 1}
+
+    location: str = Field(description="Where it waits: the drop zone's name and/or a note.")
+    drop_zone_id: int | None = Field(description="The drop zone; null when staged at a place in free text.")
+
+
+class RestagedPayload(EventPayload):
+    """A ready order was moved to another place."""
+
+    example = {"location": "Locker 3", "drop_zone_id": 2, "previous_location": "Customer Service desk"}
+
+    location: str = Field(description="Where it waits now.")
+    drop_zone_id: int | None = Field(description="The drop zone; null when staged at a place in free text.")
+    previous_location: str = Field(description="Where it waited before.")
+
+
+class PaidPayload(EventPayload):
+    """The order was paid."""
+
+    example = {"amount": "299.99", "reference": "POS-7781"}
+
+    amount: Amount = Field(description="The amount paid.")
+    reference: str = Field(description="The till's or payment provider's reference; may be empty.")
+
+
+class RefundDuePayload(EventPayload):
+    """The order was paid for more than it is now worth (items not found or rejected, or cancelled)."""
+
+    example = {"amount": "20.00"}
+
+    amount: Amount = Field(description="The total refund now due.")
+
+
+class RefundedPayload(EventPayload):
+    """(Part of) the refund due was paid back to the shopper."""
+
+    example = {"amount": "20.00", "reference": "REF-118"}
+
+    amount: Amount = Field(description="The amount refunded by this action.")
+    reference: str = Field(description="The till's or payment provider's reference; may be empty.")
+
+
+class AcceptedLine(EventPayload):
+    """A line as handed over."""
+
+    example = {"line_id": 7, "qty": 1}
+
+    line_id: int = Field(description="The order line (`id` in the order's `lines`).")
+    qty: int = Field(ge=0, description="Units the shopper took.")
+
+
+class RejectedLine(EventPayload):
+    """Units of a line the shopper turned down at hand-off."""
+
+    example = {"line_id": 7, "qty": 1, "reason": "damaged"}
+
+    line_id: int = Field(description="The order line (`id` in the order's `lines`).")
+    qty: int = Field(ge=1, description="Units the shopper turned down.")
+    reason: str = Field(description="The reason's code, as in the line's `reject_reason` (e.g. damaged).")
+
+
+class CompletedPayload(EventPayload):
+    """The order was handed over to the shopper (picked up): accepted units leave the stock."""
+
+    example = {
+        "accepted": [{"line_id": 7, "qty": 1}],
+        "rejected": [{"line_id": 7, "qty": 1, "reason": "damaged"}],
+        "collected_by": "",
+    }
+
+    accepted: list[AcceptedLine] = Field(description="Every line, with the units taken.")
+    rejected: list[RejectedLine] = Field(description="Each rejection at hand-off; empty when none.")
+    collected_by: str = Field(description="Who collected it when not the shopper; empty otherwise.")
+
+
+class CancelledPayload(EventPayload):
+    """The order was cancelled (by the shopper, staff, the API, or because nothing could be found)."""
+
+    example = {"reason": "Cancelled by the shopper."}
+
+    reason: str = Field(description="Why, in words; may be empty.")
+
+
+class ExpiredPayload(EventPayload):
+    """Nobody claimed or collected the order in time: it expired and its stock went back."""
+
+    example = {"reason": "Nobody collected it in time."}
+
+    reason: str = Field(description="Why, in words.")
