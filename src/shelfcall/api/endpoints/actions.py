@@ -113,11 +113,31 @@ class AllowedActionsOut(Schema):
     actions: list[OrderAction] = F(description="What this key may do to the order now, sorted.")
 
 
+def order_action(path: str, summary: str, description: str) -> Callable[[Callable], Callable]:
+    """Register a POST on an order: scope orders:write, idempotent, answering with the order."""
+
+    def register(endpoint: Callable) -> Callable:
+        return router.post(
+            path,
+            response={200: OrderOut, **WRITE_ERRORS},
+            auth=auth.ORDERS_WRITE,
+            summary=summary,
+            description=description + COMMON_ERRORS,
+        )(idempotent(endpoint))
+
+    return register
+
+
 def _act(request: HttpRequest, order_id: int, act: Callable[[Order, Actor], object]) -> OrderOut:
     """Find the order through the key (404 for another store's), act as the key, answer with the order."""
     api_key: ApiKey = request.auth
     act(queries.get_order(api_key, order_id), Actor.api(api_key.name))
     return OrderOut.of(queries.get_order(api_key, order_id))
+
+
+def _on_line(request: HttpRequest, order_id: int, line_id: int, qty: int, action: Callable[..., object]) -> OrderOut:
+    """`action(order_id, line_id, by=…, qty=…)` on a line of the order: another order's line is not found."""
+    return _act(request, order_id, lambda order, by: action(order.pk, _line_of(order, line_id), by=by, qty=qty))
 
 
 def _line_of(order: Order, line_id: int) -> int:
@@ -159,67 +179,46 @@ def _rejections(order: Order, rejections: list[RejectionIn]) -> list[Rejection]:
     return [Rejection(r.line_id, r.qty, r.reason) for r in rejections]
 
 
-@router.post(
+@order_action(
     "/orders/{order_id}/claim",
-    response={200: OrderOut, **WRITE_ERRORS},
-    auth=auth.ORDERS_WRITE,
-    summary="Start picking (claim)",
-    description="A waiting order becomes `picking`. With `associate`, that person of the store holds it (an order "
+    "Start picking (claim)",
+    "A waiting order becomes `picking`. With `associate`, that person of the store holds it (an order "
     "someone else picks is reassigned to them) and it shows as theirs in the workspace; without, the store's "
     "system holds it and no person does (supervisors can put it back or reassign it). Claiming again for the "
     "same holder changes nothing. Also: `already_claimed` (409, someone else holds it), `unknown_associate` "
-    "(422, field `associate`)." + COMMON_ERRORS,
+    "(422, field `associate`).",
 )
-@idempotent
 def claim(request: HttpRequest, order_id: int, payload: ClaimIn = _OPTIONAL_BODY):
     return _act(request, order_id, lambda order, by: _claim(order, by, payload and payload.associate))
 
 
-@router.post(
+@order_action(
     "/orders/{order_id}/lines/{line_id}/pick",
-    response={200: OrderOut, **WRITE_ERRORS},
-    auth=auth.ORDERS_WRITE,
-    summary="Pick units of a line",
-    description="`qty` more units are in hand. Also: `quantity_too_large` (422, field `qty`: more than are "
-    "still open)." + COMMON_ERRORS,
+    "Pick units of a line",
+    "`qty` more units are in hand. Also: `quantity_too_large` (422, field `qty`: more than are still open).",
 )
-@idempotent
 def pick(request: HttpRequest, order_id: int, line_id: int, payload: QuantityIn):
-    return _act(
-        request,
-        order_id,
-        lambda order, by: actions.pick_line(order.pk, _line_of(order, line_id), by=by, qty=payload.qty),
-    )
+    return _on_line(request, order_id, line_id, payload.qty, actions.pick_line)
 
 
-@router.post(
+@order_action(
     "/orders/{order_id}/lines/{line_id}/not-found",
-    response={200: OrderOut, **WRITE_ERRORS},
-    auth=auth.ORDERS_WRITE,
-    summary="Mark units of a line not found",
-    description="The order shrinks and the stock is released; a paid order gets a refund due (`order.refund_due`). "
-    "When nothing is left, the order is cancelled. Also: `quantity_too_large` (422, field `qty`)." + COMMON_ERRORS,
+    "Mark units of a line not found",
+    "The order shrinks and the stock is released; a paid order gets a refund due (`order.refund_due`). "
+    "When nothing is left, the order is cancelled. Also: `quantity_too_large` (422, field `qty`).",
 )
-@idempotent
 def not_found(request: HttpRequest, order_id: int, line_id: int, payload: QuantityIn):
-    return _act(
-        request,
-        order_id,
-        lambda order, by: actions.mark_line_not_found(order.pk, _line_of(order, line_id), by=by, qty=payload.qty),
-    )
+    return _on_line(request, order_id, line_id, payload.qty, actions.mark_line_not_found)
 
 
-@router.post(
+@order_action(
     "/orders/{order_id}/ready-for-pickup",
-    response={200: OrderOut, **WRITE_ERRORS},
-    auth=auth.ORDERS_WRITE,
-    summary="Ready for pickup (stage)",
-    description="Every unit picked or not found: the order waits at a drop zone and/or a place in words, and the "
+    "Ready for pickup (stage)",
+    "Every unit picked or not found: the order waits at a drop zone and/or a place in words, and the "
     "shopper is told (`order.fulfilled`), as when an associate stages it. On a ready order this moves it "
     "(`order.restaged`). Also: `not_fully_picked` (409), `location_required` (422, field `location`), field "
-    "`drop_zone_id` for a drop zone not in the order's store." + COMMON_ERRORS,
+    "`drop_zone_id` for a drop zone not in the order's store.",
 )
-@idempotent
 def ready_for_pickup(request: HttpRequest, order_id: int, payload: ReadyIn):
     return _act(
         request,
@@ -230,16 +229,13 @@ def ready_for_pickup(request: HttpRequest, order_id: int, payload: ReadyIn):
     )
 
 
-@router.post(
+@order_action(
     "/orders/{order_id}/hand-off",
-    response={200: OrderOut, **WRITE_ERRORS},
-    auth=auth.ORDERS_WRITE,
-    summary="Hand the order off (picked up)",
-    description="The workspace's checks: `pickup_code_mismatch` (422, field `pickup_code`), `payment_required` "
+    "Hand the order off (picked up)",
+    "The workspace's checks: `pickup_code_mismatch` (422, field `pickup_code`), `payment_required` "
     "(409, unpaid where the store hands over only after payment), `id_check_required` (422, field "
-    "`id_checked`), `quantity_too_large` for a rejection of more than was picked." + COMMON_ERRORS,
+    "`id_checked`), `quantity_too_large` for a rejection of more than was picked.",
 )
-@idempotent
 def hand_off(request: HttpRequest, order_id: int, payload: HandOffIn):
     return _act(
         request,
@@ -255,14 +251,11 @@ def hand_off(request: HttpRequest, order_id: int, payload: HandOffIn):
     )
 
 
-@router.post(
+@order_action(
     "/orders/{order_id}/cancel",
-    response={200: OrderOut, **WRITE_ERRORS},
-    auth=auth.ORDERS_WRITE,
-    summary="Cancel the order",
-    description="Any open order of the store; its stock goes back, a paid order gets a refund due." + COMMON_ERRORS,
+    "Cancel the order",
+    "Any open order of the store; its stock goes back, a paid order gets a refund due.",
 )
-@idempotent
 def cancel(request: HttpRequest, order_id: int, payload: CancelIn):
     return _act(request, order_id, lambda order, by: actions.cancel_order(order.pk, by=by, reason=payload.reason))
 
