@@ -61,6 +61,12 @@ class TestClaim:
         assert api_post(_url(order, "claim"), key, {}).status_code == 200, "claiming again changes nothing"
         assert order.events.filter(type=EventType.CLAIMED).count() == 1
 
+    def test_the_workspace_shows_the_store_holds_it(self, api_post, key, store, order):
+        api_post(_url(order, "claim"), key)
+        page = signed_in(make_user(store, name="Sam", role=Role.SUPERVISOR)).get(f"/w/orders/{order.pk}")
+        assert "Picking — the store&#x27;s system" in page.content.decode()
+        assert "Put back in the queue" in page.content.decode(), "a supervisor may take it back"
+
     def test_for_an_associate_of_the_store(self, api_post, key, store, order):
         alex = make_user(store, name="Alex")
         assert api_post(_url(order, "claim"), key, {"associate": alex.username}).status_code == 200

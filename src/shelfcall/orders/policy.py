@@ -171,7 +171,7 @@ def _why_not(actor: Actor, order: Order, action: OrderAction) -> _Why | None:
     return _staff_why_not(actor.role, order, action, mine) if staff else None
 
 
-def _staff_why_not(role: Role, order: Order, action: OrderAction, mine: bool) -> _Why | None:
+def _staff_why_not(role: Role | None, order: Order, action: OrderAction, mine: bool) -> _Why | None:
     """Staff work on the orders they hold; supervisors also on their colleagues'."""
     supervisor = stores_policy.grants(role, Perm.SUPERVISE)
     if action in _HOLDER_ONLY and not mine:

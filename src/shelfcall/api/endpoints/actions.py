@@ -147,7 +147,8 @@ def _line_of(order: Order, line_id: int) -> int:
 
 
 def _associate(username: str) -> AbstractBaseUser:
-    """A person of the order's store; the same answer for strangers and unknown names."""
+    """An active person by username. The action checks they work in the order's store, with the same
+    answer for an unknown name and a stranger: a key learns nothing of other stores' staff."""
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
         raise UnknownAssociate()
