@@ -59,8 +59,31 @@ def make_user(store: Store, *, name: str = "Alex", role: str = Role.ASSOCIATE):
     return user
 
 
-def staff(store: Store, name: str = "Alex") -> Actor:
-    return Actor.staff(make_user(store, name=name))
+def staff(store: Store, name: str = "Alex", role: str = Role.ASSOCIATE) -> Actor:
+    """A new staff member of the store, as the workspace's actor: with their role, so no query looks it up."""
+    return Actor.staff(make_user(store, name=name, role=role), Role(role))
+
+
+# The till: an API key acting for its store.
+TILL = Actor.api("till")
+
+
+def claimed(order: Order, by: Actor) -> Order:
+    return actions.claim_order(order.pk, by=by)
+
+
+def picked(order: Order, by: Actor) -> Order:
+    """Claimed by `by`, every unit picked."""
+    claimed(order, by)
+    for line in order.lines.all():
+        actions.pick_line(order.pk, line.pk, by=by, qty=line.requested_qty - line.short_qty - line.picked_qty)
+    return order
+
+
+def staged(order: Order, by: Actor, drop_zone: DropZone | None = None) -> Order:
+    """Picked by `by` and waiting at `drop_zone` (a new desk of the order's store when not given)."""
+    picked(order, by)
+    return actions.stage_order(order.pk, by=by, drop_zone=drop_zone or make_drop_zone(order.store))
 
 
 def make_drop_zone(store: Store, name: str = "Customer Service desk") -> DropZone:

@@ -1,3 +1,4 @@
+import json
 from collections.abc import Callable
 
 import pytest
@@ -42,6 +43,22 @@ def api_get(client) -> Callable:
         return client.get(path, params, headers=headers)
 
     return get
+
+
+@pytest.fixture
+def api_post(client) -> Callable:
+    """POST JSON with a key: `api_post(path, key, {"qty": 1}, idempotency_key="k1")`; body None sends none."""
+
+    def post(path: str, key: IssuedKey | str | None, body: dict | None = None, *, idempotency_key: str | None = None):
+        headers = {}
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key if isinstance(key, str) else key.plaintext}"
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        data = "" if body is None else json.dumps(body)
+        return client.post(path, data, content_type="application/json", headers=headers)
+
+    return post
 
 
 @pytest.fixture

@@ -5,12 +5,29 @@ from django.db import connection
 
 from shelfcall.api import keys
 from shelfcall.api.scopes import Scope
+from shelfcall.orders import actions
 from shelfcall.orders.models import Order
-from tests.factories import make_showcase, make_store, submit
+from tests.factories import TILL, claimed, make_showcase, make_store, picked, staged, submit
 
 pytestmark = pytest.mark.django_db
 
-# OpenAPI path → (what to request for the order, the scope it needs).
+
+def _action(path: str, body: dict, prepare=lambda order: None) -> tuple:
+    """A POST on the order: its body, and how the right key's order is brought to where it applies."""
+    return (
+        lambda order: f"/api/v1/orders/{order.pk}/{path.format(line=order.lines.first().pk)}",
+        Scope.ORDERS_WRITE,
+        body,
+        prepare,
+    )
+
+
+def _ready_and_paid(order: Order) -> None:
+    staged(order, TILL)
+    actions.mark_paid(order.pk, by=TILL)
+
+
+# OpenAPI path → (what to request for the order, the scope it needs[, a POST's body, preparation]).
 ENDPOINTS = {
     "/api/v1/stores": (lambda order: "/api/v1/stores", None),
     "/api/v1/orders": (lambda order: "/api/v1/orders", Scope.ORDERS_READ),
@@ -24,6 +41,22 @@ ENDPOINTS = {
         Scope.ORDERS_READ,
     ),
     "/api/v1/events": (lambda order: "/api/v1/events", Scope.ORDERS_READ),
+    "/api/v1/orders/{order_id}/allowed-actions": (
+        lambda order: f"/api/v1/orders/{order.pk}/allowed-actions",
+        Scope.ORDERS_READ,
+    ),
+    "/api/v1/orders/{order_id}/claim": _action("claim", {}),
+    "/api/v1/orders/{order_id}/lines/{line_id}/pick": _action(
+        "lines/{line}/pick", {"qty": 1}, lambda order: claimed(order, TILL)
+    ),
+    "/api/v1/orders/{order_id}/lines/{line_id}/not-found": _action(
+        "lines/{line}/not-found", {"qty": 1}, lambda order: claimed(order, TILL)
+    ),
+    "/api/v1/orders/{order_id}/ready-for-pickup": _action(
+        "ready-for-pickup", {"location": "desk"}, lambda order: picked(order, TILL)
+    ),
+    "/api/v1/orders/{order_id}/hand-off": _action("hand-off", {}, _ready_and_paid),
+    "/api/v1/orders/{order_id}/cancel": _action("cancel", {"reason": "gone"}),
 }
 CALLERS = ["no key", "malformed key", "revoked key", "other organization", "other store", "missing scope", "right key"]
 
@@ -68,8 +101,8 @@ def _mentions(body, order: Order) -> bool:
 
 @pytest.mark.parametrize("endpoint", list(ENDPOINTS))
 @pytest.mark.parametrize("caller", CALLERS)
-def test_authorization(api_get, make_key, world, endpoint, caller):
-    url_for, scope = ENDPOINTS[endpoint]
+def test_authorization(api_get, api_post, make_key, world, endpoint, caller):
+    url_for, scope, *post = ENDPOINTS[endpoint]
     order = world["order"]
     if caller == "missing scope":
         if scope is None:
@@ -77,7 +110,14 @@ def test_authorization(api_get, make_key, world, endpoint, caller):
         key = make_key(order.store, *(s for s in Scope if s != scope), name="narrow")
     else:
         key = world[caller]
-    response = api_get(url_for(order), key)
+    events = order.events.count()
+    if not post:
+        response = api_get(url_for(order), key)
+    else:
+        payload, prepare = post
+        if caller == "right key":
+            prepare(order)
+        response = api_post(url_for(order), key, payload)
     body = response.json()
     expected = {
         "no key": (401, "unauthenticated"),
@@ -92,7 +132,9 @@ def test_authorization(api_get, make_key, world, endpoint, caller):
         # On PostgreSQL the feed shows only finished transactions' events, not this test's own.
         if not (endpoint == "/api/v1/events" and connection.vendor == "postgresql"):
             assert _mentions(body, order)
-    elif endpoint == "/api/v1/orders/{order_id}":
+    elif "{order_id}" in endpoint:
         assert response.status_code == 404 and body["error"]["code"] == "not_found", "never says it exists"
     else:  # their own twin, or their own list: nothing of this store
         assert response.status_code == 200 and not _mentions(body, order), body
+    if caller != "right key":
+        assert order.events.count() == events, "a refused request changes nothing"

@@ -3,7 +3,6 @@ import re
 import pytest
 
 from shelfcall.api.auth import api_rate
-from shelfcall.api.responses import status_of
 from shelfcall.api.scopes import Scope
 from shelfcall.core.middleware import CONTENT_SECURITY_POLICY
 from shelfcall.orders.errors import AlreadyClaimed, NothingToRefund, OrderNotFound, WrongStatus
@@ -55,11 +54,11 @@ def test_rate_limited_per_key_with_retry_after(api_get, till_key, make_key, stor
     assert api_get("/api/v1/stores", make_key(store, name="Till 2")).status_code == 200, "counted per key"
 
 
-def test_domain_errors_have_one_status_each():
-    assert status_of(OrderNotFound()) == 404
-    assert status_of(WrongStatus(1001, "Ready", "claimed")) == 409
-    assert status_of(AlreadyClaimed(1001, "Alex")) == 409
-    assert status_of(NothingToRefund("0")) == 422
+def test_domain_errors_carry_their_status():
+    assert OrderNotFound().status == 404
+    assert WrongStatus(1001, "Ready", "claimed").status == 409
+    assert AlreadyClaimed(1001, "Alex").status == 409
+    assert NothingToRefund("0").status == 422
 
 
 def test_docs_load_only_bundled_scripts_under_the_csp(client):

@@ -10,9 +10,8 @@ from playwright.sync_api import Page, expect
 
 from shelfcall.catalog.models import Product, ShowcaseItem
 from shelfcall.orders import actions
-from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order, OrderStatus
-from tests.factories import make_drop_zone, make_product, make_showcase, make_store, staff, stock_of, submit
+from tests.factories import TILL, make_drop_zone, make_product, make_showcase, make_store, staff, stock_of, submit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -146,7 +145,7 @@ def test_whole_journey_on_a_phone(phone: Page, store, products, showcase):
     expect(panel.locator("figure.barcode svg")).to_be_visible()
     expect(panel.locator(".barcode-number")).to_have_text(f"SC{order.number}")
 
-    actions.mark_paid(order.pk, by=Actor.api("till"))
+    actions.mark_paid(order.pk, by=TILL)
     expect(panel.locator(".progress li.step-done", has_text="Paid")).to_have_count(1, timeout=LIVE_TIMEOUT)
     expect(panel.locator(".next-step")).to_have_text("Paid and ready. Collect your order at Customer Service desk.")
 

@@ -17,13 +17,23 @@ from shelfcall.shopper.codes import barcode_svg
 from shelfcall.stores.models import DropZone, Membership, Role, StaffPin, Store
 from tests.e2e.conftest import PHONE, TABLET, watch_offline
 from tests.e2e.test_shopper_journey import add_to_cart, serious_violations, wait_for_live_updates
-from tests.factories import make_drop_zone, make_product, make_showcase, make_store, make_user, stock_of, submit
+from tests.factories import (
+    TILL,
+    claimed,
+    make_drop_zone,
+    make_product,
+    make_showcase,
+    make_store,
+    make_user,
+    staged,
+    stock_of,
+    submit,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 LIVE_TIMEOUT = 5_000  # ms for a change made elsewhere to show on an open page
 UPC = "4006381333931"
-TILL = Actor.api("till")
 NARROW_PHONE = PHONE | {"viewport": {"width": 360, "height": 740}}
 
 
@@ -57,15 +67,12 @@ def shop() -> Shop:
     )
 
 
-def claimed(shop: Shop, order: Order) -> Order:
-    return actions.claim_order(order.pk, by=Actor.staff(shop.alex))
+def claimed_by_alex(shop: Shop, order: Order) -> Order:
+    return claimed(order, Actor.staff(shop.alex))
 
 
-def staged(shop: Shop, order: Order) -> Order:
-    claimed(shop, order)
-    for line in order.lines.all():
-        actions.pick_line(order.pk, line.pk, by=Actor.staff(shop.alex), qty=line.requested_qty)
-    return actions.stage_order(order.pk, by=Actor.staff(shop.alex), drop_zone=shop.desk)
+def staged_by_alex(shop: Shop, order: Order) -> Order:
+    return staged(order, Actor.staff(shop.alex), shop.desk)
 
 
 def queue_entry(page: Page, order: Order) -> Locator:
@@ -368,7 +375,7 @@ def test_queue_and_order_page_fit_a_360_px_phone(open_page, shop: Shop):
 
 
 def test_camera_scanning_polyfill_reads_a_code_128_offline(open_page, live_server_url, shop: Shop):
-    order = claimed(shop, submit(shop.showcase, {shop.drill: 1}))
+    order = claimed_by_alex(shop, submit(shop.showcase, {shop.drill: 1}))
     page = open_page(TABLET, user=shop.alex)
     outside, problems = watch_offline(page, live_server_url)
     # Use our polyfill even on a Chromium that has a native detector: that is what is tested here.
@@ -429,7 +436,7 @@ def _queue(open_page, shop: Shop) -> Page:
     submit(shop.showcase, {shop.drill: 2})
     taken = submit(shop.showcase, {shop.drill: 1})
     actions.claim_order(taken.pk, by=Actor.staff(shop.ben))
-    ready = staged(shop, submit(shop.showcase, {shop.drill: 1}))
+    ready = staged_by_alex(shop, submit(shop.showcase, {shop.drill: 1}))
     actions.check_in(ready.pk, mode="curbside", note="Bay 3, red Clio")
     page = open_page(TABLET, user=shop.alex)
     page.goto("/w/")
@@ -458,7 +465,7 @@ def _order_submitted(open_page, shop: Shop) -> Page:
 
 
 def _order_picking(open_page, shop: Shop) -> Page:
-    order = claimed(shop, submit(shop.showcase, {shop.drill: 2}))
+    order = claimed_by_alex(shop, submit(shop.showcase, {shop.drill: 2}))
     actions.pick_line(order.pk, order.lines.get().pk, by=Actor.staff(shop.alex))
     page = _order_page(shop, order, open_page)
     expect(page.get_by_label("Scan or type the barcode or SKU")).to_be_visible()
@@ -466,7 +473,7 @@ def _order_picking(open_page, shop: Shop) -> Page:
 
 
 def _order_picking_seen_by_a_supervisor(open_page, shop: Shop) -> Page:
-    order = claimed(shop, submit(shop.showcase, {shop.drill: 1}))
+    order = claimed_by_alex(shop, submit(shop.showcase, {shop.drill: 1}))
     page = open_page(TABLET, user=make_user(shop.store, name="Sam", role=Role.SUPERVISOR))
     page.goto(f"/w/orders/{order.pk}")
     expect(page.get_by_label("Give this order to")).to_be_attached()
@@ -475,7 +482,7 @@ def _order_picking_seen_by_a_supervisor(open_page, shop: Shop) -> Page:
 
 
 def _order_picked(open_page, shop: Shop) -> Page:
-    order = claimed(shop, submit(shop.showcase, {shop.drill: 1}))
+    order = claimed_by_alex(shop, submit(shop.showcase, {shop.drill: 1}))
     actions.pick_line(order.pk, order.lines.get().pk, by=Actor.staff(shop.alex))
     page = _order_page(shop, order, open_page)
     expect(page.get_by_role("button", name="1x for Customer")).to_be_visible()
@@ -483,7 +490,7 @@ def _order_picked(open_page, shop: Shop) -> Page:
 
 
 def _order_ready(open_page, shop: Shop) -> Page:
-    page = _order_page(shop, staged(shop, submit(shop.showcase, {shop.drill: 1})), open_page)
+    page = _order_page(shop, staged_by_alex(shop, submit(shop.showcase, {shop.drill: 1})), open_page)
     expect(page.get_by_role("link", name="Hand off")).to_have_count(2)  # the page's and the menu's
     return page
 
@@ -518,7 +525,7 @@ def _handoff_find(open_page, shop: Shop) -> Page:
 
 
 def _handoff_form(open_page, shop: Shop) -> Page:
-    order = staged(shop, submit(shop.showcase, {shop.drill: 1}))
+    order = staged_by_alex(shop, submit(shop.showcase, {shop.drill: 1}))
     actions.mark_paid(order.pk, by=TILL)
     page = open_page(TABLET, user=shop.alex)
     page.goto(f"/w/orders/{order.pk}/handoff")
@@ -580,7 +587,7 @@ def _my_pin(open_page, shop: Shop) -> Page:
 
 
 def _bag_label(open_page, shop: Shop) -> Page:
-    order = staged(shop, submit(shop.showcase, {shop.drill: 1}))
+    order = staged_by_alex(shop, submit(shop.showcase, {shop.drill: 1}))
     page = open_page(TABLET, user=shop.alex)
     page.goto(f"/w/orders/{order.pk}/label")
     expect(page.locator(".label-number")).to_have_text(f"#{order.number}")
@@ -588,7 +595,7 @@ def _bag_label(open_page, shop: Shop) -> Page:
 
 
 def _shopper_status_with_arrival(open_page, shop: Shop) -> Page:
-    order = claimed(shop, submit(shop.showcase, {shop.drill: 1}))
+    order = claimed_by_alex(shop, submit(shop.showcase, {shop.drill: 1}))
     page = open_page(PHONE)
     page.goto(f"/o/{order.public_token}")
     expect(page.get_by_role("region", name="Here to collect?")).to_be_visible()

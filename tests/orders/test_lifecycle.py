@@ -18,12 +18,23 @@ from shelfcall.orders.errors import (
     QuantityTooLarge,
     WrongStatus,
 )
-from shelfcall.orders.events import SHOPPER, SYSTEM, Actor, EventType
+from shelfcall.orders.events import SHOPPER, SYSTEM, EventType
 from shelfcall.orders.models import OrderStatus, PaymentStatus, Reservation
-from tests.factories import make_drop_zone, make_product, make_showcase, make_store, staff, stock_of, submit
+from shelfcall.stores.models import Role
+from tests.factories import (
+    TILL,
+    make_drop_zone,
+    make_product,
+    make_showcase,
+    make_store,
+    picked,
+    staff,
+    staged,
+    stock_of,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
-TILL = Actor.api("till-3")
 
 
 def assert_stock_consistent():
@@ -46,18 +57,6 @@ def product(store):
 @pytest.fixture
 def order(store, product):
     return submit(make_showcase(store, products=[product]), {product: 2})
-
-
-def picked(order, by):
-    actions.claim_order(order.pk, by=by)
-    line = order.lines.get()
-    actions.pick_line(order.pk, line.pk, by=by, qty=line.requested_qty)
-    return line
-
-
-def staged(order, by, store):
-    picked(order, by)
-    return actions.stage_order(order.pk, by=by, drop_zone=make_drop_zone(store))
 
 
 class TestClaimOrder:
@@ -92,7 +91,8 @@ class TestUnclaimOrder:
         actions.claim_order(order.pk, by=staff(store, "Ana"))
         with pytest.raises(NotYourOrder, match="Ana"):
             actions.unclaim_order(order.pk, by=staff(store, "Ben"))
-        assert actions.unclaim_order(order.pk, by=staff(store, "Sam"), for_anyone=True).status == OrderStatus.SUBMITTED
+        supervisor = staff(store, "Sam", role=Role.SUPERVISOR)
+        assert actions.unclaim_order(order.pk, by=supervisor).status == OrderStatus.SUBMITTED
 
 
 class TestPickLine:
@@ -166,7 +166,7 @@ class TestStageOrder:
 
     def test_ready_order_can_be_moved(self, store, order):
         alex = staff(store)
-        staged(order, alex, store)
+        staged(order, alex)
         moved = actions.stage_order(order.pk, by=staff(store, "Jo"), note="Locker 4")
         assert moved.staged_location == "Locker 4" and moved.status == OrderStatus.READY
         assert order.events.filter(type=EventType.RESTAGED).count() == 1
@@ -203,7 +203,7 @@ class TestPayment:
 
 class TestHandOffOrder:
     def test_accepted_units_leave_the_stock(self, store, product, order):
-        staged(order, staff(store), store)
+        staged(order, staff(store))
         actions.mark_paid(order.pk, by=TILL)
         done = actions.hand_off_order(order.pk, by=staff(store, "Jo"), pickup_code="SC" + str(order.number))
         level = stock_of(product, store)
@@ -212,7 +212,7 @@ class TestHandOffOrder:
         assert_stock_consistent()
 
     def test_unpaid_refused_unless_store_allows_pay_at_pickup(self, store, order):
-        staged(order, staff(store), store)
+        staged(order, staff(store))
         with pytest.raises(PaymentRequired):
             actions.hand_off_order(order.pk, by=staff(store))
         store.allow_pay_at_pickup = True
@@ -220,13 +220,13 @@ class TestHandOffOrder:
         assert actions.hand_off_order(order.pk, by=staff(store)).status == OrderStatus.COMPLETED
 
     def test_wrong_pickup_code_is_refused(self, store, order):
-        staged(order, staff(store), store)
+        staged(order, staff(store))
         actions.mark_paid(order.pk, by=TILL)
         with pytest.raises(PickupCodeMismatch):
             actions.hand_off_order(order.pk, by=staff(store), pickup_code="SC999999")
 
     def test_rejected_line_goes_back_and_falls_due(self, store, product, order):
-        staged(order, staff(store), store)
+        staged(order, staff(store))
         actions.mark_paid(order.pk, by=TILL)
         line = order.lines.get()
         done = actions.hand_off_order(
@@ -242,7 +242,7 @@ class TestHandOffOrder:
         assert order.events.filter(type=EventType.REFUND_DUE).exists()
 
     def test_cannot_hand_off_twice(self, store, order):
-        staged(order, staff(store), store)
+        staged(order, staff(store))
         actions.mark_paid(order.pk, by=TILL)
         actions.hand_off_order(order.pk, by=staff(store))
         with pytest.raises(WrongStatus, match="collected"):
@@ -267,7 +267,7 @@ class TestCancelAndExpire:
         assert cancelled.refund_due_amount == Decimal("40.00") and cancelled.cancel_reason == "Damaged stock"
 
     def test_expire_releases_stock(self, store, product, order):
-        staged(order, staff(store), store)
+        staged(order, staff(store))
         expired = actions.expire_order(order.pk, reason="Not collected in 48 h")
         assert expired.status == OrderStatus.EXPIRED and stock_of(product, store).reserved == 0
         assert order.events.filter(type=EventType.EXPIRED).get().actor_kind == SYSTEM.kind

@@ -6,13 +6,12 @@ import pytest
 
 from shelfcall.orders import actions
 from shelfcall.orders.errors import NothingToRefund
-from shelfcall.orders.events import Actor, EventType
+from shelfcall.orders.events import EventType
 from shelfcall.orders.models import Order, PaymentStatus
 from shelfcall.stores.models import Role
-from tests.factories import make_product, make_showcase, make_store, make_user, staff, submit
+from tests.factories import TILL, make_product, make_showcase, make_store, make_user, staff, submit
 from tests.orders.test_concurrency import race
 
-TILL = Actor.api("till")
 DUE = Decimal("39.99")
 
 

@@ -8,6 +8,7 @@ from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order, OrderStatus
 from shelfcall.stores.models import Role
 from tests.factories import (
+    TILL,
     make_drop_zone,
     make_product,
     make_showcase,
@@ -19,7 +20,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-TILL = Actor.api("till")
 
 
 @pytest.fixture
@@ -193,7 +193,10 @@ class TestOrderPage:
         order = submit(showcase)
         actions.claim_order(order.pk, by=Actor.staff(alex))
         ben = make_user(store, name="Ben")
-        assert signed_in(ben).post(f"/w/orders/{order.pk}/unclaim").status_code == 403
+        refused = signed_in(ben).post(f"/w/orders/{order.pk}/unclaim", follow=True)
+        assert "Alex is picking" in messages_of(refused)[-1] and "Put back in the queue" not in body(refused)
+        order.refresh_from_db()
+        assert order.assignee == alex
         sam = make_user(store, name="Sam", role=Role.SUPERVISOR)
         signed_in(sam).post(f"/w/orders/{order.pk}/reassign", {"to": ben.pk})
         order.refresh_from_db()

@@ -1,5 +1,5 @@
 """Refusals of the API layer itself (who is asking, what they may see). Domain errors keep their own
-classes; api/responses.py maps both to HTTP once."""
+classes; both carry their HTTP status, which api/responses.py answers with."""
 
 from django.utils.translation import gettext as _
 

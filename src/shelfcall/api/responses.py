@@ -1,4 +1,5 @@
-"""Every error the API gives, in one shape: {"error": {"code", "message", "field"}}, mapped here once."""
+"""Every error the API gives, in one shape: {"error": {"code", "message", "field"}}, mapped here once:
+a refusal's HTTP status is its own (`ShelfcallError.status`)."""
 
 import logging
 
@@ -8,23 +9,11 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import ConfigDict
 
-from shelfcall.api.errors import ApiError, NotFound, Unauthenticated
+from shelfcall.api.errors import NotFound, Unauthenticated
 from shelfcall.core.errors import ShelfcallError
 from shelfcall.core.throttle import Throttled
-from shelfcall.orders.errors import AlreadyClaimed, NotYourOrder, OrderNotFound, OrdersMoved, WrongStatus
 
 logger = logging.getLogger(__name__)
-
-# Domain errors know nothing of HTTP; this is where they get their status. Looked up along the MRO,
-# so a subclass inherits its parent's status; anything else the domain refuses is a 422.
-_DOMAIN_STATUS: dict[type[ShelfcallError], int] = {
-    OrderNotFound: 404,
-    WrongStatus: 409,
-    OrdersMoved: 409,
-    AlreadyClaimed: 409,
-    NotYourOrder: 409,
-    Throttled: 429,
-}
 
 
 class ErrorDetail(Schema):
@@ -56,15 +45,6 @@ def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, 
     return api.create_response(request, {"error": {"code": code, "message": message, "field": field}}, status=status)
 
 
-def status_of(error: ShelfcallError) -> int:
-    if isinstance(error, ApiError):
-        return error.status
-    for cls in type(error).__mro__:
-        if cls in _DOMAIN_STATUS:
-            return _DOMAIN_STATUS[cls]
-    return 422
-
-
 def _field_of(location: list | tuple) -> str | None:
     """`["query", "limit"]` → "limit"; `["body", "payload", "lines", 2, "qty"]` → "lines.2.qty"."""
     parts = [str(part) for part in location[1:] if part not in {"body", "payload"}]
@@ -74,7 +54,7 @@ def _field_of(location: list | tuple) -> str | None:
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ShelfcallError)
     def domain_error(request: HttpRequest, error: ShelfcallError) -> HttpResponse:
-        response = error_response(api, request, status_of(error), error.code, error.message, error.field)
+        response = error_response(api, request, error.status, error.code, error.message, error.field)
         if isinstance(error, Throttled):
             response["Retry-After"] = str(error.retry_after)
         return response

@@ -8,7 +8,7 @@ from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
 from shelfcall.api import event_schemas
-from shelfcall.api.endpoints import events, orders
+from shelfcall.api.endpoints import actions, events, orders
 from shelfcall.api.responses import error_response, install_error_handlers
 
 DESCRIPTION = """Shelfcall's API for tills, self-checkouts, POS and webshops.
@@ -55,6 +55,7 @@ def new_api(*, urls_namespace: str = "api-v1") -> NinjaAPI:
 api = new_api()
 api.add_router("/", orders.router)
 api.add_router("/", events.router)
+api.add_router("/", actions.router)
 
 
 def no_such_endpoint(request: HttpRequest, rest: str = "") -> HttpResponse:

@@ -1,4 +1,5 @@
-"""The root of every domain error. Domain errors know nothing of HTTP: the web and API layers map them."""
+"""The root of every domain error. Each knows the HTTP status it stands for; the web and API layers map
+them to their own answers once (api/responses.py, workspace/errors.py)."""
 
 from django.db import InterfaceError, OperationalError
 
@@ -7,9 +8,13 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 
 class ShelfcallError(Exception):
-    """A refusal the user can act on. `code` is stable for API clients; the message is translated."""
+    """A refusal the user can act on. `code` is stable for API clients; the message is translated.
+
+    `status` is the HTTP status the API answers with: 409 for a conflict with the order's state, 404 for
+    what does not exist, 429 for too many attempts, 422 (the default) for input to correct."""
 
     code: str = "error"
+    status: int = 422
     field: str | None = None
 
     def __init__(self, message: str, *, field: str | None = None) -> None:

@@ -45,6 +45,7 @@ class Throttled(ShelfcallError):
     """Too many attempts; `retry_after` says how many seconds until the next one can pass."""
 
     code = "rate_limited"
+    status = 429
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(str(_("Too many requests. Wait a little and try again.")))

@@ -13,6 +13,7 @@ class OrderError(ShelfcallError):
 
 class OrderNotFound(OrderError):
     code = "order_not_found"
+    status = 404
 
     def __init__(self) -> None:
         super().__init__(_("This order does not exist."))
@@ -22,6 +23,7 @@ class WrongStatus(OrderError):
     """The order moved on (or never got there): the caller's page is stale."""
 
     code = "wrong_status"
+    status = 409
 
     def __init__(self, number: int, status_label: str, attempted: str) -> None:
         self.number, self.status_label = number, status_label
@@ -35,6 +37,7 @@ class OrdersMoved(OrderError):
     """A batch action found some of its orders changed meanwhile; it wrote nothing."""
 
     code = "orders_moved"
+    status = 409
 
     def __init__(self, count: int) -> None:
         super().__init__(
@@ -44,6 +47,7 @@ class OrdersMoved(OrderError):
 
 class AlreadyClaimed(OrderError):
     code = "already_claimed"
+    status = 409
 
     def __init__(self, number: int, holder: str) -> None:
         self.number, self.holder = number, holder
@@ -52,6 +56,7 @@ class AlreadyClaimed(OrderError):
 
 class NotYourOrder(OrderError):
     code = "not_your_order"
+    status = 409
 
     def __init__(self, number: int, holder: str) -> None:
         self.number, self.holder = number, holder
@@ -59,6 +64,35 @@ class NotYourOrder(OrderError):
             _("%(holder)s is picking order %(number)s; ask a supervisor to reassign it.")
             % {"holder": holder, "number": number}
         )
+
+
+class ActionNotAllowed(OrderError):
+    """The order is in the right state, but this actor may not do this to it (say, only a supervisor may)."""
+
+    code = "action_not_allowed"
+    status = 403
+
+    def __init__(self, number: int, attempted: str) -> None:
+        super().__init__(
+            _("Order %(number)s can't be %(attempted)s by you; ask a supervisor.")
+            % {"number": number, "attempted": attempted}
+        )
+
+
+class UnknownAssociate(OrderError):
+    code = "unknown_associate"
+    field = "associate"
+
+    def __init__(self) -> None:
+        super().__init__(_("Give the order to someone who works in this store."))
+
+
+class IdCheckRequired(OrderError):
+    code = "id_check_required"
+    field = "id_checked"
+
+    def __init__(self) -> None:
+        super().__init__(_("This store hands orders over only after checking the shopper's ID. Check it first."))
 
 
 class LineNotInOrder(OrderError):
@@ -95,6 +129,7 @@ class UnknownDropZone(OrderError):
 
 class NotFullyPicked(OrderError):
     code = "not_fully_picked"
+    status = 409
 
     def __init__(self, open_units: int) -> None:
         super().__init__(_("%(count)s unit(s) are neither picked nor marked not found yet.") % {"count": open_units})
@@ -110,6 +145,7 @@ class RejectReasonRequired(OrderError):
 
 class PaymentRequired(OrderError):
     code = "payment_required"
+    status = 409
 
     def __init__(self, number: int) -> None:
         super().__init__(
@@ -119,6 +155,7 @@ class PaymentRequired(OrderError):
 
 class AlreadyPaid(OrderError):
     code = "already_paid"
+    status = 409
 
     def __init__(self, number: int) -> None:
         super().__init__(_("Order %(number)s is already paid.") % {"number": number})

@@ -9,10 +9,12 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
+from shelfcall.core.people import display_name
 from shelfcall.live.hub import announce
 from shelfcall.orders import event_payloads as payloads
 from shelfcall.orders import hooks
 from shelfcall.orders.models import Order, OrderEvent
+from shelfcall.stores.models import Role
 
 
 class EventType(StrEnum):
@@ -83,29 +85,42 @@ EVENT_LABELS = {
 }
 
 
+class ActorKind(StrEnum):
+    """Who acts on an order. The values are what OrderEvent.actor_kind stores and the API shows."""
+
+    STAFF = "staff"
+    SHOPPER = "shopper"
+    API = "api"
+    SYSTEM = "system"
+
+
 @dataclass(frozen=True)
 class Actor:
-    """Who did it: a staff user, the shopper (by their token), an API key, or the system's timers."""
+    """Who did it: a staff user, the shopper (by their token), an API key, or the system's timers.
 
-    kind: str
+    `role` is a staff user's role in the order's store when the caller already knows it (the workspace
+    does); the policy (orders/policy.py) looks it up otherwise."""
+
+    kind: ActorKind
     user: AbstractBaseUser | None = field(default=None, compare=False)
     label: str = ""
+    role: Role | None = field(default=None, compare=False)
 
     @classmethod
-    def staff(cls, user: AbstractBaseUser) -> "Actor":
-        return cls("staff", user, user.get_short_name() or user.get_username())
+    def staff(cls, user: AbstractBaseUser, role: Role | None = None) -> "Actor":
+        return cls(ActorKind.STAFF, user, display_name(user), role)
 
     @classmethod
     def api(cls, key_name: str) -> "Actor":
-        return cls("api", None, key_name)
+        return cls(ActorKind.API, None, key_name)
 
     @property
     def is_staff_user(self) -> bool:
-        return self.kind == "staff"
+        return self.kind == ActorKind.STAFF
 
 
-SHOPPER = Actor("shopper", None, "shopper")
-SYSTEM = Actor("system", None, "Shelfcall")
+SHOPPER = Actor(ActorKind.SHOPPER, None, "shopper")
+SYSTEM = Actor(ActorKind.SYSTEM, None, "Shelfcall")
 
 
 def record(order: Order, type: EventType, *, actor: Actor, **payload: Any) -> OrderEvent:
@@ -125,7 +140,7 @@ def record_many(changes: Sequence[tuple[Order, EventType, dict[str, Any]]], *, a
             type=type,
             created_at=now,
             actor=actor.user,
-            actor_kind=actor.kind,
+            actor_kind=actor.kind.value,
             actor_label=actor.label,
             payload=payload,
         )

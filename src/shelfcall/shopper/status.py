@@ -10,7 +10,9 @@ from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.live.sse import Message
+from shelfcall.orders.events import SHOPPER
 from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from shelfcall.orders.policy import OrderAction, allowed_actions
 from shelfcall.orders.queries import find_order_by_token, list_events_after
 from shelfcall.shopper.codes import barcode_svg
 
@@ -114,7 +116,7 @@ def panel_context(order: Order) -> dict:
         "lapse_note": lapse_note(order),
         "lines": [(line, line_state(line)) for line in lines],
         "barcode_svg": barcode_svg(order.barcode_value) if order.is_open else "",
-        "can_cancel": order.status == OrderStatus.SUBMITTED,
+        "can_cancel": OrderAction.CANCEL in allowed_actions(SHOPPER, order),
     }
 
 

@@ -45,10 +45,14 @@ def role_in(user: AbstractBaseUser, store: Store) -> Role | None:
     return next((Role(role) for role in reversed(_RANK) if role in roles), None)
 
 
+def grants(role: Role | None, perm: Perm) -> bool:
+    """Whether the role (None: no role at all) holds the permission."""
+    return role is not None and perm in _GRANTS[role]
+
+
 def can(user: AbstractBaseUser, perm: Perm, store: Store, *, role: Role | None = None) -> bool:
     """`role` may be passed when already known for this request, to save a query."""
-    role = role if role is not None else role_in(user, store)
-    return role is not None and perm in _GRANTS[role]
+    return grants(role if role is not None else role_in(user, store), perm)
 
 
 def require(user: AbstractBaseUser, perm: Perm, store: Store) -> Role:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core.errors import ShelfcallError
 from shelfcall.core.numbers import IdChoiceField, WholeNumberField
+from shelfcall.core.people import display_name
 from shelfcall.orders.actions import REJECT_REASONS
 from shelfcall.stores.models import DropZone, Membership, Store
 
@@ -66,7 +67,7 @@ class ReassignForm(forms.Form):
         self.fields["to"].queryset = (
             get_user_model().objects.filter(pk__in=staff_ids, is_active=True).order_by("first_name", "username")
         )
-        self.fields["to"].label_from_instance = lambda user: user.get_short_name() or user.get_username()
+        self.fields["to"].label_from_instance = display_name
 
 
 _SIGNATURE_PATH = re.compile(r"^[ML0-9 .,-]{0,20000}$")

@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from django import template
 
+from shelfcall.core import people
 from shelfcall.core.money import format_money
 
 register = template.Library()
@@ -10,3 +11,8 @@ register = template.Library()
 @register.simple_tag
 def money(amount: Decimal, currency: str) -> str:
     return format_money(amount, currency)
+
+
+@register.filter
+def display_name(user) -> str:
+    return people.display_name(user)

@@ -6,15 +6,17 @@ from typing import Any
 from django.db.models import Q
 
 from shelfcall.core import clock
+from shelfcall.core.people import display_name
+from shelfcall.orders import policy
 from shelfcall.orders.errors import NotYourOrder, OrderNotFound, WrongStatus
 from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.models import Order, OrderStatus
+from shelfcall.orders.policy import OrderAction
 
 
 def holder_name(order: Order) -> str:
-    user = order.assignee
-    return (user.get_short_name() or user.get_username()) if user else ""
+    return display_name(order.assignee)
 
 
 def assignee_filter(actor: Actor, *, via: str = "") -> Q:
@@ -34,8 +36,11 @@ def fetch(order_id: int, *, lock: bool = False) -> Order:
         raise OrderNotFound() from None
 
 
-def refuse(order: Order, attempted: str, actor: Actor | None = None) -> None:
-    """Raise the error that explains why a conditional update touched no row."""
+def refuse(order: Order, attempted: str, actor: Actor | None = None, action: OrderAction | None = None) -> None:
+    """Raise the error that explains why a conditional update touched no row: the policy's refusal of
+    the order as it is now, when the caller names its action."""
+    if actor is not None and action is not None:
+        policy.require(actor, order, action)
     held_by_someone_else = (
         order.status == OrderStatus.PICKING
         and actor is not None
@@ -51,16 +56,18 @@ def move(
     order_id: int,
     *,
     from_statuses: Iterable[str],
-    attempted: str,
+    attempted: str = "",
     actor: Actor | None = None,
+    action: OrderAction | None = None,
     condition: Q | None = None,
     current: Order | None = None,
     **changes: Any,
 ) -> Order:
     """Apply `changes` only if the order is still in `from_statuses` (and `condition` holds).
 
-    Returns the order as it is after the update, or raises the reason nothing changed. A caller that
-    already read the order passes it as `current`: it is updated in memory instead of read again.
+    Returns the order as it is after the update, or raises the reason nothing changed (`action`, or
+    `attempted` for what the policy does not list, names it). A caller that already read the order
+    passes it as `current`: it is updated in memory instead of read again.
     """
     changes["updated_at"] = clock.now()
     won = Order.objects.filter(condition or Q(), pk=order_id, status__in=list(from_statuses)).update(**changes)
@@ -70,7 +77,7 @@ def move(
         return current
     order = fetch(order_id)
     if not won:
-        refuse(order, attempted, actor)
+        refuse(order, attempted or str(policy.ATTEMPTED[action]), actor, action)
     return order
 
 
@@ -78,6 +85,3 @@ def flag_refund_due(order: Order, by: Actor) -> None:
     """After the order shrank or closed: if it was paid for more than it is now worth, say so once."""
     if order.refund_due_amount:
         record(order, EventType.REFUND_DUE, actor=by, amount=as_amount(order.refund_due_amount))
-
-
-STAFF_CAN_CLOSE = (OrderStatus.SUBMITTED, OrderStatus.PICKING, OrderStatus.READY)

@@ -1,62 +1,73 @@
-"""Who is picking: claim ("Picking"), and give back to the queue."""
+"""Who is picking: claim ("Picking"), give back to the queue, and reassign."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
-from django.utils.translation import pgettext
 
 from shelfcall.core import clock
-from shelfcall.orders import hooks
+from shelfcall.orders import hooks, policy
 from shelfcall.orders.actions._common import fetch, holder_name, move
-from shelfcall.orders.errors import AlreadyClaimed, NotYourOrder, WrongStatus
+from shelfcall.orders.errors import AlreadyClaimed, UnknownAssociate
 from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.models import Order, OrderStatus
+from shelfcall.orders.policy import OrderAction
+from shelfcall.stores import policy as stores_policy
 
 
 @transaction.atomic
-def claim_order(order_id: int, *, by: Actor) -> Order:
+def claim_order(order_id: int, *, by: Actor, holder: AbstractBaseUser | None = None) -> Order:
     """Exactly one of any number of simultaneous claimers wins; the others learn who did.
 
-    Pressing "Picking" twice is harmless: the holder gets their order back, with no second event.
+    `holder` is who picks when a store system (an API key) claims for a named associate; a staff
+    member claims for themselves, a store system without a holder for the store. Pressing "Picking"
+    twice is harmless: the holder gets their order back, with no second event.
     """
+    holder = by.user if by.is_staff_user else holder
+    order = fetch(order_id)
+    if _held_by(order, holder):
+        return order
+    policy.require(by, order, OrderAction.CLAIM)
+    if holder is not None and not by.is_staff_user:
+        _require_member(holder, order)
     try:
         order = move(
             order_id,
             from_statuses=[OrderStatus.SUBMITTED],
-            attempted=pgettext("order action", "claimed"),
+            action=OrderAction.CLAIM,
             actor=by,
+            current=order,
             status=OrderStatus.PICKING,
-            assignee=by.user,
+            assignee=holder,
             claimed_at=clock.now(),
             next_escalation_at=None,  # someone has it: escalation stops, and it no longer lapses unclaimed
             expires_at=None,
         )
-    except NotYourOrder as taken:
-        raise AlreadyClaimed(taken.number, taken.holder) from None
-    except WrongStatus:
-        order = fetch(order_id)
-        if order.status == OrderStatus.PICKING and order.assignee_id == by.user.pk:
+    except AlreadyClaimed:  # claimed between our read and our update: by this very holder, in another tab?
+        if _held_by(order := fetch(order_id), holder):
             return order
         raise
-    record(order, EventType.CLAIMED, actor=by, assignee_id=by.user.pk, assignee_name=holder_name(order))
+    record(order, EventType.CLAIMED, actor=by, assignee_id=holder and holder.pk, assignee_name=holder_name(order))
     return order
 
 
 @transaction.atomic
-def unclaim_order(order_id: int, *, by: Actor, for_anyone: bool = False) -> Order:
+def unclaim_order(order_id: int, *, by: Actor) -> Order:
     """Put a picking order back in the queue. Picked units stay picked for whoever takes it next.
 
-    `for_anyone` is for supervisors (the policy module decides); others may only give back their own.
+    Anyone may give back their own; someone else's takes a supervisor (or a store system).
     """
     current = fetch(order_id)
+    mine = policy.holds(by, current)
+    action = OrderAction.UNCLAIM if mine else OrderAction.UNCLAIM_FOR_ANYONE
+    policy.require(by, current, action)
     previous_name = holder_name(current)
     now = clock.now()
     order = move(
         order_id,
         from_statuses=[OrderStatus.PICKING],
-        attempted=pgettext("order action", "put back in the queue"),
+        action=action,
         actor=by,
-        condition=Q() if for_anyone else Q(assignee=by.user),
+        condition=Q(assignee=current.assignee_id),  # still held by whom the policy judged
         current=current,
         status=OrderStatus.SUBMITTED,
         assignee=None,
@@ -71,13 +82,16 @@ def unclaim_order(order_id: int, *, by: Actor, for_anyone: bool = False) -> Orde
 
 @transaction.atomic
 def reassign_order(order_id: int, *, to: AbstractBaseUser, by: Actor) -> Order:
-    """A supervisor hands a waiting or picking order to a named associate."""
+    """A supervisor (or a store system) hands a waiting or picking order to a named associate of the store."""
     current = fetch(order_id)
+    policy.require(by, current, OrderAction.REASSIGN)
+    _require_member(to, current)
     previous_name = holder_name(current)
     order = move(
         order_id,
         from_statuses=[OrderStatus.SUBMITTED, OrderStatus.PICKING],
-        attempted=pgettext("order action", "reassigned"),
+        action=OrderAction.REASSIGN,
+        actor=by,
         current=current,
         status=OrderStatus.PICKING,
         assignee=to,
@@ -94,3 +108,12 @@ def reassign_order(order_id: int, *, to: AbstractBaseUser, by: Actor) -> Order:
         previous_assignee_name=previous_name,
     )
     return order
+
+
+def _held_by(order: Order, holder: AbstractBaseUser | None) -> bool:
+    return order.status == OrderStatus.PICKING and order.assignee_id == (holder.pk if holder else None)
+
+
+def _require_member(user: AbstractBaseUser, order: Order) -> None:
+    if not stores_policy.can(user, stores_policy.Perm.WORK_ORDERS, order.store):
+        raise UnknownAssociate()

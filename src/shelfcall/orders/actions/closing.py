@@ -4,16 +4,15 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
-from shelfcall.orders import hooks, reservations
-from shelfcall.orders.actions._common import STAFF_CAN_CLOSE, flag_refund_due, move
-from shelfcall.orders.events import SYSTEM, Actor, EventType, record
-from shelfcall.orders.models import Order, OrderStatus
-
-# Once an associate is picking, the shopper asks at the desk instead of cancelling alone.
-SHOPPER_CAN_CANCEL = (OrderStatus.SUBMITTED,)
+from shelfcall.orders import hooks, policy, reservations
+from shelfcall.orders.actions._common import fetch, flag_refund_due, move
+from shelfcall.orders.events import SYSTEM, Actor, ActorKind, EventType, record
+from shelfcall.orders.models import OPEN_STATUSES, Order, OrderStatus
+from shelfcall.orders.policy import OrderAction
 
 
 def close_order(
@@ -22,7 +21,8 @@ def close_order(
     status: OrderStatus,
     by: Actor,
     reason: str,
-    from_statuses: Iterable[str] = STAFF_CAN_CLOSE,
+    from_statuses: Iterable[str] = OPEN_STATUSES,
+    condition: Q | None = None,
 ) -> Order:
     """Cancel or expire inside the caller's transaction: release every held unit, record, flag refunds."""
     closed = move(
@@ -30,6 +30,7 @@ def close_order(
         from_statuses=from_statuses,
         attempted=status.label.lower(),
         actor=by,
+        condition=condition,
         status=status,
         closed_at=clock.now(),
         cancel_reason=reason[:200],
@@ -45,13 +46,18 @@ def close_order(
 
 @transaction.atomic
 def cancel_order(order_id: int, *, by: Actor, reason: str = "") -> Order:
-    shopper = by.kind == "shopper"
+    """The shopper cancels while nobody picks; staff cancel what they hold or nobody holds, supervisors
+    anything open (orders/policy.py)."""
+    order = fetch(order_id)
+    policy.require(by, order, OrderAction.CANCEL)
+    shopper = by.kind == ActorKind.SHOPPER
     return close_order(
-        Order(pk=order_id),
+        order,
         status=OrderStatus.CANCELLED,
         by=by,
         reason=reason or (_("Cancelled by the shopper.") if shopper else ""),
-        from_statuses=SHOPPER_CAN_CANCEL if shopper else STAFF_CAN_CLOSE,
+        from_statuses=policy.statuses_for(OrderAction.CANCEL, by.kind),
+        condition=Q(assignee=order.assignee_id),  # still held by whom the policy judged
     )
 
 

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext
 
 from shelfcall.core import clock
-from shelfcall.orders import hooks, reservations
-from shelfcall.orders.actions._common import fetch, flag_refund_due, move, refuse
+from shelfcall.orders import hooks, policy, reservations
+from shelfcall.orders.actions._common import fetch, flag_refund_due, move
 from shelfcall.orders.errors import (
+    IdCheckRequired,
     LineNotInOrder,
     PaymentRequired,
     PickupCodeMismatch,
@@ -19,6 +19,7 @@ from shelfcall.orders.errors import (
 )
 from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from shelfcall.orders.policy import OrderAction
 
 REJECT_REASONS = {
     "damaged": _("Damaged"),
@@ -46,12 +47,16 @@ def hand_off_order(
     id_checked: bool = False,
     signature_svg: str = "",
 ) -> Order:
-    """Mark Picked Up. Accepted units leave the stock; rejected ones go back and may fall due as refunds."""
+    """Mark Picked Up. Accepted units leave the stock; rejected ones go back and may fall due as refunds.
+
+    The store's checks are this action's own, whoever calls it: the pickup code when one is given, the
+    ID check when the store requires it, payment unless the store lets shoppers pay at pick-up."""
     order = fetch(order_id)
-    if order.status != OrderStatus.READY:
-        refuse(order, pgettext("order action", "handed over"), by)
+    policy.require(by, order, OrderAction.HAND_OFF)
     if pickup_code is not None and not order.matches_pickup_code(pickup_code):
         raise PickupCodeMismatch()
+    if order.store.require_id_check and not id_checked:
+        raise IdCheckRequired()
     if order.payment_status == PaymentStatus.UNPAID and not order.store.allow_pay_at_pickup:
         raise PaymentRequired(order.number)
     lines = {line.pk: line for line in OrderLine.objects.filter(order_id=order_id).select_related("reservation")}
@@ -59,7 +64,7 @@ def hand_off_order(
     closed = move(
         order_id,
         from_statuses=[OrderStatus.READY],
-        attempted=pgettext("order action", "handed over"),
+        action=OrderAction.HAND_OFF,
         actor=by,
         current=order,
         status=OrderStatus.COMPLETED,
@@ -90,12 +95,6 @@ def hand_off_order(
     )
     flag_refund_due(closed, by)
     return closed
-
-
-def _hand_over(line: OrderLine) -> tuple:
-    """(reservation, units consumed, units released): accepted units leave, the rest go back."""
-    accepted = line.picked_qty - line.rejected_qty
-    return line.reservation, accepted, line.reservation.held_qty - accepted
 
 
 def _apply_rejections(lines: dict[int, OrderLine], rejections: Sequence[Rejection]) -> list[OrderLine]:

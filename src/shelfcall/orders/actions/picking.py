@@ -1,13 +1,12 @@
 """Picking units, marking units not found, and staging the picked order at a drop zone."""
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
 from shelfcall.core import clock
-from shelfcall.orders import hooks, reservations
-from shelfcall.orders.actions._common import assignee_filter, fetch, flag_refund_due, move, refuse
+from shelfcall.orders import hooks, policy, reservations
+from shelfcall.orders.actions._common import assignee_filter, fetch, flag_refund_due, move
 from shelfcall.orders.actions.closing import close_order
 from shelfcall.orders.errors import (
     LineNotInOrder,
@@ -18,6 +17,7 @@ from shelfcall.orders.errors import (
 )
 from shelfcall.orders.events import SYSTEM, Actor, EventType, record
 from shelfcall.orders.models import Order, OrderLine, OrderStatus
+from shelfcall.orders.policy import OrderAction
 from shelfcall.stores.models import DropZone
 
 
@@ -32,23 +32,36 @@ def _open_line(order_id: int, line_id: int, by: Actor, qty: int) -> QuerySet[Ord
     )
 
 
-def _explain_line_refusal(order_id: int, line_id: int, by: Actor, attempted: str) -> None:
-    order = fetch(order_id)
-    line = OrderLine.objects.filter(pk=line_id, order_id=order_id).first()
+def _line_to_work_on(order_id: int, line_id: int, by: Actor, action: OrderAction, *related: str) -> OrderLine:
+    """The line with its order, locked until the transaction ends (its counts stay exact), once the
+    policy lets `by` work on the order."""
+    line = (
+        OrderLine.objects.select_for_update(of=("self",))
+        .select_related("order__store", "order__assignee", *related)
+        .filter(pk=line_id, order_id=order_id)
+        .first()
+    )
     if line is None:
+        fetch(order_id)  # no such order at all: say that
         raise LineNotInOrder()
-    if order.status != OrderStatus.PICKING or (by.is_staff_user and order.assignee_id != by.user.pk):
-        refuse(order, attempted, by)
+    policy.require(by, line.order, action)
+    return line
+
+
+def _explain_line_refusal(line: OrderLine, by: Actor, action: OrderAction) -> None:
+    """The line's UPDATE touched nothing: the order moved on meanwhile, or too few units are open."""
+    policy.require(by, fetch(line.order_id), action)
     raise QuantityTooLarge(line.name, line.open_qty)
 
 
 @transaction.atomic
 def pick_line(order_id: int, line_id: int, *, by: Actor, qty: int = 1) -> OrderLine:
     """Confirm `qty` more units of a line are in hand."""
+    line = _line_to_work_on(order_id, line_id, by, OrderAction.PICK)
     won = qty >= 1 and _open_line(order_id, line_id, by, qty).update(picked_qty=F("picked_qty") + qty)
     if not won:
-        _explain_line_refusal(order_id, line_id, by, pgettext("order action", "picked"))
-    line = OrderLine.objects.select_related("order").get(pk=line_id)
+        _explain_line_refusal(line, by, OrderAction.PICK)
+    line.picked_qty += qty
     record(
         line.order,
         EventType.PICKING,
@@ -67,10 +80,11 @@ def mark_line_not_found(order_id: int, line_id: int, *, by: Actor, qty: int) -> 
 
     When nothing at all is left to hand over, the order is cancelled.
     """
+    line = _line_to_work_on(order_id, line_id, by, OrderAction.NOT_FOUND, "reservation")
     won = qty >= 1 and _open_line(order_id, line_id, by, qty).update(short_qty=F("short_qty") + qty)
     if not won:
-        _explain_line_refusal(order_id, line_id, by, pgettext("order action", "changed"))
-    line = OrderLine.objects.select_related("order__store", "reservation").get(pk=line_id)
+        _explain_line_refusal(line, by, OrderAction.NOT_FOUND)
+    line.short_qty += qty
     reservations.release([(line.reservation, qty)])
     order = line.order
     Order.objects.filter(pk=order_id).update(total_amount=F("total_amount") - line.unit_price * qty)
@@ -98,20 +112,28 @@ def stage_order(order_id: int, *, by: Actor, drop_zone: DropZone | None = None, 
     On a ready order this moves it, e.g. from the desk to a locker.
     """
     location = _location(drop_zone, note)
-    in_store = Q(store_id=drop_zone.store_id) if drop_zone else Q()
+    order = fetch(order_id)
+    if drop_zone is not None and drop_zone.store_id != order.store_id:
+        raise UnknownDropZone()
+    changes = {"drop_zone": drop_zone, "staged_location": location, "staged_at": clock.now()}
+    if order.status == OrderStatus.READY:
+        return _restage(order, by, drop_zone, changes)
+    policy.require(by, order, OrderAction.STAGE)
     nothing_open = ~Exists(
         OrderLine.objects.filter(order_id=OuterRef("pk"), picked_qty__lt=F("requested_qty") - F("short_qty"))
     )
-    changes = {"drop_zone": drop_zone, "staged_location": location, "staged_at": clock.now()}
-    won = Order.objects.filter(
-        assignee_filter(by) & in_store & nothing_open, pk=order_id, status=OrderStatus.PICKING
-    ).update(status=OrderStatus.READY, updated_at=clock.now(), **changes)
-    if won:
-        order = fetch(order_id)
-        _start_collection_timers(order)
-        record(order, EventType.FULFILLED, actor=by, location=location, drop_zone_id=drop_zone and drop_zone.pk)
-        return order
-    return _restage(order_id, by, drop_zone, in_store, changes)
+    changes |= {"status": OrderStatus.READY, "updated_at": clock.now()}
+    won = Order.objects.filter(assignee_filter(by) & nothing_open, pk=order_id, status=OrderStatus.PICKING).update(
+        **changes
+    )
+    if not won:
+        policy.require(by, fetch(order_id), OrderAction.STAGE)  # it moved on meanwhile
+        raise NotFullyPicked(sum(line.open_qty for line in OrderLine.objects.filter(order_id=order_id)))
+    for field, value in changes.items():
+        setattr(order, field, value)
+    _start_collection_timers(order)
+    record(order, EventType.FULFILLED, actor=by, location=location, drop_zone_id=drop_zone and drop_zone.pk)
+    return order
 
 
 def _start_collection_timers(order: Order) -> None:
@@ -123,22 +145,12 @@ def _start_collection_timers(order: Order) -> None:
             setattr(order, field, value)
 
 
-def _restage(order_id: int, by: Actor, drop_zone: DropZone | None, in_store: Q, changes: dict) -> Order:
-    """Staging did not apply: move an already-ready order, or explain why it cannot be staged."""
-    current = fetch(order_id)
-    if drop_zone is not None and drop_zone.store_id != current.store_id:
-        raise UnknownDropZone()
-    if current.status == OrderStatus.PICKING and not (by.is_staff_user and current.assignee_id != by.user.pk):
-        raise NotFullyPicked(sum(line.open_qty for line in OrderLine.objects.filter(order_id=order_id)))
-    if current.status != OrderStatus.READY:
-        refuse(current, pgettext("order action", "staged"), by)
+def _restage(order: Order, by: Actor, drop_zone: DropZone | None, changes: dict) -> Order:
+    """Move a ready order to another place."""
+    policy.require(by, order, OrderAction.RESTAGE)
+    previous_location = order.staged_location
     order = move(
-        order_id,
-        from_statuses=[OrderStatus.READY],
-        attempted=pgettext("order action", "moved"),
-        actor=by,
-        condition=in_store,
-        **changes,
+        order.pk, from_statuses=[OrderStatus.READY], action=OrderAction.RESTAGE, actor=by, current=order, **changes
     )
     record(
         order,
@@ -146,7 +158,7 @@ def _restage(order_id: int, by: Actor, drop_zone: DropZone | None, in_store: Q, 
         actor=by,
         location=order.staged_location,
         drop_zone_id=drop_zone and drop_zone.pk,
-        previous_location=current.staged_location,
+        previous_location=previous_location,
     )
     return order
 

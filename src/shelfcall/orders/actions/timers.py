@@ -13,10 +13,12 @@ from django.db.models import F, Q
 from django.utils.translation import pgettext
 
 from shelfcall.core import clock
-from shelfcall.orders.actions._common import move
+from shelfcall.orders import policy
+from shelfcall.orders.actions._common import fetch, move
 from shelfcall.orders.errors import OrdersMoved
 from shelfcall.orders.events import SYSTEM, Actor, EventType, record, record_many
 from shelfcall.orders.models import Order, OrderEvent, OrderStatus
+from shelfcall.orders.policy import OrderAction
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,9 @@ def remind_to_collect(order_id: int, *, kind: str, next_at: datetime | None) -> 
 @transaction.atomic
 def resend_ready_message(order_id: int, *, by: Actor) -> Order:
     """An associate asks for the "ready for pickup" message to go out again (the shopper lost it)."""
-    order = move(
-        order_id, from_statuses=[OrderStatus.READY], attempted=pgettext("order action", "sent again"), actor=by
-    )
+    order = fetch(order_id)
+    policy.require(by, order, OrderAction.RESEND)
+    order = move(order_id, from_statuses=[OrderStatus.READY], action=OrderAction.RESEND, actor=by, current=order)
     record(order, EventType.MESSAGE_RESENT, actor=by, purpose="ready")
     return order
 

@@ -44,7 +44,7 @@ def choose_store(request: HttpRequest, store: Store) -> None:
 
 def _enter(request: HttpRequest, store: Store, role) -> None:
     request.store, request.role = store, role
-    request.actor = Actor.staff(request.user)
+    request.actor = Actor.staff(request.user, role)  # the policy needs the role: known here, not read again
     timezone.activate(store.timezone)
 
 

@@ -8,10 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from shelfcall.core.errors import ShelfcallError
 from shelfcall.orders import actions
 from shelfcall.orders.actions import Rejection
 from shelfcall.orders.models import Order
+from shelfcall.workspace.errors import refusal_shown
 from shelfcall.workspace.forms import HandOffForm
 from shelfcall.workspace.queries import find_order_by_code, get_order_lines
 from shelfcall.workspace.views.access import order_view, staff_view
@@ -60,15 +60,13 @@ def handoff(request: HttpRequest, order: Order) -> HttpResponse:
                 signature_svg=form.signature_svg(),
             )
 
-        try:
+        with refusal_shown(request, form):
             if request.POST.get("confirm") == "yes":
                 hand_off()
                 messages.success(request, _("Order %(number)s handed over. Thank you!") % {"number": order.number})
                 return redirect("workspace:order", order.pk)
             rehearse(hand_off)
             return render(request, "workspace/handoff_confirm.html", _confirm_context(order, form, lines))
-        except ShelfcallError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
     line_fields = [(line, form[f"reject_{line.pk}"], form[f"reason_{line.pk}"]) for line in lines]
     return render(request, "workspace/handoff.html", {"order": order, "form": form, "line_fields": line_fields})
 

@@ -12,6 +12,7 @@ from shelfcall.core.errors import ShelfcallError
 from shelfcall.core.numbers import parse_number
 from shelfcall.orders import actions
 from shelfcall.orders.models import Order, OrderLine, OrderStatus
+from shelfcall.workspace.errors import refusal_shown
 from shelfcall.workspace.forms import ScanForm
 from shelfcall.workspace.views.access import staff_view
 
@@ -62,10 +63,8 @@ def _group(lines) -> list[ProductToPick]:
 def multi_pick(request: HttpRequest) -> HttpResponse:
     order_ids = _selected(request)
     if request.method == "POST":
-        try:
+        with refusal_shown(request):
             messages.success(request, _handle(request, order_ids))
-        except ShelfcallError as error:
-            messages.error(request, error.message)
         query = "&".join(f"order={pk}" for pk in order_ids)
         return redirect(f"{request.path}?{query}")
     orders = list(Order.objects.filter(store=request.store, pk__in=order_ids).select_related("assignee"))

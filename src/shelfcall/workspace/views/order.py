@@ -3,7 +3,6 @@
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,13 +11,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shelfcall.core.errors import ShelfcallError
+from shelfcall.core.people import display_name
 from shelfcall.live.hub import order_topic
 from shelfcall.live.sse import Message, off_loop, stream_response
-from shelfcall.orders import actions
-from shelfcall.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from shelfcall.orders import actions, policy
+from shelfcall.orders.models import Order, OrderEvent, OrderLine
+from shelfcall.orders.policy import OrderAction, allowed_actions
 from shelfcall.orders.queries import last_event_id as latest_order_event_id
 from shelfcall.shopper.codes import barcode_svg
-from shelfcall.stores import policy
+from shelfcall.stores import policy as stores_policy
+from shelfcall.workspace.errors import refusal_shown
 from shelfcall.workspace.forms import (
     CancelForm,
     LineQuantityForm,
@@ -34,27 +36,25 @@ from shelfcall.workspace.views.session import safe_next
 
 
 def order_context(request: HttpRequest, order: Order) -> dict:
+    """`allowed` (the policy's answer for this associate and this order now) decides which buttons show."""
     lines = get_order_lines(order)
     requested = sum(line.requested_qty for line in lines)
     done = sum(line.picked_qty + line.short_qty for line in lines)
-    mine = order.assignee_id == request.user.pk
-    supervisor = policy.can(request.user, policy.Perm.SUPERVISE, order.store, role=request.role)
+    allowed = allowed_actions(request.actor, order)
     return {
         "order": order,
         "store": order.store,
         "lines": lines,
         "progress_done": done,
         "progress_total": requested,
-        "mine": mine,
-        "supervisor": supervisor,
-        "picking_mine": order.status == OrderStatus.PICKING and mine,
+        "allowed": allowed,
         "all_resolved": done >= requested,
         "timeline": list_timeline(order),
         "order_messages": list_order_messages(order),
         "stage_form": StageForm(store=order.store, initial={"drop_zone": order.drop_zone_id}),
         "payment_form": PaymentForm(),
         "cancel_form": CancelForm(),
-        "reassign_form": ReassignForm(store=order.store) if supervisor else None,
+        "reassign_form": ReassignForm(store=order.store) if OrderAction.REASSIGN in allowed else None,
         "scan_form": ScanForm(),
         "last_event_id": latest_order_event_id(order.pk),
     }
@@ -125,8 +125,6 @@ def _pay(request: HttpRequest, order: Order) -> str:
 
 def _cancel(request: HttpRequest, order: Order) -> str:
     data = valid_data(CancelForm(request.POST))
-    if order.assignee_id not in (None, request.user.pk):
-        _require_supervisor(request, order)
     actions.cancel_order(order.pk, by=request.actor, reason=data["reason"])
     return _("Order cancelled; its items are back in stock.")
 
@@ -137,28 +135,20 @@ def _claim(request: HttpRequest, order: Order) -> str:
 
 
 def _unclaim(request: HttpRequest, order: Order) -> str:
-    for_anyone = order.assignee_id != request.user.pk
-    if for_anyone:
-        _require_supervisor(request, order)
-    actions.unclaim_order(order.pk, by=request.actor, for_anyone=for_anyone)
+    actions.unclaim_order(order.pk, by=request.actor)
     return _("Order put back in the queue.")
 
 
 def _reassign(request: HttpRequest, order: Order) -> str:
-    _require_supervisor(request, order)
+    policy.require(request.actor, order, OrderAction.REASSIGN)  # before the form: its choices are the store's staff
     to = valid_data(ReassignForm(request.POST, store=order.store))["to"]
     actions.reassign_order(order.pk, to=to, by=request.actor)
-    return _("%(name)s is now picking this order.") % {"name": to.get_short_name() or to.get_username()}
+    return _("%(name)s is now picking this order.") % {"name": display_name(to)}
 
 
 def _resend(request: HttpRequest, order: Order) -> str:
     actions.resend_ready_message(order.pk, by=request.actor)
     return _("The ready message is on its way to the shopper again.")
-
-
-def _require_supervisor(request: HttpRequest, order: Order) -> None:
-    if not policy.can(request.user, policy.Perm.SUPERVISE, order.store, role=request.role):
-        raise PermissionDenied
 
 
 ORDER_ACTIONS: dict[str, Callable[[HttpRequest, Order], str]] = {
@@ -182,10 +172,8 @@ def order_action(request: HttpRequest, order: Order, action: str) -> HttpRespons
     handler = ORDER_ACTIONS.get(action)
     if handler is None:
         raise Http404("no such action")
-    try:
+    with refusal_shown(request):
         messages.success(request, handler(request, order))
-    except ShelfcallError as error:
-        messages.error(request, error.message)
     fallback = reverse("workspace:order", args=[order.pk])
     return redirect(safe_next(request, fallback))
 
@@ -196,7 +184,7 @@ async def order_stream(request: HttpRequest, order_id: int) -> HttpResponse:
         if order is None:
             return None
         user = live_user(request)
-        return user.pk if policy.can(user, policy.Perm.WORK_ORDERS, order.store) else None
+        return user.pk if stores_policy.can(user, stores_policy.Perm.WORK_ORDERS, order.store) else None
 
     user_id = await off_loop(user_if_allowed)()
     if user_id is None:

@@ -6,11 +6,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from shelfcall.core.errors import ShelfcallError
 from shelfcall.core.money import format_money
 from shelfcall.orders import actions
 from shelfcall.orders.models import Order
 from shelfcall.stores import policy
+from shelfcall.workspace.errors import refusal_shown
 from shelfcall.workspace.forms import RefundForm, valid_data
 from shelfcall.workspace.queries import list_refunds_due
 from shelfcall.workspace.views.access import order_view, staff_view
@@ -25,7 +25,7 @@ def refunds(request: HttpRequest) -> HttpResponse:
 @order_view(policy.Perm.SUPERVISE)
 def settle_refund(request: HttpRequest, order: Order) -> HttpResponse:
     """Records the amount the page showed (refused if it is no longer due), never one read before the action."""
-    try:
+    with refusal_shown(request):
         data = valid_data(RefundForm(request.POST))
         refund = actions.refund_order(order.pk, by=request.actor, amount=data["amount"], reference=data["reference"])
         messages.success(
@@ -33,6 +33,4 @@ def settle_refund(request: HttpRequest, order: Order) -> HttpResponse:
             _("Refunded %(amount)s on order %(number)s.")
             % {"amount": format_money(refund.amount, order.currency), "number": order.number},
         )
-    except ShelfcallError as error:
-        messages.error(request, error.message)
     return redirect("workspace:refunds")

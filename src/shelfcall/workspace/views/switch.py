@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from shelfcall.core.numbers import IdChoiceField
+from shelfcall.core.people import display_name
 from shelfcall.core.throttle import Throttled
 from shelfcall.stores import policy, signin
 from shelfcall.stores.models import Membership, StaffPin
@@ -147,5 +148,5 @@ def switch_user(request: HttpRequest) -> HttpResponse:
         return redirect("workspace:switch")
     login(request, person)  # by the PIN backend, which the session records: see signin.signed_in_with_pin
     choose_store(request, store)
-    messages.success(request, _("Hello %(name)s!") % {"name": person.get_short_name() or person.get_username()})
+    messages.success(request, _("Hello %(name)s!") % {"name": display_name(person)})
     return redirect("workspace:queue")

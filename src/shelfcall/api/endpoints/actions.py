@@ -1,0 +1,276 @@
+"""Order actions for store systems with screens of their own: the workspace's actions, through the API.
+
+An API key acts for its store: it holds no order itself, so it may work on any order of the store
+(as the workspace's supervisors may), and the policy (orders/policy.py) refuses the rest with the
+same codes the workspace's associates get.
+"""
+
+from collections.abc import Callable
+from typing import Literal
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Body, Router, Schema
+from ninja import Field as F
+from pydantic import ConfigDict
+
+from shelfcall.api import auth, queries
+from shelfcall.api.errors import InvalidInput, NotFound
+from shelfcall.api.idempotency import idempotent
+from shelfcall.api.models import ApiKey
+from shelfcall.api.responses import ErrorOut
+from shelfcall.api.schemas import OrderOut
+from shelfcall.orders import actions
+from shelfcall.orders.actions import Rejection
+from shelfcall.orders.errors import UnknownAssociate
+from shelfcall.orders.events import Actor
+from shelfcall.orders.models import Order, OrderStatus
+from shelfcall.orders.policy import OrderAction, allowed_actions
+from shelfcall.stores.models import DropZone
+
+router = Router(tags=["order actions"])
+
+WRITE_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+# Free text, possibly empty, without control characters (PostgreSQL cannot even store a NUL).
+TEXT = r"^[^\x00-\x1f\x7f]*$"
+COMMON_ERRORS = """
+Errors: `wrong_status` (409, the order is not in a state for this), `not_your_order` (409, a person
+holds it: ask a supervisor), `action_not_allowed` (403), `not_found` (404, no such order or line for
+this key), `invalid` (422, names the field), `idempotency_key_reused` (422),
+`idempotent_request_running` (409). Send `Idempotency-Key` to retry safely: a retry gets the first
+answer."""
+
+
+_OPTIONAL_BODY = Body(None)  # the claim's body may be left out
+
+
+class ClaimIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"associate": "alex"}, {}]})
+
+    associate: str | None = F(
+        None,
+        min_length=1,
+        max_length=150,
+        pattern=TEXT,
+        description="The username of who picks; they must work in the order's store. Leave out to pick as the store.",
+    )
+
+
+class QuantityIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"qty": 1}]})
+
+    qty: int = F(1, ge=1, le=999, description="Units, at least 1.")
+
+
+class ReadyIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"drop_zone_id": 1, "location": "shelf B"}, {"location": "Locker 4"}]}
+    )
+
+    drop_zone_id: int | None = F(None, description="One of the store's drop zones.")
+    location: str = F("", max_length=120, pattern=TEXT, description="Where exactly, or another place.")
+
+
+class RejectionIn(Schema):
+    line_id: int
+    qty: int = F(ge=1, le=999)
+    reason: Literal["damaged", "wrong_item", "changed_mind", "other"]
+
+
+class HandOffIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"pickup_code": "SC1001", "id_checked": True},
+                {"rejections": [{"line_id": 7, "qty": 1, "reason": "damaged"}], "collected_by": "Sam"},
+            ]
+        }
+    )
+
+    pickup_code: str | None = F(
+        None, max_length=32, pattern=TEXT, description="The scanned barcode (SC1001) or the number; checked when sent."
+    )
+    rejections: list[RejectionIn] = F(default_factory=list, max_length=200, description="Units turned down.")
+    collected_by: str = F("", max_length=120, pattern=TEXT, description="Someone else collecting: their name.")
+    id_checked: bool = F(False, description="Required true where the store checks ID at hand-off.")
+
+
+class CancelIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "The shopper changed their mind"}]})
+
+    reason: str = F(..., min_length=1, max_length=200, pattern=TEXT, description="Shown to the shopper.")
+
+
+class AllowedActionsOut(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"order_id": 42, "status": "ready", "actions": ["cancel", "hand_off", "pay"]}]}
+    )
+
+    order_id: int
+    status: OrderStatus
+    actions: list[OrderAction] = F(description="What this key may do to the order now, sorted.")
+
+
+def order_action(path: str, summary: str, description: str) -> Callable[[Callable], Callable]:
+    """Register a POST on an order: scope orders:write, idempotent, answering with the order."""
+
+    def register(endpoint: Callable) -> Callable:
+        return router.post(
+            path,
+            response={200: OrderOut, **WRITE_ERRORS},
+            auth=auth.ORDERS_WRITE,
+            summary=summary,
+            description=description + COMMON_ERRORS,
+        )(idempotent(endpoint))
+
+    return register
+
+
+def _act(request: HttpRequest, order_id: int, act: Callable[[Order, Actor], object]) -> OrderOut:
+    """Find the order through the key (404 for another store's), act as the key, answer with the order."""
+    api_key: ApiKey = request.auth
+    act(queries.get_order(api_key, order_id), Actor.api(api_key.name))
+    return OrderOut.of(queries.get_order(api_key, order_id))
+
+
+def _on_line(request: HttpRequest, order_id: int, line_id: int, qty: int, action: Callable[..., object]) -> OrderOut:
+    """`action(order_id, line_id, by=…, qty=…)` on a line of the order: another order's line is not found."""
+    return _act(request, order_id, lambda order, by: action(order.pk, _line_of(order, line_id), by=by, qty=qty))
+
+
+def _line_of(order: Order, line_id: int) -> int:
+    if not any(line.pk == line_id for line in order.lines.all()):
+        raise NotFound(_("No line with this id on this order."))
+    return line_id
+
+
+def _associate(username: str) -> AbstractBaseUser:
+    """An active person by username. The action checks they work in the order's store, with the same
+    answer for an unknown name and a stranger: a key learns nothing of other stores' staff."""
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise UnknownAssociate()
+    return user
+
+
+def _claim(order: Order, by: Actor, username: str | None) -> None:
+    holder = _associate(username) if username else None
+    if holder is not None and order.status == OrderStatus.PICKING and order.assignee_id != holder.pk:
+        actions.reassign_order(order.pk, to=holder, by=by)
+    else:
+        actions.claim_order(order.pk, by=by, holder=holder)
+
+
+def _drop_zone(order: Order, drop_zone_id: int | None) -> DropZone | None:
+    if drop_zone_id is None:
+        return None
+    drop_zone = DropZone.objects.filter(pk=drop_zone_id, store_id=order.store_id, active=True).first()
+    if drop_zone is None:
+        raise InvalidInput(_("No drop zone with this id in the order's store."), field="drop_zone_id")
+    return drop_zone
+
+
+def _rejections(order: Order, rejections: list[RejectionIn]) -> list[Rejection]:
+    line_ids = {line.pk for line in order.lines.all()}
+    for position, rejection in enumerate(rejections):
+        if rejection.line_id not in line_ids:
+            raise InvalidInput(_("No line with this id on this order."), field=f"rejections.{position}.line_id")
+    return [Rejection(r.line_id, r.qty, r.reason) for r in rejections]
+
+
+@order_action(
+    "/orders/{order_id}/claim",
+    "Start picking (claim)",
+    "A waiting order becomes `picking`. With `associate`, that person of the store holds it (an order "
+    "someone else picks is reassigned to them) and it shows as theirs in the workspace; without, the store's "
+    "system holds it and no person does (supervisors can put it back or reassign it). Claiming again for the "
+    "same holder changes nothing. Also: `already_claimed` (409, someone else holds it), `unknown_associate` "
+    "(422, field `associate`).",
+)
+def claim(request: HttpRequest, order_id: int, payload: ClaimIn = _OPTIONAL_BODY):
+    return _act(request, order_id, lambda order, by: _claim(order, by, payload and payload.associate))
+
+
+@order_action(
+    "/orders/{order_id}/lines/{line_id}/pick",
+    "Pick units of a line",
+    "`qty` more units are in hand. Also: `quantity_too_large` (422, field `qty`: more than are still open).",
+)
+def pick(request: HttpRequest, order_id: int, line_id: int, payload: QuantityIn):
+    return _on_line(request, order_id, line_id, payload.qty, actions.pick_line)
+
+
+@order_action(
+    "/orders/{order_id}/lines/{line_id}/not-found",
+    "Mark units of a line not found",
+    "The order shrinks and the stock is released; a paid order gets a refund due (`order.refund_due`). "
+    "When nothing is left, the order is cancelled. Also: `quantity_too_large` (422, field `qty`).",
+)
+def not_found(request: HttpRequest, order_id: int, line_id: int, payload: QuantityIn):
+    return _on_line(request, order_id, line_id, payload.qty, actions.mark_line_not_found)
+
+
+@order_action(
+    "/orders/{order_id}/ready-for-pickup",
+    "Ready for pickup (stage)",
+    "Every unit picked or not found: the order waits at a drop zone and/or a place in words, and the "
+    "shopper is told (`order.fulfilled`), as when an associate stages it. On a ready order this moves it "
+    "(`order.restaged`). Also: `not_fully_picked` (409), `location_required` (422, field `location`), field "
+    "`drop_zone_id` for a drop zone not in the order's store.",
+)
+def ready_for_pickup(request: HttpRequest, order_id: int, payload: ReadyIn):
+    return _act(
+        request,
+        order_id,
+        lambda order, by: actions.stage_order(
+            order.pk, by=by, drop_zone=_drop_zone(order, payload.drop_zone_id), note=payload.location
+        ),
+    )
+
+
+@order_action(
+    "/orders/{order_id}/hand-off",
+    "Hand the order off (picked up)",
+    "The workspace's checks: `pickup_code_mismatch` (422, field `pickup_code`), `payment_required` "
+    "(409, unpaid where the store hands over only after payment), `id_check_required` (422, field "
+    "`id_checked`), `quantity_too_large` for a rejection of more than was picked.",
+)
+def hand_off(request: HttpRequest, order_id: int, payload: HandOffIn):
+    return _act(
+        request,
+        order_id,
+        lambda order, by: actions.hand_off_order(
+            order.pk,
+            by=by,
+            pickup_code=payload.pickup_code,
+            rejections=_rejections(order, payload.rejections),
+            collected_by=payload.collected_by,
+            id_checked=payload.id_checked,
+        ),
+    )
+
+
+@order_action(
+    "/orders/{order_id}/cancel",
+    "Cancel the order",
+    "Any open order of the store; its stock goes back, a paid order gets a refund due.",
+)
+def cancel(request: HttpRequest, order_id: int, payload: CancelIn):
+    return _act(request, order_id, lambda order, by: actions.cancel_order(order.pk, by=by, reason=payload.reason))
+
+
+@router.get(
+    "/orders/{order_id}/allowed-actions",
+    response={200: AllowedActionsOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut},
+    auth=auth.ORDERS_READ,
+    summary="What this key may do to the order now",
+    description="The same answer the workspace's buttons come from, for this key (a store system): e.g. show "
+    "'Hand off' only when `hand_off` is listed.",
+)
+def get_allowed_actions(request: HttpRequest, order_id: int):
+    api_key: ApiKey = request.auth
+    order = queries.get_order(api_key, order_id)
+    allowed = allowed_actions(Actor.api(api_key.name), order)
+    return {"order_id": order.pk, "status": order.status, "actions": sorted(allowed)}
