@@ -10,7 +10,7 @@ from shelfcall.core import clock
 from shelfcall.orders import hooks, reservations
 from shelfcall.orders.actions._common import STAFF_CAN_CLOSE, flag_refund_due, move
 from shelfcall.orders.events import SYSTEM, Actor, EventType, record
-from shelfcall.orders.models import Order, OrderStatus
+from shelfcall.orders.models import Order, OrderStatus, ReservationReason
 
 # Once an associate is picking, the shopper asks at the desk instead of cancelling alone.
 SHOPPER_CAN_CANCEL = (OrderStatus.SUBMITTED,)
@@ -36,8 +36,10 @@ def close_order(
         total_amount=Decimal("0"),
         **hooks.NO_TIMERS,
     )
-    reservations.release_all(order.pk)
-    event_type = EventType.CANCELLED if status == OrderStatus.CANCELLED else EventType.EXPIRED
+    cancelled = status == OrderStatus.CANCELLED
+    reason_kind = ReservationReason.CANCELLED if cancelled else ReservationReason.EXPIRED
+    reservations.release_all(order.pk, reason=reason_kind, by=by)
+    event_type = EventType.CANCELLED if cancelled else EventType.EXPIRED
     record(closed, event_type, actor=by, reason=closed.cancel_reason)
     flag_refund_due(closed, by)
     return closed
