@@ -57,7 +57,7 @@ def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, 
 
 
 def status_of(error: ShelfcallError) -> int:
-    if isinstance(error, ApiError):
+    if isinstance(error, ApiError) or hasattr(error, "status"):
         return error.status
     for cls in type(error).__mro__:
         if cls in _DOMAIN_STATUS:

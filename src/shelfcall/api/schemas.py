@@ -7,7 +7,8 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from shelfcall.orders.models import DeliveryMethod, Order, OrderLine, OrderStatus, PaymentStatus
+from shelfcall.orders.queries import last_event_id
 from shelfcall.stores.models import Store
 
 _CENT = Decimal("0.01")
@@ -77,6 +78,11 @@ ORDER_EXAMPLE = {
     "staged_location": "Customer Service desk",
     "drop_zone_id": 1,
     "shopper_name": "Kim",
+    "contact": {"name": "Kim", "phone": "+33 6 12 34 56 78", "email": "kim@example.com"},
+    "delivery": "pickup_here",
+    "origin_store_id": None,
+    "comments": "",
+    "version": 913,
     "created_at": "2026-11-23T10:00:00Z",
     "updated_at": "2026-11-23T10:06:12Z",
     "due_at": "2026-11-23T10:10:00Z",
@@ -130,6 +136,12 @@ class LineOut(Schema):
         )
 
 
+class ContactOut(Schema):
+    name: str
+    phone: str
+    email: str
+
+
 class OrderOut(Schema):
     model_config = ConfigDict(json_schema_extra={"examples": [ORDER_EXAMPLE]})
 
@@ -150,6 +162,17 @@ class OrderOut(Schema):
     staged_location: str = Field(description="Where the order waits for pick-up; empty until staged.")
     drop_zone_id: int | None
     shopper_name: str
+    contact: ContactOut = Field(description="The shopper's, as given: how the store reaches them.")
+    delivery: DeliveryMethod = Field(
+        description="pickup_here: collected at store_id, where it was ordered (or a webshop's pick-up store); "
+        "pickup_other_store: taken at origin_store_id, collected at store_id, which fills it."
+    )
+    origin_store_id: int | None = Field(description="Where the order was taken, when it is collected elsewhere.")
+    comments: str
+    version: int = Field(
+        description="Changes with every change of the order (its latest event id); send it back as `version` "
+        "or `If-Match` to change its lines. Also the ETag."
+    )
     created_at: datetime
     updated_at: datetime
     due_at: datetime
@@ -176,11 +199,22 @@ class OrderOut(Schema):
             staged_location=order.staged_location,
             drop_zone_id=order.drop_zone_id,
             shopper_name=order.shopper_name,
+            contact=ContactOut(name=order.shopper_name, phone=order.shopper_phone, email=order.shopper_email),
+            delivery=order.delivery_method,
+            origin_store_id=order.origin_store_id,
+            comments=order.comments,
+            version=order_version(order),
             created_at=order.created_at,
             updated_at=order.updated_at,
             due_at=order.due_at,
             lines=[LineOut.of(line) for line in order.lines.all()],
         )
+
+
+def order_version(order: Order) -> int:
+    """As api.queries.orders_of annotates it; one query for an order read another way."""
+    version = getattr(order, "version", None)
+    return last_event_id(order.pk) if version is None else version
 
 
 class OrderPage(Schema):

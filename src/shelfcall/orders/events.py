@@ -34,6 +34,8 @@ class EventType(StrEnum):
     REFUNDED = "order.refunded"  # amount, reference
     COMPLETED = "order.completed"  # accepted: [{line_id, qty}], rejected: [{line_id, qty, reason}], collected_by
     CANCELLED = "order.cancelled"  # reason
+    # changes: [{line_id, sku, name, variant, from_qty, to_qty}] (to_qty 0: voided), total (the new total)
+    LINES_CHANGED = "order.lines_changed"
     EXPIRED = "order.expired"  # reason
 
 
@@ -52,6 +54,7 @@ EVENT_LABELS = {
     EventType.REFUNDED: _("refunded the shopper"),
     EventType.COMPLETED: _("handed it over"),
     EventType.CANCELLED: _("cancelled it"),
+    EventType.LINES_CHANGED: _("changed the items"),
     EventType.EXPIRED: _("it expired"),
     EventType.ESCALATED: _("escalated: nobody had started picking"),
     EventType.REMINDED: _("reminded the shopper to collect"),

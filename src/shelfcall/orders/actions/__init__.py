@@ -5,6 +5,7 @@ from shelfcall.orders.actions.claiming import claim_order, reassign_order, uncla
 from shelfcall.orders.actions.closing import cancel_order, expire_order
 from shelfcall.orders.actions.creation import CartLine, CreatedOrder, ShopperContact, create_order
 from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, hand_off_order
+from shelfcall.orders.actions.lines import add_line, change_line_qty
 from shelfcall.orders.actions.payment import Refund, mark_paid, refund_order
 from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, stage_order
 from shelfcall.orders.actions.submission import submit_showcase_order
@@ -19,7 +20,9 @@ __all__ = [
     "Refund",
     "Rejection",
     "ShopperContact",
+    "add_line",
     "cancel_order",
+    "change_line_qty",
     "check_in",
     "claim_order",
     "create_order",

@@ -6,70 +6,114 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('catalog', '0001_initial'),
-        ('orders', '0008_event_xact_id'),
-        ('stores', '0004_holding_caps_and_unclaimed_expiry'),
+        ("catalog", "0001_initial"),
+        ("orders", "0008_event_xact_id"),
+        ("stores", "0004_holding_caps_and_unclaimed_expiry"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReservationEntry',
+            name="ReservationEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('hold', 'Held'), ('release', 'Released'), ('consume', 'Consumed')], max_length=10)),
-                ('qty', models.PositiveIntegerField()),
-                ('reason', models.CharField(choices=[('created', 'Order created'), ('line_added', 'Line added'), ('line_changed', 'Quantity changed'), ('line_voided', 'Line voided'), ('not_found', 'Not found on the shelf'), ('cancelled', 'Order cancelled'), ('expired', 'Order expired'), ('handed_over', 'Handed over'), ('rejected', 'Turned down at hand-off')], max_length=20)),
-                ('created_at', models.DateTimeField()),
-                ('actor_kind', models.CharField(max_length=10)),
-                ('actor_label', models.CharField(blank=True, max_length=120)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("hold", "Held"), ("release", "Released"), ("consume", "Consumed")], max_length=10
+                    ),
+                ),
+                ("qty", models.PositiveIntegerField()),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("created", "Order created"),
+                            ("line_added", "Line added"),
+                            ("line_changed", "Quantity changed"),
+                            ("line_voided", "Line voided"),
+                            ("not_found", "Not found on the shelf"),
+                            ("cancelled", "Order cancelled"),
+                            ("expired", "Order expired"),
+                            ("handed_over", "Handed over"),
+                            ("rejected", "Turned down at hand-off"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                ("actor_kind", models.CharField(max_length=10)),
+                ("actor_label", models.CharField(blank=True, max_length=120)),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.AddField(
-            model_name='order',
-            name='comments',
-            field=models.TextField(blank=True, verbose_name='comments'),
+            model_name="order",
+            name="comments",
+            field=models.TextField(blank=True, verbose_name="comments"),
         ),
         migrations.AddField(
-            model_name='order',
-            name='origin_store',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='stores.store', verbose_name='taken at'),
+            model_name="order",
+            name="origin_store",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="stores.store",
+                verbose_name="taken at",
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='phone_key',
+            model_name="order",
+            name="phone_key",
             field=models.CharField(blank=True, editable=False, max_length=32),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(condition=models.Q(('phone_key', ''), _negated=True), fields=['store', 'phone_key'], name='order_phone_key_idx'),
+            model_name="order",
+            index=models.Index(
+                condition=models.Q(("phone_key", ""), _negated=True),
+                fields=["store", "phone_key"],
+                name="order_phone_key_idx",
+            ),
         ),
         migrations.AddIndex(
-            model_name='order',
-            index=models.Index(condition=models.Q(('shopper_email', ''), _negated=True), fields=['store', 'shopper_email'], name='order_shopper_email_idx'),
+            model_name="order",
+            index=models.Index(
+                condition=models.Q(("shopper_email", ""), _negated=True),
+                fields=["store", "shopper_email"],
+                name="order_shopper_email_idx",
+            ),
         ),
         migrations.AddField(
-            model_name='reservationentry',
-            name='line',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orders.orderline'),
+            model_name="reservationentry",
+            name="line",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="orders.orderline"
+            ),
         ),
         migrations.AddField(
-            model_name='reservationentry',
-            name='order',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='reservation_entries', to='orders.order'),
+            model_name="reservationentry",
+            name="order",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="reservation_entries",
+                to="orders.order",
+            ),
         ),
         migrations.AddField(
-            model_name='reservationentry',
-            name='stock_level',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='catalog.stocklevel'),
+            model_name="reservationentry",
+            name="stock_level",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="catalog.stocklevel"
+            ),
         ),
         migrations.AddIndex(
-            model_name='reservationentry',
-            index=models.Index(fields=['order', 'id'], name='reservation_entry_order_idx'),
+            model_name="reservationentry",
+            index=models.Index(fields=["order", "id"], name="reservation_entry_order_idx"),
         ),
     ]
