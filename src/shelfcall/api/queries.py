@@ -61,12 +61,12 @@ def store_id_for_lookup(api_key: ApiKey, store_id: int | None) -> int:
     return store_id
 
 
-def parse_order_code(code: str) -> int:
+def parse_order_code(code: str, *, field: str = "code") -> int:
     """`SC1001`, `sc1001` or `1001` → 1001."""
     found = _ORDER_CODE.fullmatch(code.strip())
     if found is None:
         raise InvalidInput(
-            _("Give the number on the order's barcode, e.g. SC1001 or 1001 (digits 0-9 only)."), field="code"
+            _("Give the number on the order's barcode, e.g. SC1001 or 1001 (digits 0-9 only)."), field=field
         )
     return int(found.group(1))
 

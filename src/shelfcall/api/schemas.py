@@ -7,7 +7,15 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from shelfcall.orders.models import DeliveryMethod, Order, OrderLine, OrderStatus, PaymentStatus
+from shelfcall.orders.models import (
+    DeliveryMethod,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentStatus,
+    ReservationKind,
+    ReservationReason,
+)
 from shelfcall.orders.queries import last_event_id
 from shelfcall.stores.models import Store
 
@@ -250,3 +258,81 @@ class EventPage(Schema):
         description="Pass as `after` for the events that follow; also given on the last page, to poll with."
     )
     has_more: bool
+
+
+class ReservationLineOut(Schema):
+    line_id: int
+    sku: str
+    requested: int
+    held: int = Field(description="Units still set aside on the shelf for this line.")
+    released: int = Field(description="Units given back: not found, turned down, cancelled or expired.")
+    consumed: int = Field(description="Units that left the store with the shopper.")
+
+
+class ReservationEntryOut(Schema):
+    id: int
+    line_id: int
+    sku: str
+    kind: ReservationKind = Field(description="hold, release or consume.")
+    qty: int
+    reason: ReservationReason
+    at: datetime
+    actor_kind: str
+    actor_label: str
+
+
+RESERVATIONS_EXAMPLE = {
+    "order_id": 42,
+    "lines": [{"line_id": 7, "sku": "SHV-S9P", "requested": 1, "held": 0, "released": 0, "consumed": 1}],
+    "entries": [
+        {
+            "id": 1,
+            "line_id": 7,
+            "sku": "SHV-S9P",
+            "kind": "hold",
+            "qty": 2,
+            "reason": "created",
+            "at": "2026-11-23T10:00:00Z",
+            "actor_kind": "api",
+            "actor_label": "Till 1",
+        },
+        {
+            "id": 2,
+            "line_id": 7,
+            "sku": "SHV-S9P",
+            "kind": "release",
+            "qty": 1,
+            "reason": "line_changed",
+            "at": "2026-11-23T10:02:00Z",
+            "actor_kind": "api",
+            "actor_label": "Till 1",
+        },
+        {
+            "id": 3,
+            "line_id": 7,
+            "sku": "SHV-S9P",
+            "kind": "consume",
+            "qty": 1,
+            "reason": "handed_over",
+            "at": "2026-11-23T11:30:00Z",
+            "actor_kind": "staff",
+            "actor_label": "Alex",
+        },
+    ],
+}
+
+
+class ReservationJournal(Schema):
+    """Per line, held + released + consumed = requested; per line, held = holds - releases - consumptions."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [RESERVATIONS_EXAMPLE]})
+
+    order_id: int
+    lines: list[ReservationLineOut]
+    entries: list[ReservationEntryOut] = Field(description="Oldest first.")
+
+
+class OrderList(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [ORDER_EXAMPLE]}]})
+
+    data: list[OrderOut]

@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 
-from shelfcall.api.endpoints import events, orders
+from shelfcall.api.endpoints import customer_orders, events, orders
 from shelfcall.api.responses import error_response, install_error_handlers
 
 DESCRIPTION = """Shelfcall's API for tills, self-checkouts, POS and webshops.
@@ -32,6 +32,8 @@ def new_api(*, urls_namespace: str = "api-v1") -> NinjaAPI:
 
 
 api = new_api()
+# customer_orders adds its endpoints to orders.router: ninja serves a path (/orders) from one router only.
+assert customer_orders.router is orders.router
 api.add_router("/", orders.router)
 api.add_router("/", events.router)
 
