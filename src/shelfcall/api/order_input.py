@@ -107,7 +107,9 @@ class CreateOrderIn(_Strict):
     due_at: IsoDatetime | None = Field(
         None, description="When the shopper comes for it; default: the store's pick target."
     )
-    currency: str | None = Field(None, description="If sent, it must be the store's (ISO 4217).")
+    currency: str | None = Field(
+        None, min_length=3, max_length=3, pattern=r"^[A-Z]{3}$", description="If sent, the store's (ISO 4217)."
+    )
     customer: CustomerIn = CustomerIn()
 
 
@@ -180,7 +182,8 @@ def refused_line(
     if not refused.problems:
         return InvalidInput(refused.message, field="lines" if in_list else "qty")
     problem: LineProblem = refused.problems[0]
-    index = next((i for i, product in enumerate(products) if product.pk == problem.product_id), 0)
+    # The last line of that product: a duplicate is the second line naming it.
+    index = max((i for i, product in enumerate(products) if product.pk == problem.product_id), default=0)
     key = refs[index].key if refs and problem.code in {"unavailable", "duplicate"} else "qty"
     return LineRefused(problem.code, problem.message, _where(index, key, in_list))
 
