@@ -104,7 +104,7 @@ def create_order(request: HttpRequest, payload: CreateOrderIn, response: HttpRes
             cart_lines(products, payload.lines),
             source=OrderSource(payload.source),
             by=_actor(request),
-            contact=actions.ShopperContact(**payload.customer.dict()),
+            contact=actions.ShopperContact(**payload.customer.model_dump()),
             external_id=payload.external_id,
             due_at=payload.due_at,
             comments=payload.comments,
