@@ -1,11 +1,15 @@
 """Races decided by the database: these run on PostgreSQL, where requests really run in parallel."""
 
+import json
 import threading
 from collections.abc import Callable
 
 import pytest
 from django.db import connections
+from django.test import Client
 
+from shelfcall.api.keys import issue_key
+from shelfcall.api.scopes import Scope
 from shelfcall.orders import actions
 from shelfcall.orders.errors import AlreadyClaimed, CartProblems
 from shelfcall.orders.models import Order, OrderStatus
@@ -72,3 +76,26 @@ def test_same_cart_submitted_twice_at_once_makes_one_order():
     assert all(isinstance(r, Order) for r in results), results
     assert results[0].pk == results[1].pk
     assert Order.objects.count() == 1
+
+
+def test_the_same_webshop_order_imported_twice_at_once_is_one_order():
+    """Both requests pass the "already imported?" check before either commits; the unique (store, source,
+    external id) turns the second insert away, and it answers with the first's order."""
+    store = make_store()
+    product = make_product(store, sku="SHV-S9P", on_hand=5)
+    key = issue_key(organization=store.organization, store=store, name="Webshop", scopes=[Scope.ORDERS_WRITE])
+    body = json.dumps({"source": "online", "external_id": "shop-1", "lines": [{"sku": "SHV-S9P", "qty": 1}]})
+
+    def import_it():
+        return Client().post(
+            "/api/v1/orders",
+            body,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {key.plaintext}"},
+        )
+
+    results = race([import_it, import_it])
+
+    assert sorted(r.status_code for r in results) == [200, 201], [r.content for r in results]
+    assert results[0].json()["id"] == results[1].json()["id"]
+    assert Order.objects.count() == 1 and stock_of(product, store).reserved == 1

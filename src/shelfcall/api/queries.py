@@ -3,14 +3,16 @@
 import re
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from shelfcall.api import cursors
 from shelfcall.api.errors import InvalidInput, NotFound
 from shelfcall.api.models import ApiKey
-from shelfcall.orders.models import BARCODE_PREFIX, Order, OrderLine
+from shelfcall.orders.models import BARCODE_PREFIX, Order, OrderEvent, OrderLine, ReservationEntry
+from shelfcall.orders.queries import phone_key
 from shelfcall.stores.models import Store
 
 # ASCII digits only (re.ASCII: no ² or ٣), at most 9 of them: every such number fits the column.
@@ -25,9 +27,17 @@ def stores_of(api_key: ApiKey) -> QuerySet[Store]:
 
 
 def orders_of(api_key: ApiKey) -> QuerySet[Order]:
-    """Orders with their lines: two statements for any number of orders and lines."""
+    """Orders with their lines and version: two statements for any number of orders and lines.
+
+    A store key reaches its store's orders and those it took for pick-up at another store. `version` is the
+    id of the order's latest event (orders/actions/lines.py), by the event index."""
+    reached = api_key.store_filter()
+    if api_key.store_id is not None:
+        reached |= Q(origin_store_id=api_key.store_id)
+    latest_event = OrderEvent.objects.filter(order_id=OuterRef("pk")).order_by("-pk").values("pk")[:1]
     return (
-        Order.objects.filter(api_key.store_filter())
+        Order.objects.filter(reached)
+        .annotate(version=Coalesce(Subquery(latest_event), 0))
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
         .order_by("updated_at", "pk")
     )
@@ -51,12 +61,12 @@ def store_id_for_lookup(api_key: ApiKey, store_id: int | None) -> int:
     return store_id
 
 
-def parse_order_code(code: str) -> int:
+def parse_order_code(code: str, *, field: str = "code") -> int:
     """`SC1001`, `sc1001` or `1001` → 1001."""
     found = _ORDER_CODE.fullmatch(code.strip())
     if found is None:
         raise InvalidInput(
-            _("Give the number on the order's barcode, e.g. SC1001 or 1001 (digits 0-9 only)."), field="code"
+            _("Give the number on the order's barcode, e.g. SC1001 or 1001 (digits 0-9 only)."), field=field
         )
     return int(found.group(1))
 
@@ -104,3 +114,23 @@ def list_orders(
         return page, None
     last = page[limit - 1]
     return page[:limit], cursors.encode("orders", [last.updated_at.isoformat(), last.pk])
+
+
+def search_orders(
+    api_key: ApiKey, *, store_id: int | None, number: int | None, phone: str, email: str, limit: int
+) -> list[Order]:
+    """Recall at the till: the newest orders of that number, phone (any spacing) or email (any case)."""
+    orders = orders_of(api_key).order_by("-created_at", "-pk")
+    if store_id is not None:
+        orders = orders.filter(store_id=store_id)
+    if number is not None:
+        orders = orders.filter(number=number)
+    if phone:
+        orders = orders.filter(phone_key=phone_key(phone))
+    if email:
+        orders = orders.filter(shopper_email=email.strip().lower())
+    return list(orders[:limit])
+
+
+def list_reservation_entries(order: Order) -> QuerySet[ReservationEntry]:
+    return ReservationEntry.objects.filter(order_id=order.pk).select_related("line").order_by("pk")

@@ -6,7 +6,16 @@ from decimal import Decimal
 from ninja import Field, Schema
 from pydantic import ConfigDict
 
-from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from shelfcall.orders.models import (
+    DeliveryMethod,
+    Order,
+    OrderLine,
+    OrderStatus,
+    PaymentStatus,
+    ReservationKind,
+    ReservationReason,
+)
+from shelfcall.orders.queries import last_event_id
 from shelfcall.stores.models import Store
 
 _CENT = Decimal("0.01")
@@ -76,6 +85,11 @@ ORDER_EXAMPLE = {
     "staged_location": "Customer Service desk",
     "drop_zone_id": 1,
     "shopper_name": "Kim",
+    "contact": {"name": "Kim", "phone": "+33 6 12 34 56 78", "email": "kim@example.com"},
+    "delivery": "pickup_here",
+    "origin_store_id": None,
+    "comments": "",
+    "version": 913,
     "created_at": "2026-11-23T10:00:00Z",
     "updated_at": "2026-11-23T10:06:12Z",
     "due_at": "2026-11-23T10:10:00Z",
@@ -119,6 +133,12 @@ class LineOut(Schema):
         )
 
 
+class ContactOut(Schema):
+    name: str
+    phone: str
+    email: str
+
+
 class OrderOut(Schema):
     model_config = ConfigDict(json_schema_extra={"examples": [ORDER_EXAMPLE]})
 
@@ -139,6 +159,17 @@ class OrderOut(Schema):
     staged_location: str = Field(description="Where the order waits for pick-up; empty until staged.")
     drop_zone_id: int | None
     shopper_name: str
+    contact: ContactOut = Field(description="The shopper's, as given: how the store reaches them.")
+    delivery: DeliveryMethod = Field(
+        description="pickup_here: collected at store_id, where it was ordered (or a webshop's pick-up store); "
+        "pickup_other_store: taken at origin_store_id, collected at store_id, which fills it."
+    )
+    origin_store_id: int | None = Field(description="Where the order was taken, when it is collected elsewhere.")
+    comments: str
+    version: int = Field(
+        description="Changes with every change of the order (its latest event id); send it back as `version` "
+        "or `If-Match` to change its lines. Also the ETag."
+    )
     created_at: datetime
     updated_at: datetime
     due_at: datetime
@@ -165,11 +196,22 @@ class OrderOut(Schema):
             staged_location=order.staged_location,
             drop_zone_id=order.drop_zone_id,
             shopper_name=order.shopper_name,
+            contact=ContactOut(name=order.shopper_name, phone=order.shopper_phone, email=order.shopper_email),
+            delivery=order.delivery_method,
+            origin_store_id=order.origin_store_id,
+            comments=order.comments,
+            version=order_version(order),
             created_at=order.created_at,
             updated_at=order.updated_at,
             due_at=order.due_at,
             lines=[LineOut.of(line) for line in order.lines.all()],
         )
+
+
+def order_version(order: Order) -> int:
+    """As api.queries.orders_of annotates it; one query for an order read another way."""
+    version = getattr(order, "version", None)
+    return last_event_id(order.pk) if version is None else version
 
 
 class OrderPage(Schema):
@@ -180,3 +222,81 @@ class OrderPage(Schema):
     data: list[OrderOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last one.")
     has_more: bool
+
+
+class ReservationLineOut(Schema):
+    line_id: int
+    sku: str
+    requested: int
+    held: int = Field(description="Units still set aside on the shelf for this line.")
+    released: int = Field(description="Units given back: not found, turned down, cancelled or expired.")
+    consumed: int = Field(description="Units that left the store with the shopper.")
+
+
+class ReservationEntryOut(Schema):
+    id: int
+    line_id: int
+    sku: str
+    kind: ReservationKind = Field(description="hold, release or consume.")
+    qty: int
+    reason: ReservationReason
+    at: datetime
+    actor_kind: str
+    actor_label: str
+
+
+RESERVATIONS_EXAMPLE = {
+    "order_id": 42,
+    "lines": [{"line_id": 7, "sku": "SHV-S9P", "requested": 1, "held": 0, "released": 0, "consumed": 1}],
+    "entries": [
+        {
+            "id": 1,
+            "line_id": 7,
+            "sku": "SHV-S9P",
+            "kind": "hold",
+            "qty": 2,
+            "reason": "created",
+            "at": "2026-11-23T10:00:00Z",
+            "actor_kind": "api",
+            "actor_label": "Till 1",
+        },
+        {
+            "id": 2,
+            "line_id": 7,
+            "sku": "SHV-S9P",
+            "kind": "release",
+            "qty": 1,
+            "reason": "line_changed",
+            "at": "2026-11-23T10:02:00Z",
+            "actor_kind": "api",
+            "actor_label": "Till 1",
+        },
+        {
+            "id": 3,
+            "line_id": 7,
+            "sku": "SHV-S9P",
+            "kind": "consume",
+            "qty": 1,
+            "reason": "handed_over",
+            "at": "2026-11-23T11:30:00Z",
+            "actor_kind": "staff",
+            "actor_label": "Alex",
+        },
+    ],
+}
+
+
+class ReservationJournal(Schema):
+    """Per line, held + released + consumed = requested; per line, held = holds - releases - consumptions."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [RESERVATIONS_EXAMPLE]})
+
+    order_id: int
+    lines: list[ReservationLineOut]
+    entries: list[ReservationEntryOut] = Field(description="Oldest first.")
+
+
+class OrderList(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [ORDER_EXAMPLE]}]})
+
+    data: list[OrderOut]

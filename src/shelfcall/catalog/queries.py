@@ -1,9 +1,10 @@
 """Reads of the catalogue for the shopper pages: one query each, whatever the number of products."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import IntegerField, OuterRef, Subquery
+from django.db.models import IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
@@ -60,3 +61,12 @@ def list_offers(showcase: Showcase, product_ids: list[int] | None = None) -> lis
 
 def find_item(code: str) -> ShowcaseItem | None:
     return ShowcaseItem.objects.select_related("showcase__store", "product").filter(code=code.upper()[:16]).first()
+
+
+def list_products_by_reference(
+    organization_id: int, *, skus: Iterable[str] = (), barcodes: Iterable[str] = (), ids: Iterable[int] = ()
+) -> list[Product]:
+    """The organization's products that any of these SKUs, barcodes (UPC/EAN) or ids name: one query, for an
+    API order's lines. Inactive products are included: the order refuses them by name, as unavailable."""
+    named = Q(sku__in=list(skus)) | Q(upc__in=list(barcodes)) | Q(pk__in=list(ids))
+    return list(Product.objects.filter(named, organization_id=organization_id))

@@ -111,6 +111,30 @@ class QuantityTooLarge(OrderError):
         super().__init__(_("Only %(left)s of %(name)s are still open on this order.") % {"left": left, "name": name})
 
 
+class VersionMismatch(OrderError):
+    """Optimistic concurrency: the order changed since the caller read it."""
+
+    code = "version_mismatch"
+    status = 409
+    field = "version"
+
+    def __init__(self, current: int) -> None:
+        self.current = current
+        super().__init__(
+            _("The order changed since you read it (its version is %(version)s now). Read it again, then retry.")
+            % {"version": current}
+        )
+
+
+class LastLine(OrderError):
+    code = "last_line"
+    status = 409
+    field = "qty"
+
+    def __init__(self) -> None:
+        super().__init__(_("This is the order's last item: cancel the order instead of voiding it."))
+
+
 class LocationRequired(OrderError):
     code = "location_required"
     field = "location"

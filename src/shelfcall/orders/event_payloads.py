@@ -242,3 +242,25 @@ class ExpiredPayload(EventPayload):
     example = {"reason": "Nobody collected it in time."}
 
     reason: str = Field(description="Why, in words.")
+
+
+class LineChange(EventPayload):
+    """One line's quantity before and after the change; `to_qty` 0 means the line was voided."""
+
+    example = {"line_id": 7, "sku": "SHV-S9P", "name": "Series 9 Pro shaver", "variant": "", "from_qty": 1, "to_qty": 2}
+
+    line_id: int = Field(description="The order line (`id` in the order's `lines`).")
+    sku: str = Field(description="The product's SKU.")
+    name: str = Field(description="The product's name when ordered.")
+    variant: str = Field(description="Empty when the product has no variant.")
+    from_qty: int = Field(ge=0, description="Units requested before; 0 for a line just added.")
+    to_qty: int = Field(ge=0, description="Units requested now; 0 when the line was voided.")
+
+
+class LinesChangedPayload(EventPayload):
+    """The order's lines were changed before picking started (POS or API); its stock hold follows."""
+
+    example = {"changes": [LineChange.example], "total": "599.98"}
+
+    changes: list[LineChange] = Field(description="What changed, line by line.")
+    total: Amount = Field(description="The order's total after the change.")

@@ -37,6 +37,7 @@ class EventType(StrEnum):
     REFUNDED = "order.refunded"
     COMPLETED = "order.completed"
     CANCELLED = "order.cancelled"
+    LINES_CHANGED = "order.lines_changed"
     EXPIRED = "order.expired"
 
 
@@ -59,6 +60,7 @@ PAYLOADS: dict[EventType, type[payloads.EventPayload]] = {
     EventType.REFUNDED: payloads.RefundedPayload,
     EventType.COMPLETED: payloads.CompletedPayload,
     EventType.CANCELLED: payloads.CancelledPayload,
+    EventType.LINES_CHANGED: payloads.LinesChangedPayload,
     EventType.EXPIRED: payloads.ExpiredPayload,
 }
 
@@ -78,6 +80,7 @@ EVENT_LABELS = {
     EventType.REFUNDED: _("refunded the shopper"),
     EventType.COMPLETED: _("handed it over"),
     EventType.CANCELLED: _("cancelled it"),
+    EventType.LINES_CHANGED: _("changed the items"),
     EventType.EXPIRED: _("it expired"),
     EventType.ESCALATED: _("escalated: nobody had started picking"),
     EventType.REMINDED: _("reminded the shopper to collect"),

@@ -48,9 +48,20 @@ class OrderSource(models.TextChoices):
     POS = "pos", _("POS")
 
 
+class DeliveryMethod(models.TextChoices):
+    PICKUP_HERE = "pickup_here", _("Pick up where ordered")
+    PICKUP_OTHER_STORE = "pickup_other_store", _("Pick up at another store")
+
+
 class Order(models.Model):
+    # The store that fills the order: its stock is held, its team picks, the shopper collects there. An order
+    # taken at one store for pick-up at another belongs to the pick-up store; `origin_store` says where it
+    # was taken (empty: the same store, or no store at all, as for a webshop's order).
     # No index of its own: the unique (store, number) and the queue index both begin with the store.
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders", db_index=False)
+    origin_store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("taken at")
+    )
     team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
     showcase = models.ForeignKey(Showcase, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     source = models.CharField(_("source"), max_length=10, choices=OrderSource.choices)
@@ -68,6 +79,9 @@ class Order(models.Model):
     shopper_name = models.CharField(_("first name"), max_length=80, blank=True)
     shopper_phone = models.CharField(_("phone"), max_length=32, blank=True)
     shopper_email = models.EmailField(_("email"), blank=True)
+    # The phone's digits (and a leading +), how a till recalls the order whatever spacing was typed.
+    phone_key = models.CharField(max_length=32, blank=True, editable=False)
+    comments = models.TextField(_("comments"), blank=True)
 
     status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices, default=OrderStatus.SUBMITTED)
     payment_status = models.CharField(
@@ -138,6 +152,11 @@ class Order(models.Model):
                 )
                 for client, name in (("device_id", "device"), ("client_key", "client"))
             ),
+            # Recall at the till by the shopper's phone or email: partial, most showcase orders have neither.
+            *(
+                models.Index(fields=["store", contact], condition=~Q(**{contact: ""}), name=f"order_{contact}_idx")
+                for contact in ("phone_key", "shopper_email")
+            ),
             *(
                 models.Index(fields=[timer], condition=Q(**{f"{timer}__isnull": False}), name=f"order_{timer}_idx")
                 for timer in ("next_escalation_at", "remind_at", "expires_at")
@@ -156,6 +175,11 @@ class Order(models.Model):
         """A scan gives the barcode value; a person may type only the number."""
         code = code.strip().upper()
         return code in {self.barcode_value, str(self.number)}
+
+    @property
+    def delivery_method(self) -> DeliveryMethod:
+        taken_elsewhere = self.origin_store_id is not None and self.origin_store_id != self.store_id
+        return DeliveryMethod.PICKUP_OTHER_STORE if taken_elsewhere else DeliveryMethod.PICKUP_HERE
 
     @property
     def is_open(self) -> bool:
@@ -256,3 +280,44 @@ class OrderEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} on {self.order_id}"
+
+
+class ReservationKind(models.TextChoices):
+    HOLD = "hold", _("Held")
+    RELEASE = "release", _("Released")
+    CONSUME = "consume", _("Consumed")
+
+
+class ReservationReason(models.TextChoices):
+    CREATED = "created", _("Order created")
+    LINE_ADDED = "line_added", _("Line added")
+    LINE_CHANGED = "line_changed", _("Quantity changed")
+    LINE_VOIDED = "line_voided", _("Line voided")
+    NOT_FOUND = "not_found", _("Not found on the shelf")
+    CANCELLED = "cancelled", _("Order cancelled")
+    EXPIRED = "expired", _("Order expired")
+    HANDED_OVER = "handed_over", _("Handed over")
+    REJECTED = "rejected", _("Turned down at hand-off")
+
+
+class ReservationEntry(models.Model):
+    """The order's stock reservation journal: every hold, release and consumption, append-only.
+
+    Per reservation, held = Σ holds - Σ releases - Σ consumptions, always (orders/reservations.py)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="reservation_entries", db_index=False)
+    line = models.ForeignKey(OrderLine, on_delete=models.CASCADE, related_name="+")
+    stock_level = models.ForeignKey(StockLevel, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=ReservationKind.choices)
+    qty = models.PositiveIntegerField()
+    reason = models.CharField(max_length=20, choices=ReservationReason.choices)
+    created_at = models.DateTimeField()
+    actor_kind = models.CharField(max_length=10)
+    actor_label = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["order", "id"], name="reservation_entry_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.qty} ({self.reason})"

@@ -6,6 +6,16 @@ from django.db.models import QuerySet
 
 from shelfcall.orders.models import Order, OrderEvent
 
+_NOT_DIGITS = re.compile(r"[^0-9]", re.ASCII)
+
+
+def phone_key(phone: str) -> str:
+    """The digits of a phone number, with its leading + if it has one: "06 12-34" and "0612 34" are one."""
+    phone = phone.strip()
+    digits = _NOT_DIGITS.sub("", phone)
+    return f"+{digits}"[:32] if phone.startswith("+") and digits else digits[:32]
+
+
 # token_urlsafe(24) gives 32 characters of [A-Za-z0-9_-]; anything else is not worth a query.
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 

@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.sessions.backends.base import SessionBase
-from django.utils.translation import gettext as _
 
 from shelfcall.catalog.models import Product, Showcase
 from shelfcall.catalog.queries import Offer, list_offers
 from shelfcall.orders.actions import CartLine
 from shelfcall.orders.errors import LineProblem
+from shelfcall.orders.line_checks import line_problem
 
 SESSION_KEY = "shelfcall_carts"
 
@@ -104,23 +104,12 @@ def cart_rows(showcase: Showcase, cart: Cart, problems: list[LineProblem] = ()) 
 def _current_problem(
     showcase: Showcase, product_id: int, qty: int, seen: Decimal, offer: Offer | None
 ) -> LineProblem | None:
-    if offer is None:
-        return LineProblem(product_id, "unavailable", _("This item is no longer offered here. Remove it to go on."))
-    if offer.available == 0:
-        return LineProblem(product_id, "out_of_stock", _("Sold out. Remove it to go on."), available=0)
-    if qty > offer.available:
-        return LineProblem(
-            product_id,
-            "not_enough",
-            _("Only %(count)s left. Lower the quantity.") % {"count": offer.available},
-            available=offer.available,
-        )
-    if qty > showcase.store.max_line_qty:
-        return LineProblem(
-            product_id,
-            "over_line_max",
-            _("You can request at most %(max)s of this item.") % {"max": showcase.store.max_line_qty},
-        )
-    if offer.product.price != seen:
-        return LineProblem(product_id, "price_changed", _("The price changed. Check the new price, then send again."))
-    return None
+    """The very check the submit makes (orders.line_checks), against the showcase as it is now."""
+    return line_problem(
+        product_id,
+        qty,
+        product=offer.product if offer else None,
+        available=offer.available if offer else 0,
+        store=showcase.store,
+        seen_price=seen,
+    )

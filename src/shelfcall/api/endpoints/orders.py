@@ -99,7 +99,7 @@ def get_order_by_external_id(
 
 
 @router.get(
-    "/orders/{order_id}", response={200: OrderOut, **READ_ERRORS}, auth=auth.ORDERS_READ, summary="Get an order"
+    "/orders/{int:order_id}", response={200: OrderOut, **READ_ERRORS}, auth=auth.ORDERS_READ, summary="Get an order"
 )
 def get_order(request: HttpRequest, order_id: int):
     return OrderOut.of(queries.get_order(request.auth, order_id))

@@ -3,10 +3,12 @@
 from shelfcall.orders.actions.arrival import CHECK_IN_MODES, check_in
 from shelfcall.orders.actions.claiming import claim_order, reassign_order, unclaim_order
 from shelfcall.orders.actions.closing import cancel_order, expire_order
+from shelfcall.orders.actions.creation import CartLine, CreatedOrder, ShopperContact, create_order
 from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, hand_off_order
+from shelfcall.orders.actions.lines import add_line, change_line_qty
 from shelfcall.orders.actions.payment import Refund, mark_paid, refund_order
 from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, stage_order
-from shelfcall.orders.actions.submission import CartLine, ShopperContact, submit_showcase_order
+from shelfcall.orders.actions.submission import submit_showcase_order
 from shelfcall.orders.actions.timers import (
     DueEscalation,
     escalate_orders,
@@ -20,13 +22,17 @@ __all__ = [
     "CHECK_IN_MODES",
     "REJECT_REASONS",
     "CartLine",
+    "CreatedOrder",
     "DueEscalation",
     "Refund",
     "Rejection",
     "ShopperContact",
+    "add_line",
     "cancel_order",
+    "change_line_qty",
     "check_in",
     "claim_order",
+    "create_order",
     "escalate_orders",
     "expire_order",
     "hand_off_order",

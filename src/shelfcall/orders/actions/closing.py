@@ -11,7 +11,7 @@ from shelfcall.core import clock
 from shelfcall.orders import hooks, policy, reservations
 from shelfcall.orders.actions._common import fetch, flag_refund_due, move
 from shelfcall.orders.events import SYSTEM, Actor, ActorKind, EventType, record
-from shelfcall.orders.models import OPEN_STATUSES, Order, OrderStatus
+from shelfcall.orders.models import OPEN_STATUSES, Order, OrderStatus, ReservationReason
 from shelfcall.orders.policy import OrderAction
 
 
@@ -37,8 +37,10 @@ def close_order(
         total_amount=Decimal("0"),
         **hooks.NO_TIMERS,
     )
-    reservations.release_all(order.pk)
-    event_type = EventType.CANCELLED if status == OrderStatus.CANCELLED else EventType.EXPIRED
+    cancelled = status == OrderStatus.CANCELLED
+    reason_kind = ReservationReason.CANCELLED if cancelled else ReservationReason.EXPIRED
+    reservations.release_all(order.pk, reason=reason_kind, by=by)
+    event_type = EventType.CANCELLED if cancelled else EventType.EXPIRED
     record(closed, event_type, actor=by, reason=closed.cancel_reason)
     flag_refund_due(closed, by)
     return closed

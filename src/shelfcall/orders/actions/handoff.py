@@ -18,7 +18,7 @@ from shelfcall.orders.errors import (
     RejectReasonRequired,
 )
 from shelfcall.orders.events import Actor, EventType, record
-from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus, ReservationReason
 from shelfcall.orders.policy import OrderAction
 
 REJECT_REASONS = {
@@ -79,11 +79,16 @@ def hand_off_order(
         OrderLine.objects.bulk_update(rejected, ["rejected_qty", "reject_reason"])
     reservations.settle(
         (
-            line.reservation,
-            line.picked_qty - line.rejected_qty,
-            line.reservation.held_qty - line.picked_qty + line.rejected_qty,
-        )
-        for line in lines.values()
+            (
+                line.reservation,
+                line.picked_qty - line.rejected_qty,
+                line.reservation.held_qty - line.picked_qty + line.rejected_qty,
+            )
+            for line in lines.values()
+        ),
+        reason=ReservationReason.HANDED_OVER,
+        release_reason=ReservationReason.REJECTED,
+        by=by,
     )
     record(
         closed,

@@ -16,7 +16,7 @@ from shelfcall.orders.errors import (
     UnknownDropZone,
 )
 from shelfcall.orders.events import SYSTEM, Actor, EventType, record
-from shelfcall.orders.models import Order, OrderLine, OrderStatus
+from shelfcall.orders.models import Order, OrderLine, OrderStatus, ReservationReason
 from shelfcall.orders.policy import OrderAction
 from shelfcall.stores.models import DropZone
 
@@ -85,7 +85,7 @@ def mark_line_not_found(order_id: int, line_id: int, *, by: Actor, qty: int) -> 
     if not won:
         _explain_line_refusal(line, by, OrderAction.NOT_FOUND)
     line.short_qty += qty
-    reservations.release([(line.reservation, qty)])
+    reservations.release([(line.reservation, qty)], reason=ReservationReason.NOT_FOUND, by=by)
     order = line.order
     Order.objects.filter(pk=order_id).update(total_amount=F("total_amount") - line.unit_price * qty)
     order.refresh_from_db(fields=["total_amount", "paid_amount", "refunded_amount"])
