@@ -29,9 +29,9 @@ class EventType(StrEnum):
     LINE_NOT_FOUND = "order.line_not_found"  # line_id, sku, qty, short_qty
     FULFILLED = "order.fulfilled"  # location, drop_zone_id
     RESTAGED = "order.restaged"  # location, drop_zone_id, previous_location
-    PAID = "order.paid"  # amount, reference
+    PAID = "order.paid"  # amount, method, reference, paid_total, owed (after this payment)
     REFUND_DUE = "order.refund_due"  # amount (the total now due)
-    REFUNDED = "order.refunded"  # amount, reference
+    REFUNDED = "order.refunded"  # amount, method, reference, refunded_total, refund_due (after this refund)
     COMPLETED = "order.completed"  # accepted: [{line_id, qty}], rejected: [{line_id, qty, reason}], collected_by
     CANCELLED = "order.cancelled"  # reason
     EXPIRED = "order.expired"  # reason
@@ -47,7 +47,7 @@ EVENT_LABELS = {
     EventType.LINE_NOT_FOUND: _("marked an item not found"),
     EventType.FULFILLED: _("dropped it for the customer"),
     EventType.RESTAGED: _("moved it"),
-    EventType.PAID: _("marked it paid"),
+    EventType.PAID: _("took a payment"),
     EventType.REFUND_DUE: _("a refund is due"),
     EventType.REFUNDED: _("refunded the shopper"),
     EventType.COMPLETED: _("handed it over"),

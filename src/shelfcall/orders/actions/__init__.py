@@ -4,7 +4,7 @@ from shelfcall.orders.actions.arrival import CHECK_IN_MODES, check_in
 from shelfcall.orders.actions.claiming import claim_order, reassign_order, unclaim_order
 from shelfcall.orders.actions.closing import cancel_order, expire_order
 from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, hand_off_order
-from shelfcall.orders.actions.payment import Refund, mark_paid, refund_order
+from shelfcall.orders.actions.payment import Receipt, mark_paid, record_payment, refund_order
 from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, stage_order
 from shelfcall.orders.actions.submission import CartLine, ShopperContact, submit_showcase_order
 from shelfcall.orders.actions.timers import DueEscalation, escalate_orders, remind_to_collect, resend_ready_message
@@ -14,7 +14,7 @@ __all__ = [
     "REJECT_REASONS",
     "CartLine",
     "DueEscalation",
-    "Refund",
+    "Receipt",
     "Rejection",
     "ShopperContact",
     "cancel_order",
@@ -27,6 +27,7 @@ __all__ = [
     "mark_paid",
     "pick_line",
     "reassign_order",
+    "record_payment",
     "refund_order",
     "remind_to_collect",
     "resend_ready_message",

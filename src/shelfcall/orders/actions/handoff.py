@@ -18,7 +18,7 @@ from shelfcall.orders.errors import (
     RejectReasonRequired,
 )
 from shelfcall.orders.events import Actor, EventType, record
-from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from shelfcall.orders.models import Order, OrderLine, OrderStatus
 
 REJECT_REASONS = {
     "damaged": _("Damaged"),
@@ -52,7 +52,7 @@ def hand_off_order(
         refuse(order, pgettext("order action", "handed over"), by)
     if pickup_code is not None and not order.matches_pickup_code(pickup_code):
         raise PickupCodeMismatch()
-    if order.payment_status == PaymentStatus.UNPAID and not order.store.allow_pay_at_pickup:
+    if order.owed_amount and not order.store.allow_pay_at_pickup:
         raise PaymentRequired(order.number)
     lines = {line.pk: line for line in OrderLine.objects.filter(order_id=order_id).select_related("reservation")}
     rejected = _apply_rejections(lines, rejections)
