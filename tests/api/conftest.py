@@ -45,5 +45,20 @@ def api_get(client) -> Callable:
 
 
 @pytest.fixture
+def api_post(client) -> Callable:
+    """POST a JSON body with a key: `api_post(path, key, {"amount": "1.00"}, idempotency_key="k1")`."""
+
+    def post(path: str, key: IssuedKey | str | None, body: dict, *, idempotency_key: str | None = None):
+        headers = {}
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key if isinstance(key, str) else key.plaintext}"
+        if idempotency_key is not None:
+            headers["Idempotency-Key"] = idempotency_key
+        return client.post(path, body, content_type="application/json", headers=headers)
+
+    return post
+
+
+@pytest.fixture
 def order(store):
     return submit(make_showcase(store))

@@ -34,3 +34,4 @@ class KeyAuth(HttpBearer):
 
 ANY_KEY = KeyAuth()
 ORDERS_READ = KeyAuth(Scope.ORDERS_READ)
+PAYMENTS_WRITE = KeyAuth(Scope.PAYMENTS_WRITE)
