@@ -190,7 +190,7 @@ class TestStatusPage:
         assert f"Partly paid: {left} still to pay" in page and "Paid, thank you" not in page
         actions.mark_paid(order.pk, by=Actor.api("till"))
         page = client.get(f"/o/{order.public_token}").content.decode()
-        assert "Paid so far" not in page and 'Done: </span>Paid</li>' in page
+        assert "Paid so far" not in page and "Done: </span>Paid</li>" in page
 
     def test_shopper_cancels_after_confirming(self, client, showcase, products):
         order = submit(showcase, {products["drill"]: 1})

@@ -1,13 +1,14 @@
 """Payments for tills and self-checkouts: the order's list, a deposit or part, the balance, a refund."""
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Field as F
 from ninja import Router, Schema, Status
-from pydantic import BeforeValidator, WithJsonSchema
+from pydantic import BeforeValidator, ConfigDict, WithJsonSchema
 
 from shelfcall.api import auth, queries
 from shelfcall.api.endpoints.orders import READ_ERRORS
@@ -47,11 +48,19 @@ Reference = Annotated[str, F("", max_length=120, pattern=r"^[^\x00-\x1f\x7f]*$",
 
 
 class MarkPaidIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"method": "card", "reference": "till-3/8812"}]})
+
     method: PaymentMethod
     reference: Reference = ""
 
 
 class PaymentIn(MarkPaidIn):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"amount": "50.00", "currency": "EUR", "method": "cash", "reference": "till-3/8813"}]
+        }
+    )
+
     amount: Amount = F(description='In the order\'s currency, e.g. "12.50"; at most what is owed.')
     currency: str | None = F(
         None, pattern=r"^[A-Z]{3}$", description="ISO 4217; when sent, it must be the order's currency."
@@ -59,18 +68,20 @@ class PaymentIn(MarkPaidIn):
 
 
 class RefundIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"method": "card", "reference": "refund-88"}, {}]})
+
     amount: Amount | None = F(None, description="At most the refund due; leave it out to settle all that is due.")
     method: PaymentMethod = PaymentMethod.OTHER
     reference: Reference = ""
 
 
-def _receipt(receipt: actions.Receipt) -> Status:
-    """201 with the row and the order as it is now (its lines in one statement)."""
+def _settle(request: HttpRequest, order_id: int, action: Callable[..., actions.Receipt], payload: Schema) -> Status:
+    """Run the payment action on an order the key reaches; 201 with the row and the order as it is now.
+
+    The payload's fields are the action's keyword arguments, by name."""
+    order_id = queries.reachable_order_id(request.auth, order_id)
+    receipt = action(order_id, by=Actor.api(request.auth.name), **dict(payload))
     return Status(201, ReceiptOut(payment=PaymentOut.of(receipt.payment), order=OrderOut.of(receipt.order)))
-
-
-def _actor(request: HttpRequest) -> Actor:
-    return Actor.api(request.auth.name)
 
 
 @router.get(
@@ -96,15 +107,7 @@ def list_payments(request: HttpRequest, order_id: int):
 )
 @idempotent
 def record_payment(request: HttpRequest, order_id: int, payload: PaymentIn):
-    receipt = actions.record_payment(
-        queries.reachable_order_id(request.auth, order_id),
-        amount=payload.amount,
-        currency=payload.currency,
-        method=payload.method,
-        reference=payload.reference,
-        by=_actor(request),
-    )
-    return _receipt(receipt)
+    return _settle(request, order_id, actions.record_payment, payload)
 
 
 @router.post(
@@ -117,13 +120,7 @@ def record_payment(request: HttpRequest, order_id: int, payload: PaymentIn):
 )
 @idempotent
 def mark_paid(request: HttpRequest, order_id: int, payload: MarkPaidIn):
-    receipt = actions.mark_paid(
-        queries.reachable_order_id(request.auth, order_id),
-        method=payload.method,
-        reference=payload.reference,
-        by=_actor(request),
-    )
-    return _receipt(receipt)
+    return _settle(request, order_id, actions.mark_paid, payload)
 
 
 @router.post(
@@ -137,11 +134,4 @@ def mark_paid(request: HttpRequest, order_id: int, payload: MarkPaidIn):
 )
 @idempotent
 def refund(request: HttpRequest, order_id: int, payload: RefundIn):
-    receipt = actions.refund_order(
-        queries.reachable_order_id(request.auth, order_id),
-        amount=payload.amount,
-        method=payload.method,
-        reference=payload.reference,
-        by=_actor(request),
-    )
-    return _receipt(receipt)
+    return _settle(request, order_id, actions.refund_order, payload)
