@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from shelfcall.orders import actions
+from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order, OrderStatus
 from tests.factories import make_product, make_showcase, make_store, staff, stock_of, submit
 
@@ -178,6 +179,18 @@ class TestStatusPage:
         actions.claim_order(order.pk, by=alex)
         page = client.get(f"/o/{order.public_token}").content.decode()
         assert "Being picked by Alex" in page and "Cancel request" not in page
+
+    def test_a_deposit_shows_what_is_paid_and_what_is_left(self, client, showcase, products, store):
+        order = submit(showcase, {products["drill"]: 1})
+        total = order.total_amount
+        actions.record_payment(order.pk, amount=Decimal("10.00"), method="cash", by=Actor.api("till"))
+        page = client.get(f"/o/{order.public_token}").content.decode()
+        left = f"€{total - 10:.2f}"
+        assert "Paid so far: €10.00" in page and f"Still to pay: {left}" in page
+        assert f"Partly paid: {left} still to pay" in page and "Paid, thank you" not in page
+        actions.mark_paid(order.pk, by=Actor.api("till"))
+        page = client.get(f"/o/{order.public_token}").content.decode()
+        assert "Paid so far" not in page and "Done: </span>Paid</li>" in page
 
     def test_shopper_cancels_after_confirming(self, client, showcase, products):
         order = submit(showcase, {products["drill"]: 1})

@@ -233,6 +233,20 @@ class TestTillAndRefunds:
         assert order.payment_status == "paid"
         assert "No order SC99999" in body(client.get("/w/till?code=SC99999", follow=True))
 
+    def test_a_partly_paid_order_shows_what_is_owed_and_mark_paid_pays_it(self, store, showcase, alex):
+        order = submit(showcase)
+        actions.record_payment(order.pk, amount=Decimal("40.00"), method="cash", by=TILL)
+        client = signed_in(alex)
+        for page in [body(client.get(f"/w/till?code=SC{order.number}")), body(client.get(f"/w/orders/{order.pk}"))]:
+            assert "Partially paid" in page and "€40.00" in page and "€59.00 still owed" in page
+            assert "Mark Paid" in page
+        client.post(f"/w/orders/{order.pk}/pay", {"reference": "POS-7"})
+        order.refresh_from_db()
+        assert (order.payment_status, order.paid_amount) == ("paid", Decimal("99.00"))
+        assert [p.amount for p in order.payments.all()] == [Decimal("40.00"), Decimal("59.00")]
+        page = body(client.get(f"/w/till?code=SC{order.number}"))
+        assert "still owed" not in page and "Mark Paid" not in page
+
     def test_next_cannot_leave_the_workspace(self, store, showcase, alex):
         order = submit(showcase)
         response = signed_in(alex).post(f"/w/orders/{order.pk}/pay", {"next": "https://evil.example/"})

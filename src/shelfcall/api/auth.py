@@ -35,3 +35,4 @@ class KeyAuth(HttpBearer):
 ANY_KEY = KeyAuth()
 ORDERS_READ = KeyAuth(Scope.ORDERS_READ)
 ORDERS_WRITE = KeyAuth(Scope.ORDERS_WRITE)
+PAYMENTS_WRITE = KeyAuth(Scope.PAYMENTS_WRITE)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from shelfcall.api import cursors
 from shelfcall.api.errors import InvalidInput, NotFound
 from shelfcall.api.models import ApiKey
-from shelfcall.orders.models import BARCODE_PREFIX, Order, OrderEvent, OrderLine, ReservationEntry
+from shelfcall.orders.models import BARCODE_PREFIX, Order, OrderEvent, OrderLine, Payment, ReservationEntry
 from shelfcall.orders.queries import phone_key
 from shelfcall.stores.models import Store
 
@@ -48,6 +48,25 @@ def get_order(api_key: ApiKey, order_id: int) -> Order:
     if order is None:
         raise NotFound(_("No order with this id."))
     return order
+
+
+def reachable_order_id(api_key: ApiKey, order_id: int) -> int:
+    """The id back if the key reaches the order; 404 for another store's order, as for one that does not exist."""
+    if not Order.objects.filter(api_key.store_filter(), pk=order_id).exists():
+        raise NotFound(_("No order with this id."))
+    return order_id
+
+
+def payments_of(api_key: ApiKey, order_id: int) -> list[Payment]:
+    """The order's payments and refunds, oldest first: two statements, and a 404 if the key cannot see it."""
+    order = (
+        Order.objects.filter(api_key.store_filter(), pk=order_id)
+        .prefetch_related(Prefetch("payments", queryset=Payment.objects.order_by("pk")))
+        .first()
+    )
+    if order is None:
+        raise NotFound(_("No order with this id."))
+    return list(order.payments.all())
 
 
 def store_id_for_lookup(api_key: ApiKey, store_id: int | None) -> int:

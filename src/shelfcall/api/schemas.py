@@ -11,6 +11,9 @@ from shelfcall.orders.models import (
     Order,
     OrderLine,
     OrderStatus,
+    Payment,
+    PaymentKind,
+    PaymentMethod,
     PaymentStatus,
     ReservationKind,
     ReservationReason,
@@ -177,7 +180,6 @@ class OrderOut(Schema):
 
     @staticmethod
     def of(order: Order) -> "OrderOut":
-        owed = max(order.total_amount - (order.paid_amount - order.refunded_amount), Decimal("0"))
         return OrderOut(
             id=order.pk,
             store_id=order.store_id,
@@ -191,7 +193,7 @@ class OrderOut(Schema):
             total=order.total_amount,
             paid=order.paid_amount,
             refunded=order.refunded_amount,
-            owed=_money(owed),
+            owed=_money(order.owed_amount),
             refund_due=_money(order.refund_due_amount),
             staged_location=order.staged_location,
             drop_zone_id=order.drop_zone_id,
@@ -300,3 +302,74 @@ class OrderList(Schema):
     model_config = ConfigDict(json_schema_extra={"examples": [{"data": [ORDER_EXAMPLE]}]})
 
     data: list[OrderOut]
+
+
+PAYMENT_EXAMPLE = {
+    "id": 5,
+    "order_id": 42,
+    "kind": "payment",
+    "amount": "100.00",
+    "method": "card",
+    "reference": "till-3/8812",
+    "created_at": "2026-11-23T10:08:40Z",
+    "actor_kind": "api",
+    "actor_label": "Till 3",
+    "event_id": 914,
+}
+
+
+class PaymentOut(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [PAYMENT_EXAMPLE]})
+
+    id: int
+    order_id: int
+    kind: PaymentKind = Field(description="payment (money taken) or refund (money given back).")
+    amount: Decimal = Field(description="In the order's currency, always positive.")
+    method: PaymentMethod
+    reference: str = Field(description="The till's or the card terminal's reference, as sent.")
+    created_at: datetime
+    actor_kind: str = Field(description="staff, api or system.")
+    actor_label: str = Field(description="Who recorded it: the associate's or the API key's name.")
+    event_id: int | None = Field(description="The order.paid or order.refunded event announcing it (feed, webhooks).")
+
+    @staticmethod
+    def of(payment: Payment) -> "PaymentOut":
+        return PaymentOut(
+            id=payment.pk,
+            order_id=payment.order_id,
+            kind=payment.kind,
+            amount=payment.amount,
+            method=payment.method,
+            reference=payment.reference,
+            created_at=payment.created_at,
+            actor_kind=payment.actor_kind,
+            actor_label=payment.actor_label,
+            event_id=payment.event_id,
+        )
+
+
+class PaymentList(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [PAYMENT_EXAMPLE]}]})
+
+    data: list[PaymentOut] = Field(description="Every payment and refund of the order, oldest first.")
+
+
+class ReceiptOut(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "payment": PAYMENT_EXAMPLE,
+                    "order": {
+                        **ORDER_EXAMPLE,
+                        "payment_status": "partially_paid",
+                        "paid": "100.00",
+                        "owed": "199.99",
+                    },
+                }
+            ]
+        }
+    )
+
+    payment: PaymentOut = Field(description="The row just recorded.")
+    order: OrderOut = Field(description="The order with its new totals: paid, refunded, owed, refund_due.")

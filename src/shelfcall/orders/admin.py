@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from shelfcall.orders.models import Order, OrderEvent, OrderLine
+from shelfcall.orders.models import Order, OrderEvent, OrderLine, Payment
 from shelfcall.stores.scoped_admin import ScopedModelAdmin, ScopedTabularInline
 
 
@@ -32,6 +32,11 @@ class OrderLineInline(ReadOnlyInline):
     ]
 
 
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ["created_at", "kind", "amount", "method", "reference", "actor_label"]
+
+
 class OrderEventInline(ReadOnlyInline):
     model = OrderEvent
     fields = ["created_at", "type", "actor_label", "actor_kind", "payload"]
@@ -52,7 +57,7 @@ class OrderAdmin(ScopedModelAdmin):
     list_filter = ["store", "status", "payment_status", "source"]
     search_fields = ["=number", "shopper_name", "shopper_phone", "shopper_email", "external_id"]
     list_select_related = ["store", "assignee"]
-    inlines = [OrderLineInline, OrderEventInline]
+    inlines = [OrderLineInline, PaymentInline, OrderEventInline]
     exclude = ["signature_svg"]
 
     def has_add_permission(self, request) -> bool:

@@ -177,12 +177,39 @@ class PaymentRequired(OrderError):
         )
 
 
-class AlreadyPaid(OrderError):
-    code = "already_paid"
-    status = 409
+class NothingOwed(OrderError):
+    code = "nothing_owed"
+    status = 422
 
     def __init__(self, number: int) -> None:
-        super().__init__(_("Order %(number)s is already paid.") % {"number": number})
+        super().__init__(_("Nothing is owed on order %(number)s: it is paid.") % {"number": number})
+
+
+class Overpayment(OrderError):
+    code = "overpayment"
+    status = 422
+    field = "amount"
+
+    def __init__(self, owed: str) -> None:
+        super().__init__(_("Only %(owed)s is owed on this order; take at most that.") % {"owed": owed})
+
+
+class InvalidAmount(OrderError):
+    code = "invalid_amount"
+    status = 422
+    field = "amount"
+
+    def __init__(self) -> None:
+        super().__init__(_("Give an amount of at least 0.01, with at most two decimal places, e.g. 12.50."))
+
+
+class WrongCurrency(OrderError):
+    code = "wrong_currency"
+    status = 422
+    field = "currency"
+
+    def __init__(self, currency: str) -> None:
+        super().__init__(_("This order is in %(currency)s: send the amount in %(currency)s.") % {"currency": currency})
 
 
 class NothingToRefund(OrderError):

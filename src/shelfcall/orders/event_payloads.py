@@ -170,12 +170,15 @@ class RestagedPayload(EventPayload):
 
 
 class PaidPayload(EventPayload):
-    """The order was paid."""
+    """A payment was recorded: a deposit, a part of what is owed, or the rest."""
 
-    example = {"amount": "299.99", "reference": "POS-7781"}
+    example = {"amount": "50.00", "method": "card", "reference": "POS-7781", "paid_total": "50.00", "owed": "249.99"}
 
-    amount: Amount = Field(description="The amount paid.")
+    amount: Amount = Field(description="The amount taken by this payment (a deposit, a part or the rest).")
+    method: str = Field(description="How: cash, card, gift_card or other.")
     reference: str = Field(description="The till's or payment provider's reference; may be empty.")
+    paid_total: Amount = Field(description="All paid on the order so far, this payment included.")
+    owed: Amount = Field(description="What is still owed after this payment; 0.00 when fully paid.")
 
 
 class RefundDuePayload(EventPayload):
@@ -189,10 +192,19 @@ class RefundDuePayload(EventPayload):
 class RefundedPayload(EventPayload):
     """(Part of) the refund due was paid back to the shopper."""
 
-    example = {"amount": "20.00", "reference": "REF-118"}
+    example = {
+        "amount": "20.00",
+        "method": "card",
+        "reference": "REF-118",
+        "refunded_total": "20.00",
+        "refund_due": "0.00",
+    }
 
     amount: Amount = Field(description="The amount refunded by this action.")
+    method: str = Field(description="How: cash, card, gift_card or other.")
     reference: str = Field(description="The till's or payment provider's reference; may be empty.")
+    refunded_total: Amount = Field(description="All refunded on the order so far, this refund included.")
+    refund_due: Amount = Field(description="What is still due back after this refund.")
 
 
 class AcceptedLine(EventPayload):

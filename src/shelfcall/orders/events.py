@@ -75,7 +75,7 @@ EVENT_LABELS = {
     EventType.LINE_NOT_FOUND: _("marked an item not found"),
     EventType.FULFILLED: _("dropped it for the customer"),
     EventType.RESTAGED: _("moved it"),
-    EventType.PAID: _("marked it paid"),
+    EventType.PAID: _("took a payment"),
     EventType.REFUND_DUE: _("a refund is due"),
     EventType.REFUNDED: _("refunded the shopper"),
     EventType.COMPLETED: _("handed it over"),

@@ -37,6 +37,7 @@ CLOSED_STATUSES = (OrderStatus.COMPLETED, OrderStatus.CANCELLED, OrderStatus.EXP
 
 class PaymentStatus(models.TextChoices):
     UNPAID = "unpaid", _("Unpaid")
+    PARTIALLY_PAID = "partially_paid", _("Partially paid")
     PAID = "paid", _("Paid")
     PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
     REFUNDED = "refunded", _("Refunded")
@@ -89,9 +90,9 @@ class Order(models.Model):
     )
     currency = models.CharField(_("currency"), max_length=3)
     total_amount = models.DecimalField(_("total"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    # The sums of the order's Payment rows of each kind, kept beside them so a read needs no aggregate.
     paid_amount = models.DecimalField(_("paid"), max_digits=12, decimal_places=2, default=Decimal("0"))
     refunded_amount = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2, default=Decimal("0"))
-    payment_reference = models.CharField(_("payment reference"), max_length=120, blank=True)
 
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -186,8 +187,18 @@ class Order(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def owed_amount(self) -> Decimal:
+        """What the shopper still has to pay: the total less what was paid and not refunded."""
+        return max(self.total_amount - (self.paid_amount - self.refunded_amount), Decimal("0"))
+
+    @property
     def refund_due_amount(self) -> Decimal:
         return max(self.paid_amount - self.refunded_amount - self.total_amount, Decimal("0"))
+
+    @property
+    def is_paid(self) -> bool:
+        """Paid means something was paid and nothing is owed now (lines may have been added since)."""
+        return self.payment_status != PaymentStatus.UNPAID and not self.owed_amount
 
     def minutes_waiting(self, now: datetime) -> int:
         """Whole minutes since the order was sent, as escalations and alerts state them."""
@@ -253,6 +264,43 @@ class Reservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.held_qty} held for {self.line}"
+
+
+class PaymentKind(models.TextChoices):
+    PAYMENT = "payment", _("Payment")
+    REFUND = "refund", _("Refund")
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", _("Cash")
+    CARD = "card", _("Card")
+    GIFT_CARD = "gift_card", _("Gift card")
+    STORE_CREDIT = "store_credit", _("Store credit")
+    OTHER = "other", _("Other")
+
+
+class Payment(models.Model):
+    """Money taken for an order or given back: a deposit, a part, the balance, a refund. Append-only."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    kind = models.CharField(_("kind"), max_length=10, choices=PaymentKind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    method = models.CharField(_("method"), max_length=20, choices=PaymentMethod.choices)
+    reference = models.CharField(_("reference"), max_length=120, blank=True)
+    created_at = models.DateTimeField(_("recorded at"))
+    actor_kind = models.CharField(max_length=10)
+    actor_label = models.CharField(_("recorded by"), max_length=120, blank=True)
+    # The order.paid or order.refunded event announcing it: the feed's and the webhooks' id for it.
+    event = models.OneToOneField("OrderEvent", on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.amount} on {self.order_id}"
 
 
 class OrderEvent(models.Model):

@@ -20,13 +20,13 @@ from shelfcall.core.people import display_name
 from shelfcall.orders.errors import (
     ActionNotAllowed,
     AlreadyClaimed,
-    AlreadyPaid,
+    NothingOwed,
     NothingToRefund,
     NotYourOrder,
     WrongStatus,
 )
 from shelfcall.orders.events import Actor, ActorKind
-from shelfcall.orders.models import OPEN_STATUSES, Order, OrderStatus, PaymentStatus
+from shelfcall.orders.models import OPEN_STATUSES, Order, OrderStatus
 from shelfcall.stores import policy as stores_policy
 from shelfcall.stores.models import Role
 from shelfcall.stores.policy import Perm
@@ -68,7 +68,7 @@ ATTEMPTED = {
 }
 
 _PICKING, _READY = frozenset({OrderStatus.PICKING}), frozenset({OrderStatus.READY})
-# Where each action applies at all. PAY also needs the order unpaid, REFUND something due.
+# Where each action applies at all. PAY also needs something owed, REFUND something due.
 _STATUSES: dict[OrderAction, frozenset[str]] = {
     OrderAction.CLAIM: frozenset({OrderStatus.SUBMITTED}),
     OrderAction.UNCLAIM: _PICKING,
@@ -97,14 +97,13 @@ _KINDS: dict[OrderAction, frozenset[ActorKind]] = dict.fromkeys(OrderAction, _ST
 _HOLDER_ONLY = frozenset({OrderAction.UNCLAIM, OrderAction.PICK, OrderAction.NOT_FOUND, OrderAction.STAGE})
 # What staff do only as supervisors.
 _SUPERVISOR_ONLY = frozenset({OrderAction.REASSIGN, OrderAction.UNCLAIM_FOR_ANYONE, OrderAction.REFUND})
-_REFUNDABLE = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
 
 
 class _Why(Enum):
     NOT_ALLOWED = auto()
     WRONG_STATUS = auto()
     ALREADY_CLAIMED = auto()
-    ALREADY_PAID = auto()
+    NOTHING_OWED = auto()
     NOTHING_TO_REFUND = auto()
     NOT_YOURS = auto()
 
@@ -137,7 +136,7 @@ def allowed_actions(actor: Actor, order: Order) -> frozenset[OrderAction]:
 
 def require(actor: Actor, order: Order, action: OrderAction) -> None:
     """Raise why the actor may not take the action now: WrongStatus, NotYourOrder, AlreadyClaimed,
-    AlreadyPaid, NothingToRefund or ActionNotAllowed."""
+    NothingOwed, NothingToRefund or ActionNotAllowed."""
     why = _why_not(_with_role(actor, order), order, action)
     if why is not None:
         raise _error(why, order, action)
@@ -157,9 +156,9 @@ def _why_not(actor: Actor, order: Order, action: OrderAction) -> _Why | None:
     if order.status not in statuses_for(action, actor.kind):
         claimed = action == OrderAction.CLAIM and order.status == OrderStatus.PICKING
         return _Why.ALREADY_CLAIMED if claimed else _Why.WRONG_STATUS
-    if action == OrderAction.PAY and order.payment_status != PaymentStatus.UNPAID:
-        return _Why.ALREADY_PAID
-    if action == OrderAction.REFUND and not (order.payment_status in _REFUNDABLE and order.refund_due_amount):
+    if action == OrderAction.PAY and not order.owed_amount:
+        return _Why.NOTHING_OWED
+    if action == OrderAction.REFUND and not order.refund_due_amount:
         return _Why.NOTHING_TO_REFUND
     if action == OrderAction.RESEND and not (order.shopper_phone or order.shopper_email):
         return _Why.NOT_ALLOWED
@@ -192,8 +191,8 @@ def _error(why: _Why, order: Order, action: OrderAction) -> ShelfcallError:
             return AlreadyClaimed(order.number, holder_label(order))
         case _Why.NOT_YOURS:
             return NotYourOrder(order.number, holder_label(order))
-        case _Why.ALREADY_PAID:
-            return AlreadyPaid(order.number)
+        case _Why.NOTHING_OWED:
+            return NothingOwed(order.number)
         case _Why.NOTHING_TO_REFUND:
             return NothingToRefund(format_money(Decimal("0"), order.currency))
         case _:

@@ -9,6 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
+from shelfcall.core.money import format_money
 from shelfcall.live.sse import Message
 from shelfcall.orders.events import SHOPPER
 from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
@@ -37,17 +38,27 @@ def progress_steps(order: Order) -> list[Step]:
 
     picking = _("Being picked by %(name)s") % {"name": picker} if picker else _("Being picked")
     ready = _("Ready at %(place)s") % {"place": order.staged_location} if order.staged_location else _("Ready")
-    paid = order.payment_status != PaymentStatus.UNPAID
+    paid = order.is_paid
     return [
         Step(_("Sent"), state(0)),
         Step(picking, state(1)),
         Step(ready, state(2)),
-        Step(_("Paid"), "done" if paid else "todo"),
+        _payment_step(order),
         Step(
             _("Collected"),
             "done" if completed else ("current" if order.status == OrderStatus.READY and paid else "todo"),
         ),
     ]
+
+
+def _payment_step(order: Order) -> Step:
+    """Done when nothing is owed; under way, with what is left, after a deposit or a part."""
+    if order.is_paid:
+        return Step(_("Paid"), "done")
+    if order.payment_status == PaymentStatus.PARTIALLY_PAID:
+        owed = format_money(order.owed_amount, order.currency)
+        return Step(_("Partly paid: %(amount)s still to pay") % {"amount": owed}, "current")
+    return Step(_("Paid"), "todo")
 
 
 def pickup_place(order: Order) -> str:
@@ -57,7 +68,7 @@ def pickup_place(order: Order) -> str:
 
 
 def next_step_text(order: Order) -> str:
-    paid = order.payment_status != PaymentStatus.UNPAID
+    paid = order.is_paid
     place = pickup_place(order)
     if order.status == OrderStatus.SUBMITTED:
         return _(

@@ -13,7 +13,15 @@ from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
 from shelfcall.core.numbers import parse_number
-from shelfcall.orders.models import BARCODE_PREFIX, OPEN_STATUSES, Order, OrderEvent, OrderLine, OrderStatus
+from shelfcall.orders.models import (
+    BARCODE_PREFIX,
+    OPEN_STATUSES,
+    Order,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    PaymentStatus,
+)
 from shelfcall.stores.models import Store
 
 QUEUE_LIMIT = 200
@@ -49,7 +57,7 @@ def _filter_condition(queue_filter: QueueFilter, user: AbstractBaseUser) -> Q:
         QueueFilter.MINE: open_ & Q(assignee=user),
         QueueFilter.IN_PROGRESS: Q(status=OrderStatus.PICKING),
         QueueFilter.READY: Q(status=OrderStatus.READY),
-        QueueFilter.PAID: open_ & ~Q(payment_status="unpaid"),
+        QueueFilter.PAID: open_ & ~Q(payment_status__in=[PaymentStatus.UNPAID, PaymentStatus.PARTIALLY_PAID]),
         QueueFilter.WAITING: open_ & Q(checked_in_at__isnull=False),
         QueueFilter.OPEN: open_,
         QueueFilter.ALL: Q(),

@@ -6,7 +6,7 @@ from shelfcall.orders.actions.closing import cancel_order, expire_order
 from shelfcall.orders.actions.creation import CartLine, CreatedOrder, ShopperContact, create_order
 from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, hand_off_order
 from shelfcall.orders.actions.lines import add_line, change_line_qty
-from shelfcall.orders.actions.payment import Refund, mark_paid, refund_order
+from shelfcall.orders.actions.payment import Receipt, mark_paid, record_payment, refund_order
 from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, stage_order
 from shelfcall.orders.actions.submission import submit_showcase_order
 from shelfcall.orders.actions.timers import (
@@ -24,7 +24,7 @@ __all__ = [
     "CartLine",
     "CreatedOrder",
     "DueEscalation",
-    "Refund",
+    "Receipt",
     "Rejection",
     "ShopperContact",
     "add_line",
@@ -40,6 +40,7 @@ __all__ = [
     "mark_paid",
     "pick_line",
     "reassign_order",
+    "record_payment",
     "refund_order",
     "remind_to_collect",
     "resend_ready_message",

@@ -18,7 +18,7 @@ from shelfcall.orders.errors import (
     RejectReasonRequired,
 )
 from shelfcall.orders.events import Actor, EventType, record
-from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus, ReservationReason
+from shelfcall.orders.models import Order, OrderLine, OrderStatus, ReservationReason
 from shelfcall.orders.policy import OrderAction
 
 REJECT_REASONS = {
@@ -57,7 +57,7 @@ def hand_off_order(
         raise PickupCodeMismatch()
     if order.store.require_id_check and not id_checked:
         raise IdCheckRequired()
-    if order.payment_status == PaymentStatus.UNPAID and not order.store.allow_pay_at_pickup:
+    if order.owed_amount and not order.store.allow_pay_at_pickup:
         raise PaymentRequired(order.number)
     lines = {line.pk: line for line in OrderLine.objects.filter(order_id=order_id).select_related("reservation")}
     rejected = _apply_rejections(lines, rejections)

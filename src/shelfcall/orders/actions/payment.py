@@ -1,70 +1,141 @@
-"""Payment, independent of picking: the shopper may pay before the items are staged."""
+"""Payments are a list: each deposit, part, balance and refund is a Payment row; the order keeps their sums.
+
+Payment is independent of picking: the shopper may pay before the items are staged. Every write reads
+what is owed (or due back) under the order's row lock, so two tills taking the last balance at the same
+moment cannot both succeed: the second waits, then sees the first payment and is refused.
+"""
 
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
-from django.utils.translation import pgettext
 
 from shelfcall.core import clock
 from shelfcall.core.money import format_money
-from shelfcall.orders.actions._common import fetch, refuse
-from shelfcall.orders.errors import AlreadyPaid, NothingToRefund
+from shelfcall.orders import policy
+from shelfcall.orders.actions._common import fetch
+from shelfcall.orders.errors import InvalidAmount, NothingToRefund, Overpayment, WrongCurrency
 from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import Actor, EventType, record
-from shelfcall.orders.models import Order, OrderStatus, PaymentStatus
+from shelfcall.orders.models import Order, Payment, PaymentKind, PaymentMethod, PaymentStatus
+from shelfcall.orders.policy import OrderAction
 
-_PAYABLE = Order.objects.exclude(status__in=[OrderStatus.CANCELLED, OrderStatus.EXPIRED])
-_REFUNDABLE = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
 CENT = Decimal("0.01")
 
 
-@transaction.atomic
-def mark_paid(order_id: int, *, by: Actor, reference: str = "") -> Order:
-    """The till, the POS API or an associate confirms the order's current total was paid."""
-    now = clock.now()
-    won = _PAYABLE.filter(pk=order_id, payment_status=PaymentStatus.UNPAID).update(
-        payment_status=PaymentStatus.PAID,
-        paid_amount=F("total_amount"),
-        payment_reference=reference.strip()[:120],
-        paid_at=now,
-        updated_at=now,
-    )
-    order = fetch(order_id)
-    if not won:
-        if order.payment_status != PaymentStatus.UNPAID:
-            raise AlreadyPaid(order.number)
-        refuse(order, pgettext("order action", "paid"))
-    record(order, EventType.PAID, actor=by, amount=as_amount(order.paid_amount), reference=order.payment_reference)
-    return order
-
-
 @dataclass(frozen=True)
-class Refund:
+class Receipt:
+    """The row just recorded, and the order with its new sums and payment status."""
+
     order: Order
-    amount: Decimal
+    payment: Payment
+
+    @property
+    def amount(self) -> Decimal:
+        return self.payment.amount
+
+
+def is_cent_amount(amount: Decimal) -> bool:
+    """At least one cent, in whole cents: no NaN, infinity, zero, negative or 0.001."""
+    return amount.is_finite() and amount >= CENT and amount == amount.quantize(CENT)
 
 
 @transaction.atomic
-def refund_order(order_id: int, *, by: Actor, amount: Decimal | None = None, reference: str = "") -> Refund:
+def record_payment(
+    order_id: int, *, amount: Decimal, method: str, by: Actor, reference: str = "", currency: str | None = None
+) -> Receipt:
+    """A deposit, a part or the rest of what is owed, taken at a till or a self-checkout.
+
+    `currency`, when the caller states one, must be the order's. More than is owed is refused with what is owed.
+    """
+    if not is_cent_amount(amount):
+        raise InvalidAmount()
+    order = _payable(order_id, by)
+    if currency is not None and currency != order.currency:
+        raise WrongCurrency(order.currency)
+    if amount > order.owed_amount:
+        raise Overpayment(format_money(order.owed_amount, order.currency))
+    return _record(order, PaymentKind.PAYMENT, amount, method=method, reference=reference, by=by)
+
+
+@transaction.atomic
+def mark_paid(order_id: int, *, by: Actor, method: str = PaymentMethod.OTHER, reference: str = "") -> Receipt:
+    """The till, the POS API or an associate confirms the shopper paid all that is still owed."""
+    order = _payable(order_id, by)
+    return _record(order, PaymentKind.PAYMENT, order.owed_amount, method=method, reference=reference, by=by)
+
+
+@transaction.atomic
+def refund_order(
+    order_id: int, *, by: Actor, amount: Decimal | None = None, method: str = PaymentMethod.OTHER, reference: str = ""
+) -> Receipt:
     """Settle (part of) the refund due: short picks, rejected lines, a cancelled paid order.
 
     `amount` None settles all that is due. What is due is read under the order's row lock: a second
     press at the same moment (another web process) waits, then sees the first refund and is refused.
     """
     order = fetch(order_id, lock=True)
-    due = order.refund_due_amount if order.payment_status in _REFUNDABLE else Decimal("0")
+    due = order.refund_due_amount
     refund = due if amount is None else amount
-    if not (refund.is_finite() and CENT <= refund <= due and refund == refund.quantize(CENT)):
+    if not (is_cent_amount(refund) and refund <= due):
         raise NothingToRefund(format_money(due, order.currency))
-    order.refunded_amount += refund
-    order.payment_status = (
-        PaymentStatus.REFUNDED if order.refunded_amount == order.paid_amount else PaymentStatus.PARTIALLY_REFUNDED
+    return _record(order, PaymentKind.REFUND, refund, method=method, reference=reference, by=by)
+
+
+def _payable(order_id: int, by: Actor) -> Order:
+    """The order, locked, if it can take money now: not closed early, and something still owed."""
+    order = fetch(order_id, lock=True)
+    policy.require(by, order, OrderAction.PAY)
+    return order
+
+
+def _record(order: Order, kind: PaymentKind, amount: Decimal, *, method: str, reference: str, by: Actor) -> Receipt:
+    """Add the row, update the order's sums and status, and announce it: under the caller's row lock."""
+    now = clock.now()
+    if kind == PaymentKind.PAYMENT:
+        order.paid_amount += amount
+        order.payment_status = PaymentStatus.PARTIALLY_PAID if order.owed_amount else PaymentStatus.PAID
+        order.paid_at = now if order.payment_status == PaymentStatus.PAID else order.paid_at
+    else:
+        order.refunded_amount += amount
+        fully = order.refunded_amount == order.paid_amount
+        order.payment_status = PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED
+    order.updated_at = now
+    Order.objects.filter(pk=order.pk).update(
+        paid_amount=order.paid_amount,
+        refunded_amount=order.refunded_amount,
+        payment_status=order.payment_status,
+        paid_at=order.paid_at,
+        updated_at=now,
     )
-    order.updated_at = clock.now()
-    Order.objects.filter(pk=order_id).update(
-        refunded_amount=order.refunded_amount, payment_status=order.payment_status, updated_at=order.updated_at
+    payment = Payment(
+        order=order,
+        kind=kind,
+        amount=amount,
+        method=method,
+        reference=reference.strip()[:120],
+        created_at=now,
+        actor_kind=by.kind,
+        actor_label=by.label,
     )
-    record(order, EventType.REFUNDED, actor=by, amount=as_amount(refund), reference=reference.strip()[:120])
-    return Refund(order, refund)
+    event_type, payload = _announcement(payment)
+    payment.event = record(order, event_type, actor=by, **payload)
+    payment.save()
+    return Receipt(order, payment)
+
+
+def _announcement(payment: Payment) -> tuple[EventType, dict[str, str]]:
+    """The event and its payload: what was taken or given back, and where the order's balance stands."""
+    order = payment.order
+    common = {"amount": as_amount(payment.amount), "method": payment.method, "reference": payment.reference}
+    if payment.kind == PaymentKind.PAYMENT:
+        return EventType.PAID, {
+            **common,
+            "paid_total": as_amount(order.paid_amount),
+            "owed": as_amount(order.owed_amount),
+        }
+    return EventType.REFUNDED, {
+        **common,
+        "refunded_total": as_amount(order.refunded_amount),
+        "refund_due": as_amount(order.refund_due_amount),
+    }
