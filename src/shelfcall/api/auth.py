@@ -34,3 +34,4 @@ class KeyAuth(HttpBearer):
 
 ANY_KEY = KeyAuth()
 ORDERS_READ = KeyAuth(Scope.ORDERS_READ)
+CATALOG_WRITE = KeyAuth(Scope.CATALOG_WRITE)
