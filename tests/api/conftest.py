@@ -45,5 +45,17 @@ def api_get(client) -> Callable:
 
 
 @pytest.fixture
+def api_post(client) -> Callable:
+    """POST JSON with a key: `api_post("/api/v1/stock/bulk", key, {...})`; extra keywords are headers."""
+
+    def post(path: str, key: IssuedKey | str | None, body: object, **headers: str):
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key if isinstance(key, str) else key.plaintext}"
+        return client.post(path, body, content_type="application/json", headers=headers)
+
+    return post
+
+
+@pytest.fixture
 def order(store):
     return submit(make_showcase(store))

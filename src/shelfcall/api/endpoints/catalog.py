@@ -27,8 +27,10 @@ from shelfcall.catalog.queries import Location, basket_availability, products_pa
 
 router = Router(tags=["catalogue"])
 
-# 409 and 422 also come from Idempotency-Key (still running; reused for another body).
-WRITE_ERRORS = {**READ_ERRORS, 409: ErrorOut}
+# A body that is not JSON is a 400; for writes, 409 and 422 also come from Idempotency-Key (still running;
+# reused for another body).
+BODY_ERRORS = {**READ_ERRORS, 400: ErrorOut}
+WRITE_ERRORS = {**BODY_ERRORS, 409: ErrorOut}
 
 
 @router.post(
@@ -80,7 +82,7 @@ def upsert_stock(request: HttpRequest, payload: StockBulkIn):
 
 @router.post(
     "/availability",
-    response={200: AvailabilityOut, **READ_ERRORS},
+    response={200: AvailabilityOut, **BODY_ERRORS},
     auth=auth.ORDERS_READ,
     summary="Which stores can fill a basket",
 )
