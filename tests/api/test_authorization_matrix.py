@@ -26,6 +26,7 @@ ENDPOINTS = {
     ),
     "/api/v1/events": (lambda order: "/api/v1/events", Scope.ORDERS_READ),
     "/api/v1/products": (lambda order: "/api/v1/products", Scope.ORDERS_READ),
+    "/api/v1/showcases": (lambda order: "/api/v1/showcases", Scope.ORDERS_READ),
     "/api/v1/availability": (
         lambda order: "/api/v1/availability",
         Scope.ORDERS_READ,
@@ -84,9 +85,10 @@ def _mentions(body, order: Order) -> bool:
     """Whether a response body shows anything of the order or its store (a product's stock, a store's
     availability)."""
     items = body.get("data", [body])
-    orders = [item for item in items if "sku" not in item]  # a product's id is no order's
     stores = [item.get("store", item) for item in items] + [level for item in items for level in item.get("stock", [])]
-    return any(item.get("id") == order.pk or item.get("order_id") == order.pk for item in orders) or any(
+    return any(
+        item.get("order_id") == order.pk or (item.get("id") == order.pk and "barcode" in item) for item in items
+    ) or any(
         store.get("store_id") == order.store_id or (store.get("id") == order.store_id and "slug" in store)
         for store in stores
     )

@@ -370,3 +370,22 @@ def test_products_list_in_constant_statements(api_get, make_key, chain, django_a
 def test_products_list_refuses_a_forged_cursor(api_get, make_key, chain):
     response = api_get("/api/v1/products", make_key(chain["paris"]), cursor="forged")
     assert response.status_code == 422 and _error(response)["field"] == "cursor"
+
+
+# Showcases
+
+
+def test_showcases_with_what_they_offer(api_get, make_key, chain, django_assert_max_num_queries):
+    paris, lyon, shaver = chain["paris"], chain["lyon"], chain["shaver"]
+    brush = Product.objects.get(sku="BR")
+    here = make_showcase(paris, products=[shaver, brush], code="HERE0001")
+    make_showcase(lyon, products=[shaver, brush], code="THERE001")
+    make_showcase(make_store(), code="THEIRS01")
+    Product.objects.filter(pk=brush.pk).update(active=False)
+    key = make_key(paris, whole_organization=True)
+    with django_assert_max_num_queries(4):
+        response = api_get("/api/v1/showcases", key)
+    found = [(s["code"], [(i["sku"], i["available"]) for i in s["items"]]) for s in response.json()["data"]]
+    assert found == [("HERE0001", [("SHV", 1)]), ("THERE001", [("SHV", 3)])], "inactive products are not offered"
+    assert [s["id"] for s in api_get("/api/v1/showcases", key, store=paris.pk).json()["data"]] == [here.pk]
+    assert [s["id"] for s in api_get("/api/v1/showcases", make_key(paris)).json()["data"]] == [here.pk]

@@ -10,8 +10,8 @@ from pydantic import ConfigDict, WithJsonSchema
 
 from shelfcall.api.schemas import STORE_EXAMPLE, StoreOut
 from shelfcall.catalog.imports import MAX_ROWS, PRINTABLE, ProductRow, StockRow
-from shelfcall.catalog.models import Product, StockLevel
-from shelfcall.catalog.queries import Availability, Fill, StoreFill, availability
+from shelfcall.catalog.models import Product, Showcase, StockLevel
+from shelfcall.catalog.queries import Availability, Fill, Offer, StoreFill, availability
 
 MAX_BASKET_LINES = 100
 MAX_LINE_QTY = 10_000
@@ -244,3 +244,78 @@ class ProductPage(Schema):
     data: list[ProductOut]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last one.")
     has_more: bool
+
+
+class OfferOut(Schema):
+    code: str = Field(description="The item's own code: its QR opens /p/<code>.")
+    product_id: int
+    sku: str
+    name: str
+    variant: str
+    price: Decimal
+    available: int
+    availability: Availability
+
+    @staticmethod
+    def of(offer: Offer) -> "OfferOut":
+        product = offer.product
+        return OfferOut(
+            code=offer.item_code,
+            product_id=product.pk,
+            sku=product.sku,
+            name=product.name,
+            variant=product.variant,
+            price=product.price,
+            available=offer.available,
+            availability=offer.availability,
+        )
+
+
+class ShowcaseOut(Schema):
+    id: int
+    store_id: int
+    name: str
+    code: str = Field(description="The showcase's public code: its QR opens /s/<code>.")
+    location_hint: str
+    active: bool
+    items: list[OfferOut] = Field(description="What shoppers may request from it now: active items and products.")
+
+    @staticmethod
+    def of(showcase: Showcase, offers: list[Offer]) -> "ShowcaseOut":
+        return ShowcaseOut(
+            id=showcase.pk,
+            store_id=showcase.store_id,
+            name=showcase.name,
+            code=showcase.code,
+            location_hint=showcase.location_hint,
+            active=showcase.active,
+            items=[OfferOut.of(offer) for offer in offers],
+        )
+
+
+SHOWCASE_EXAMPLE = {
+    "id": 3,
+    "store_id": 1,
+    "name": "Shavers",
+    "code": "SHAVE24X",
+    "location_hint": "Aisle 4, locked case",
+    "active": True,
+    "items": [
+        {
+            "code": "K7QZP2MA",
+            "product_id": 7,
+            "sku": "SHV-S9P",
+            "name": "Series 9 Pro shaver",
+            "variant": "Black",
+            "price": "299.99",
+            "available": 4,
+            "availability": "in_stock",
+        }
+    ],
+}
+
+
+class ShowcaseList(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"data": [SHOWCASE_EXAMPLE]}]})
+
+    data: list[ShowcaseOut]

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
@@ -43,23 +43,36 @@ def find_showcase(code: str) -> Showcase | None:
     return Showcase.objects.select_related("store").filter(code=code.upper()[:16]).first()
 
 
-def list_offers(showcase: Showcase, product_ids: list[int] | None = None) -> list[Offer]:
-    stock = StockLevel.objects.filter(store_id=showcase.store_id, product_id=OuterRef("product_id"))
-    items = (
-        ShowcaseItem.objects.filter(showcase=showcase, active=True, product__active=True)
+def _offered_items(store_id: int | OuterRef) -> QuerySet[ShowcaseItem]:
+    """Items shoppers may request, with their product and the stock of `store_id` (a showcase's store)."""
+    stock = StockLevel.objects.filter(store_id=store_id, product_id=OuterRef("product_id"))
+    return (
+        ShowcaseItem.objects.filter(active=True, product__active=True)
         .select_related("product")
         .annotate(
             on_hand=Coalesce(Subquery(stock.values("on_hand")), 0, output_field=IntegerField()),
             reserved=Coalesce(Subquery(stock.values("reserved")), 0, output_field=IntegerField()),
         )
     )
+
+
+def _offer(item: ShowcaseItem, store: Store) -> Offer:
+    available = max(item.on_hand - item.reserved, 0)
+    return Offer(item.code, item.product, available, availability(available, store))
+
+
+def list_offers(showcase: Showcase, product_ids: list[int] | None = None) -> list[Offer]:
+    items = _offered_items(showcase.store_id).filter(showcase=showcase)
     if product_ids is not None:
         items = items.filter(product_id__in=product_ids)
-    offers = []
-    for item in items:
-        available = max(item.on_hand - item.reserved, 0)
-        offers.append(Offer(item.code, item.product, available, availability(available, showcase.store)))
-    return offers
+    return [_offer(item, showcase.store) for item in items]
+
+
+def showcases_with_offers(showcases: QuerySet[Showcase]) -> list[tuple[Showcase, list[Offer]]]:
+    """Each showcase with what it offers now, by store and name: two statements for any number of them."""
+    items = Prefetch("items", queryset=_offered_items(OuterRef("showcase__store_id")), to_attr="offered")
+    found = showcases.select_related("store").prefetch_related(items).order_by("store_id", "name", "pk")
+    return [(showcase, [_offer(item, showcase.store) for item in showcase.offered]) for showcase in found]
 
 
 def find_item(code: str) -> ShowcaseItem | None:

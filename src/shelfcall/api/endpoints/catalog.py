@@ -13,6 +13,8 @@ from shelfcall.api.catalog_schemas import (
     ProductPage,
     ProductsBulkIn,
     ProductsBulkOut,
+    ShowcaseList,
+    ShowcaseOut,
     StockBulkIn,
     StockBulkOut,
     StoreAvailabilityOut,
@@ -23,7 +25,8 @@ from shelfcall.api.idempotency import idempotent
 from shelfcall.api.responses import ErrorOut
 from shelfcall.catalog import imports
 from shelfcall.catalog.imports import PRINTABLE
-from shelfcall.catalog.queries import Location, basket_availability, products_page
+from shelfcall.catalog.models import Showcase
+from shelfcall.catalog.queries import Location, basket_availability, products_page, showcases_with_offers
 
 router = Router(tags=["catalogue"])
 
@@ -126,3 +129,18 @@ def list_products(request: HttpRequest, filters: Query[ProductFilters]):
     page, more = products[: filters.limit], len(products) > filters.limit
     next_cursor = cursors.encode("products", [page[-1].pk]) if more else None
     return {"data": [ProductOut.of(product) for product in page], "next_cursor": next_cursor, "has_more": more}
+
+
+@router.get(
+    "/showcases",
+    response={200: ShowcaseList, **READ_ERRORS},
+    auth=auth.ORDERS_READ,
+    summary="Showcases and their items",
+)
+def list_showcases(request: HttpRequest, store: int | None = None):
+    """The showcases of the stores the key reaches (or of `store`), by store and name, each with what shoppers
+    may request from it now and how much is available."""
+    showcases = Showcase.objects.filter(request.auth.store_filter())
+    if store is not None:
+        showcases = showcases.filter(store_id=store)
+    return {"data": [ShowcaseOut.of(showcase, offers) for showcase, offers in showcases_with_offers(showcases)]}
