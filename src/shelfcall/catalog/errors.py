@@ -45,7 +45,7 @@ def _path(field: str, row: RowError) -> str:
 def duplicates(keyed_rows: Iterable[tuple[int, object]], field: str) -> list[RowError]:
     """Rows whose key an earlier row of the same call has: which of the two should win is anyone's guess."""
     first_with: dict[object, int] = {}
-    problems = []
+    problems: list[RowError] = []
     for index, key in keyed_rows:
         if key in first_with:
             message = _("Same as row %(first)s: send each once.") % {"first": first_with[key]}

@@ -88,7 +88,8 @@ RowT = TypeVar("RowT", bound=BaseModel)
 
 def parse_rows(model: type[RowT], raw_rows: Iterable[Any]) -> tuple[list[tuple[int, RowT]], list[RowError]]:
     """Each row checked on its own: the rows that parse, with their index, and every problem of the others."""
-    parsed, errors = [], []
+    parsed: list[tuple[int, RowT]] = []
+    errors: list[RowError] = []
     for index, raw in enumerate(raw_rows):
         try:
             parsed.append((index, model.model_validate(raw)))
@@ -223,7 +224,8 @@ def _resolve_levels(
     store_ids = set(stores.values_list("pk", flat=True))
     skus = {row.sku for _index, row in rows}
     product_ids = dict(Product.objects.filter(organization_id=organization_id, sku__in=skus).values_list("sku", "pk"))
-    writes, problems = [], []
+    writes: list[_LevelWrite] = []
+    problems: list[RowError] = []
     for index, row in rows:
         store_id = row.store if row.store is not None else only_store_id
         if store_id is None:

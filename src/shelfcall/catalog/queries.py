@@ -156,7 +156,7 @@ def basket_availability(
             store__in=[store.pk for store in stores], product_id__in=products.values(), product__active=True
         ).only("store_id", "product_id", "on_hand", "reserved")
     }
-    fills = []
+    fills: list[StoreFill] = []
     for store in stores:
         here = _location_of(store)
         wanted = [LineAvailability(sku, qty, available.get((store.pk, products[sku]), 0)) for sku, qty in lines]
