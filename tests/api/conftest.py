@@ -47,10 +47,18 @@ def api_get(client) -> Callable:
 
 @pytest.fixture
 def api_post(client) -> Callable:
-    """POST JSON with a key: `api_post(path, key, {"qty": 1}, idempotency_key="k1")`; body None sends none."""
+    """POST JSON with a key: `api_post(path, key, {"qty": 1}, idempotency_key="k1")`; body None sends none;
+    other keywords are headers (`HTTP_IF_MATCH="…"` style names are not needed: `If_Match="7"` works)."""
 
-    def post(path: str, key: IssuedKey | str | None, body: dict | None = None, *, idempotency_key: str | None = None):
-        headers = {}
+    def post(
+        path: str,
+        key: IssuedKey | str | None,
+        body: object = None,
+        *,
+        idempotency_key: str | None = None,
+        **headers: str,
+    ):
+        headers = {name.replace("_", "-"): value for name, value in headers.items()}
         if key is not None:
             headers["Authorization"] = f"Bearer {key if isinstance(key, str) else key.plaintext}"
         if idempotency_key is not None:

@@ -9,6 +9,8 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
+from shelfcall.api.scopes import Scope
+
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
@@ -22,7 +24,7 @@ def fuzz_world(make_key):
     submit(make_showcase(store))
     for signal in (signals.request_started, signals.request_finished):
         signal.disconnect(close_old_connections)
-    yield make_key(store)
+    yield make_key(store, *Scope)  # every scope: the writes are fuzzed too, not only refused
     for signal in (signals.request_started, signals.request_finished):
         signal.connect(close_old_connections)
 

@@ -50,3 +50,13 @@ class InvalidInput(ApiError):
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message, field=field)
+
+
+class OrganizationKeyRequired(ApiError):
+    """Products belong to the whole organization: one store's system may not change them for every store."""
+
+    code = "organization_key_required"
+    status = 403
+
+    def __init__(self) -> None:
+        super().__init__(_("Products are shared by every store of the organization: use an organization key."))

@@ -2,10 +2,13 @@
 a refusal's HTTP status is its own (`ShelfcallError.status`)."""
 
 import logging
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import ConfigDict
 
@@ -16,10 +19,22 @@ from shelfcall.core.throttle import Throttled
 logger = logging.getLogger(__name__)
 
 
+class RowErrorOut(Schema):
+    index: int = Field(description="The row's position in the array named by `field`, from 0.")
+    field: str | None = Field(description="The row's field, e.g. price; null for the row as a whole.")
+    code: str
+    message: str
+
+
 class ErrorDetail(Schema):
     code: str
     message: str
     field: str | None = None
+    rows: list[RowErrorOut] | None = Field(
+        None,
+        description="Only with code invalid_rows (bulk calls): every row's problems, the first 100; nothing was "
+        "written. `field` then names the array.",
+    )
 
 
 class ErrorOut(Schema):
@@ -34,6 +49,17 @@ class ErrorOut(Schema):
                     }
                 },
                 {"error": {"code": "invalid", "message": "Check code: …", "field": "code"}},
+                {
+                    "error": {
+                        "code": "invalid_rows",
+                        "message": "2 rows have problems, the first: products.3.price: …",
+                        "field": "products",
+                        "rows": [
+                            {"index": 3, "field": "price", "code": "invalid", "message": "use a decimal string …"},
+                            {"index": 7, "field": "sku", "code": "duplicate", "message": "Same as row 2: …"},
+                        ],
+                    }
+                },
             ]
         }
     )
@@ -41,8 +67,20 @@ class ErrorOut(Schema):
     error: ErrorDetail
 
 
-def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str, field: str | None):
-    return api.create_response(request, {"error": {"code": code, "message": message, "field": field}}, status=status)
+def error_response(
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    field: str | None,
+    *,
+    rows: Sequence[Any] | None = None,
+):
+    error = {"code": code, "message": message, "field": field}
+    if rows is not None:  # the per-row problems of a bulk call (dataclasses, e.g. catalog.errors.RowError)
+        error["rows"] = [asdict(row) for row in rows]
+    return api.create_response(request, {"error": error}, status=status)
 
 
 def _field_of(location: list | tuple) -> str | None:
@@ -54,7 +92,8 @@ def _field_of(location: list | tuple) -> str | None:
 def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ShelfcallError)
     def domain_error(request: HttpRequest, error: ShelfcallError) -> HttpResponse:
-        response = error_response(api, request, error.status, error.code, error.message, error.field)
+        rows = getattr(error, "rows", None)
+        response = error_response(api, request, error.status, error.code, error.message, error.field, rows=rows)
         if isinstance(error, Throttled):
             response["Retry-After"] = str(error.retry_after)
         return response

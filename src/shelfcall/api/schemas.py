@@ -36,6 +36,8 @@ class StoreOut(Schema):
     organization: str = Field(description="The organization's slug.")
     timezone: str
     currency: str
+    latitude: float | None = Field(description="Where the store is (WGS 84), when set in the admin.")
+    longitude: float | None
 
     @staticmethod
     def of(store: Store) -> "StoreOut":
@@ -46,6 +48,8 @@ class StoreOut(Schema):
             organization=store.organization.slug,
             timezone=store.timezone,
             currency=store.currency,
+            latitude=None if store.latitude is None else float(store.latitude),
+            longitude=None if store.longitude is None else float(store.longitude),
         )
 
 
@@ -56,6 +60,8 @@ STORE_EXAMPLE = {
     "organization": "demo-retail",
     "timezone": "Europe/Paris",
     "currency": "EUR",
+    "latitude": 48.856613,
+    "longitude": 2.352222,
 }
 LINE_EXAMPLE = {
     "id": 7,

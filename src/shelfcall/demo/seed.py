@@ -59,6 +59,8 @@ def seed_demo() -> Demo:
         slug="downtown",
         timezone="Europe/Paris",
         currency="EUR",
+        latitude=Decimal("48.856613"),  # Paris: the API's availability sorts stores by distance
+        longitude=Decimal("2.352222"),
         brand_colour="#0B5CAD",
         logo_url=f"{settings.STATIC_URL}demo/logo.svg",
         address="12 Rue de la Paix, 75002 Paris",

@@ -38,7 +38,18 @@ class StoreAdmin(ScopedModelAdmin):
     fieldsets = [
         (
             None,
-            {"fields": ["organization", "name", "slug", "timezone", "currency", "address", "opening_hours"]},
+            {
+                "fields": [
+                    "organization",
+                    "name",
+                    "slug",
+                    "timezone",
+                    "currency",
+                    "address",
+                    ("latitude", "longitude"),
+                    "opening_hours",
+                ]
+            },
         ),
         (
             "Branding and shopper texts",

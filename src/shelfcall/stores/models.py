@@ -38,6 +38,23 @@ class Store(models.Model):
     address = models.TextField(_("address"), blank=True)
     opening_hours = models.TextField(_("opening hours"), blank=True)
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    # Where the store is, for "nearest first" in the API's availability of a basket; optional.
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=8,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
     brand_colour = models.CharField(_("brand colour"), max_length=7, default="#1F4E79", validators=[hex_colour])
     logo_url = models.CharField(_("logo URL"), max_length=500, blank=True)
     help_text = models.TextField(
@@ -94,6 +111,8 @@ class Store(models.Model):
 
     def clean(self) -> None:
         """Caps that would refuse every order, or let one phone hold what the whole Wi-Fi may not."""
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValidationError({"longitude": _("Give both the latitude and the longitude, or neither.")})
         if self.max_units_per_device < self.max_order_qty:
             raise ValidationError(
                 {
