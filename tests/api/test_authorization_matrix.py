@@ -5,6 +5,8 @@ from django.db import connection
 
 from shelfcall.api import keys
 from shelfcall.api.scopes import Scope
+from shelfcall.notify import outbox, subscriptions
+from shelfcall.notify.models import MessageStatus, OutboxMessage
 from shelfcall.orders.models import Order
 from tests.factories import make_showcase, make_store, submit
 
@@ -25,11 +27,38 @@ ENDPOINTS = {
     ),
     "/api/v1/events": (lambda order: "/api/v1/events", Scope.ORDERS_READ),
 }
+# Webhook subscriptions: (method, OpenAPI path) → (the request for the world's subscription and
+# delivery: path and body, the right key's status).
+WEBHOOK_ENDPOINTS = {
+    ("post", "/api/v1/webhooks"): (lambda hook, delivery: ("/api/v1/webhooks", {"url": "http://127.0.0.1:9/x"}), 201),
+    ("get", "/api/v1/webhooks"): (lambda hook, delivery: ("/api/v1/webhooks", None), 200),
+    ("get", "/api/v1/webhooks/{webhook_id}"): (lambda hook, delivery: (f"/api/v1/webhooks/{hook.pk}", None), 200),
+    ("delete", "/api/v1/webhooks/{webhook_id}"): (lambda hook, delivery: (f"/api/v1/webhooks/{hook.pk}", None), 204),
+    ("post", "/api/v1/webhooks/{webhook_id}/test"): (
+        lambda hook, delivery: (f"/api/v1/webhooks/{hook.pk}/test", None),
+        202,
+    ),
+    ("post", "/api/v1/webhooks/{webhook_id}/rotate-secret"): (
+        lambda hook, delivery: (f"/api/v1/webhooks/{hook.pk}/rotate-secret", None),
+        200,
+    ),
+    ("get", "/api/v1/webhooks/{webhook_id}/deliveries"): (
+        lambda hook, delivery: (f"/api/v1/webhooks/{hook.pk}/deliveries", None),
+        200,
+    ),
+    ("post", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"): (
+        lambda hook, delivery: (f"/api/v1/webhooks/{hook.pk}/deliveries/{delivery.pk}/replay", None),
+        202,
+    ),
+}
 CALLERS = ["no key", "malformed key", "revoked key", "other organization", "other store", "missing scope", "right key"]
 
 
 def test_the_matrix_covers_every_endpoint(client):
-    assert set(client.get("/api/v1/openapi.json").json()["paths"]) == set(ENDPOINTS)
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert set(paths) == set(ENDPOINTS) | {path for _method, path in WEBHOOK_ENDPOINTS}
+    webhook_operations = {(method, path) for path, operations in paths.items() for method in operations}
+    assert webhook_operations >= set(WEBHOOK_ENDPOINTS)
 
 
 @pytest.fixture
@@ -57,6 +86,14 @@ def world(make_key):
     }
 
 
+REFUSALS = {
+    "no key": (401, "unauthenticated"),
+    "malformed key": (401, "unauthenticated"),
+    "revoked key": (401, "key_revoked"),
+    "missing scope": (403, "missing_scope"),
+}
+
+
 def _mentions(body, order: Order) -> bool:
     """Whether a response body shows anything of the order or its store."""
     items = body.get("data", [body])
@@ -79,14 +116,8 @@ def test_authorization(api_get, make_key, world, endpoint, caller):
         key = world[caller]
     response = api_get(url_for(order), key)
     body = response.json()
-    expected = {
-        "no key": (401, "unauthenticated"),
-        "malformed key": (401, "unauthenticated"),
-        "revoked key": (401, "key_revoked"),
-        "missing scope": (403, "missing_scope"),
-    }
-    if caller in expected:
-        assert (response.status_code, body["error"]["code"]) == expected[caller]
+    if caller in REFUSALS:
+        assert (response.status_code, body["error"]["code"]) == REFUSALS[caller]
     elif caller == "right key":
         assert response.status_code == 200, body
         # On PostgreSQL the feed shows only finished transactions' events, not this test's own.
@@ -96,3 +127,38 @@ def test_authorization(api_get, make_key, world, endpoint, caller):
         assert response.status_code == 404 and body["error"]["code"] == "not_found", "never says it exists"
     else:  # their own twin, or their own list: nothing of this store
         assert response.status_code == 200 and not _mentions(body, order), body
+
+
+@pytest.fixture
+def subscription(world, settings):
+    """The right key's store's webhook subscription, and a delivery of it that may be replayed."""
+    settings.SHELFCALL_PRIVATE_HOSTS_ALLOWED = {"127.0.0.1"}
+    store = world["order"].store
+    reach = subscriptions.Reach(store.organization_id, store.pk)
+    hook = subscriptions.subscribe(reach, url="http://127.0.0.1:9/x", event_types=None, description="")
+    delivery = outbox.queue_test(hook)
+    OutboxMessage.objects.filter(pk=delivery.pk).update(status=MessageStatus.DELIVERED)
+    return hook, delivery
+
+
+@pytest.mark.parametrize("endpoint", list(WEBHOOK_ENDPOINTS))
+@pytest.mark.parametrize("caller", CALLERS)
+def test_webhook_authorization(api_call, make_key, world, subscription, endpoint, caller):
+    (method, path), (request_for, right_status) = endpoint, WEBHOOK_ENDPOINTS[endpoint]
+    hook, delivery = subscription
+    url, body = request_for(hook, delivery)
+    if caller == "missing scope":
+        key = make_key(hook.store, *(s for s in Scope if s != Scope.WEBHOOKS_WRITE), name="narrow")
+    else:
+        key = world[caller]
+    response = api_call(method, url, key, body)
+    answer = response.json() if response.content else {}
+    if caller in REFUSALS:
+        assert (response.status_code, answer["error"]["code"]) == REFUSALS[caller]
+    elif caller == "right key":
+        assert response.status_code == right_status, answer
+    elif path == "/api/v1/webhooks":  # their own list, their own new subscription: never this one
+        assert response.status_code == right_status
+        assert hook.pk not in [item["id"] for item in answer.get("data", [answer])]
+    else:
+        assert response.status_code == 404 and answer["error"]["code"] == "not_found", "never says it exists"

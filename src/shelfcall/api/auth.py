@@ -34,3 +34,4 @@ class KeyAuth(HttpBearer):
 
 ANY_KEY = KeyAuth()
 ORDERS_READ = KeyAuth(Scope.ORDERS_READ)
+WEBHOOKS_WRITE = KeyAuth(Scope.WEBHOOKS_WRITE)

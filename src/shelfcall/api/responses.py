@@ -11,6 +11,7 @@ from pydantic import ConfigDict
 from shelfcall.api.errors import ApiError, NotFound, Unauthenticated
 from shelfcall.core.errors import ShelfcallError
 from shelfcall.core.throttle import Throttled
+from shelfcall.notify.subscriptions import DeliveryStillQueued, SubscriptionInUse, TooManySubscriptions
 from shelfcall.orders.errors import AlreadyClaimed, NotYourOrder, OrderNotFound, OrdersMoved, WrongStatus
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,9 @@ _DOMAIN_STATUS: dict[type[ShelfcallError], int] = {
     AlreadyClaimed: 409,
     NotYourOrder: 409,
     Throttled: 429,
+    TooManySubscriptions: 409,
+    SubscriptionInUse: 409,
+    DeliveryStillQueued: 409,
 }
 
 

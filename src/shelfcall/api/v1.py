@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 
-from shelfcall.api.endpoints import events, orders
+from shelfcall.api.endpoints import events, orders, webhooks
 from shelfcall.api.responses import error_response, install_error_handlers
 
 DESCRIPTION = """Shelfcall's API for tills, self-checkouts, POS and webshops.
@@ -34,6 +34,7 @@ def new_api(*, urls_namespace: str = "api-v1") -> NinjaAPI:
 api = new_api()
 api.add_router("/", orders.router)
 api.add_router("/", events.router)
+api.add_router("/", webhooks.router)
 
 
 def no_such_endpoint(request: HttpRequest, rest: str = "") -> HttpResponse:
