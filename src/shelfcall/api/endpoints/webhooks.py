@@ -52,13 +52,19 @@ def _delivery(channel: Channel, delivery_id: int) -> OutboxMessage:
     return delivery
 
 
-@router.post("/webhooks", response={201: WebhookCreated, **WRITE_ERRORS}, auth=auth.WEBHOOKS_WRITE, summary="Subscribe")
+@router.post(
+    "/webhooks",
+    response={201: WebhookCreated, 400: ErrorOut, **WRITE_ERRORS},
+    auth=auth.WEBHOOKS_WRITE,
+    summary="Subscribe",
+)
 @idempotent
 def create_webhook(request: HttpRequest, payload: WebhookIn):
     """Deliveries are Standard Webhooks (standardwebhooks.com): verify `webhook-signature` with the `secret`
     returned here, which is shown only in this answer. `webhook-id` is the event's id (as in the events feed):
     drop repeats by it. 422 `unsafe_destination` (field `url`) for an address that is not https, reaches a
-    private network or carries a password; 409 `too_many_webhooks` beyond 20 per organization."""
+    private network or carries a password; 409 `too_many_webhooks` beyond 20 per organization; 400 for a body
+    that is not JSON."""
     channel = subscriptions.subscribe(
         _reach(request.auth),
         url=payload.url,
