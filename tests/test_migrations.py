@@ -9,14 +9,14 @@ def test_models_and_migrations_agree():
 
 @pytest.mark.django_db(transaction=True)
 def test_payments_recorded_before_they_were_rows_become_rows():
-    """Paid and refunded sums of orders made before 0009 become one row each, with the old reference."""
+    """Paid and refunded sums of orders made before 0011 become one row each, with the old reference."""
     from datetime import UTC, datetime
     from decimal import Decimal
 
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
-    before, after = [("orders", "0008_event_xact_id")], [("orders", "0009_payments_as_a_list")]
+    before, after = [("orders", "0010_backfill_reservation_journal")], [("orders", "0011_payments_as_a_list")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps

@@ -7,6 +7,7 @@ from shelfcall.api.keys import IssuedKey, issue_key
 from shelfcall.api.scopes import Scope
 from shelfcall.stores.models import Store
 from tests.factories import make_showcase, make_store, submit
+from tests.notify.conftest import receiver  # noqa: F401 (a fixture: a local HTTP server for webhooks)
 
 
 @pytest.fixture
@@ -67,6 +68,21 @@ def api_post(client) -> Callable:
         return client.post(path, data, content_type="application/json", headers=headers)
 
     return post
+
+
+@pytest.fixture
+def api_call(client) -> Callable:
+    """Any method with a key and a JSON body: `api_call("post", "/api/v1/webhooks", key, {"url": …})`."""
+
+    def call(method: str, path: str, key: IssuedKey | str | None, body: dict | None = None, **headers: str):
+        if key is not None:
+            headers["Authorization"] = f"Bearer {key if isinstance(key, str) else key.plaintext}"
+        send = getattr(client, method.lower())
+        if body is None:
+            return send(path, headers=headers)
+        return send(path, body, content_type="application/json", headers=headers)
+
+    return call
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """schemathesis drives every endpoint from the OpenAPI document, offline against the WSGI app, a few
 examples each: no 5xx, and every response conforms to its documented schema."""
 
+import socket
+
 import pytest
 import schemathesis
 from django.core import signals
@@ -14,12 +16,18 @@ from shelfcall.api.scopes import Scope
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
+def _no_name_resolution(*args, **kwargs):
+    raise socket.gaierror("name resolution is off in this test")
+
+
 @pytest.fixture
-def fuzz_world(make_key):
+def fuzz_world(make_key, monkeypatch):
     """The WSGI handler closes the database connection after each request, as in production; the
-    test's transaction must survive it (Django's test client does the same)."""
+    test's transaction must survive it (Django's test client does the same). Fuzzed webhook URLs never
+    reach the network: names do not resolve (so every subscription is refused), and no worker runs."""
     from tests.factories import make_showcase, make_store, submit
 
+    monkeypatch.setattr(socket, "getaddrinfo", _no_name_resolution)
     store = make_store()
     submit(make_showcase(store))
     for signal in (signals.request_started, signals.request_finished):

@@ -9,7 +9,7 @@ from ninja import NinjaAPI
 from ninja.openapi.schema import OpenAPISchema
 
 from shelfcall.api import event_schemas
-from shelfcall.api.endpoints import actions, catalog, customer_orders, events, orders, payments
+from shelfcall.api.endpoints import actions, catalog, customer_orders, events, orders, payments, webhooks
 from shelfcall.api.responses import error_response, install_error_handlers
 
 DESCRIPTION = """Shelfcall's API for tills, self-checkouts, POS and webshops.
@@ -61,6 +61,7 @@ api.add_router("/", events.router)
 api.add_router("/", actions.router)
 api.add_router("/", payments.router)
 api.add_router("/", catalog.router)
+api.add_router("/", webhooks.router)
 
 
 @csrf_exempt  # a POST to a path no endpoint matches (e.g. /orders/abc/lines) gets this 404, not a CSRF page

@@ -8,8 +8,6 @@ from django.utils.translation import gettext_lazy
 
 from shelfcall.notify import sweeper
 from shelfcall.notify.channels import PLUGINS
-from shelfcall.notify.channels.webhook import test_event
-from shelfcall.notify.messages import Message, absolute_url
 from shelfcall.notify.models import (
     Channel,
     CollectionPolicy,
@@ -19,6 +17,7 @@ from shelfcall.notify.models import (
     OutboxMessage,
     QuarantinedTimer,
 )
+from shelfcall.notify.outbox import test_message
 from shelfcall.notify.worker import retry_now
 from shelfcall.stores.scoped_admin import ScopedModelAdmin, ScopedTabularInline
 
@@ -36,15 +35,7 @@ class ChannelAdmin(ScopedModelAdmin):
     @admin.action(description=gettext_lazy("Send a test message and show the answer"))
     def send_test_message(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
         for channel in queryset:
-            test = Message(
-                "test",
-                _("Shelfcall test message"),
-                _("If you can read this, this channel works."),
-                facts=[(_("Channel"), "")],
-                url=absolute_url("/w/"),
-                button=_("Open the workspace"),
-                event=test_event(),
-            )
+            test = test_message()
             destination = channel.destination()
             try:
                 delivery = PLUGINS[channel.kind].deliver(destination, test, idempotency_key=f"test:{channel.pk}")

@@ -14,7 +14,10 @@ from shelfcall.orders.models import Order, OrderEvent
 
 if TYPE_CHECKING:
     from shelfcall.notify.channels.base import Destination
-from shelfcall.stores.models import Store, Team
+from shelfcall.stores.models import Organization, Store, Team
+
+# Means "every event type" in Channel.events: a subscription made without a filter gets new types too.
+ALL_EVENTS = "*"
 
 
 class ChannelKind(models.TextChoices):
@@ -26,9 +29,18 @@ class ChannelKind(models.TextChoices):
 
 
 class Channel(models.Model):
-    """A configured destination for a store (or one of its teams) and the events it wants."""
+    """A configured destination for a store (or one of its teams), or for every store of an organization
+    (webhook subscriptions made with an organization's API key), and the events it wants."""
 
-    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="channels")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="channels")
+    store = models.ForeignKey(
+        Store,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="channels",
+        help_text=_("Empty: the events of every store of the organization."),
+    )
     team = models.ForeignKey(
         Team,
         on_delete=models.CASCADE,
@@ -65,6 +77,8 @@ class Channel(models.Model):
         help_text=_("Only for a receiver inside your own network. Off, such addresses are refused."),
     )
     active = models.BooleanField(_("active"), default=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=clock.now, editable=False)
 
     class Meta:
         verbose_name = _("channel")
@@ -72,6 +86,19 @@ class Channel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_kind_display()})"
+
+    def save(self, *args, **kwargs) -> None:
+        self._take_the_stores_organization()
+        super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None) -> None:
+        self._take_the_stores_organization()
+        super().clean_fields(exclude)
+
+    def _take_the_stores_organization(self) -> None:
+        """A store's channel belongs to the store's organization: callers name the store only."""
+        if self.store_id is not None:
+            self.organization_id = self.store.organization_id
 
     def clean(self) -> None:
         """Refuse, with the field and the fix, what could never be delivered (or should never be)."""
@@ -91,8 +118,10 @@ class Channel(models.Model):
             raise ValidationError({"target": _("Enter the number in international form, e.g. +33612345678.")})
         if self.kind == ChannelKind.WEBHOOK:
             self._clean_webhook_secret()
-        if self.store_id and self.team_id and self.team.store_id != self.store_id:
+        if self.team_id and self.team.store_id != self.store_id:
             raise ValidationError({"team": _("Choose a team of this store.")})
+        if not self.store_id and not self.organization_id:
+            raise ValidationError({"store": _("Choose the store whose events this channel gets.")})
         if self.pk and EscalationLevel.objects.filter(channel=self).exclude(policy__store_id=self.store_id).exists():
             raise ValidationError(
                 {"store": _("Escalation levels of its store use this channel: point them at another channel first.")}

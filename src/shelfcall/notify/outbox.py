@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.core.money import format_money
-from shelfcall.notify import policies
+from shelfcall.notify import policies, wakeup
 from shelfcall.notify.channels.sms import twilio_configured
-from shelfcall.notify.messages import Message, manage_order_url, status_url
-from shelfcall.notify.models import ChannelKind, OutboxMessage
+from shelfcall.notify.channels.webhook import test_event
+from shelfcall.notify.messages import Message, absolute_url, manage_order_url, status_url
+from shelfcall.notify.models import Channel, ChannelKind, OutboxMessage
 from shelfcall.orders.events import EventType
 from shelfcall.orders.models import Order, OrderEvent
 
@@ -79,6 +80,28 @@ def _row(
         next_attempt_at=now,
         created_at=now,
     )
+
+
+def test_message() -> Message:
+    """What "send a test" sends: for a webhook, an event of its own type and id (see webhook.test_event)."""
+    return Message(
+        "test",
+        _("Shelfcall test message"),
+        _("If you can read this, this channel works."),
+        facts=[(_("Channel"), "")],
+        url=absolute_url("/w/"),
+        button=_("Open the workspace"),
+        event=test_event(),
+    )
+
+
+def queue_test(channel: Channel) -> OutboxMessage:
+    """A test message to `channel`, delivered by the worker as any other (retries included)."""
+    message = test_message()
+    row = _row(f"test:{message.event['id']}", message, None, None, kind=channel.kind, channel_id=channel.pk)
+    row.save()
+    wakeup.work_queued()
+    return row
 
 
 def _age(order: Order) -> str:

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from shelfcall.notify.models import Channel, CollectionPolicy, EscalationLevel, EscalationPolicy
+from django.db.models import Q
+
+from shelfcall.notify.models import ALL_EVENTS, Channel, CollectionPolicy, EscalationLevel, EscalationPolicy
+from shelfcall.stores.models import Store
 
 CACHE_SECONDS = 30.0
 
@@ -38,7 +41,11 @@ class StorePolicies:
     collection: tuple[int, int, int] | None = None  # remind after, expire after, warn before (minutes)
 
     def channels_for(self, event_type: str, team_id: int | None) -> list[ChannelRef]:
-        return [c for c in self.channels if event_type in c.events and c.team_id in (None, team_id)]
+        return [
+            c
+            for c in self.channels
+            if (event_type in c.events or ALL_EVENTS in c.events) and c.team_id in (None, team_id)
+        ]
 
     def escalation_levels(self, team_id: int | None) -> tuple[Level, ...]:
         return self.escalations.get(team_id) or self.escalations.get(None) or ()
@@ -69,9 +76,12 @@ def forget(store_id: int | None = None) -> None:
 
 
 def _load(store_id: int) -> StorePolicies:
+    # The store's own channels and its organization's (store empty), in the one statement.
+    organization = Store.objects.filter(pk=store_id).values("organization_id")
+    reaching = Q(store_id=store_id) | Q(store__isnull=True, organization_id__in=organization)
     channels = tuple(
         ChannelRef(c.pk, c.kind, c.team_id, frozenset(c.events or ()))
-        for c in Channel.objects.filter(store_id=store_id, active=True)
+        for c in Channel.objects.filter(reaching, active=True).order_by("pk")
     )
     escalations: dict[int | None, list[Level]] = {}
     levels = EscalationLevel.objects.filter(

@@ -138,12 +138,18 @@ def _send(message: OutboxMessage) -> Delivery:
 
 def retry_now(message_ids: list[int]) -> int:
     """An admin's "try again" on failed messages: back to the queue with fresh attempts."""
+    return _queue_again(OutboxMessage.objects.filter(pk__in=message_ids).exclude(status=MessageStatus.DELIVERED))
+
+
+def replay(message_id: int) -> bool:
+    """Send a delivered or failed message again (same webhook-id), with fresh attempts; False if it is
+    still waiting to be sent (it will be: nothing to replay)."""
+    return bool(_queue_again(OutboxMessage.objects.filter(pk=message_id).exclude(status=MessageStatus.PENDING)))
+
+
+def _queue_again(messages: QuerySet[OutboxMessage]) -> int:
     with transaction.atomic():
-        count = (
-            OutboxMessage.objects.filter(pk__in=message_ids)
-            .exclude(status=MessageStatus.DELIVERED)
-            .update(status=MessageStatus.PENDING, attempts=0, next_attempt_at=clock.now(), last_error="")
-        )
+        count = messages.update(status=MessageStatus.PENDING, attempts=0, next_attempt_at=clock.now(), last_error="")
         if count:
             wakeup.work_queued()
     return count

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notify", "0004_webhook_secret_rotation"),
+        ("notify", "0006_channel_organization_required"),
         ("orders", "0008_event_xact_id"),
     ]
 

@@ -38,7 +38,7 @@ def rows_for_recorded_payments(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("orders", "0008_event_xact_id"),
+        ("orders", "0010_backfill_reservation_journal"),
     ]
 
     operations = [
