@@ -66,12 +66,12 @@ class CreatedPayload(EventPayload):
 
 
 class ClaimedPayload(EventPayload):
-    """An associate started picking the order."""
+    """Picking started: by an associate, or by a store system (API) that named none."""
 
     example = {"assignee_id": 3, "assignee_name": "Alex"}
 
-    assignee_id: int = Field(description="The associate's user id.")
-    assignee_name: str = Field(description="The associate's display name.")
+    assignee_id: int | None = Field(description="The associate's user id; null when a store system claimed it.")
+    assignee_name: str = Field(description="The associate's display name; empty when no associate was named.")
 
 
 class UnclaimedPayload(EventPayload):
