@@ -52,7 +52,9 @@ class ErrorOut(Schema):
     error: ErrorDetail
 
 
-def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str, field: str | None):
+def error_response(
+    api: NinjaAPI, request: HttpRequest, status: int, code: str, message: str, field: str | None
+) -> HttpResponse:
     return api.create_response(request, {"error": {"code": code, "message": message, "field": field}}, status=status)
 
 

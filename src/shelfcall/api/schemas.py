@@ -6,6 +6,7 @@ from typing import Any
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
+from pydantic.json_schema import JsonDict
 
 from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
 from shelfcall.stores.models import Store
@@ -38,7 +39,7 @@ class StoreOut(Schema):
         )
 
 
-STORE_EXAMPLE = {
+STORE_EXAMPLE: JsonDict = {
     "id": 1,
     "name": "Demo Retail Downtown",
     "slug": "downtown",
@@ -46,7 +47,7 @@ STORE_EXAMPLE = {
     "timezone": "Europe/Paris",
     "currency": "EUR",
 }
-LINE_EXAMPLE = {
+LINE_EXAMPLE: JsonDict = {
     "id": 7,
     "sku": "SHV-S9P",
     "name": "Series 9 Pro shaver",
@@ -59,7 +60,7 @@ LINE_EXAMPLE = {
     "reject_reason": "",
     "line_total": "299.99",
 }
-ORDER_EXAMPLE = {
+ORDER_EXAMPLE: JsonDict = {
     "id": 42,
     "store_id": 1,
     "number": 1001,
@@ -82,7 +83,7 @@ ORDER_EXAMPLE = {
     "due_at": "2026-11-23T10:10:00Z",
     "lines": [LINE_EXAMPLE],
 }
-EVENT_EXAMPLE = {
+EVENT_EXAMPLE: JsonDict = {
     "id": 913,
     "type": "order.fulfilled",
     "order_id": 42,
@@ -165,8 +166,8 @@ class OrderOut(Schema):
             barcode=order.barcode_value,
             source=order.source,
             external_id=order.external_id,
-            status=order.status,
-            payment_status=order.payment_status,
+            status=OrderStatus(order.status),
+            payment_status=PaymentStatus(order.payment_status),
             currency=order.currency,
             total=order.total_amount,
             paid=order.paid_amount,

@@ -7,6 +7,7 @@ After a restart the due rows are simply still due: they fire on the first pass.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -92,7 +93,7 @@ def _due_escalation(order: Order) -> actions.DueEscalation:
     )
 
 
-def _fire_one_by_one(due: QuerySet[Order], timer: str, fire_one, batch: int) -> int:
+def _fire_one_by_one(due: QuerySet[Order], timer: str, fire_one: Callable[[Order], object], batch: int) -> int:
     fired = 0
     with transaction.atomic():
         for order in due.select_for_update(skip_locked=True).order_by(timer)[:batch]:

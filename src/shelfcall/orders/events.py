@@ -3,15 +3,18 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
 from shelfcall.live.hub import announce
 from shelfcall.orders import hooks
 from shelfcall.orders.models import Order, OrderEvent
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 class EventType(StrEnum):
@@ -37,7 +40,7 @@ class EventType(StrEnum):
     EXPIRED = "order.expired"  # reason
 
 
-EVENT_LABELS = {
+EVENT_LABELS: "dict[str, StrPromise]" = {
     EventType.CREATED: _("sent the request"),
     EventType.CLAIMED: _("started picking"),
     EventType.UNCLAIMED: _("put it back in the queue"),
@@ -64,16 +67,20 @@ class Actor:
     """Who did it: a staff user, the shopper (by their token), an API key, or the system's timers."""
 
     kind: str
-    user: AbstractBaseUser | None = field(default=None, compare=False)
+    user: User | None = field(default=None, compare=False)
     label: str = ""
 
     @classmethod
-    def staff(cls, user: AbstractBaseUser) -> "Actor":
+    def staff(cls, user: User) -> "Actor":
         return cls("staff", user, user.get_short_name() or user.get_username())
 
     @classmethod
     def api(cls, key_name: str) -> "Actor":
         return cls("api", None, key_name)
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.pk if self.user is not None else None
 
     @property
     def is_staff_user(self) -> bool:

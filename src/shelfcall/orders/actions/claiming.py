@@ -1,6 +1,6 @@
 """Who is picking: claim ("Picking"), and give back to the queue."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import pgettext
@@ -35,10 +35,10 @@ def claim_order(order_id: int, *, by: Actor) -> Order:
         raise AlreadyClaimed(taken.number, taken.holder) from None
     except WrongStatus:
         order = fetch(order_id)
-        if order.status == OrderStatus.PICKING and order.assignee_id == by.user.pk:
+        if order.status == OrderStatus.PICKING and order.assignee_id == by.user_id:
             return order
         raise
-    record(order, EventType.CLAIMED, actor=by, assignee_id=by.user.pk, assignee_name=holder_name(order))
+    record(order, EventType.CLAIMED, actor=by, assignee_id=by.user_id, assignee_name=holder_name(order))
     return order
 
 
@@ -70,7 +70,7 @@ def unclaim_order(order_id: int, *, by: Actor, for_anyone: bool = False) -> Orde
 
 
 @transaction.atomic
-def reassign_order(order_id: int, *, to: AbstractBaseUser, by: Actor) -> Order:
+def reassign_order(order_id: int, *, to: User, by: Actor) -> Order:
     """A supervisor hands a waiting or picking order to a named associate."""
     current = fetch(order_id)
     previous_name = holder_name(current)

@@ -37,7 +37,7 @@ def _explain_line_refusal(order_id: int, line_id: int, by: Actor, attempted: str
     line = OrderLine.objects.filter(pk=line_id, order_id=order_id).first()
     if line is None:
         raise LineNotInOrder()
-    if order.status != OrderStatus.PICKING or (by.is_staff_user and order.assignee_id != by.user.pk):
+    if order.status != OrderStatus.PICKING or (by.is_staff_user and order.assignee_id != by.user_id):
         refuse(order, attempted, by)
     raise QuantityTooLarge(line.name, line.open_qty)
 
@@ -116,6 +116,7 @@ def stage_order(order_id: int, *, by: Actor, drop_zone: DropZone | None = None, 
 
 def _start_collection_timers(order: Order) -> None:
     """Reminders and expiry for a staged order, when the store has them (one UPDATE, only then)."""
+    assert order.staged_at is not None, "staging sets it"
     timers = {k: v for k, v in hooks.timer_policy.collection_timers(order.store_id, order.staged_at).items() if v}
     if timers:
         Order.objects.filter(pk=order.pk).update(**timers)
@@ -128,7 +129,7 @@ def _restage(order_id: int, by: Actor, drop_zone: DropZone | None, in_store: Q, 
     current = fetch(order_id)
     if drop_zone is not None and drop_zone.store_id != current.store_id:
         raise UnknownDropZone()
-    if current.status == OrderStatus.PICKING and not (by.is_staff_user and current.assignee_id != by.user.pk):
+    if current.status == OrderStatus.PICKING and not (by.is_staff_user and current.assignee_id != by.user_id):
         raise NotFullyPicked(sum(line.open_qty for line in OrderLine.objects.filter(order_id=order_id)))
     if current.status != OrderStatus.READY:
         refuse(current, pgettext("order action", "staged"), by)

@@ -178,10 +178,9 @@ def _line_problem(line: CartLine, items: dict[int, ShowcaseItem], levels: dict[i
     if item is None:
         return LineProblem(line.product_id, "unavailable", _("This item is no longer offered here."))
     level = levels.get(line.product_id)
-    available = level.available if level else 0
-    if available == 0:
+    if level is None or level.available == 0:
         return LineProblem(line.product_id, "out_of_stock", _("Sold out just now."), available=0)
-    if line.qty > available:
+    if line.qty > level.available:
         return _not_enough(line.product_id, level)
     if item.product.price != line.seen_price:
         return LineProblem(
