@@ -59,7 +59,7 @@ class ApiKeyAdmin(ScopedModelAdmin[ApiKey]):
         self, request: HttpRequest, obj: ApiKey | None = None, change: bool = False, **kwargs: Any
     ) -> type[forms.ModelForm]:
         # Django builds a subclass of the form given.
-        form = cast(type[ApiKeyForm], super().get_form(request, obj, change, form=ApiKeyForm, **kwargs))
+        form = cast(type[ApiKeyForm], super().get_form(request, obj, change=change, form=ApiKeyForm, **kwargs))
         form.request = request
         return form
 

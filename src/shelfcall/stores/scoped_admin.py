@@ -70,7 +70,7 @@ class ScopedModelAdmin(ScopedAdminMixin, admin.ModelAdmin, Generic[_M]):
     def get_form(
         self, request: HttpRequest, obj: _M | None = None, change: bool = False, **kwargs: Any
     ) -> type[ModelForm]:
-        return self.checked_form(request, super().get_form(request, obj, change, **kwargs))
+        return self.checked_form(request, super().get_form(request, obj, change=change, **kwargs))
 
     def get_list_filter(self, request: HttpRequest) -> list[Any] | tuple[Any, ...]:
         """A related filter would list every store and organization; list only those of the rows shown."""
