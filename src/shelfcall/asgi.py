@@ -1,12 +1,13 @@
 import os
 
 from django.core.asgi import get_asgi_application
+from django.core.handlers.asgi import ASGIHandler
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shelfcall.settings")
 application = get_asgi_application()
 
 
-def serving_process():
+def serving_process() -> ASGIHandler:
     """The application as `shelfcall serve` runs it, called once in each serving process (uvicorn's
     factory): what belongs to one process (the collector's thread) starts there, never in a
     supervisor that only watches them. The pool and the LISTEN connection open at first use."""

@@ -151,6 +151,7 @@ def _print_demo_urls(base: str) -> None:
     api_keys = demo_api_keys(demo.store)
     first = demo.showcases[0]
     item = first.items.order_by("position").first()
+    assert item is not None, "the demo's showcases have items"
     print(
         f"""
   Shelfcall demo is running: {demo.store.name}

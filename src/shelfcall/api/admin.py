@@ -2,8 +2,11 @@
 an action, never edited into something else. Who sees and makes which keys is the admin's store split
 (stores/policy.py: `may_issue_key`)."""
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -22,12 +25,15 @@ class ApiKeyForm(forms.ModelForm):
         label=_("scopes"), choices=list(SCOPE_LABELS.items()), widget=forms.CheckboxSelectMultiple
     )
 
+    request: HttpRequest  # set by ApiKeyAdmin.get_form: who may issue which key depends on who asks
+
     class Meta:
         model = ApiKey
         fields = ["name", "organization", "store", "scopes"]
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         organization, store = data.get("organization"), data.get("store")
         if organization and store and store.organization_id != organization.pk:
             self.add_error("store", _("Choose a store of this organization, or none for all of its stores."))
@@ -39,7 +45,7 @@ class ApiKeyForm(forms.ModelForm):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(ScopedModelAdmin):
+class ApiKeyAdmin(ScopedModelAdmin[ApiKey]):
     list_display = ["name", "prefix", "organization", "store", "scope_list", "last_used_at", "revoked_at"]
     list_filter = ["organization", "store"]
     search_fields = ["name", "prefix"]
@@ -49,8 +55,11 @@ class ApiKeyAdmin(ScopedModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
         return super().get_queryset(request).select_related("organization", "store")
 
-    def get_form(self, request: HttpRequest, obj: ApiKey | None = None, **kwargs) -> type[forms.ModelForm]:
-        form = super().get_form(request, obj, form=ApiKeyForm, **kwargs)
+    def get_form(
+        self, request: HttpRequest, obj: ApiKey | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
+        # Django builds a subclass of the form given.
+        form = cast(type[ApiKeyForm], super().get_form(request, obj, change=change, form=ApiKeyForm, **kwargs))
         form.request = request
         return form
 
@@ -72,10 +81,10 @@ class ApiKeyAdmin(ScopedModelAdmin):
             store=obj.store,
             name=obj.name,
             scopes=form.cleaned_data["scopes"],
-            created_by=request.user,
+            created_by=cast(User, request.user),  # the admin serves signed-in staff only
         )
         obj.pk, obj.prefix = issued.api_key.pk, issued.api_key.prefix
-        request.issued_api_key = issued.plaintext
+        request.issued_api_key = issued.plaintext  # type: ignore[attr-defined]  # for response_add, next
 
     def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue: str | None = None) -> HttpResponse:
         """The one time the key can be read: on this page (the admin's pages are never cached), not in a
@@ -83,7 +92,7 @@ class ApiKeyAdmin(ScopedModelAdmin):
         return TemplateResponse(
             request,
             "api/admin/key_created.html",
-            {**self.admin_site.each_context(request), "api_key": obj, "plaintext": request.issued_api_key},
+            {**self.admin_site.each_context(request), "api_key": obj, "plaintext": request.issued_api_key},  # type: ignore[attr-defined]
         )
 
     @admin.display(description=_("scopes"))

@@ -12,6 +12,12 @@ from shelfcall.api.scopes import Scope
 from shelfcall.core import throttle
 
 
+class ApiRequest(HttpRequest):
+    """A request that a `KeyAuth` let in: ninja sets `auth` to the key `authenticate` returned."""
+
+    auth: ApiKey
+
+
 def api_rate() -> throttle.Rate:
     return throttle.Rate("api-key", settings.SHELFCALL_API_RATE_PER_MINUTE, 60)
 

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
+from typing import Any, cast
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +21,7 @@ from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
 from ninja.decorators import decorate_view
 
+from shelfcall.api.auth import ApiRequest
 from shelfcall.api.errors import ApiError, InvalidInput
 from shelfcall.api.models import IdempotencyState, IdempotentRequest
 from shelfcall.core import clock
@@ -56,18 +58,20 @@ def _fingerprint(request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
-def _replay(request: HttpRequest, key: str, fingerprint: str) -> HttpResponse:
+def _replay(request: ApiRequest, key: str, fingerprint: str) -> HttpResponse:
     first = IdempotentRequest.objects.filter(api_key=request.auth, key=key).first()
     if first is not None and first.request_hash != fingerprint:
         raise IdempotencyKeyReused()
     if first is None or first.state == IdempotencyState.RUNNING:  # None: it failed (5xx) a moment ago
         raise IdempotentRequestRunning()
-    response = HttpResponse(bytes(first.response_body), status=first.status_code, content_type="application/json")
+    response = HttpResponse(
+        bytes(first.response_body or b""), status=first.status_code, content_type="application/json"
+    )
     response["Idempotent-Replayed"] = "true"
     return response
 
 
-def _claim_or_replay(request: HttpRequest, key: str) -> HttpResponse | None:
+def _claim_or_replay(request: ApiRequest, key: str) -> HttpResponse | None:
     if not _KEY_SHAPE.fullmatch(key):
         raise InvalidInput(
             _("Use an Idempotency-Key of 1 to 255 printable ASCII characters, e.g. a UUID."), field=HEADER
@@ -89,14 +93,15 @@ def _keep(claim: IdempotentRequest, response: HttpResponseBase) -> None:
     if response.status_code >= 500:
         rows.delete()
         return
-    rows.update(state=IdempotencyState.DONE, status_code=response.status_code, response_body=response.content)
+    body = cast(HttpResponse, response).content  # ninja renders its operations into an HttpResponse
+    rows.update(state=IdempotencyState.DONE, status_code=response.status_code, response_body=body)
 
 
 def _keeping_the_response(run: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Around ninja's whole operation (authentication included): keep the rendered response, errors too."""
 
     @wraps(run)
-    def keeping(request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
+    def keeping(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         response = run(request, *args, **kwargs)
         if (claim := getattr(request, _CLAIM, None)) is not None:
             _keep(claim, response)
@@ -109,7 +114,7 @@ def idempotent(endpoint: Callable) -> Callable:
     """Decorate a write endpoint (below its `@router.post`): honour `Idempotency-Key` when sent."""
 
     @wraps(endpoint)
-    def claiming(request: HttpRequest, *args, **kwargs):
+    def claiming(request: ApiRequest, *args: Any, **kwargs: Any) -> object:
         key = request.headers.get(HEADER)
         if key is not None and (replay := _claim_or_replay(request, key)) is not None:
             return replay

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from shelfcall.api.errors import KeyRevoked, Unauthenticated
@@ -56,7 +56,7 @@ def issue_key(
     name: str,
     scopes: Iterable[Scope],
     store: Store | None = None,
-    created_by: AbstractBaseUser | None = None,
+    created_by: User | None = None,
     random_bytes: RandomBytes = secrets.token_bytes,
 ) -> IssuedKey:
     plaintext, prefix, secret = new_key_text(random_bytes)

@@ -76,8 +76,8 @@ def error_response(
     field: str | None,
     *,
     rows: Sequence[Any] | None = None,
-):
-    error = {"code": code, "message": message, "field": field}
+) -> HttpResponse:
+    error: dict[str, Any] = {"code": code, "message": message, "field": field}
     if rows is not None:  # the per-row problems of a bulk call (dataclasses, e.g. catalog.errors.RowError)
         error["rows"] = [asdict(row) for row in rows]
     return api.create_response(request, {"error": error}, status=status)

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
+from pydantic.json_schema import JsonDict
 
 from shelfcall.orders.models import (
     DeliveryMethod,
@@ -53,7 +54,7 @@ class StoreOut(Schema):
         )
 
 
-STORE_EXAMPLE = {
+STORE_EXAMPLE: JsonDict = {
     "id": 1,
     "name": "Demo Retail Downtown",
     "slug": "downtown",
@@ -63,7 +64,7 @@ STORE_EXAMPLE = {
     "latitude": 48.856613,
     "longitude": 2.352222,
 }
-LINE_EXAMPLE = {
+LINE_EXAMPLE: JsonDict = {
     "id": 7,
     "sku": "SHV-S9P",
     "name": "Series 9 Pro shaver",
@@ -76,7 +77,7 @@ LINE_EXAMPLE = {
     "reject_reason": "",
     "line_total": "299.99",
 }
-ORDER_EXAMPLE = {
+ORDER_EXAMPLE: JsonDict = {
     "id": 42,
     "store_id": 1,
     "number": 1001,
@@ -193,8 +194,8 @@ class OrderOut(Schema):
             barcode=order.barcode_value,
             source=order.source,
             external_id=order.external_id,
-            status=order.status,
-            payment_status=order.payment_status,
+            status=OrderStatus(order.status),
+            payment_status=PaymentStatus(order.payment_status),
             currency=order.currency,
             total=order.total_amount,
             paid=order.paid_amount,

@@ -16,7 +16,7 @@ class StockLevelInline(ScopedTabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(ScopedModelAdmin):
+class ProductAdmin(ScopedModelAdmin[Product]):
     """Products belong to the organization, stock to each store: a store admin opens a product to set
     their stores' stock, and its own fields are read-only to them."""
 
@@ -48,7 +48,7 @@ class ShowcaseItemInline(ScopedTabularInline):
 
 
 @admin.register(Showcase)
-class ShowcaseAdmin(ScopedModelAdmin):
+class ShowcaseAdmin(ScopedModelAdmin[Showcase]):
     list_display = ["name", "store", "team", "code", "active", "sign"]
     list_filter = ["store", "active"]
     search_fields = ["name", "code"]

@@ -1,6 +1,7 @@
 """What can be requested: products, their stock per store, and the showcases that list them."""
 
 import secrets
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -92,7 +93,9 @@ class Showcase(models.Model):
     code = models.CharField(_("public code"), max_length=16, unique=True, default=new_public_code)
     location_hint = models.CharField(_("where it stands"), max_length=120, blank=True)
     active = models.BooleanField(_("active"), default=True)
-    products = models.ManyToManyField(Product, through="ShowcaseItem", related_name="showcases")
+    products: "models.ManyToManyField[Product, ShowcaseItem]" = models.ManyToManyField(
+        Product, through="ShowcaseItem", related_name="showcases"
+    )
 
     class Meta:
         verbose_name = _("showcase")
@@ -139,6 +142,6 @@ class ShowcaseItem(models.Model):
             raise ValidationError({"product": _("Choose a product of this store's organization.")})
 
 
-def _related(obj: models.Model, name: str) -> models.Model | None:
+def _related(obj: models.Model, name: str) -> Any:
     """The related object, also when it is not saved yet (an inline's parent in the admin's add page)."""
     return getattr(obj, name, None)

@@ -1,6 +1,10 @@
 """Database expressions that differ by vendor."""
 
+from typing import Any
+
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BigIntegerField, Func
+from django.db.models.sql.compiler import SQLCompiler
 
 
 class CurrentTransactionId(Func):
@@ -10,7 +14,9 @@ class CurrentTransactionId(Func):
     output_field = BigIntegerField()
     template = "NULL"
 
-    def as_postgresql(self, compiler, connection, **extra_context):
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
         return "pg_current_xact_id()::text::bigint", []
 
 
@@ -20,5 +26,7 @@ class OldestRunningTransactionId(Func):
     output_field = BigIntegerField()
     template = "NULL"
 
-    def as_postgresql(self, compiler, connection, **extra_context):
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
+    ) -> tuple[str, list[Any]]:
         return "pg_snapshot_xmin(pg_current_snapshot())::text::bigint", []

@@ -1,7 +1,7 @@
 import logging
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.gzip import GZipMiddleware
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 class CompressPagesMiddleware(GZipMiddleware):
     """Gzip pages (Django adds its BREACH mitigation) but never live streams, which must flush each event."""
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(self, request: HttpRequest, response: HttpResponseBase) -> HttpResponseBase:
         if response.get("Content-Type", "").startswith("text/event-stream"):
             return response
         return super().process_response(request, response)

@@ -5,9 +5,11 @@ fullwidth digits, which nobody means at a till; a 20-digit number overflows SQLi
 from outside is ASCII digits only, and never larger than the largest id a database column holds."""
 
 import re
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 from django.utils.translation import gettext_lazy as _
 
 # The largest value of a signed 64-bit column (a BigAutoField id): nothing larger can match a row.
@@ -34,7 +36,7 @@ class WholeNumberField(forms.IntegerField):
 
     default_error_messages = {"invalid": _("Enter a whole number using the digits 0 to 9.")}
 
-    def __init__(self, *, min_value: int = 0, max_value: int = MAX_NUMBER, **kwargs) -> None:
+    def __init__(self, *, min_value: int = 0, max_value: int = MAX_NUMBER, **kwargs: Any) -> None:
         super().__init__(min_value=min_value, max_value=max_value, **kwargs)
 
     def to_python(self, value: object) -> int | None:
@@ -49,7 +51,7 @@ class WholeNumberField(forms.IntegerField):
 class IdChoiceField(forms.ModelChoiceField):
     """A choice of a row by its id, read like every other number: `٣` is not a way to write 3."""
 
-    def to_python(self, value: object):
+    def to_python(self, value: object) -> Model | None:
         if value in self.empty_values:
             return None
         number = parse_number(str(value), minimum=1)

@@ -7,9 +7,11 @@ import os
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
+from typing import cast
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.staticfiles.apps import StaticFilesConfig
 from django.contrib.staticfiles.finders import get_finders
 from django.core.management import call_command
 from django.db import connection, connections
@@ -32,7 +34,8 @@ def _advisory_lock(key: int) -> Iterator[None]:
     """A session advisory lock on a connection of its own, outside the pool, so that it cannot stay
     behind in a pooled connection: it ends with that connection, even if this process is killed."""
     params = connection.get_connection_params()
-    with connection.Database.connect(**params, autocommit=True) as holder:
+    # The PostgreSQL wrapper's driver module (psycopg); django-stubs does not declare it.
+    with connection.Database.connect(**params, autocommit=True) as holder:  # type: ignore[attr-defined]
         holder.execute("SELECT pg_advisory_lock(%s)", [key])
         yield
 
@@ -53,7 +56,7 @@ def migrate() -> None:
 def _static_sources_fingerprint() -> str:
     """A hash of every file collectstatic would copy, and of where and how it stores them."""
     digest = hashlib.sha256(repr((settings.STATIC_URL, settings.STORAGES["staticfiles"])).encode())
-    ignore_patterns = apps.get_app_config("staticfiles").ignore_patterns
+    ignore_patterns = cast(StaticFilesConfig, apps.get_app_config("staticfiles")).ignore_patterns
     for finder in get_finders():
         for path, storage in sorted(finder.list(ignore_patterns), key=lambda found: found[0]):
             digest.update(path.encode() + b"\0")
@@ -91,4 +94,4 @@ def release_connections() -> None:
     for each in connections.all(initialized_only=True):
         each.close()
         if each.vendor == "postgresql":
-            each.close_pool()
+            each.close_pool()  # type: ignore[attr-defined]  # Django 5.2's pool; not in django-stubs yet

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -147,7 +148,7 @@ def throttled_by(*limits: Limit) -> Callable:
         scope = f"{view.__module__}.{view.__qualname__}"  # each view counts on its own
 
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             for limit in limits:
                 key = limit.key(request)
                 if key is not None:

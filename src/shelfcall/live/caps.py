@@ -35,7 +35,7 @@ class Lease:
         # Also given back if the stream never starts (the client left before the first byte) and
         # its response is dropped: a generator that never ran never runs its `finally`.
         self._give_back = weakref.finalize(self, registry._give_back, keys)
-        self._give_back.atexit = False
+        self._give_back.atexit = False  # type: ignore[misc]  # typeshed gives finalize empty __slots__ and atexit
 
     def release(self) -> None:
         self._give_back()

@@ -5,12 +5,12 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections, connection
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
 from shelfcall.core.clients import address_key
 from shelfcall.core.errors import DATABASE_UNAVAILABLE
@@ -53,7 +53,7 @@ def off_loop(work: Callable[..., T]) -> Callable[..., Awaitable[T]]:
     read hands its connection back to the database pool at once, for the requests to use.
     """
 
-    def fresh(*args, **kwargs):
+    def fresh(*args: Any, **kwargs: Any) -> T:
         try:
             return work(*args, **kwargs)
         finally:
@@ -113,7 +113,7 @@ async def follow(
             lease.release()
 
 
-def stream_response(request: HttpRequest, topics: Iterable[str], poll: Poll, *, holder: str) -> HttpResponse:
+def stream_response(request: HttpRequest, topics: Iterable[str], poll: Poll, *, holder: str) -> HttpResponseBase:
     """The live stream `request` asked for, from its last event id; 429 (with Retry-After) once its
     holder (an order token, a user) or its address has as many streams open here as allowed."""
     lease = caps.open_streams.take(

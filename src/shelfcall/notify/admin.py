@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -23,14 +23,14 @@ from shelfcall.stores.scoped_admin import ScopedModelAdmin, ScopedTabularInline
 
 
 @admin.register(Channel)
-class ChannelAdmin(ScopedModelAdmin):
+class ChannelAdmin(ScopedModelAdmin[Channel]):
     list_display = ["name", "kind", "store", "team", "active"]
     list_filter = ["kind", "store", "active"]
     actions = ["send_test_message"]
 
-    def get_fields(self, request, obj=None):
-        fields = ["store", "team", "name", "kind", "target", "secret", "events", "active"]
-        return [*fields, "allow_private_network"] if request.user.is_superuser else fields
+    def get_fields(self, request: HttpRequest, obj: Channel | None = None) -> tuple[str, ...]:
+        fields = ("store", "team", "name", "kind", "target", "secret", "events", "active")
+        return (*fields, "allow_private_network") if request.user.is_superuser else fields
 
     @admin.action(description=gettext_lazy("Send a test message and show the answer"))
     def send_test_message(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
@@ -68,13 +68,13 @@ class EscalationLevelInline(ScopedTabularInline):
 
 
 @admin.register(EscalationPolicy)
-class EscalationPolicyAdmin(ScopedModelAdmin):
+class EscalationPolicyAdmin(ScopedModelAdmin[EscalationPolicy]):
     list_display = ["store", "team", "watch"]
     inlines = [EscalationLevelInline]
 
 
 @admin.register(CollectionPolicy)
-class CollectionPolicyAdmin(ScopedModelAdmin):
+class CollectionPolicyAdmin(ScopedModelAdmin[CollectionPolicy]):
     list_display = ["store", "remind_after_minutes", "warn_before_minutes", "expire_after_minutes"]
 
 
@@ -84,12 +84,12 @@ class DeliveryAttemptInline(ScopedTabularInline):
     can_delete = False
     readonly_fields = ["started_at", "duration_ms", "ok", "status_code", "answer"]
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(ScopedModelAdmin):
+class OutboxMessageAdmin(ScopedModelAdmin[OutboxMessage]):
     list_display = ["created_at", "purpose", "kind", "channel", "order", "status", "attempts", "next_attempt_at"]
     list_filter = ["status", "kind", "purpose"]
     list_select_related = ["channel", "order"]
@@ -98,7 +98,7 @@ class OutboxMessageAdmin(ScopedModelAdmin):
     inlines = [DeliveryAttemptInline]
     actions = ["try_again"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     @admin.action(description=gettext_lazy("Try again now"))

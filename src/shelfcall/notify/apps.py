@@ -1,4 +1,7 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +19,7 @@ class NotifyConfig(AppConfig):
         hooks.subscribe(outbox.on_order_events)
         hooks.subscribe(wakeup.on_order_events)
 
-        def forget(sender, instance, **kwargs) -> None:
+        def forget(sender: type[Model], instance: Model, **kwargs: Any) -> None:
             policies.forget()
 
         for model in (Channel, EscalationPolicy, EscalationLevel, CollectionPolicy):

@@ -118,7 +118,7 @@ class Channel(models.Model):
             raise ValidationError({"target": _("Enter the number in international form, e.g. +33612345678.")})
         if self.kind == ChannelKind.WEBHOOK:
             self._clean_webhook_secret()
-        if self.team_id and self.team.store_id != self.store_id:
+        if self.store_id and self.team is not None and self.team.store_id != self.store_id:
             raise ValidationError({"team": _("Choose a team of this store.")})
         if not self.store_id and not self.organization_id:
             raise ValidationError({"store": _("Choose the store whose events this channel gets.")})
@@ -183,7 +183,7 @@ class EscalationPolicy(models.Model):
         return f"{self.store} · {self.team or _('all teams')} · {self.get_watch_display()}"
 
     def clean(self) -> None:
-        if self.store_id and self.team_id and self.team.store_id != self.store_id:
+        if self.store_id and self.team is not None and self.team.store_id != self.store_id:
             raise ValidationError({"team": _("Choose a team of this store.")})
         if self.pk and self.levels.exclude(channel__store_id=self.store_id).exists():
             raise ValidationError({"store": _("Its levels use channels of another store: change them first.")})

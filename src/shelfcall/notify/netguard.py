@@ -40,7 +40,7 @@ def checked_addresses(url: str, *, allow_private_network: bool = False) -> list[
         infos = socket.getaddrinfo(hostname, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         raise UnsafeDestination(_("This address does not resolve. Check the host name.")) from None
-    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))  # an IPv6 sockaddr types its host loosely
     if not _private_allowed(hostname, allow_private_network) and not all(map(is_public_address, addresses)):
         raise UnsafeDestination(
             _("This address points into a private or local network. An admin can allow it for this channel.")

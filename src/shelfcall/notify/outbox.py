@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -21,7 +22,7 @@ from shelfcall.orders.models import Order, OrderEvent
 ITEMS_IN_ALERTS = 5
 
 # Shopper messages, by the event that causes them.
-SHOPPER_PURPOSES = {
+SHOPPER_PURPOSES: dict[str, str] = {
     EventType.FULFILLED: "ready",
     EventType.REMINDED: "reminder",
     EventType.CANCELLED: "cancelled",
@@ -124,7 +125,7 @@ def _items(order: Order, event: OrderEvent | None = None) -> list[str]:
 
 def _facts(order: Order) -> list[tuple[str, str]]:
     facts = [(_("Store"), order.store.name), (_("Order"), f"#{order.number}"), (_("Waiting"), _age(order))]
-    if order.team_id:
+    if order.team is not None:
         facts.insert(1, (_("Team"), order.team.name))
     if order.shopper_name:
         facts.append((_("Shopper"), order.shopper_name))
@@ -133,7 +134,7 @@ def _facts(order: Order) -> list[tuple[str, str]]:
 
 def staff_message(event: OrderEvent, order: Order) -> Message:
     with translation.override(settings.LANGUAGE_CODE), timezone.override(order.store.timezone):
-        common = {
+        common: dict[str, Any] = {
             "facts": _facts(order),
             "url": manage_order_url(order.pk),
             "button": _("Manage This Order"),

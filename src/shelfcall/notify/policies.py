@@ -87,8 +87,8 @@ def _load(store_id: int) -> StorePolicies:
     levels = EscalationLevel.objects.filter(
         policy__store_id=store_id, policy__watch=EscalationPolicy.Watch.UNCLAIMED, channel__active=True
     ).values_list("policy__team_id", "after_minutes", "channel_id", "cancel_and_release")
-    for team_id, *level in levels.order_by("after_minutes", "pk"):
-        escalations.setdefault(team_id, []).append(Level(*level))
+    for team_id, after_minutes, channel_id, cancel_and_release in levels.order_by("after_minutes", "pk"):
+        escalations.setdefault(team_id, []).append(Level(after_minutes, channel_id, cancel_and_release))
     collection = (
         CollectionPolicy.objects.filter(store_id=store_id)
         .values_list("remind_after_minutes", "expire_after_minutes", "warn_before_minutes")

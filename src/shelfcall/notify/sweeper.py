@@ -108,12 +108,12 @@ def _due_escalation(order: Order) -> actions.DueEscalation:
     )
 
 
-def _fire_one_by_one(due: QuerySet[Order], timer: str, fire_one: Callable[[Order], None], batch: int) -> int:
+def _fire_one_by_one(due: QuerySet[Order], timer: str, fire_one: Callable[[Order], object], batch: int) -> int:
     order_ids = list(due.order_by(timer).values_list("pk", flat=True)[:batch])
     return sum(_fire_locked(due, timer, order_id, fire_one) for order_id in order_ids)
 
 
-def _fire_locked(due: QuerySet[Order], timer: str, order_id: int, fire_one: Callable[[Order], None]) -> int:
+def _fire_locked(due: QuerySet[Order], timer: str, order_id: int, fire_one: Callable[[Order], object]) -> int:
     """Lock the order (if still due and no other worker has it), fire its timer, commit: 1 if it fired."""
     try:
         with transaction.atomic():

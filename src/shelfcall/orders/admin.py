@@ -1,6 +1,8 @@
 """Orders are read-only here: only the actions change them, so that every change has its event."""
 
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from shelfcall.orders.models import Order, OrderEvent, OrderLine, Payment
 from shelfcall.stores.scoped_admin import ScopedModelAdmin, ScopedTabularInline
@@ -10,10 +12,10 @@ class ReadOnlyInline(ScopedTabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -43,7 +45,7 @@ class OrderEventInline(ReadOnlyInline):
 
 
 @admin.register(Order)
-class OrderAdmin(ScopedModelAdmin):
+class OrderAdmin(ScopedModelAdmin[Order]):
     list_display = [
         "number",
         "store",
@@ -60,11 +62,11 @@ class OrderAdmin(ScopedModelAdmin):
     inlines = [OrderLineInline, PaymentInline, OrderEventInline]
     exclude = ["signature_svg"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Order | None = None) -> bool:
         return False

@@ -3,9 +3,9 @@
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
@@ -15,6 +15,9 @@ from shelfcall.orders import event_payloads as payloads
 from shelfcall.orders import hooks
 from shelfcall.orders.models import Order, OrderEvent
 from shelfcall.stores.models import Role
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
 
 
 class EventType(StrEnum):
@@ -65,7 +68,7 @@ PAYLOADS: dict[EventType, type[payloads.EventPayload]] = {
 }
 
 
-EVENT_LABELS = {
+EVENT_LABELS: "dict[str, StrPromise]" = {
     EventType.CREATED: _("sent the request"),
     EventType.CLAIMED: _("started picking"),
     EventType.UNCLAIMED: _("put it back in the queue"),
@@ -105,17 +108,21 @@ class Actor:
     does); the policy (orders/policy.py) looks it up otherwise."""
 
     kind: ActorKind
-    user: AbstractBaseUser | None = field(default=None, compare=False)
+    user: User | None = field(default=None, compare=False)
     label: str = ""
     role: Role | None = field(default=None, compare=False)
 
     @classmethod
-    def staff(cls, user: AbstractBaseUser, role: Role | None = None) -> "Actor":
+    def staff(cls, user: User, role: Role | None = None) -> "Actor":
         return cls(ActorKind.STAFF, user, display_name(user), role)
 
     @classmethod
     def api(cls, key_name: str) -> "Actor":
         return cls(ActorKind.API, None, key_name)
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.pk if self.user is not None else None
 
     @property
     def is_staff_user(self) -> bool:

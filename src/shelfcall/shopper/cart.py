@@ -1,6 +1,7 @@
 """The shopper's cart, kept in their session (server side): a reload or a dropped connection loses nothing."""
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -88,7 +89,7 @@ class CartRow:
         return self.seen_price * self.qty
 
 
-def cart_rows(showcase: Showcase, cart: Cart, problems: list[LineProblem] = ()) -> list[CartRow]:
+def cart_rows(showcase: Showcase, cart: Cart, problems: Sequence[LineProblem] = ()) -> list[CartRow]:
     """The cart against the showcase as it is now, each line with what (if anything) is wrong with it."""
     offers = {offer.product.pk: offer for offer in list_offers(showcase, [int(pid) for pid in cart.lines])}
     reported = {problem.product_id: problem for problem in problems}

@@ -23,7 +23,9 @@ def barcode_svg(value: str) -> str:
     )
     svg = buffer.getvalue().decode()
     svg = svg[svg.index("<svg") :]
-    width, height = (float(v) for v in re.search(r'width="([\d.]+)mm" height="([\d.]+)mm"', svg).groups())
+    size = re.search(r'width="([\d.]+)mm" height="([\d.]+)mm"', svg)
+    assert size is not None, "python-barcode's SVG always states its size"
+    width, height = (float(v) for v in size.groups())
     return re.sub(
         r'width="[\d.]+mm" height="[\d.]+mm"',
         f'viewBox="0 0 {width:g} {height:g}" preserveAspectRatio="none" role="img" aria-hidden="true"',

@@ -1,4 +1,5 @@
 import re
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -31,7 +32,7 @@ class ContactForm(forms.Form):
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
-    def __init__(self, *args, store: Store, **kwargs) -> None:
+    def __init__(self, *args: Any, store: Store, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.store = store
         self.fields["name"].required = store.require_shopper_name
@@ -42,8 +43,9 @@ class ContactForm(forms.Form):
             raise ValidationError(_("Enter a phone number with digits only, e.g. +33 6 12 34 56 78."))
         return phone
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.store.require_shopper_contact and not (data.get("phone") or data.get("email")):
             self.add_error("phone", _("Please enter a phone number or an email address."))
         return data
@@ -57,7 +59,7 @@ class ContactForm(forms.Form):
 class QuantityForm(forms.Form):
     qty = WholeNumberField(label=_("Quantity"), min_value=1)
 
-    def __init__(self, *args, max_qty: int, **kwargs) -> None:
+    def __init__(self, *args: Any, max_qty: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_qty = max_qty
 

@@ -17,7 +17,7 @@ from shelfcall.orders.policy import OrderAction, allowed_actions
 from shelfcall.orders.queries import find_order_by_token, list_events_after
 from shelfcall.shopper.codes import barcode_svg
 
-_STEP_ORDER = [OrderStatus.SUBMITTED, OrderStatus.PICKING, OrderStatus.READY]
+_STEP_ORDER: list[str] = [OrderStatus.SUBMITTED, OrderStatus.PICKING, OrderStatus.READY]
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """The shopper's pages: no login; the showcase code and the order token are the only keys."""
 
+from collections.abc import Callable, Iterable
 from functools import wraps
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -21,7 +23,7 @@ from shelfcall.core.throttle import Limit, Rate, throttled_by
 from shelfcall.live.hub import order_topic
 from shelfcall.live.sse import off_loop, stream_response
 from shelfcall.orders import actions
-from shelfcall.orders.errors import CartProblems, OrderError
+from shelfcall.orders.errors import CartProblems, LineProblem, OrderError
 from shelfcall.orders.events import SHOPPER
 from shelfcall.orders.models import OPEN_STATUSES, Order
 from shelfcall.orders.queries import find_order_by_token
@@ -85,11 +87,11 @@ def _unavailable(request: HttpRequest, error: ShowcaseUnavailable) -> HttpRespon
     return render(request, "shopper/showcase_unavailable.html", {"store": store}, status=404)
 
 
-def _showcase_page(view):
+def _showcase_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Turn an unknown or switched-off showcase into the friendly 404 page with the store's help text."""
 
     @wraps(view)  # its qualified name too: each view's rate limits count on their own
-    def wrapped(request: HttpRequest, code: str, *args, **kwargs) -> HttpResponse:
+    def wrapped(request: HttpRequest, code: str, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
             return view(request, code, *args, **kwargs)
         except ShowcaseUnavailable as error:
@@ -169,7 +171,13 @@ def cart_page(request: HttpRequest, code: str) -> HttpResponse:
     return _render_cart(request, showcase, ContactForm(store=showcase.store, initial=request.session.get("contact")))
 
 
-def _render_cart(request: HttpRequest, showcase: Showcase, form: ContactForm, problems=(), status: int = 200):
+def _render_cart(
+    request: HttpRequest,
+    showcase: Showcase,
+    form: ContactForm,
+    problems: Iterable[LineProblem] = (),
+    status: int = 200,
+) -> HttpResponse:
     cart = Cart(request.session, showcase.code)
     rows = cart_rows(showcase, cart, list(problems))
     return render(
@@ -207,7 +215,7 @@ def change_line(request: HttpRequest, code: str, product_id: int) -> HttpRespons
         if form.is_valid():
             cart.set_qty(product_id, form.cleaned_data["qty"])
         else:
-            messages.error(request, form.errors["qty"][0])
+            messages.error(request, str(form.errors["qty"][0]))
     return redirect("shopper:cart", showcase.code)
 
 
@@ -300,7 +308,7 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("shopper:status", token)
 
 
-async def status_events(request: HttpRequest, token: str) -> HttpResponse:
+async def status_events(request: HttpRequest, token: str) -> HttpResponseBase:
     def open_stream() -> Order | None:
         throttle.check(PAGE_RATE, f"shopper.status_events:{address_key(request)}")
         return find_order_by_token(token)

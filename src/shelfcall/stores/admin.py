@@ -1,9 +1,13 @@
+from typing import Any
+
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.options import BaseModelAdmin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
-from django.db.models import CharField, Model
+from django.db.models import Field, Model
+from django.forms import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
@@ -23,13 +27,13 @@ class DropZoneInline(ScopedTabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(ScopedModelAdmin):
+class OrganizationAdmin(ScopedModelAdmin[Organization]):
     list_display = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
 
 @admin.register(Store)
-class StoreAdmin(ScopedModelAdmin):
+class StoreAdmin(ScopedModelAdmin[Store]):
     list_display = ["name", "organization", "timezone", "currency"]
     list_filter = ["organization"]
     search_fields = ["name"]
@@ -81,8 +85,9 @@ class StoreAdmin(ScopedModelAdmin):
 
 
 class MembershipForm(forms.ModelForm):
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         store, organization = data.get("store"), data.get("organization")
         if organization and any(not _team_fits(team, organization, store) for team in data.get("teams") or []):
             self.add_error("teams", _("Choose teams of this membership's store."))
@@ -93,17 +98,19 @@ def _team_fits(team: Team, organization: Organization, store: Store | None) -> b
     return team.store_id == store.pk if store else team.store.organization_id == organization.pk
 
 
-class GrantableRoles:
+class GrantableRoles(BaseModelAdmin):
     """The role list offers no role above the admin's own; `policy.may_grant` checks the store too."""
 
-    def formfield_for_choice_field(self, db_field: CharField, request: HttpRequest, **kwargs):
+    def formfield_for_choice_field(
+        self, db_field: Field, request: HttpRequest, **kwargs: Any
+    ) -> forms.TypedChoiceField | None:
         if db_field.name == "role":
             kwargs["choices"] = [(role.value, role.label) for role in policy.grantable_roles(request.user)]
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
 @admin.register(Membership)
-class MembershipAdmin(GrantableRoles, ScopedModelAdmin):
+class MembershipAdmin(GrantableRoles, ScopedModelAdmin[Membership]):
     form = MembershipForm
     list_display = ["user", "role", "organization", "store"]
     list_filter = ["role", "organization", "store"]
@@ -116,7 +123,7 @@ class MembershipInline(GrantableRoles, ScopedTabularInline):
     form = MembershipForm
     extra = 0
 
-    def get_formset(self, request: HttpRequest, obj: Model | None = None, **kwargs):
+    def get_formset(self, request: HttpRequest, obj: Model | None = None, **kwargs: Any) -> type[BaseInlineFormSet]:
         """A staff member's new account starts with a membership of theirs: otherwise it would be out
         of their sight (and everyone's but superusers') the moment it is saved."""
         if obj is None and not request.user.is_superuser:

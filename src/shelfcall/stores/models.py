@@ -189,7 +189,7 @@ class Membership(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.store or self.organization}"
 
     def clean(self) -> None:
-        if self.store_id and self.organization_id and self.store.organization_id != self.organization_id:
+        if self.store is not None and self.organization_id and self.store.organization_id != self.organization_id:
             raise ValidationError({"store": _("Choose a store of this organization.")})
         # Organization admins hold every store of the organization (stores.policy): a store here would mislead.
         if self.store_id and self.role == Role.ORG_ADMIN:

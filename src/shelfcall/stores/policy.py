@@ -1,10 +1,10 @@
 """Who may do what, in one place. Views and API endpoints ask here; nothing checks roles ad hoc."""
 
 from enum import StrEnum
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Permission
+from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest
@@ -12,7 +12,12 @@ from django.http import HttpRequest
 from shelfcall.stores import signin
 from shelfcall.stores.models import Membership, Organization, Role, Store
 
+if TYPE_CHECKING:
+    from shelfcall.api.models import ApiKey
+
 M = TypeVar("M", bound=Model)
+# Whoever made a request: policy answers "no" for someone not signed in (or deactivated).
+AnyUser = User | AnonymousUser
 
 
 class Perm(StrEnum):
@@ -30,14 +35,14 @@ _GRANTS: dict[str, frozenset[Perm]] = {
 _RANK = [Role.ASSOCIATE, Role.SUPERVISOR, Role.STORE_ADMIN, Role.ORG_ADMIN]
 
 
-def _memberships(user: AbstractBaseUser, store: Store) -> QuerySet[Membership]:
+def _memberships(user: User, store: Store) -> QuerySet[Membership]:
     """Memberships that reach `store`: for that store, or organization-wide ones."""
     return Membership.objects.filter(
         Q(store=store) | Q(store__isnull=True, organization_id=store.organization_id), user=user
     )
 
 
-def role_in(user: AbstractBaseUser, store: Store) -> Role | None:
+def role_in(user: AnyUser, store: Store) -> Role | None:
     """The highest role the user holds in the store, or None for strangers."""
     if not user.is_authenticated or not user.is_active:
         return None
@@ -50,19 +55,19 @@ def grants(role: Role | None, perm: Perm) -> bool:
     return role is not None and perm in _GRANTS[role]
 
 
-def can(user: AbstractBaseUser, perm: Perm, store: Store, *, role: Role | None = None) -> bool:
+def can(user: AnyUser, perm: Perm, store: Store, *, role: Role | None = None) -> bool:
     """`role` may be passed when already known for this request, to save a query."""
     return grants(role if role is not None else role_in(user, store), perm)
 
 
-def require(user: AbstractBaseUser, perm: Perm, store: Store) -> Role:
+def require(user: AnyUser, perm: Perm, store: Store) -> Role:
     role = role_in(user, store)
     if role is None or perm not in _GRANTS[role]:
         raise PermissionDenied
     return role
 
 
-def stores_for(user: AbstractBaseUser) -> QuerySet[Store]:
+def stores_for(user: AnyUser) -> QuerySet[Store]:
     """Every store the user works in, directly or through an organization-wide role."""
     if not user.is_authenticated or not user.is_active:
         return Store.objects.none()
@@ -76,7 +81,7 @@ def stores_for(user: AbstractBaseUser) -> QuerySet[Store]:
     )
 
 
-def team_ids_for(user: AbstractBaseUser, store: Store) -> list[int]:
+def team_ids_for(user: User, store: Store) -> list[int]:
     """The teams whose orders the user's queue shows; empty means the whole store."""
     return list(Membership.objects.filter(user=user, store=store, teams__isnull=False).values_list("teams", flat=True))
 
@@ -116,11 +121,11 @@ _STORE_PATHS: dict[str, tuple[str, ...]] = {
 _ORGANIZATION_PATHS: dict[str, str] = {"stores.Organization": "pk", "catalog.Product": "organization"}
 
 
-def _is_superuser(user: AbstractBaseUser) -> bool:
+def _is_superuser(user: AnyUser) -> bool:
     return user.is_active and user.is_superuser
 
 
-def administered_organizations(user: AbstractBaseUser) -> QuerySet[Organization]:
+def administered_organizations(user: AnyUser) -> QuerySet[Organization]:
     """Organizations the user is an organization admin of (superusers: all)."""
     if _is_superuser(user):
         return Organization.objects.all()
@@ -131,7 +136,7 @@ def administered_organizations(user: AbstractBaseUser) -> QuerySet[Organization]
     )
 
 
-def administered_stores(user: AbstractBaseUser) -> QuerySet[Store]:
+def administered_stores(user: AnyUser) -> QuerySet[Store]:
     """Stores the user administers: every store of their organizations as an organization admin, and
     the stores they are store admin of (a store admin role without a store reaches the whole organization,
     as it does in `role_in`)."""
@@ -147,15 +152,15 @@ def administered_stores(user: AbstractBaseUser) -> QuerySet[Store]:
     )
 
 
-def administers_organization(user: AbstractBaseUser, organization_id: int | None) -> bool:
+def administers_organization(user: AnyUser, organization_id: int | None) -> bool:
     return organization_id is not None and administered_organizations(user).filter(pk=organization_id).exists()
 
 
-def administers_store(user: AbstractBaseUser, store_id: int | None) -> bool:
+def administers_store(user: AnyUser, store_id: int | None) -> bool:
     return store_id is not None and administered_stores(user).filter(pk=store_id).exists()
 
 
-def administers_anything(user: AbstractBaseUser) -> bool:
+def administers_anything(user: AnyUser) -> bool:
     return administered_stores(user).exists()
 
 
@@ -168,7 +173,7 @@ def _store_lookup(paths: tuple[str, ...], stores: QuerySet[Store]) -> Q:
     return lookup
 
 
-def admin_scope(user: AbstractBaseUser, queryset: QuerySet[M]) -> QuerySet[M]:
+def admin_scope(user: AnyUser, queryset: QuerySet[M]) -> QuerySet[M]:
     """The part of `queryset` the admin shows the user, and offers them to choose from."""
     if _is_superuser(user):
         return queryset
@@ -195,34 +200,34 @@ def _memberships_reaching(stores: QuerySet[Store]) -> QuerySet[Membership]:
 _ORGANIZATION_OR_STORE = {"stores.Membership", "api.ApiKey"}
 
 
-def _grantable_memberships(user: AbstractBaseUser) -> Q:
+def _grantable_memberships(user: AnyUser) -> Q:
     """Memberships (and API keys) of the user's stores, and organization-wide ones of their organizations."""
     return Q(store__in=administered_stores(user)) | Q(
         store__isnull=True, organization__in=administered_organizations(user)
     )
 
 
-def _admin_role(user: AbstractBaseUser, store: Store) -> Role | None:
+def _admin_role(user: AnyUser, store: Store) -> Role | None:
     if administers_organization(user, store.organization_id):
         return Role.ORG_ADMIN
     return Role.STORE_ADMIN if administers_store(user, store.pk) else None
 
 
-def grantable_roles(user: AbstractBaseUser) -> list[Role]:
+def grantable_roles(user: AnyUser) -> list[Role]:
     """Roles the user may grant somewhere: none above their own highest administering role."""
     if _is_superuser(user) or administered_organizations(user).exists():
         return list(_RANK)
     return _RANK[: _RANK.index(Role.STORE_ADMIN) + 1] if administers_anything(user) else []
 
 
-def may_grant(user: AbstractBaseUser, membership: Membership) -> bool:
+def may_grant(user: AnyUser, membership: Membership) -> bool:
     """Whether the user may give (or change, or take away) this membership: only in what they
     administer, never above their own role there; organization-wide ones need the organization admin."""
     if _is_superuser(user):
         return True
-    if membership.store_id is None:
-        return administers_organization(user, membership.organization_id)
     store = membership.store
+    if store is None:
+        return administers_organization(user, membership.organization_id)
     own = _admin_role(user, store)
     return (
         own is not None
@@ -231,7 +236,7 @@ def may_grant(user: AbstractBaseUser, membership: Membership) -> bool:
     )
 
 
-def _permissions_of(user: AbstractBaseUser) -> set[str]:
+def _permissions_of(user: User) -> set[str]:
     """Django permissions held directly or through groups, active or not (a deactivated account
     could be switched back on)."""
     held = Permission.objects.filter(Q(user=user) | Q(group__user=user)).values_list(
@@ -240,7 +245,7 @@ def _permissions_of(user: AbstractBaseUser) -> set[str]:
     return {f"{app_label}.{codename}" for app_label, codename in held}
 
 
-def may_edit_user(user: AbstractBaseUser, target: AbstractBaseUser) -> bool:
+def may_edit_user(user: AnyUser, target: User) -> bool:
     """Nobody edits an account with more rights than theirs: a superuser, one with Django permissions
     they lack, or one with a membership they could not grant themselves."""
     if _is_superuser(user):
@@ -257,17 +262,17 @@ def may_edit_user(user: AbstractBaseUser, target: AbstractBaseUser) -> bool:
     )
 
 
-def may_set_django_rights(user: AbstractBaseUser) -> bool:
+def may_set_django_rights(user: AnyUser) -> bool:
     """`is_staff`, `is_superuser`, groups and Django permissions reach past every membership: superusers'."""
     return _is_superuser(user)
 
 
-def may_move_stores(user: AbstractBaseUser) -> bool:
+def may_move_stores(user: AnyUser) -> bool:
     """Moving a store to another organization takes its staff and orders along: superusers only."""
     return _is_superuser(user)
 
 
-def may_add_in_admin(user: AbstractBaseUser, model: type[Model]) -> bool:
+def may_add_in_admin(user: AnyUser, model: type[Model]) -> bool:
     """New organizations come from superusers; stores and products from organization admins."""
     if _is_superuser(user):
         return True
@@ -279,7 +284,7 @@ def may_add_in_admin(user: AbstractBaseUser, model: type[Model]) -> bool:
     return may_view_in_admin(user, model)
 
 
-def may_view_in_admin(user: AbstractBaseUser, model: type[Model]) -> bool:
+def may_view_in_admin(user: AnyUser, model: type[Model]) -> bool:
     """Whether the admin lists `model` for the user at all; what it then shows is `admin_scope`."""
     if _is_superuser(user):
         return True
@@ -288,18 +293,19 @@ def may_view_in_admin(user: AbstractBaseUser, model: type[Model]) -> bool:
     return label in known and administers_anything(user)
 
 
-def may_administer(user: AbstractBaseUser, obj: Model) -> bool:
+def may_administer(user: AnyUser, obj: Model) -> bool:
     """Whether the user may save or delete `obj` as it stands (saved, or as a form would save it)."""
     if _is_superuser(user):
         return True
     label = obj._meta.label
-    if label == Membership._meta.label:
+    if isinstance(obj, Membership):
         return may_grant(user, obj) and not get_user_model().objects.filter(pk=obj.user_id, is_superuser=True).exists()
-    if label == get_user_model()._meta.label:
+    if isinstance(obj, get_user_model()):
         return may_edit_user(user, obj)
-    if label == "api.ApiKey":
-        return may_issue_key(user, obj.organization_id, obj.store)
-    if label == Store._meta.label and obj.pk is None:
+    if label == "api.ApiKey":  # by label: the api app builds on this one
+        key = cast("ApiKey", obj)
+        return may_issue_key(user, key.organization_id, key.store)
+    if isinstance(obj, Store) and obj.pk is None:
         return administers_organization(user, obj.organization_id)
     if label in _ORGANIZATION_PATHS:
         return administers_organization(user, _follow(obj, _ORGANIZATION_PATHS[label]))
@@ -312,13 +318,14 @@ def _follow(obj: Model, path: str) -> int | None:
     """The id at the end of a lookup path, read from the (possibly unsaved) object itself."""
     *relations, last = path.split("__")
     for name in relations:
-        obj = getattr(obj, name, None)
-        if obj is None:
+        related = getattr(obj, name, None)
+        if related is None:
             return None
+        obj = related
     return obj.pk if last == "pk" else getattr(obj, f"{last}_id")
 
 
-def may_issue_key(user: AbstractBaseUser, organization_id: int | None, store: Store | None) -> bool:
+def may_issue_key(user: AnyUser, organization_id: int | None, store: Store | None) -> bool:
     """An organization-wide API key is as powerful as an organization admin, so only they make one; a
     store key is also for that store's admins."""
     if store is None:

@@ -14,14 +14,14 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import BACKEND_SESSION_KEY, authenticate, get_user_model
 from django.contrib.auth.backends import BaseBackend, ModelBackend
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.hashers import check_password
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import ngettext
@@ -111,18 +111,20 @@ def account_key(username: str) -> str:
 
 class _LockedOutBackend(ModelBackend):
     # ModelBackend's async sign-in checks the password on its own; ours goes through authenticate().
-    aauthenticate = BaseBackend.aauthenticate
+    aauthenticate = BaseBackend.aauthenticate  # type: ignore[assignment]  # the generic form, on purpose
 
 
 class PasswordBackend(_LockedOutBackend):
     """Django's user name and password check, behind the password lockout."""
 
-    def authenticate(self, request: HttpRequest | None, username=None, password=None, **kwargs):
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs: Any
+    ) -> User | None:
         username = username if username is not None else kwargs.get(get_user_model().USERNAME_FIELD)
         if username is None or password is None:
             return None  # not a password sign-in (e.g. a PIN): nothing to count
 
-        def check() -> AbstractBaseUser | None:
+        def check() -> User | None:
             return super(PasswordBackend, self).authenticate(request, username=username, password=password)
 
         return PASSWORDS.guarded(request, account_key(username), check)
@@ -132,11 +134,14 @@ class PinBackend(_LockedOutBackend):
     """A PIN switches a shared device to `staff` (whom the caller already found among the store's
     people), behind the PIN lockout, counted per target account."""
 
-    def authenticate(self, request: HttpRequest | None, staff=None, pin_secret=None):
+    # Django calls each backend whose signature takes the credentials given, hence no **kwargs here.
+    def authenticate(  # type: ignore[override]
+        self, request: HttpRequest | None, staff: User | None = None, pin_secret: str | None = None
+    ) -> User | None:
         if staff is None or pin_secret is None or not is_pin(pin_secret):
             return None
 
-        def check() -> AbstractBaseUser | None:
+        def check() -> User | None:
             pin = StaffPin.objects.filter(user=staff).first()
             right = pin is not None and check_password(pin_secret, pin.pin_hash)
             return staff if right and self.user_can_authenticate(staff) else None
@@ -152,7 +157,7 @@ def signed_in_with_pin(request: HttpRequest) -> bool:
     return request.session.get(BACKEND_SESSION_KEY) == PIN_BACKEND
 
 
-def confirm_secret(request: HttpRequest, user: AbstractBaseUser, secret: str) -> bool:
+def confirm_secret(request: HttpRequest, user: User, secret: str) -> bool:
     """True when `secret` is the user's current PIN or password (each checked under its lockout)."""
     if is_pin(secret):
         with contextlib.suppress(Throttled):  # PINs paused: the password may still be given
@@ -174,10 +179,10 @@ def sign_in_paused_message(refusal: Throttled) -> str:
     ) % {"minutes": minutes}
 
 
-class _PausedSignInMixin:
+class _PausedSignInMixin(AuthenticationForm):
     """Shows a lockout as the form's error, with the wait, instead of the generic 429 page."""
 
-    def clean(self) -> dict:
+    def clean(self) -> dict[str, Any]:
         try:
             return super().clean()
         except Throttled as refusal:

@@ -1,7 +1,9 @@
 """Parsing of the workspace's small forms: each names the field and the fix when input is wrong."""
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any, cast
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -11,6 +13,7 @@ from shelfcall.core.errors import ShelfcallError
 from shelfcall.core.numbers import IdChoiceField, WholeNumberField
 from shelfcall.core.people import display_name
 from shelfcall.orders.actions import REJECT_REASONS
+from shelfcall.orders.models import OrderLine
 from shelfcall.stores.models import DropZone, Membership, Store
 
 
@@ -33,9 +36,10 @@ class StageForm(forms.Form):
     )
     note = forms.CharField(label=_("Where exactly (slot, shelf), or another place"), max_length=120, required=False)
 
-    def __init__(self, *args, store: Store, **kwargs) -> None:
+    def __init__(self, *args: Any, store: Store, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["drop_zone"].queryset = DropZone.objects.filter(store=store, active=True).order_by("name")
+        drop_zone = cast(forms.ModelChoiceField, self.fields["drop_zone"])
+        drop_zone.queryset = DropZone.objects.filter(store=store, active=True).order_by("name")
 
 
 class PaymentForm(forms.Form):
@@ -58,13 +62,18 @@ class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Why is it cancelled?"), max_length=200)
 
 
-class ReassignForm(forms.Form):
-    to = IdChoiceField(label=_("Give this order to"), queryset=get_user_model().objects.none())
+class _StaffMemberField(IdChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return obj.get_short_name() or obj.get_username()
 
-    def __init__(self, *args, store: Store, **kwargs) -> None:
+
+class ReassignForm(forms.Form):
+    to = _StaffMemberField(label=_("Give this order to"), queryset=get_user_model().objects.none())
+
+    def __init__(self, *args: Any, store: Store, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         staff_ids = Membership.objects.filter(store=store).values("user_id")
-        self.fields["to"].queryset = (
+        cast(IdChoiceField, self.fields["to"]).queryset = (
             get_user_model().objects.filter(pk__in=staff_ids, is_active=True).order_by("first_name", "username")
         )
         self.fields["to"].label_from_instance = display_name
@@ -79,7 +88,7 @@ class HandOffForm(forms.Form):
     id_checked = forms.BooleanField(label=_("I checked their ID"), required=False)
     signature = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, lines, require_id: bool, **kwargs) -> None:
+    def __init__(self, *args: Any, lines: Sequence[OrderLine], require_id: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lines = lines
         self.fields["id_checked"].required = require_id
@@ -97,8 +106,9 @@ class HandOffForm(forms.Form):
             raise forms.ValidationError(_("The signature could not be read; clear it and sign again."))
         return path
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for line in self.lines:
             if data.get(f"reject_{line.pk}") and not data.get(f"reason_{line.pk}"):
                 self.add_error(f"reason_{line.pk}", _("Choose why this item was turned down."))
@@ -126,5 +136,5 @@ def valid_data(form: forms.Form) -> dict:
     if not form.is_valid():
         field, errors = next(iter(form.errors.items()))
         label = form.fields[field].label if field in form.fields else ""
-        raise ShelfcallError(f"{label}: {errors[0]}" if label else errors[0], field=field)
+        raise ShelfcallError(f"{label}: {errors[0]}" if label else str(errors[0]), field=field)
     return form.cleaned_data

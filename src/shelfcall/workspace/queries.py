@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Case, F, Func, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
@@ -50,7 +50,7 @@ FILTER_LABELS = {
 }
 
 
-def _filter_condition(queue_filter: QueueFilter, user: AbstractBaseUser) -> Q:
+def _filter_condition(queue_filter: QueueFilter, user: User) -> Q:
     open_ = Q(status__in=OPEN_STATUSES)
     return {
         QueueFilter.UNCLAIMED: Q(status=OrderStatus.SUBMITTED),
@@ -78,9 +78,9 @@ def _search_condition(text: str) -> Q:
     return condition
 
 
-def _phone_digits() -> Func:
+def _phone_digits() -> F | Func:
     """The phone as typed (+33 6 12-34…), without its spaces, dashes, dots and brackets."""
-    expression = F("shopper_phone")
+    expression: F | Func = F("shopper_phone")
     for separator in " -.()":
         expression = Replace(expression, Value(separator), Value(""))
     return expression
@@ -89,7 +89,7 @@ def _phone_digits() -> Func:
 def list_queue(
     store: Store,
     *,
-    user: AbstractBaseUser,
+    user: User,
     team_ids: Sequence[int] = (),
     queue_filter: QueueFilter = QueueFilter.OPEN,
     search: str = "",

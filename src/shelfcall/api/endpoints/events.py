@@ -1,7 +1,9 @@
-from django.http import HttpRequest
+from typing import Any
+
 from ninja import Field, Query, Router, Schema
 
 from shelfcall.api import auth, feed
+from shelfcall.api.auth import ApiRequest
 from shelfcall.api.endpoints.orders import READ_ERRORS
 from shelfcall.api.event_schemas import EventPage, event_out
 
@@ -16,7 +18,7 @@ class FeedParams(Schema):
 
 
 @router.get("/events", response={200: EventPage, **READ_ERRORS}, auth=auth.ORDERS_READ, summary="Events feed")
-def list_events(request: HttpRequest, params: Query[FeedParams]):
+def list_events(request: ApiRequest, params: Query[FeedParams]) -> dict[str, Any]:
     """Every order event of the key's stores, each once, in commit order. Keep `next_cursor` and ask again
     with `after=` (it is given on the last page too). An event appears once every older writing transaction
     has finished, so it may come a moment after its change. Each event's `payload` has its type's schema,

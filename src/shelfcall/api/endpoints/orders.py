@@ -1,13 +1,13 @@
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from django.http import HttpRequest
 from django.utils.dateparse import parse_datetime
 from ninja import Field as F
 from ninja import Query, Router, Schema
 from pydantic import BeforeValidator
 
 from shelfcall.api import auth, queries
+from shelfcall.api.auth import ApiRequest
 from shelfcall.api.responses import ErrorOut
 from shelfcall.api.schemas import OrderOut, OrderPage, StoreList, StoreOut
 from shelfcall.orders.models import OrderSource, OrderStatus
@@ -50,13 +50,13 @@ class OrderFilters(Schema):
 @router.get(
     "/stores", response={200: StoreList, **READ_ERRORS}, auth=auth.ANY_KEY, tags=["stores"], summary="The key's stores"
 )
-def list_stores(request: HttpRequest):
+def list_stores(request: ApiRequest) -> dict[str, Any]:
     """Every store this key reaches: one for a store key, all of the organization's for an organization key."""
     return {"data": [StoreOut.of(store) for store in queries.stores_of(request.auth)]}
 
 
 @router.get("/orders", response={200: OrderPage, **READ_ERRORS}, auth=auth.ORDERS_READ, summary="List orders")
-def list_orders(request: HttpRequest, filters: Query[OrderFilters]):
+def list_orders(request: ApiRequest, filters: Query[OrderFilters]) -> dict[str, Any]:
     """Oldest change first, paged by cursor on (updated_at, id). An order changed while you page moves to the
     end and shows again; poll the events feed to follow every change exactly once."""
     orders, next_cursor = queries.list_orders(
@@ -77,7 +77,7 @@ def list_orders(request: HttpRequest, filters: Query[OrderFilters]):
     auth=auth.ORDERS_READ,
     summary="Look an order up by its barcode (tills)",
 )
-def get_order_by_code(request: HttpRequest, code: str, store: int | None = None):
+def get_order_by_code(request: ApiRequest, code: str, store: int | None = None) -> OrderOut:
     """`code` is what the shopper's barcode encodes (`SC1001`) or the number alone (`1001`). A store key looks in
     its store; an organization key names the store with `?store=<id>`."""
     return OrderOut.of(queries.get_order_by_code(request.auth, code, store))
@@ -90,16 +90,16 @@ def get_order_by_code(request: HttpRequest, code: str, store: int | None = None)
     summary="Get an order by the id your system gave it",
 )
 def get_order_by_external_id(
-    request: HttpRequest,
+    request: ApiRequest,
     source: OrderSource,
     external_id: str = Query(..., min_length=1, max_length=100, pattern=PRINTABLE),
     store: int | None = None,
-):
+) -> OrderOut:
     return OrderOut.of(queries.get_order_by_external_id(request.auth, source, external_id, store))
 
 
 @router.get(
     "/orders/{int:order_id}", response={200: OrderOut, **READ_ERRORS}, auth=auth.ORDERS_READ, summary="Get an order"
 )
-def get_order(request: HttpRequest, order_id: int):
+def get_order(request: ApiRequest, order_id: int) -> OrderOut:
     return OrderOut.of(queries.get_order(request.auth, order_id))

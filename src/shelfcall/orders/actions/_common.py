@@ -45,7 +45,7 @@ def refuse(order: Order, attempted: str, actor: Actor | None = None, action: Ord
         order.status == OrderStatus.PICKING
         and actor is not None
         and actor.is_staff_user
-        and order.assignee_id not in (None, actor.user.pk)
+        and order.assignee_id not in (None, actor.user_id)
     )
     if held_by_someone_else:
         raise NotYourOrder(order.number, holder_name(order))

@@ -1,6 +1,6 @@
 """Who is picking: claim ("Picking"), give back to the queue, and reassign."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q
 
@@ -15,7 +15,7 @@ from shelfcall.stores import policy as stores_policy
 
 
 @transaction.atomic
-def claim_order(order_id: int, *, by: Actor, holder: AbstractBaseUser | None = None) -> Order:
+def claim_order(order_id: int, *, by: Actor, holder: User | None = None) -> Order:
     """Exactly one of any number of simultaneous claimers wins; the others learn who did.
 
     `holder` is who picks when a store system (an API key) claims for a named associate; a staff
@@ -81,7 +81,7 @@ def unclaim_order(order_id: int, *, by: Actor) -> Order:
 
 
 @transaction.atomic
-def reassign_order(order_id: int, *, to: AbstractBaseUser, by: Actor) -> Order:
+def reassign_order(order_id: int, *, to: User, by: Actor) -> Order:
     """A supervisor (or a store system) hands a waiting or picking order to a named associate of the store."""
     current = fetch(order_id)
     policy.require(by, current, OrderAction.REASSIGN)
@@ -110,10 +110,10 @@ def reassign_order(order_id: int, *, to: AbstractBaseUser, by: Actor) -> Order:
     return order
 
 
-def _held_by(order: Order, holder: AbstractBaseUser | None) -> bool:
+def _held_by(order: Order, holder: User | None) -> bool:
     return order.status == OrderStatus.PICKING and order.assignee_id == (holder.pk if holder else None)
 
 
-def _require_member(user: AbstractBaseUser, order: Order) -> None:
+def _require_member(user: User, order: Order) -> None:
     if not stores_policy.can(user, stores_policy.Perm.WORK_ORDERS, order.store):
         raise UnknownAssociate()

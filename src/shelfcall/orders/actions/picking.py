@@ -138,6 +138,7 @@ def stage_order(order_id: int, *, by: Actor, drop_zone: DropZone | None = None, 
 
 def _start_collection_timers(order: Order) -> None:
     """Reminders and expiry for a staged order, when the store has them (one UPDATE, only then)."""
+    assert order.staged_at is not None, "staging sets it"
     timers = {k: v for k, v in hooks.timer_policy.collection_timers(order.store_id, order.staged_at).items() if v}
     if timers:
         Order.objects.filter(pk=order.pk).update(**timers)

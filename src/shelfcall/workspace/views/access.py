@@ -2,10 +2,10 @@
 
 from collections.abc import Callable
 from functools import wraps
+from typing import Any, cast
 from urllib.parse import urlencode
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -16,9 +16,18 @@ from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order
 from shelfcall.stores import policy
 from shelfcall.stores.idle import is_idle_expired
-from shelfcall.stores.models import Store
+from shelfcall.stores.models import Role, Store
 
 STORE_KEY = "workspace_store_id"
+
+
+class WorkspaceRequest(HttpRequest):
+    """A request that `staff_view` or `order_view` let in: a signed-in user at work in `store` as `role`."""
+
+    user: User
+    store: Store
+    role: Role
+    actor: Actor
 
 
 def current_store(request: HttpRequest) -> Store | None:
@@ -32,7 +41,7 @@ def current_store(request: HttpRequest) -> Store | None:
     return store
 
 
-def live_user(request: HttpRequest) -> AbstractBaseUser | AnonymousUser:
+def live_user(request: HttpRequest) -> User | AnonymousUser:
     """Whom a live stream serves: nobody once the session has gone idle (the idle middleware leaves
     streams to their views). Call it in the stream's own database read."""
     return AnonymousUser() if is_idle_expired(request.session) else request.user
@@ -42,9 +51,10 @@ def choose_store(request: HttpRequest, store: Store) -> None:
     request.session[STORE_KEY] = store.pk
 
 
-def _enter(request: HttpRequest, store: Store, role) -> None:
-    request.store, request.role = store, role
-    request.actor = Actor.staff(request.user, role)  # the policy needs the role: known here, not read again
+def _enter(request: HttpRequest, store: Store, role: Role) -> None:
+    workspace = cast(WorkspaceRequest, request)  # what the rest of the request's views rely on
+    workspace.store, workspace.role = store, role
+    workspace.actor = Actor.staff(workspace.user, role)  # the policy needs the role: known here, not read again
     timezone.activate(store.timezone)
 
 
@@ -53,7 +63,7 @@ def staff_view(perm: policy.Perm = policy.Perm.WORK_ORDERS) -> Callable:
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), "workspace:login")
             store = current_store(request)
@@ -72,12 +82,12 @@ def order_view(perm: policy.Perm = policy.Perm.WORK_ORDERS) -> Callable:
 
     def decorate(view: Callable) -> Callable:
         @wraps(view)
-        def wrapped(request: HttpRequest, order_id: int, *args, **kwargs) -> HttpResponse:
+        def wrapped(request: HttpRequest, order_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), "workspace:login")
             order = Order.objects.select_related("store", "assignee", "drop_zone", "team").filter(pk=order_id).first()
             role = policy.role_in(request.user, order.store) if order else None
-            if order is None or not policy.can(request.user, perm, order.store, role=role):
+            if order is None or role is None or not policy.can(request.user, perm, order.store, role=role):
                 raise Http404("no such order here")
             choose_store(request, order.store)  # a chat link opens the order's own store
             _enter(request, order.store, role)

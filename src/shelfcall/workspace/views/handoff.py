@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -14,7 +14,7 @@ from shelfcall.orders.models import Order
 from shelfcall.workspace.errors import refusal_shown
 from shelfcall.workspace.forms import HandOffForm
 from shelfcall.workspace.queries import find_order_by_code, get_order_lines
-from shelfcall.workspace.views.access import order_view, staff_view
+from shelfcall.workspace.views.access import WorkspaceRequest, order_view, staff_view
 
 
 class _Rehearsal(Exception):
@@ -32,7 +32,7 @@ def rehearse(action: Callable[[], object]) -> None:
 
 
 @staff_view()
-def find_for_handoff(request: HttpRequest) -> HttpResponse:
+def find_for_handoff(request: WorkspaceRequest) -> HttpResponse:
     code = request.GET.get("code", "").strip()
     if code:
         order = find_order_by_code(request.store, code)
@@ -43,7 +43,7 @@ def find_for_handoff(request: HttpRequest) -> HttpResponse:
 
 
 @order_view()
-def handoff(request: HttpRequest, order: Order) -> HttpResponse:
+def handoff(request: WorkspaceRequest, order: Order) -> HttpResponse:
     lines = [line for line in get_order_lines(order) if line.picked_qty]
     form = HandOffForm(request.POST or None, lines=lines, require_id=order.store.require_id_check)
     if request.method == "POST" and form.is_valid():

@@ -1,9 +1,10 @@
 """Several orders picked in one walk: one list grouped by product, each unit sent to the right order."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib import messages
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +15,7 @@ from shelfcall.orders import actions
 from shelfcall.orders.models import Order, OrderLine, OrderStatus
 from shelfcall.workspace.errors import refusal_shown
 from shelfcall.workspace.forms import ScanForm
-from shelfcall.workspace.views.access import staff_view
+from shelfcall.workspace.views.access import WorkspaceRequest, staff_view
 
 
 @dataclass
@@ -35,7 +36,7 @@ def _selected(request: HttpRequest) -> list[int]:
     return sorted({number for number in map(parse_number, raw) if number is not None})[:20]
 
 
-def _open_lines(request: HttpRequest, order_ids: list[int]):
+def _open_lines(request: WorkspaceRequest, order_ids: list[int]) -> QuerySet[OrderLine]:
     """Lines still to pick in the selected orders this associate holds, most urgent order first."""
     return (
         OrderLine.objects.filter(
@@ -50,7 +51,7 @@ def _open_lines(request: HttpRequest, order_ids: list[int]):
     )
 
 
-def _group(lines) -> list[ProductToPick]:
+def _group(lines: Iterable[OrderLine]) -> list[ProductToPick]:
     groups: dict[int, ProductToPick] = {}
     for line in lines:
         product = line.product
@@ -60,7 +61,7 @@ def _group(lines) -> list[ProductToPick]:
 
 
 @staff_view()
-def multi_pick(request: HttpRequest) -> HttpResponse:
+def multi_pick(request: WorkspaceRequest) -> HttpResponse:
     order_ids = _selected(request)
     if request.method == "POST":
         with refusal_shown(request):
@@ -80,7 +81,7 @@ def multi_pick(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _handle(request: HttpRequest, order_ids: list[int]) -> str:
+def _handle(request: WorkspaceRequest, order_ids: list[int]) -> str:
     if request.POST.get("action") == "claim":
         return _claim_all(request, order_ids)
     code = request.POST.get("code", "").strip()
@@ -95,7 +96,7 @@ def _handle(request: HttpRequest, order_ids: list[int]) -> str:
     return _("%(name)s → order %(number)s") % {"name": line.name, "number": line.order.number}
 
 
-def _claim_all(request: HttpRequest, order_ids: list[int]) -> str:
+def _claim_all(request: WorkspaceRequest, order_ids: list[int]) -> str:
     claimed, refused = [], []
     for order in Order.objects.filter(store=request.store, pk__in=order_ids, status=OrderStatus.SUBMITTED):
         try:

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.db.models import F, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -31,11 +31,11 @@ from shelfcall.workspace.forms import (
     valid_data,
 )
 from shelfcall.workspace.queries import get_order_lines, list_order_messages, list_timeline
-from shelfcall.workspace.views.access import live_user, order_view
+from shelfcall.workspace.views.access import WorkspaceRequest, live_user, order_view
 from shelfcall.workspace.views.session import safe_next
 
 
-def order_context(request: HttpRequest, order: Order) -> dict:
+def order_context(request: WorkspaceRequest, order: Order) -> dict:
     """`allowed` (the policy's answer for this associate and this order now) decides which buttons show."""
     lines = get_order_lines(order)
     requested = sum(line.requested_qty for line in lines)
@@ -61,13 +61,13 @@ def order_context(request: HttpRequest, order: Order) -> dict:
 
 
 @order_view()
-def order_page(request: HttpRequest, order: Order) -> HttpResponse:
+def order_page(request: WorkspaceRequest, order: Order) -> HttpResponse:
     template = "workspace/_order_panel.html" if request.GET.get("fragment") else "workspace/order.html"
     return render(request, template, order_context(request, order))
 
 
 @order_view()
-def bag_label(request: HttpRequest, order: Order) -> HttpResponse:
+def bag_label(request: WorkspaceRequest, order: Order) -> HttpResponse:
     return render(request, "workspace/label.html", {"order": order, "barcode": barcode_svg(order.barcode_value)})
 
 
@@ -78,10 +78,10 @@ def _line_of(order: Order, line_id: int) -> OrderLine:
     return line
 
 
-def _pick_by_code(request: HttpRequest, order: Order) -> str:
+def _pick_by_code(request: WorkspaceRequest, order: Order) -> str:
     """A scan (camera or keyboard-wedge scanner) or a typed SKU picks one unit of the matching line."""
     code = valid_data(ScanForm(request.POST))["code"].strip()
-    line = (
+    line: OrderLine | None = (
         OrderLine.objects.filter(Q(product__upc=code) | Q(sku__iexact=code), order=order)
         .annotate(still_open=F("requested_qty") - F("short_qty") - F("picked_qty"))
         .order_by("-still_open", "pk")
@@ -99,59 +99,59 @@ def _pick_by_code(request: HttpRequest, order: Order) -> str:
     }
 
 
-def _pick_line(request: HttpRequest, order: Order) -> str:
+def _pick_line(request: WorkspaceRequest, order: Order) -> str:
     data = valid_data(LineQuantityForm(request.POST))
     line = actions.pick_line(order.pk, _line_of(order, data["line"]).pk, by=request.actor, qty=data["qty"])
     return _("Picked %(name)s.") % {"name": line.name}
 
 
-def _not_found(request: HttpRequest, order: Order) -> str:
+def _not_found(request: WorkspaceRequest, order: Order) -> str:
     data = valid_data(LineQuantityForm(request.POST))
     line = actions.mark_line_not_found(order.pk, _line_of(order, data["line"]).pk, by=request.actor, qty=data["qty"])
     return _("%(count)s × %(name)s marked not found; the shopper is told.") % {"count": data["qty"], "name": line.name}
 
 
-def _stage(request: HttpRequest, order: Order) -> str:
+def _stage(request: WorkspaceRequest, order: Order) -> str:
     data = valid_data(StageForm(request.POST, store=order.store))
     staged = actions.stage_order(order.pk, by=request.actor, drop_zone=data["drop_zone"], note=data["note"])
     return _("Dropped at %(place)s.") % {"place": staged.staged_location}
 
 
-def _pay(request: HttpRequest, order: Order) -> str:
+def _pay(request: WorkspaceRequest, order: Order) -> str:
     data = valid_data(PaymentForm(request.POST))
     actions.mark_paid(order.pk, by=request.actor, reference=data["reference"])
     return _("Marked paid.")
 
 
-def _cancel(request: HttpRequest, order: Order) -> str:
+def _cancel(request: WorkspaceRequest, order: Order) -> str:
     data = valid_data(CancelForm(request.POST))
     actions.cancel_order(order.pk, by=request.actor, reason=data["reason"])
     return _("Order cancelled; its items are back in stock.")
 
 
-def _claim(request: HttpRequest, order: Order) -> str:
+def _claim(request: WorkspaceRequest, order: Order) -> str:
     actions.claim_order(order.pk, by=request.actor)
     return _("You are picking this order.")
 
 
-def _unclaim(request: HttpRequest, order: Order) -> str:
+def _unclaim(request: WorkspaceRequest, order: Order) -> str:
     actions.unclaim_order(order.pk, by=request.actor)
     return _("Order put back in the queue.")
 
 
-def _reassign(request: HttpRequest, order: Order) -> str:
+def _reassign(request: WorkspaceRequest, order: Order) -> str:
     policy.require(request.actor, order, OrderAction.REASSIGN)  # before the form: its choices are the store's staff
     to = valid_data(ReassignForm(request.POST, store=order.store))["to"]
     actions.reassign_order(order.pk, to=to, by=request.actor)
     return _("%(name)s is now picking this order.") % {"name": display_name(to)}
 
 
-def _resend(request: HttpRequest, order: Order) -> str:
+def _resend(request: WorkspaceRequest, order: Order) -> str:
     actions.resend_ready_message(order.pk, by=request.actor)
     return _("The ready message is on its way to the shopper again.")
 
 
-ORDER_ACTIONS: dict[str, Callable[[HttpRequest, Order], str]] = {
+ORDER_ACTIONS: dict[str, Callable[[WorkspaceRequest, Order], str]] = {
     "claim": _claim,
     "unclaim": _unclaim,
     "reassign": _reassign,
@@ -167,7 +167,7 @@ ORDER_ACTIONS: dict[str, Callable[[HttpRequest, Order], str]] = {
 
 @require_POST
 @order_view()
-def order_action(request: HttpRequest, order: Order, action: str) -> HttpResponse:
+def order_action(request: WorkspaceRequest, order: Order, action: str) -> HttpResponse:
     """Every button on the order page. A stale page gets the reason and the order as it is now."""
     handler = ORDER_ACTIONS.get(action)
     if handler is None:
@@ -178,7 +178,7 @@ def order_action(request: HttpRequest, order: Order, action: str) -> HttpRespons
     return redirect(safe_next(request, fallback))
 
 
-async def order_stream(request: HttpRequest, order_id: int) -> HttpResponse:
+async def order_stream(request: HttpRequest, order_id: int) -> HttpResponseBase:
     def user_if_allowed() -> int | None:
         order = Order.objects.select_related("store").filter(pk=order_id).first()
         if order is None:

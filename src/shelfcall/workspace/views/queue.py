@@ -1,6 +1,6 @@
 """The team's live queue."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 
 from shelfcall.live.hub import store_topic
@@ -9,11 +9,11 @@ from shelfcall.orders.models import OrderEvent
 from shelfcall.stores import policy
 from shelfcall.stores.models import Store
 from shelfcall.workspace.queries import FILTER_LABELS, QueueFilter, last_store_event_id, list_queue
-from shelfcall.workspace.views.access import current_store, live_user, staff_view
+from shelfcall.workspace.views.access import WorkspaceRequest, current_store, live_user, staff_view
 
 
 @staff_view()
-def queue(request: HttpRequest) -> HttpResponse:
+def queue(request: WorkspaceRequest) -> HttpResponse:
     try:
         queue_filter = QueueFilter(request.GET.get("filter", QueueFilter.OPEN))
     except ValueError:
@@ -37,14 +37,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-async def store_stream(request: HttpRequest) -> HttpResponse:
+async def store_stream(request: HttpRequest) -> HttpResponseBase:
     """Wakes the queue (and order pages) of this store: the page then re-reads what it shows."""
 
     def store_if_allowed() -> tuple[Store, int] | None:
         store = current_store(request)
         user = live_user(request)
-        allowed = store is not None and policy.can(user, policy.Perm.WORK_ORDERS, store)
-        return (store, user.pk) if allowed else None
+        if store is None or not user.is_authenticated or not policy.can(user, policy.Perm.WORK_ORDERS, store):
+            return None
+        return store, user.pk
 
     allowed = await off_loop(store_if_allowed)()
     if allowed is None:

@@ -5,11 +5,13 @@ or a PIN need the password (policy.holds_full_sign_in). PINs have at least six d
 set before that rule, are refused at use rather than deleted (a hash does not tell how long its PIN
 was), and their owners are asked to set a new one."""
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import authenticate, get_user_model, login
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -21,7 +23,7 @@ from shelfcall.core.people import display_name
 from shelfcall.core.throttle import Throttled
 from shelfcall.stores import policy, signin
 from shelfcall.stores.models import Membership, StaffPin
-from shelfcall.workspace.views.access import choose_store, staff_view
+from shelfcall.workspace.views.access import WorkspaceRequest, choose_store, staff_view
 
 
 def _secret_input() -> forms.PasswordInput:
@@ -42,7 +44,7 @@ class SetPinForm(forms.Form):
     )
     again = forms.CharField(label=gettext_lazy("The same PIN again"), widget=_secret_input())
 
-    def __init__(self, request: HttpRequest, *args, **kwargs) -> None:
+    def __init__(self, request: WorkspaceRequest, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.request = request
 
@@ -52,8 +54,9 @@ class SetPinForm(forms.Form):
             raise forms.ValidationError(_("Pick a PIN that is not one digit repeated or a run like 123456."))
         return pin
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("pin") and data.get("pin") != data.get("again"):
             self.add_error("again", _("The two PINs differ. Type the same PIN twice."))
         if not self.errors:
@@ -72,7 +75,7 @@ class SetPinForm(forms.Form):
 
 
 @staff_view()
-def my_pin(request: HttpRequest) -> HttpResponse:
+def my_pin(request: WorkspaceRequest) -> HttpResponse:
     if not policy.holds_full_sign_in(request):
         messages.error(
             request, _("You switched in with a PIN. To change your PIN, sign out and sign in with your password.")
@@ -92,12 +95,12 @@ class SwitchForm(forms.Form):
     user = IdChoiceField(queryset=get_user_model().objects.none())
     pin = forms.CharField()
 
-    def __init__(self, people: QuerySet, *args, **kwargs) -> None:
+    def __init__(self, people: QuerySet[User], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = people
+        cast(IdChoiceField, self.fields["user"]).queryset = people
 
 
-def _people_to_switch_to(request: HttpRequest) -> QuerySet:
+def _people_to_switch_to(request: WorkspaceRequest) -> QuerySet:
     staff_ids = Membership.objects.filter(store=request.store).values("user_id")
     return (
         get_user_model()
@@ -116,7 +119,7 @@ def _pins_paused_message(refusal: Throttled) -> str:
     ) % {"minutes": minutes}
 
 
-def _person_for(request: HttpRequest, form: SwitchForm) -> AbstractBaseUser | None:
+def _person_for(request: HttpRequest, form: SwitchForm) -> User | None:
     """The person whose PIN this is, or None after telling why not."""
     if not form.is_valid():
         messages.error(request, _("That PIN is not right. Try again."))
@@ -138,7 +141,7 @@ def _person_for(request: HttpRequest, form: SwitchForm) -> AbstractBaseUser | No
 
 
 @staff_view()
-def switch_user(request: HttpRequest) -> HttpResponse:
+def switch_user(request: WorkspaceRequest) -> HttpResponse:
     people = _people_to_switch_to(request)
     if request.method != "POST":
         return render(request, "workspace/switch.html", {"people": people, "pin_pattern": signin.PIN_PATTERN})

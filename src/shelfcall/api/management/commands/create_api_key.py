@@ -1,6 +1,8 @@
 """`shelfcall manage create_api_key --store downtown --scopes orders:read,payments:write --name "Till 3"`
 prints a new key (and only the key, for scripts)."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from shelfcall.api.keys import issue_key
@@ -25,7 +27,9 @@ class Command(BaseCommand):
         parser.add_argument("--scopes", required=True, help=f"comma-separated, from: {', '.join(Scope)}")
         parser.add_argument("--name", default="API key", help="what uses it, e.g. 'Till 3'")
 
-    def handle(self, *args, store: str | None, organization: str | None, scopes: str, name: str, **options) -> None:
+    def handle(
+        self, *args: Any, store: str | None, organization: str | None, scopes: str, name: str, **options: Any
+    ) -> None:
         chosen = _parse_scopes(scopes)
         if not chosen:
             raise CommandError("Give at least one scope with --scopes.")
