@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
@@ -23,6 +24,10 @@ from shelfcall.orders.queries import last_event_id
 from shelfcall.stores.models import Store
 
 _CENT = Decimal("0.01")
+
+# A row's id as the database keeps it, a signed 64-bit integer: a larger number names nothing (and SQLite
+# cannot even compare one), so it is refused as invalid input instead of reaching a query.
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 def _money(amount: Decimal) -> Decimal:

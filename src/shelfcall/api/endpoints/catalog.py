@@ -23,6 +23,7 @@ from shelfcall.api.endpoints.orders import READ_ERRORS
 from shelfcall.api.errors import OrganizationKeyRequired
 from shelfcall.api.idempotency import idempotent
 from shelfcall.api.responses import ErrorOut
+from shelfcall.api.schemas import RowId
 from shelfcall.catalog import imports
 from shelfcall.catalog.imports import PRINTABLE
 from shelfcall.catalog.models import Showcase
@@ -102,7 +103,7 @@ def basket_availability_per_store(request: HttpRequest, payload: AvailabilityIn)
 
 
 class ProductFilters(Schema):
-    store: int | None = Field(None, description="Only what this store stocks, with its stock only.")
+    store: RowId | None = Field(None, description="Only what this store stocks, with its stock only.")
     sku: list[Annotated[str, Field(min_length=1, max_length=64, pattern=PRINTABLE)]] = Field(
         [], max_length=100, description="Only these SKUs (repeat the parameter)."
     )
@@ -137,7 +138,7 @@ def list_products(request: HttpRequest, filters: Query[ProductFilters]):
     auth=auth.ORDERS_READ,
     summary="Showcases and their items",
 )
-def list_showcases(request: HttpRequest, store: int | None = None):
+def list_showcases(request: HttpRequest, store: RowId | None = None):
     """The showcases of the stores the key reaches (or of `store`), by store and name, each with what shoppers
     may request from it now and how much is available."""
     showcases = Showcase.objects.filter(request.auth.store_filter())

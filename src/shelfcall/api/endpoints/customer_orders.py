@@ -23,7 +23,14 @@ from shelfcall.api.order_input import (
     resolve_lines,
 )
 from shelfcall.api.responses import ErrorOut
-from shelfcall.api.schemas import OrderList, OrderOut, ReservationEntryOut, ReservationJournal, ReservationLineOut
+from shelfcall.api.schemas import (
+    OrderList,
+    OrderOut,
+    ReservationEntryOut,
+    ReservationJournal,
+    ReservationLineOut,
+    RowId,
+)
 from shelfcall.core import clock
 from shelfcall.orders import actions
 from shelfcall.orders.errors import CartProblems, ContactRequired
@@ -124,7 +131,7 @@ class RecallParams(Schema):
         None, max_length=32, pattern=r"^[0-9+() ./-]*[0-9][0-9+() ./-]*$", description="Any spacing."
     )
     email: str | None = Field(None, max_length=254, pattern=PRINTABLE, description="Any case.")
-    store: int | None = Field(None, description="Only this store's orders.")
+    store: RowId | None = Field(None, description="Only this store's orders.")
     limit: int = Field(20, ge=1, le=50)
 
 

@@ -9,7 +9,7 @@ from pydantic import BeforeValidator
 from shelfcall.api import auth, queries
 from shelfcall.api.auth import ApiRequest
 from shelfcall.api.responses import ErrorOut
-from shelfcall.api.schemas import OrderOut, OrderPage, StoreList, StoreOut
+from shelfcall.api.schemas import OrderOut, OrderPage, RowId, StoreList, StoreOut
 from shelfcall.orders.models import OrderSource, OrderStatus
 
 router = Router(tags=["orders"])
@@ -39,7 +39,7 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]+$"
 
 
 class OrderFilters(Schema):
-    store: int | None = F(None, description="Only this store's orders.")
+    store: RowId | None = F(None, description="Only this store's orders.")
     status: OrderStatus | None = None
     source: OrderSource | None = None
     updated_since: IsoDatetime | None = F(None, description="Orders changed at or after this time (ISO 8601).")
@@ -77,7 +77,7 @@ def list_orders(request: ApiRequest, filters: Query[OrderFilters]) -> dict[str, 
     auth=auth.ORDERS_READ,
     summary="Look an order up by its barcode (tills)",
 )
-def get_order_by_code(request: ApiRequest, code: str, store: int | None = None) -> OrderOut:
+def get_order_by_code(request: ApiRequest, code: str, store: RowId | None = None) -> OrderOut:
     """`code` is what the shopper's barcode encodes (`SC1001`) or the number alone (`1001`). A store key looks in
     its store; an organization key names the store with `?store=<id>`."""
     return OrderOut.of(queries.get_order_by_code(request.auth, code, store))
@@ -93,7 +93,7 @@ def get_order_by_external_id(
     request: ApiRequest,
     source: OrderSource,
     external_id: str = Query(..., min_length=1, max_length=100, pattern=PRINTABLE),
-    store: int | None = None,
+    store: RowId | None = None,
 ) -> OrderOut:
     return OrderOut.of(queries.get_order_by_external_id(request.auth, source, external_id, store))
 
