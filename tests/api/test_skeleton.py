@@ -88,3 +88,12 @@ def test_openapi_documents_every_endpoint_with_errors_and_auth(client):
                 continue
             name = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
             assert schemas[name].get("examples"), f"{operation['operationId']} {status}: no example"
+
+
+@pytest.mark.parametrize("body", ["{not json", "\x00", "[1, 2"])
+def test_a_body_that_is_not_json_is_a_422_naming_the_body(client, make_key, store, body):
+    key = make_key(store, *Scope)
+    response = client.post(
+        "/api/v1/orders", body, content_type="application/json", headers={"Authorization": f"Bearer {key.plaintext}"}
+    )
+    assert response.status_code == 422 and _error(response)["field"] == "body", response.content

@@ -118,6 +118,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, error: HttpError) -> HttpResponse:
+        if error.status_code == 400:  # ninja could not read the body: bad input like any other, one status
+            message = _('Send the body as a JSON object, e.g. {"qty": 1}.')
+            return error_response(api, request, 422, "invalid", message, "body")
         return error_response(api, request, error.status_code, "http_error", str(error), None)
 
     @api.exception_handler(Exception)
