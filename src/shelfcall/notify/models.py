@@ -124,8 +124,7 @@ class Channel(models.Model):
         if not self.store_id and not self.organization_id:
             raise ValidationError({"store": _("Choose the store whose events this channel gets.")})
         # The stubs refuse None for a column that is never null; Django reads it as IS NULL, excluding no level.
-        levels = EscalationLevel.objects.filter(channel=self).exclude(policy__store_id=self.store_id)  # type: ignore[misc]
-        if self.pk and levels.exists():
+        if self.pk and EscalationLevel.objects.filter(channel=self).exclude(policy__store_id=self.store_id).exists():  # type: ignore[misc]
             raise ValidationError(
                 {"store": _("Escalation levels of its store use this channel: point them at another channel first.")}
             )
