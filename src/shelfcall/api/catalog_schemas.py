@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from ninja import Field, Schema
 from pydantic import ConfigDict, WithJsonSchema
+from pydantic.json_schema import JsonDict
 
 from shelfcall.api.schemas import STORE_EXAMPLE, StoreOut
 from shelfcall.catalog.imports import MAX_ROWS, PRINTABLE, ProductRow, StockRow
@@ -24,7 +25,7 @@ def _documented_as(row: type[ProductRow | StockRow]) -> WithJsonSchema:
     return WithJsonSchema({"type": "array", "minItems": 1, "maxItems": MAX_ROWS, "items": row.model_json_schema()})
 
 
-PRODUCT_ROW_EXAMPLE = {
+PRODUCT_ROW_EXAMPLE: JsonDict = {
     "sku": "SHV-S9P",
     "name": "Series 9 Pro shaver",
     "price": "299.99",
@@ -186,7 +187,7 @@ class StockOut(Schema):
         )
 
 
-PRODUCT_EXAMPLE = {
+PRODUCT_EXAMPLE: JsonDict = {
     "id": 7,
     "sku": "SHV-S9P",
     "upc": "4210201434412",
@@ -293,7 +294,7 @@ class ShowcaseOut(Schema):
         )
 
 
-SHOWCASE_EXAMPLE = {
+SHOWCASE_EXAMPLE: JsonDict = {
     "id": 3,
     "store_id": 1,
     "name": "Shavers",

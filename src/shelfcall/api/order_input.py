@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from ninja import Field, Schema
 from pydantic import ConfigDict, field_validator, model_validator
+from pydantic.json_schema import JsonDict
 
 from shelfcall.api.endpoints.orders import IsoDatetime
 from shelfcall.api.errors import ApiError, InvalidInput
@@ -32,8 +33,8 @@ MAX_QTY = 9_999
 # A line problem that is about stock (the store's state now) is a conflict; the rest is bad input.
 _CONFLICTS = {"out_of_stock", "not_enough"}
 
-LINE_EXAMPLE = {"sku": "SHV-S9P", "qty": 2}
-CREATE_EXAMPLE = {
+LINE_EXAMPLE: JsonDict = {"sku": "SHV-S9P", "qty": 2}
+CREATE_EXAMPLE: JsonDict = {
     "source": "pos",
     "external_id": "POS-3-000417",
     "lines": [LINE_EXAMPLE, {"barcode": "4006381333931", "qty": 1}],
@@ -71,9 +72,10 @@ class LineIn(ProductRef):
 
 
 class CustomerIn(_Strict):
-    name: str = Field("", max_length=80, pattern=PRINTABLE)
-    phone: str = Field("", max_length=32, pattern=r"^[0-9+() ./-]*$")
-    email: str = Field("", max_length=254, pattern=PRINTABLE)
+    # `default=` by name: the pydantic plugin does not see ninja Schemas, and dataclass_transform reads only that.
+    name: str = Field(default="", max_length=80, pattern=PRINTABLE)
+    phone: str = Field(default="", max_length=32, pattern=r"^[0-9+() ./-]*$")
+    email: str = Field(default="", max_length=254, pattern=PRINTABLE)
 
     @field_validator("email")
     @classmethod

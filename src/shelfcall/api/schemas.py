@@ -259,7 +259,7 @@ class ReservationEntryOut(Schema):
     actor_label: str
 
 
-RESERVATIONS_EXAMPLE = {
+RESERVATIONS_EXAMPLE: JsonDict = {
     "order_id": 42,
     "lines": [{"line_id": 7, "sku": "SHV-S9P", "requested": 1, "held": 0, "released": 0, "consumed": 1}],
     "entries": [
@@ -316,7 +316,7 @@ class OrderList(Schema):
     data: list[OrderOut]
 
 
-PAYMENT_EXAMPLE = {
+PAYMENT_EXAMPLE: JsonDict = {
     "id": 5,
     "order_id": 42,
     "kind": "payment",
@@ -349,9 +349,9 @@ class PaymentOut(Schema):
         return PaymentOut(
             id=payment.pk,
             order_id=payment.order_id,
-            kind=payment.kind,
+            kind=PaymentKind(payment.kind),
             amount=payment.amount,
-            method=payment.method,
+            method=PaymentMethod(payment.method),
             reference=payment.reference,
             created_at=payment.created_at,
             actor_kind=payment.actor_kind,

@@ -1,15 +1,20 @@
 """What the webhook subscription endpoints take and return."""
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ninja import Field, Schema
 from pydantic import ConfigDict
+from pydantic.json_schema import JsonDict
 
 from shelfcall.notify.models import ALL_EVENTS, Channel, MessageStatus, OutboxMessage
-from shelfcall.notify.subscriptions import URL_MAX_LENGTH
+from shelfcall.notify.subscriptions import URL_MAX_LENGTH, LastAttempt
 from shelfcall.orders.events import EventType
 
-WEBHOOK_EXAMPLE = {
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+WEBHOOK_EXAMPLE: JsonDict = {
     "id": 12,
     "url": "https://shop.example.com/hooks/shelfcall",
     "event_types": ["order.fulfilled", "order.completed"],
@@ -18,7 +23,7 @@ WEBHOOK_EXAMPLE = {
     "active": True,
     "created_at": "2026-11-23T10:00:00Z",
 }
-DELIVERY_EXAMPLE = {
+DELIVERY_EXAMPLE: JsonDict = {
     "id": 3071,
     "event_id": "913",
     "event_type": "order.fulfilled",
@@ -123,13 +128,13 @@ class DeliveryOut(Schema):
     delivered_at: datetime | None
 
     @staticmethod
-    def of(message: OutboxMessage) -> "DeliveryOut":
+    def of(message: "WithAnnotations[OutboxMessage, LastAttempt]") -> "DeliveryOut":
         event = message.body.get("event") or {}
         return DeliveryOut(
             id=message.pk,
             event_id=str(event.get("id", "")),
             event_type=str(event.get("type", "")),
-            status=message.status,
+            status=MessageStatus(message.status),
             attempts=message.attempts,
             last_status_code=message.last_status_code,
             last_error=message.last_error,

@@ -4,6 +4,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -12,6 +13,9 @@ from django.utils.translation import gettext as _
 from shelfcall.catalog.errors import InvalidRows, RowError, duplicates
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
 from shelfcall.stores.models import Store
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class Availability(StrEnum):
@@ -43,9 +47,15 @@ def find_showcase(code: str) -> Showcase | None:
     return Showcase.objects.select_related("store").filter(code=code.upper()[:16]).first()
 
 
-def _offered_items(store_id: int | OuterRef) -> QuerySet[ShowcaseItem]:
+class _Stock(TypedDict):
+    on_hand: int
+    reserved: int
+
+
+def _offered_items(store_id: int | OuterRef) -> "QuerySet[WithAnnotations[ShowcaseItem, _Stock]]":
     """Items shoppers may request, with their product and the stock of `store_id` (a showcase's store)."""
-    stock = StockLevel.objects.filter(store_id=store_id, product_id=OuterRef("product_id"))
+    # The stubs take an int or an OuterRef for the lookup, not a union of the two.
+    stock = StockLevel.objects.filter(store_id=store_id, product_id=OuterRef("product_id"))  # type: ignore[misc]
     return (
         ShowcaseItem.objects.filter(active=True, product__active=True)
         .select_related("product")
@@ -56,7 +66,7 @@ def _offered_items(store_id: int | OuterRef) -> QuerySet[ShowcaseItem]:
     )
 
 
-def _offer(item: ShowcaseItem, store: Store) -> Offer:
+def _offer(item: "WithAnnotations[ShowcaseItem, _Stock]", store: Store) -> Offer:
     available = max(item.on_hand - item.reserved, 0)
     return Offer(item.code, item.product, available, availability(available, store))
 

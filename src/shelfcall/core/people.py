@@ -1,9 +1,9 @@
 """How people are named on screens, in messages and in the order's history."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 
-def display_name(user: AbstractBaseUser | None) -> str:
+def display_name(user: User | None) -> str:
     """The first name when there is one, else the username; empty for nobody."""
     if user is None:
         return ""

@@ -116,7 +116,7 @@ class QuarantinedTimerAdmin(ScopedModelAdmin):
     readonly_fields = ["order", "timer", "due_at", "error", "quarantined_at"]
     actions = ["try_timers_again"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     @admin.action(description=gettext_lazy("Fire again on the next pass"))

@@ -9,7 +9,8 @@ each send (DNS rebinding): this check is for a clear answer when subscribing.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, TypedDict, cast
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -33,8 +34,11 @@ from shelfcall.notify.models import (
 from shelfcall.notify.netguard import UnsafeDestination, check_destination
 from shelfcall.stores.models import Organization
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 MAX_PER_ORGANIZATION = 20
-URL_MAX_LENGTH = Channel._meta.get_field("target").max_length
+URL_MAX_LENGTH = cast(int, Channel._meta.get_field("target").max_length)  # a CharField's: always set
 # While a rotated secret is replaced, the old one also signs, so receivers can switch over without a gap.
 OLD_SECRET_KEPT_FOR = timedelta(hours=24)
 
@@ -143,7 +147,14 @@ def rotate_secret(channel: Channel) -> str:
     return secret
 
 
-def deliveries_of(channel: Channel, *, before_id: int | None, limit: int) -> list[OutboxMessage]:
+class LastAttempt(TypedDict):
+    last_status_code: int | None
+    last_attempt_at: datetime | None
+
+
+def deliveries_of(
+    channel: Channel, *, before_id: int | None, limit: int
+) -> list["WithAnnotations[OutboxMessage, LastAttempt]"]:
     """Newest first, before the delivery `before_id` (None: from the newest), each with its last
     attempt's answer code and time: one statement for the page."""
     last_attempt = DeliveryAttempt.objects.filter(message=OuterRef("pk")).order_by("-pk")

@@ -90,7 +90,7 @@ def _registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     if folder := os.environ.get(MULTIPROCESS_DIR_VARIABLE):
         _forget_dead_processes(Path(folder))
-        MultiProcessCollector(registry)
+        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves it unannotated
     else:
         registry.register(_ThisProcess())
     registry.register(SystemCollector())
@@ -104,7 +104,7 @@ def _forget_dead_processes(folder: Path) -> None:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            mark_process_dead(pid, str(folder))
+            mark_process_dead(pid, str(folder))  # type: ignore[no-untyped-call]  # unannotated in prometheus_client
         except PermissionError:
             pass  # alive, someone else's
 
@@ -140,7 +140,8 @@ class RequestMetricsMiddleware(MiddlewareMixin):
     an invented method, so a scanner trying a million URLs adds a few series, not a million."""
 
     def process_request(self, request: HttpRequest) -> None:
-        request._metrics_started = time.perf_counter()
+        # This middleware's own mark on the request, read back below: HttpRequest does not declare it.
+        request._metrics_started = time.perf_counter()  # type: ignore[attr-defined]
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         started = getattr(request, "_metrics_started", None)

@@ -48,4 +48,4 @@ def notify_subscribers(recorded: Sequence[tuple[Any, Any]]) -> None:
 
 
 # Cleared whenever an order leaves the state its timers were for.
-NO_TIMERS = {"next_escalation_at": None, "remind_at": None, "expires_at": None}
+NO_TIMERS: dict[str, Any] = {"next_escalation_at": None, "remind_at": None, "expires_at": None}

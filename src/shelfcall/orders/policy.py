@@ -119,7 +119,7 @@ def holds(actor: Actor, order: Order) -> bool:
     """Whether the order is the actor's own to work on: staff hold what is assigned to them; a store
     system (an API key) holds what no person does."""
     if actor.kind == ActorKind.STAFF:
-        return order.assignee_id is not None and order.assignee_id == actor.user.pk
+        return order.assignee_id is not None and order.assignee_id == actor.user_id
     return actor.kind == ActorKind.API and order.assignee_id is None
 
 
@@ -143,7 +143,7 @@ def require(actor: Actor, order: Order, action: OrderAction) -> None:
 
 
 def _with_role(actor: Actor, order: Order) -> Actor:
-    if actor.kind != ActorKind.STAFF or actor.role is not None:
+    if actor.kind != ActorKind.STAFF or actor.role is not None or actor.user is None:
         return actor
     return replace(actor, role=stores_policy.role_in(actor.user, order.store))
 
@@ -183,7 +183,7 @@ def _staff_why_not(role: Role | None, order: Order, action: OrderAction, mine: b
 
 
 def _error(why: _Why, order: Order, action: OrderAction) -> ShelfcallError:
-    attempted = ATTEMPTED[action]
+    attempted = str(ATTEMPTED[action])
     match why:
         case _Why.WRONG_STATUS:
             return WrongStatus(order.number, order.get_status_display().lower(), attempted)

@@ -64,7 +64,7 @@ class CancelForm(forms.Form):
 
 class _StaffMemberField(IdChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return obj.get_short_name() or obj.get_username()
+        return display_name(obj)
 
 
 class ReassignForm(forms.Form):
@@ -76,7 +76,6 @@ class ReassignForm(forms.Form):
         cast(IdChoiceField, self.fields["to"]).queryset = (
             get_user_model().objects.filter(pk__in=staff_ids, is_active=True).order_by("first_name", "username")
         )
-        self.fields["to"].label_from_instance = display_name
 
 
 _SIGNATURE_PATH = re.compile(r"^[ML0-9 .,-]{0,20000}$")

@@ -6,17 +6,17 @@ same codes the workspace's associates get.
 """
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
-from django.http import HttpRequest
+from django.contrib.auth.models import User
 from django.utils.translation import gettext as _
 from ninja import Body, Router, Schema
 from ninja import Field as F
 from pydantic import ConfigDict
 
 from shelfcall.api import auth, queries
+from shelfcall.api.auth import ApiRequest
 from shelfcall.api.errors import InvalidInput, NotFound
 from shelfcall.api.idempotency import idempotent
 from shelfcall.api.models import ApiKey
@@ -128,14 +128,14 @@ def order_action(path: str, summary: str, description: str) -> Callable[[Callabl
     return register
 
 
-def _act(request: HttpRequest, order_id: int, act: Callable[[Order, Actor], object]) -> OrderOut:
+def _act(request: ApiRequest, order_id: int, act: Callable[[Order, Actor], object]) -> OrderOut:
     """Find the order through the key (404 for another store's), act as the key, answer with the order."""
     api_key: ApiKey = request.auth
     act(queries.get_order(api_key, order_id), Actor.api(api_key.name))
     return OrderOut.of(queries.get_order(api_key, order_id))
 
 
-def _on_line(request: HttpRequest, order_id: int, line_id: int, qty: int, action: Callable[..., object]) -> OrderOut:
+def _on_line(request: ApiRequest, order_id: int, line_id: int, qty: int, action: Callable[..., object]) -> OrderOut:
     """`action(order_id, line_id, by=…, qty=…)` on a line of the order: another order's line is not found."""
     return _act(request, order_id, lambda order, by: action(order.pk, _line_of(order, line_id), by=by, qty=qty))
 
@@ -146,7 +146,7 @@ def _line_of(order: Order, line_id: int) -> int:
     return line_id
 
 
-def _associate(username: str) -> AbstractBaseUser:
+def _associate(username: str) -> User:
     """An active person by username. The action checks they work in the order's store, with the same
     answer for an unknown name and a stranger: a key learns nothing of other stores' staff."""
     user = get_user_model().objects.filter(username=username, is_active=True).first()
@@ -189,8 +189,8 @@ def _rejections(order: Order, rejections: list[RejectionIn]) -> list[Rejection]:
     "same holder changes nothing. Also: `already_claimed` (409, someone else holds it), `unknown_associate` "
     "(422, field `associate`).",
 )
-def claim(request: HttpRequest, order_id: int, payload: ClaimIn = _OPTIONAL_BODY):
-    return _act(request, order_id, lambda order, by: _claim(order, by, payload and payload.associate))
+def claim(request: ApiRequest, order_id: int, payload: ClaimIn = _OPTIONAL_BODY) -> OrderOut:
+    return _act(request, order_id, lambda order, by: _claim(order, by, payload.associate if payload else None))
 
 
 @order_action(
@@ -198,7 +198,7 @@ def claim(request: HttpRequest, order_id: int, payload: ClaimIn = _OPTIONAL_BODY
     "Pick units of a line",
     "`qty` more units are in hand. Also: `quantity_too_large` (422, field `qty`: more than are still open).",
 )
-def pick(request: HttpRequest, order_id: int, line_id: int, payload: QuantityIn):
+def pick(request: ApiRequest, order_id: int, line_id: int, payload: QuantityIn) -> OrderOut:
     return _on_line(request, order_id, line_id, payload.qty, actions.pick_line)
 
 
@@ -208,7 +208,7 @@ def pick(request: HttpRequest, order_id: int, line_id: int, payload: QuantityIn)
     "The order shrinks and the stock is released; a paid order gets a refund due (`order.refund_due`). "
     "When nothing is left, the order is cancelled. Also: `quantity_too_large` (422, field `qty`).",
 )
-def not_found(request: HttpRequest, order_id: int, line_id: int, payload: QuantityIn):
+def not_found(request: ApiRequest, order_id: int, line_id: int, payload: QuantityIn) -> OrderOut:
     return _on_line(request, order_id, line_id, payload.qty, actions.mark_line_not_found)
 
 
@@ -220,7 +220,7 @@ def not_found(request: HttpRequest, order_id: int, line_id: int, payload: Quanti
     "(`order.restaged`). Also: `not_fully_picked` (409), `location_required` (422, field `location`), field "
     "`drop_zone_id` for a drop zone not in the order's store.",
 )
-def ready_for_pickup(request: HttpRequest, order_id: int, payload: ReadyIn):
+def ready_for_pickup(request: ApiRequest, order_id: int, payload: ReadyIn) -> OrderOut:
     return _act(
         request,
         order_id,
@@ -237,7 +237,7 @@ def ready_for_pickup(request: HttpRequest, order_id: int, payload: ReadyIn):
     "(409, unpaid where the store hands over only after payment), `id_check_required` (422, field "
     "`id_checked`), `quantity_too_large` for a rejection of more than was picked.",
 )
-def hand_off(request: HttpRequest, order_id: int, payload: HandOffIn):
+def hand_off(request: ApiRequest, order_id: int, payload: HandOffIn) -> OrderOut:
     return _act(
         request,
         order_id,
@@ -257,7 +257,7 @@ def hand_off(request: HttpRequest, order_id: int, payload: HandOffIn):
     "Cancel the order",
     "Any open order of the store; its stock goes back, a paid order gets a refund due.",
 )
-def cancel(request: HttpRequest, order_id: int, payload: CancelIn):
+def cancel(request: ApiRequest, order_id: int, payload: CancelIn) -> OrderOut:
     return _act(request, order_id, lambda order, by: actions.cancel_order(order.pk, by=by, reason=payload.reason))
 
 
@@ -269,7 +269,7 @@ def cancel(request: HttpRequest, order_id: int, payload: CancelIn):
     description="The same answer the workspace's buttons come from, for this key (a store system): e.g. show "
     "'Hand off' only when `hand_off` is listed.",
 )
-def get_allowed_actions(request: HttpRequest, order_id: int):
+def get_allowed_actions(request: ApiRequest, order_id: int) -> dict[str, Any]:
     api_key: ApiKey = request.auth
     order = queries.get_order(api_key, order_id)
     allowed = allowed_actions(Actor.api(api_key.name), order)

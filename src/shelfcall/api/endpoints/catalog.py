@@ -1,11 +1,11 @@
 """Products, stock levels and the availability of a basket: what a retailer's ERP pushes and a webshop reads."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from shelfcall.api import auth, cursors, queries
+from shelfcall.api.auth import ApiRequest
 from shelfcall.api.catalog_schemas import (
     AvailabilityIn,
     AvailabilityOut,
@@ -44,7 +44,7 @@ WRITE_ERRORS = {**BODY_ERRORS, 409: ErrorOut}
     summary="Create or update products (bulk)",
 )
 @idempotent
-def upsert_products(request: HttpRequest, payload: ProductsBulkIn):
+def upsert_products(request: ApiRequest, payload: ProductsBulkIn) -> dict[str, int]:
     """Up to 5,000 products of the organization by SKU, in one transaction: all are applied, or none
     when any row is wrong (422 `invalid_rows`, every row's problems in `error.rows`). Fields a row leaves out
     keep their value. Prices are decimal strings ("12.50") in the stores' currency. Products are shared by
@@ -65,7 +65,7 @@ def upsert_products(request: HttpRequest, payload: ProductsBulkIn):
     summary="Set stock levels (bulk)",
 )
 @idempotent
-def upsert_stock(request: HttpRequest, payload: StockBulkIn):
+def upsert_stock(request: ApiRequest, payload: StockBulkIn) -> dict[str, Any]:
     """Up to 5,000 on-hand counts by (store, SKU), in one transaction: all are applied, or none when any
     row is wrong (422 `invalid_rows`). A store key writes its own store (`store` may be left out); an
     organization key names the store of each row. `on_hand` is your count, units held by open orders
@@ -90,7 +90,9 @@ def upsert_stock(request: HttpRequest, payload: StockBulkIn):
     auth=auth.ORDERS_READ,
     summary="Which stores can fill a basket",
 )
-def basket_availability_per_store(request: HttpRequest, payload: AvailabilityIn):
+def basket_availability_per_store(
+    request: ApiRequest, payload: AvailabilityIn
+) -> dict[str, list[StoreAvailabilityOut]]:
     """For a webshop's "choose your pickup store": per store the key reaches, whether it can fill the basket
     now (`full`), some of it (`partial`, see each line's `available`) or nothing (`none`). Nearest first
     when `near` is given (stores without coordinates last), otherwise by name. A read: nothing is held; an
@@ -113,7 +115,7 @@ class ProductFilters(Schema):
 
 
 @router.get("/products", response={200: ProductPage, **READ_ERRORS}, auth=auth.ORDERS_READ, summary="List products")
-def list_products(request: HttpRequest, filters: Query[ProductFilters]):
+def list_products(request: ApiRequest, filters: Query[ProductFilters]) -> dict[str, Any]:
     """The organization's products in id order, each with its stock in the stores the key reaches, paged by
     cursor."""
     api_key = request.auth
@@ -138,7 +140,7 @@ def list_products(request: HttpRequest, filters: Query[ProductFilters]):
     auth=auth.ORDERS_READ,
     summary="Showcases and their items",
 )
-def list_showcases(request: HttpRequest, store: RowId | None = None):
+def list_showcases(request: ApiRequest, store: RowId | None = None) -> dict[str, list[ShowcaseOut]]:
     """The showcases of the stores the key reaches (or of `store`), by store and name, each with what shoppers
     may request from it now and how much is available."""
     showcases = Showcase.objects.filter(request.auth.store_filter())

@@ -2,12 +2,14 @@
 before picking starts, and read the order's stock reservation journal."""
 
 import re
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Schema
 
 from shelfcall.api import auth, queries
+from shelfcall.api.auth import ApiRequest
 from shelfcall.api.endpoints.orders import READ_ERRORS, router
 from shelfcall.api.errors import InvalidInput, NotFound
 from shelfcall.api.idempotency import idempotent
@@ -35,7 +37,7 @@ from shelfcall.core import clock
 from shelfcall.orders import actions
 from shelfcall.orders.errors import CartProblems, ContactRequired
 from shelfcall.orders.events import Actor
-from shelfcall.orders.models import DeliveryMethod, Order, OrderSource, Reservation
+from shelfcall.orders.models import DeliveryMethod, Order, OrderSource, Reservation, ReservationKind, ReservationReason
 from shelfcall.stores.models import Store
 
 # `router` is the orders router: ninja serves one path from one router only, and GET /orders lives there.
@@ -43,7 +45,7 @@ WRITE_ERRORS = {**READ_ERRORS, 409: ErrorOut}
 _IF_MATCH = re.compile(r'(?:W/)?"?([0-9]{1,18})"?')
 
 
-def _actor(request: HttpRequest) -> Actor:
+def _actor(request: ApiRequest) -> Actor:
     return Actor.api(request.auth.name)
 
 
@@ -69,7 +71,11 @@ def _pickup_store(api_key: ApiKey, taken_at: Store, payload: CreateOrderIn) -> S
                 _("Leave pickup_store out, or choose delivery pickup_other_store."), field="pickup_store"
             )
         return taken_at
-    pickup = Store.objects.filter(organization_id=api_key.organization_id, pk=payload.pickup_store).first()
+    pickup = (
+        Store.objects.filter(organization_id=api_key.organization_id, pk=payload.pickup_store).first()
+        if payload.pickup_store is not None
+        else None
+    )
     if pickup is None or pickup.pk == taken_at.pk:
         raise InvalidInput(
             _("Name another store of your organization (its id) for delivery pickup_other_store."),
@@ -85,7 +91,7 @@ def _pickup_store(api_key: ApiKey, taken_at: Store, payload: CreateOrderIn) -> S
     summary="Create an order: a POS customer order or a webshop import",
 )
 @idempotent
-def create_order(request: HttpRequest, payload: CreateOrderIn, response: HttpResponse):
+def create_order(request: ApiRequest, payload: CreateOrderIn, response: HttpResponse) -> tuple[int, OrderOut]:
     """Holds the stock of every line at the store that fills it, or refuses the whole order and writes nothing.
     Lines name products by `sku`, `barcode` or `product_id`; prices come from the catalogue. 201 with the new
     order; 200 with the existing one when the same (source, store, external_id) was sent before, whatever
@@ -141,7 +147,7 @@ class RecallParams(Schema):
     auth=auth.ORDERS_READ,
     summary="Recall orders by number, shopper phone or email",
 )
-def search_orders(request: HttpRequest, params: Query[RecallParams]):
+def search_orders(request: ApiRequest, params: Query[RecallParams]) -> dict[str, list[OrderOut]]:
     """Newest first, at most `limit`, of every store the key reaches (a store key: also the orders it took for
     pick-up elsewhere). Give at least one of `number`, `phone`, `email`; several must all match. A phone
     matches by its digits (and leading +), so `06 12 34 56 78` finds `0612345678`."""
@@ -185,7 +191,9 @@ recomputed, `order.lines_changed` is recorded; the store's per-line and per-orde
     description=EDIT_DESCRIPTION,
 )
 @idempotent
-def add_order_line(request: HttpRequest, order_id: int, payload: AddLineIn, response: HttpResponse):
+def add_order_line(
+    request: ApiRequest, order_id: int, payload: AddLineIn, response: HttpResponse
+) -> tuple[int, OrderOut]:
     order = queries.get_order(request.auth, order_id)
     version = _version(request, payload.version)
     [product] = resolve_lines(order.store, [payload], in_list=False)
@@ -205,7 +213,9 @@ def add_order_line(request: HttpRequest, order_id: int, payload: AddLineIn, resp
     "cannot be voided (409 `last_line`): cancel the order instead.",
 )
 @idempotent
-def change_order_line(request: HttpRequest, order_id: int, line_id: int, payload: ChangeLineIn, response: HttpResponse):
+def change_order_line(
+    request: ApiRequest, order_id: int, line_id: int, payload: ChangeLineIn, response: HttpResponse
+) -> tuple[int, OrderOut]:
     order = queries.get_order(request.auth, order_id)
     version = _version(request, payload.version)
     try:
@@ -221,7 +231,7 @@ def change_order_line(request: HttpRequest, order_id: int, line_id: int, payload
     auth=auth.ORDERS_READ,
     summary="The order's stock reservation journal",
 )
-def get_reservations(request: HttpRequest, order_id: int):
+def get_reservations(request: ApiRequest, order_id: int) -> dict[str, Any]:
     """Every hold, release and consumption of the order's stock, with when, why and by whom, oldest first; and
     per line what is held, released and consumed now. Reasons: created, line_added, line_changed, line_voided,
     not_found, cancelled, expired, handed_over, rejected."""
@@ -244,9 +254,9 @@ def get_reservations(request: HttpRequest, order_id: int):
             id=entry.pk,
             line_id=entry.line_id,
             sku=entry.line.sku,
-            kind=entry.kind,
+            kind=ReservationKind(entry.kind),
             qty=entry.qty,
-            reason=entry.reason,
+            reason=ReservationReason(entry.reason),
             at=entry.created_at,
             actor_kind=entry.actor_kind,
             actor_label=entry.actor_label,

@@ -5,12 +5,12 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated
 
-from django.http import HttpRequest
 from ninja import Field as F
 from ninja import Router, Schema, Status
 from pydantic import BeforeValidator, ConfigDict, WithJsonSchema
 
 from shelfcall.api import auth, queries
+from shelfcall.api.auth import ApiRequest
 from shelfcall.api.endpoints.orders import READ_ERRORS
 from shelfcall.api.idempotency import idempotent
 from shelfcall.api.responses import ErrorOut
@@ -75,7 +75,9 @@ class RefundIn(Schema):
     reference: Reference = ""
 
 
-def _settle(request: HttpRequest, order_id: int, action: Callable[..., actions.Receipt], payload: Schema) -> Status:
+def _settle(
+    request: ApiRequest, order_id: int, action: Callable[..., actions.Receipt], payload: Schema
+) -> Status[ReceiptOut]:
     """Run the payment action on an order the key reaches; 201 with the row and the order as it is now.
 
     The payload's fields are the action's keyword arguments, by name."""
@@ -90,7 +92,7 @@ def _settle(request: HttpRequest, order_id: int, action: Callable[..., actions.R
     auth=auth.ORDERS_READ,
     summary="List an order's payments and refunds",
 )
-def list_payments(request: HttpRequest, order_id: int):
+def list_payments(request: ApiRequest, order_id: int) -> dict[str, list[PaymentOut]]:
     """Every deposit, part payment, balance and refund, oldest first. The order's `paid`, `refunded`, `owed`
     and `refund_due` are their sums."""
     return {"data": [PaymentOut.of(payment) for payment in queries.payments_of(request.auth, order_id)]}
@@ -106,7 +108,7 @@ def list_payments(request: HttpRequest, order_id: int):
     "`overpayment` or `nothing_owed`." + WRITE_CODES,
 )
 @idempotent
-def record_payment(request: HttpRequest, order_id: int, payload: PaymentIn):
+def record_payment(request: ApiRequest, order_id: int, payload: PaymentIn) -> Status[ReceiptOut]:
     return _settle(request, order_id, actions.record_payment, payload)
 
 
@@ -119,7 +121,7 @@ def record_payment(request: HttpRequest, order_id: int, payload: PaymentIn):
     "refused with `nothing_owed` when nothing is." + WRITE_CODES,
 )
 @idempotent
-def mark_paid(request: HttpRequest, order_id: int, payload: MarkPaidIn):
+def mark_paid(request: ApiRequest, order_id: int, payload: MarkPaidIn) -> Status[ReceiptOut]:
     return _settle(request, order_id, actions.mark_paid, payload)
 
 
@@ -133,5 +135,5 @@ def mark_paid(request: HttpRequest, order_id: int, payload: MarkPaidIn):
     "is)." + WRITE_CODES,
 )
 @idempotent
-def refund(request: HttpRequest, order_id: int, payload: RefundIn):
+def refund(request: ApiRequest, order_id: int, payload: RefundIn) -> Status[ReceiptOut]:
     return _settle(request, order_id, actions.refund_order, payload)

@@ -1,11 +1,13 @@
 """Webhook subscriptions and their deliveries. A store key's subscriptions get its store's events; an
 organization key's get every store's of the organization. A key reaches only the subscriptions of its reach."""
 
-from django.http import HttpRequest
+from typing import Any
+
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from shelfcall.api import auth, cursors
+from shelfcall.api.auth import ApiRequest
 from shelfcall.api.endpoints.orders import READ_ERRORS
 from shelfcall.api.errors import NotFound
 from shelfcall.api.idempotency import idempotent
@@ -59,7 +61,7 @@ def _delivery(channel: Channel, delivery_id: int) -> OutboxMessage:
     summary="Subscribe",
 )
 @idempotent
-def create_webhook(request: HttpRequest, payload: WebhookIn):
+def create_webhook(request: ApiRequest, payload: WebhookIn) -> Status[WebhookCreated]:
     """Deliveries are Standard Webhooks (standardwebhooks.com): verify `webhook-signature` with the `secret`
     returned here, which is shown only in this answer. `webhook-id` is the event's id (as in the events feed):
     drop repeats by it. 422 `unsafe_destination` (field `url`) for an address that is not https, reaches a
@@ -75,7 +77,7 @@ def create_webhook(request: HttpRequest, payload: WebhookIn):
 
 
 @router.get("/webhooks", response={200: WebhookList, **READ_ERRORS}, auth=auth.WEBHOOKS_WRITE, summary="List")
-def list_webhooks(request: HttpRequest):
+def list_webhooks(request: ApiRequest) -> dict[str, list[WebhookOut]]:
     """The subscriptions this key reaches, oldest first; secrets are never shown again."""
     return {"data": [WebhookOut.of(channel) for channel in subscriptions.subscriptions_of(_reach(request.auth))]}
 
@@ -83,7 +85,7 @@ def list_webhooks(request: HttpRequest):
 @router.get(
     "/webhooks/{webhook_id}", response={200: WebhookOut, **READ_ERRORS}, auth=auth.WEBHOOKS_WRITE, summary="Get"
 )
-def get_webhook(request: HttpRequest, webhook_id: int):
+def get_webhook(request: ApiRequest, webhook_id: int) -> WebhookOut:
     return WebhookOut.of(_subscription(request.auth, webhook_id))
 
 
@@ -91,7 +93,7 @@ def get_webhook(request: HttpRequest, webhook_id: int):
     "/webhooks/{webhook_id}", response={204: None, **WRITE_ERRORS}, auth=auth.WEBHOOKS_WRITE, summary="Unsubscribe"
 )
 @idempotent
-def delete_webhook(request: HttpRequest, webhook_id: int):
+def delete_webhook(request: ApiRequest, webhook_id: int) -> Status[None]:
     """Deletes the subscription and its deliveries; nothing more is sent to it. 409 `webhook_in_use` if an
     escalation policy (set up in the admin) sends to it."""
     subscriptions.unsubscribe(_subscription(request.auth, webhook_id))
@@ -105,7 +107,7 @@ def delete_webhook(request: HttpRequest, webhook_id: int):
     summary="Send a test event",
 )
 @idempotent
-def test_webhook(request: HttpRequest, webhook_id: int):
+def test_webhook(request: ApiRequest, webhook_id: int) -> Status[dict[str, int]]:
     """Queues a `shelfcall.test` event (empty `data`, an id of its own) and returns its delivery, which the
     worker sends at once and retries like any other."""
     delivery = outbox.queue_test(_subscription(request.auth, webhook_id))
@@ -119,7 +121,7 @@ def test_webhook(request: HttpRequest, webhook_id: int):
     summary="Rotate the secret",
 )
 @idempotent
-def rotate_webhook_secret(request: HttpRequest, webhook_id: int):
+def rotate_webhook_secret(request: ApiRequest, webhook_id: int) -> dict[str, str]:
     """A new secret, shown only in this answer. For 24 hours deliveries carry two signatures, one per
     secret, so the receiver can switch over without missing any."""
     return {"secret": subscriptions.rotate_secret(_subscription(request.auth, webhook_id))}
@@ -131,7 +133,7 @@ def rotate_webhook_secret(request: HttpRequest, webhook_id: int):
     auth=auth.WEBHOOKS_WRITE,
     summary="List deliveries",
 )
-def list_deliveries(request: HttpRequest, webhook_id: int, params: Query[DeliveryParams]):
+def list_deliveries(request: ApiRequest, webhook_id: int, params: Query[DeliveryParams]) -> dict[str, Any]:
     """Newest first, paged by cursor: what was sent to the subscription and how the receiver answered."""
     channel = _subscription(request.auth, webhook_id)
     before_id = cursors.decode("deliveries", params.cursor, "cursor")[0] if params.cursor else None
@@ -149,7 +151,7 @@ def list_deliveries(request: HttpRequest, webhook_id: int, params: Query[Deliver
     summary="Replay a delivery",
 )
 @idempotent
-def replay_delivery(request: HttpRequest, webhook_id: int, delivery_id: int):
+def replay_delivery(request: ApiRequest, webhook_id: int, delivery_id: int) -> Status[dict[str, int]]:
     """Sends a delivered or failed delivery again, with the same webhook-id and fresh attempts. 409
     `delivery_queued` while it is still waiting to be sent."""
     delivery = _delivery(_subscription(request.auth, webhook_id), delivery_id)

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import template
+from django.contrib.auth.models import User
 
 from shelfcall.core import people
 from shelfcall.core.money import format_money
@@ -14,5 +15,5 @@ def money(amount: Decimal, currency: str) -> str:
 
 
 @register.filter
-def display_name(user) -> str:
+def display_name(user: User | None) -> str:
     return people.display_name(user)

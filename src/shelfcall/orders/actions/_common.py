@@ -77,7 +77,7 @@ def move(
         return current
     order = fetch(order_id)
     if not won:
-        refuse(order, attempted or str(policy.ATTEMPTED[action]), actor, action)
+        refuse(order, attempted or (str(policy.ATTEMPTED[action]) if action is not None else ""), actor, action)
     return order
 
 

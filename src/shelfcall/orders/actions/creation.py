@@ -150,7 +150,7 @@ def _create(
     locale: str,
 ) -> Order:
     product_ids = [line.product_id for line in lines]
-    products = _offered_products(store, product_ids, showcase and showcase.showcase)
+    products = _offered_products(store, product_ids, showcase.showcase if showcase else None)
     levels = {level.product_id: level for level in StockLevel.objects.filter(store=store, product_id__in=product_ids)}
     problems = [
         line_problem(
@@ -176,7 +176,7 @@ def _create(
         store=store,
         origin_store=origin_store if origin_store != store else None,
         team_id=team_id,
-        showcase=showcase and showcase.showcase,
+        showcase=showcase.showcase if showcase else None,
         source=source,
         external_id=external_id,
         number=number,

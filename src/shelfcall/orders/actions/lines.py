@@ -30,6 +30,7 @@ def add_line(order_id: int, product_id: int, qty: int, *, by: Actor, version: in
     product = Product.objects.filter(pk=product_id, organization_id=order.store.organization_id, active=True).first()
     level = StockLevel.objects.filter(store_id=order.store_id, product_id=product_id).first()
     _check(order, lines, product_id, qty, product=product, available=level.available if level else 0)
+    assert product is not None and level is not None, "_check refuses a product not offered or not stocked"
     line = OrderLine.objects.bulk_create([new_line(order, product, qty)])[0]
     hold_for_new_lines(order, [line], {product_id: level}, reason=ReservationReason.LINE_ADDED, by=by)
     return _changed(order, line, 0, by)
