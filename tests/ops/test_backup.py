@@ -104,7 +104,9 @@ def test_restore_refuses_what_is_not_a_shelfcall_database_and_changes_nothing(tm
 
 @sqlite_only
 @pytest.mark.django_db(transaction=True)
-def test_the_commands_back_up_and_ask_before_restoring(tmp_path, capsys):
+def test_the_commands_back_up_and_ask_before_restoring(tmp_path, capsys, monkeypatch):
+    # Django is set up already; setting it up again would bind its log handlers to capsys's stream.
+    monkeypatch.setattr(cli, "_setup_django", lambda: None)
     target = tmp_path / "b.sqlite3"
     with pytest.raises(SystemExit) as backed_up:
         cli.main(["backup", "--to", str(target)])
