@@ -31,9 +31,8 @@ from shelfcall.catalog.queries import Location, basket_availability, products_pa
 
 router = Router(tags=["catalogue"])
 
-# A body that is not JSON is a 400; for writes, 409 and 422 also come from Idempotency-Key (still running;
-# reused for another body).
-BODY_ERRORS = {**READ_ERRORS, 400: ErrorOut}
+# For writes, 409 and 422 also come from Idempotency-Key (still running; reused for another body).
+BODY_ERRORS = READ_ERRORS
 WRITE_ERRORS = {**BODY_ERRORS, 409: ErrorOut}
 
 

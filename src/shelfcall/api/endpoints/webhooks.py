@@ -56,7 +56,7 @@ def _delivery(channel: Channel, delivery_id: int) -> OutboxMessage:
 
 @router.post(
     "/webhooks",
-    response={201: WebhookCreated, 400: ErrorOut, **WRITE_ERRORS},
+    response={201: WebhookCreated, **WRITE_ERRORS},
     auth=auth.WEBHOOKS_WRITE,
     summary="Subscribe",
 )
@@ -65,8 +65,7 @@ def create_webhook(request: ApiRequest, payload: WebhookIn) -> Status[WebhookCre
     """Deliveries are Standard Webhooks (standardwebhooks.com): verify `webhook-signature` with the `secret`
     returned here, which is shown only in this answer. `webhook-id` is the event's id (as in the events feed):
     drop repeats by it. 422 `unsafe_destination` (field `url`) for an address that is not https, reaches a
-    private network or carries a password; 409 `too_many_webhooks` beyond 20 per organization; 400 for a body
-    that is not JSON."""
+    private network or carries a password; 409 `too_many_webhooks` beyond 20 per organization."""
     channel = subscriptions.subscribe(
         _reach(request.auth),
         url=payload.url,
