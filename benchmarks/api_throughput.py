@@ -141,7 +141,8 @@ async def run_lifecycles(client: httpx.AsyncClient, tally: Tally, total: int, cl
     async def one_client() -> None:
         nonlocal completed
         for n in numbers:  # one shared iterator: each lifecycle runs once, whichever client is free
-            completed += await lifecycle(client, tally, n, skus, drop_zone_id)
+            done = await lifecycle(client, tally, n, skus, drop_zone_id)
+            completed += done  # after the await: `completed += await …` would add to a stale value
 
     await asyncio.gather(*(one_client() for _ in range(clients)))
     return completed
