@@ -3,6 +3,7 @@
 import contextlib
 import os
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
@@ -10,7 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _common import VENV_BIN
+from _common import VENV_BIN, drop_database
 
 SERVER_START_LIMIT_S = 60.0
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -73,3 +74,22 @@ def process_group_cpu_seconds(pgid: int) -> float:
             if int(fields[2]) == pgid:  # fields after the command: state, ppid, pgrp, …
                 total += (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
     return total
+
+
+def finish_run(server: subprocess.Popen | None, log_path: Path, db_name: str, *, keep_log: bool, began: float) -> None:
+    """Stop the server (naming the errors its log shows), drop the database, remove or keep the data folder."""
+    if server is not None:
+        stop_server(server)
+        errors = [line for line in log_path.read_text(errors="replace").splitlines() if "Error" in line]
+        if errors:
+            print(f"server log: {len(errors)} error lines; last: {errors[-1][:240]}")
+    with contextlib.suppress(Exception):
+        from django.db import connections
+
+        connections.close_all()
+    drop_database(db_name)
+    if keep_log:
+        print(f"server log kept: {log_path}")
+    else:
+        shutil.rmtree(log_path.parent, ignore_errors=True)
+    print(f"run time {time.perf_counter() - began:.0f} s")

@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import contextlib
 import random
-import shutil
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -29,13 +28,12 @@ from _common import (
     MACHINE_NOTE,
     bench_environment,
     create_database,
-    drop_database,
     make_store,
     migrate,
     setup_django,
     summary_ms,
 )
-from _server import free_port, process_group_cpu_seconds, start_server, stop_server, wait_until_serving
+from _server import finish_run, free_port, process_group_cpu_seconds, start_server, wait_until_serving
 
 LIFECYCLE_STEPS = ("create", "claim", "pick", "ready", "pay", "hand off")
 
@@ -192,8 +190,7 @@ def main() -> None:
     args = parser.parse_args()
 
     env = bench_environment(args.db) | {"SHELFCALL_API_RATE_PER_MINUTE": "100000000"}
-    data_dir = Path(env["SHELFCALL_DATA_DIR"])
-    log_path = data_dir / "server.log"
+    log_path = Path(env["SHELFCALL_DATA_DIR"]) / "server.log"  # finish_run removes its folder
     server, began = None, time.perf_counter()
     create_database(args.db)
     try:
@@ -209,21 +206,7 @@ def main() -> None:
         print(f"{MACHINE_NOTE}\nserver: {args.workers} serving process(es), {args.clients} clients")
         asyncio.run(measure(port, key, codes, skus, bench.drop_zone.pk, server.pid, args))
     finally:
-        if server is not None:
-            stop_server(server)
-            errors = [line for line in log_path.read_text(errors="replace").splitlines() if "Error" in line]
-            if errors:
-                print(f"server log: {len(errors)} error lines; last: {errors[-1][:240]}")
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        drop_database(args.db)
-        if args.keep_log:
-            print(f"server log kept: {log_path}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
-        print(f"run time {time.perf_counter() - began:.0f} s")
+        finish_run(server, log_path, args.db, keep_log=args.keep_log, began=began)
 
 
 if __name__ == "__main__":

@@ -13,9 +13,7 @@ Run: .venv/bin/python benchmarks/sse_latency.py [--streams 1000] [--claims 200] 
 
 import argparse
 import asyncio
-import contextlib
 import random
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +27,6 @@ from _common import (
     PG_USER,
     bench_environment,
     create_database,
-    drop_database,
     make_staff,
     make_store,
     migrate,
@@ -37,7 +34,7 @@ from _common import (
     setup_django,
     summary_ms,
 )
-from _server import free_port, start_server, stop_server, wait_until_serving
+from _server import finish_run, free_port, start_server, wait_until_serving
 
 BUDGET_P99_MS = 100.0
 CONNECT_PHASE_LIMIT_S = 90.0
@@ -291,8 +288,7 @@ def main() -> None:
     args = parser.parse_args()
 
     env = bench_environment(args.db)
-    data_dir = Path(env["SHELFCALL_DATA_DIR"])
-    log_path = data_dir / "server.log"
+    log_path = Path(env["SHELFCALL_DATA_DIR"]) / "server.log"  # finish_run removes its folder
     server = None
     began = time.perf_counter()
     create_database(args.db)
@@ -312,21 +308,7 @@ def main() -> None:
         print(f"server pid {server.pid} on 127.0.0.1:{port}", flush=True)
         asyncio.run(measure(port, targets, actor, args, server.pid))
     finally:
-        if server is not None:
-            stop_server(server)
-            errors = [line for line in log_path.read_text(errors="replace").splitlines() if "Error" in line]
-            if errors:
-                print(f"server log: {len(errors)} error lines; last: {errors[-1][:240]}")
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        drop_database(args.db)
-        if args.keep_log:
-            print(f"server log kept: {log_path}")
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
-        print(f"run time {time.perf_counter() - began:.0f} s")
+        finish_run(server, log_path, args.db, keep_log=args.keep_log, began=began)
 
 
 if __name__ == "__main__":
