@@ -1,3 +1,5 @@
+import subprocess
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -9,15 +11,28 @@ pytest_plugins = ["tests.support.pgcluster"]
 
 
 def pytest_collection_modifyitems(config, items):
-    """PostgreSQL-only tests (real row-level concurrency) are skipped on SQLite."""
+    """PostgreSQL-only tests (real row-level concurrency) are skipped on SQLite.
+
+    Tests that start processes of their own share one xdist group (bin/test runs ``--dist loadgroup``):
+    two of them at once on a small machine compete for its cores and time out waiting for each other.
+    """
     from django.conf import settings
 
+    for item in items:
+        if _starts_processes(item.module) or "private_postgres" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("starts_processes"))
     if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL: run with DATABASE_URL=postgres://…")
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+def _starts_processes(module) -> bool:
+    """A test module that uses subprocess or the server helpers of tests/support starts processes."""
+    helpers = {"tests.support.servers", "tests.support.pgcluster"}
+    return any(value is subprocess or getattr(value, "__module__", None) in helpers for value in vars(module).values())
 
 
 @pytest.fixture(autouse=True)
