@@ -424,28 +424,30 @@ async def run(stack: Stack, seeded: Seeded, load: Load) -> Outcome:
                 except (Refused, GaveUp) as failure:
                     record.failures.append(f"lifecycle {n}: {failure}")
 
-        async def watched(n: int, pause: float) -> Watch:
-            order = await till.create(f"watched-{n}", skus_for(n), n)
-            watch = Watch(order["id"], await in_thread(lambda: token_of(order["id"])))
-            watch_tasks.append(asyncio.create_task(follow(streams_http, watch)))
+        async def watched(till: Till, name: str, n: int, pause: float | None) -> Watch | None:
+            """An order with a shopper watching its status stream; None if it could not be created."""
             try:
-                await till.fulfil(order, seeded.drop_zone_id, pause=pause)
+                order = await till.create(name, skus_for(n), n)
+                watch = Watch(order["id"], await in_thread(lambda: token_of(order["id"])))
+                watch_tasks.append(asyncio.create_task(follow(streams_http, watch)))
+                if pause is not None:  # None: left unclaimed, for its timers
+                    await till.fulfil(order, seeded.drop_zone_id, pause=pause)
             except (Refused, GaveUp) as failure:
-                record.failures.append(f"watched order {order['id']}: {failure}")
+                record.failures.append(f"{name}: {failure}")
+                return None
             return watch
 
-        async def unclaimed(n: int) -> Watch:
-            order = await web_shop.create(f"timer-{n}", skus_for(n), n)
-            watch = Watch(order["id"], await in_thread(lambda: token_of(order["id"])))
-            watch_tasks.append(asyncio.create_task(follow(streams_http, watch)))
-            return watch
+        async def unclaimed_later() -> list[Watch | None]:
+            # Left unclaimed when the timers would otherwise fall due before the last fault is over.
+            await asyncio.sleep(max(0.0, 3 * load.phase_seconds + 10 - 60 * ESCALATE_AFTER_MINUTES))
+            return await asyncio.gather(*(watched(web_shop, f"timer-{n}", n, None) for n in range(load.timer_orders)))
 
         watch_tasks: list[asyncio.Task] = []
         stack.load_began = time.time()
-        timer_watches = await asyncio.gather(*(unclaimed(n) for n in range(load.timer_orders)))
+        timer_run = asyncio.ensure_future(unclaimed_later())
         # Each watched order's steps are spread over the three faults and the phase after them.
         pause = 4 * load.phase_seconds / 9
-        watched_run = asyncio.gather(*(watched(n, pause) for n in range(load.watched)))
+        watched_run = asyncio.gather(*(watched(till, f"watched-{n}", n, pause) for n in range(load.watched)))
         clients = [asyncio.create_task(shopper_and_till()) for _ in range(load.clients)]
         print(
             f"load: {load.clients} clients, {load.watched} watched orders, {load.timer_orders} orders left "
@@ -459,7 +461,8 @@ async def run(stack: Stack, seeded: Seeded, load: Load) -> Outcome:
         await asyncio.sleep(load.phase_seconds)
         stopping.set()
         await asyncio.gather(*clients)
-        watches = [*await watched_run, *timer_watches]
+        timer_watches = [watch for watch in await timer_run if watch is not None]
+        watches = [watch for watch in await watched_run if watch is not None] + timer_watches
         print(
             f"load stopped: {len(record.completed)} lifecycles completed; waiting for the timers, the outbox "
             "and the streams"
