@@ -93,3 +93,28 @@ def finish_run(server: subprocess.Popen | None, log_path: Path, db_name: str, *,
     else:
         shutil.rmtree(log_path.parent, ignore_errors=True)
     print(f"run time {time.perf_counter() - began:.0f} s")
+
+
+def start_nginx(folder: Path, upstream_ports: list[int], port: int) -> subprocess.Popen:
+    """Debian's nginx with the shipped deploy/nginx.conf in front of `upstream_ports`, listening on `port`.
+
+    The site file is wrapped as tests/ops/test_nginx.py wraps it (everything inside `folder`); only its
+    upstream servers and listening port change. Returns once nginx answers on `port`."""
+    from tests.ops.test_nginx import MAIN, NGINX, site_for
+
+    if NGINX is None:
+        raise RuntimeError("needs Debian's nginx (apt-get install nginx-light)")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "site.conf").write_text(site_for(upstream_ports, port))
+    (folder / "nginx.conf").write_text(MAIN.format(dir=folder))
+    argv = [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf")]
+    subprocess.run([*argv, "-t", "-q"], check=True)
+    nginx = subprocess.Popen(argv, start_new_session=True)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            return nginx
+        time.sleep(0.1)
+    nginx.kill()
+    raise RuntimeError("nginx did not answer within 10 s")

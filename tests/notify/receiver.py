@@ -21,6 +21,7 @@ class Received:
     # Standard Webhooks deliveries (a webhook-id header): whether the standardwebhooks package
     # verified the signature with one of the receiver's secrets. None: not a webhook.
     verified: bool | None = None
+    received_at: float = field(default_factory=time.time)  # wall clock, comparable with the database's times
 
     def json(self) -> dict:
         return json.loads(self.body)

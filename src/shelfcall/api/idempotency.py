@@ -5,17 +5,24 @@ statement; the unique (API key, idempotency key) makes any other request with th
 process, fail that insert, and so not run: it gets 409 while the first runs, then the first's
 status and body (marked `Idempotent-Replayed: true`), or 422 if its method, path or body differ.
 Responses of 5xx are not kept: the retry runs again. Rows are kept for KEPT_FOR, then purged by the
-worker's housekeeping. A process that dies mid-request leaves its row "running": retries with that
-key get 409 until it is purged (use a new key then)."""
+worker's housekeeping.
+
+On PostgreSQL, where several processes serve and any may die mid-request, the claim, the work and
+the kept response are one transaction (begun after authentication, so the rate-limit counter is not
+held meanwhile), and a transaction-scoped advisory lock on the key is what says "running": a process
+that dies takes its claim and its half-done work with it, and the client's retry with the same key
+runs (it neither gets 409 forever nor does the work twice). SQLite serves from one process: there
+the claim is committed first and is the lock."""
 
 import hashlib
 import re
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import timedelta
 from functools import wraps
 from typing import Any, cast
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.utils.translation import gettext as _
@@ -30,6 +37,7 @@ HEADER = "Idempotency-Key"
 KEPT_FOR = timedelta(hours=24)
 _KEY_SHAPE = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, no spaces, like Stripe's
 _CLAIM = "_shelfcall_idempotency_claim"
+_SCOPE = "_shelfcall_idempotency_scope"  # the ExitStack the request's PostgreSQL transaction is opened in
 
 
 class IdempotencyKeyReused(ApiError):
@@ -58,11 +66,11 @@ def _fingerprint(request: HttpRequest) -> str:
     return digest.hexdigest()
 
 
-def _replay(request: ApiRequest, key: str, fingerprint: str) -> HttpResponse:
-    first = IdempotentRequest.objects.filter(api_key=request.auth, key=key).first()
+def _replay(first: IdempotentRequest | None, fingerprint: str) -> HttpResponse:
     if first is not None and first.request_hash != fingerprint:
         raise IdempotencyKeyReused()
-    if first is None or first.state == IdempotencyState.RUNNING:  # None: it failed (5xx) a moment ago
+    # None: it failed (5xx) a moment ago, or (PostgreSQL) it runs and holds the lock.
+    if first is None or first.state == IdempotencyState.RUNNING:
         raise IdempotentRequestRunning()
     response = HttpResponse(
         bytes(first.response_body or b""), status=first.status_code, content_type="application/json"
@@ -77,14 +85,36 @@ def _claim_or_replay(request: ApiRequest, key: str) -> HttpResponse | None:
             _("Use an Idempotency-Key of 1 to 255 printable ASCII characters, e.g. a UUID."), field=HEADER
         )
     fingerprint = _fingerprint(request)
+    if connection.vendor == "postgresql":
+        return _claim_in_one_transaction(request, key, fingerprint)
     try:
         with transaction.atomic():
             claim = IdempotentRequest.objects.create(
                 api_key=request.auth, key=key, request_hash=fingerprint, created_at=clock.now()
             )
     except IntegrityError:
-        return _replay(request, key, fingerprint)
+        return _replay(IdempotentRequest.objects.filter(api_key=request.auth, key=key).first(), fingerprint)
     setattr(request, _CLAIM, claim)
+    return None
+
+
+def _claim_in_one_transaction(request: ApiRequest, key: str, fingerprint: str) -> HttpResponse | None:
+    """PostgreSQL: open the transaction that _keeping_the_response commits with the response, then
+    claim the key in it, if nobody holds its lock and no row has it, in one statement; else replay
+    the row, or 409 while another request holds the lock."""
+    getattr(request, _SCOPE).enter_context(transaction.atomic())
+    lock = int.from_bytes(hashlib.sha256(f"{request.auth.pk}:{key}".encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {IdempotentRequest._meta.db_table} (api_key_id, key, request_hash, state, created_at)"
+            " SELECT %s, %s, %s, %s, %s WHERE pg_try_advisory_xact_lock(%s)"
+            " ON CONFLICT (api_key_id, key) DO NOTHING RETURNING id",
+            [request.auth.pk, key, fingerprint, IdempotencyState.RUNNING, clock.now(), lock],
+        )
+        claimed = cursor.fetchone()
+    if claimed is None:
+        return _replay(IdempotentRequest.objects.filter(api_key=request.auth, key=key).first(), fingerprint)
+    setattr(request, _CLAIM, IdempotentRequest(pk=claimed[0]))
     return None
 
 
@@ -102,10 +132,14 @@ def _keeping_the_response(run: Callable[..., HttpResponseBase]) -> Callable[...,
 
     @wraps(run)
     def keeping(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        response = run(request, *args, **kwargs)
-        if (claim := getattr(request, _CLAIM, None)) is not None:
-            _keep(claim, response)
-        return response
+        with ExitStack() as scope:  # on leaving: the transaction a claim opened commits, or rolls back
+            setattr(request, _SCOPE, scope)
+            response = run(request, *args, **kwargs)
+            if (claim := getattr(request, _CLAIM, None)) is not None:
+                _keep(claim, response)
+                if response.status_code >= 500 and connection.vendor == "postgresql":
+                    transaction.set_rollback(True)  # a 5xx leaves nothing behind: the retry runs again
+            return response
 
     return keeping
 
