@@ -5,6 +5,10 @@ import pytest
 
 from shelfcall.catalog.imports import StockRow, upsert_stock
 from shelfcall.orders import actions
+from shelfcall.orders.errors import ActionNotAllowed
+from shelfcall.orders.events import SHOPPER
+from shelfcall.orders.models import Payment
+from shelfcall.stores.models import Role
 from tests.factories import TILL, make_product, make_showcase, make_store, staff, staged, stock_of, submit
 
 pytestmark = pytest.mark.django_db
@@ -27,3 +31,18 @@ class TestStock:
         actions.hand_off_order(order.pk, by=ana)
         level = stock_of(product, store)
         assert (level.on_hand, level.reserved, level.available) == (0, 0, 0)
+
+
+class TestRefunds:
+    def test_only_a_supervisor_or_a_store_system_settles_a_refund(self):
+        # refund_order did not ask the policy: an associate, even one of another store, could refund.
+        store = make_store()
+        order = submit(make_showcase(store))
+        actions.mark_paid(order.pk, by=TILL)
+        actions.cancel_order(order.pk, by=SHOPPER)
+        outsider = staff(make_store(organization=store.organization), "Olga")
+        for refuser in (staff(store, "Ana"), outsider, SHOPPER):
+            with pytest.raises(ActionNotAllowed):
+                actions.refund_order(order.pk, by=refuser)
+        assert not Payment.objects.filter(order=order, kind="refund").exists()
+        assert actions.refund_order(order.pk, by=staff(store, "Sam", Role.SUPERVISOR)).amount == order.total_amount
