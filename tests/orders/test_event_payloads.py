@@ -57,7 +57,7 @@ def _every_kind_of_event(store):
     actions.mark_paid(order.pk, by=sam_acts, reference="POS-1")
     actions.pick_line(order.pk, line.pk, by=sam_acts)
     actions.mark_line_not_found(order.pk, line.pk, by=sam_acts, qty=1)  # paid for two: a refund falls due
-    actions.refund_order(order.pk, by=sam_acts, amount=Decimal("5"), reference="R-1")
+    actions.refund_order(order.pk, by=supervisor, amount=Decimal("5"), reference="R-1")
     actions.stage_order(order.pk, by=sam_acts, note="Desk")
     actions.stage_order(order.pk, by=sam_acts, drop_zone=make_drop_zone(store, "Locker 3"))
     actions.resend_ready_message(order.pk, by=sam_acts)

@@ -9,6 +9,7 @@ other in a cycle (PostgreSQL would abort one as a deadlock).
 from collections.abc import Iterable, Sequence
 
 from django.db.models import F
+from django.db.models.functions import Greatest
 
 from shelfcall.catalog.models import StockLevel
 from shelfcall.core import clock
@@ -72,8 +73,9 @@ def settle(
     for reservation, consumed, released in sorted(moves, key=lambda move: move[0].stock_level_id):
         if not consumed and not released:
             continue
+        # Never below 0: units handed over beyond the last count (catalog.imports) mean the count was short.
         StockLevel.objects.filter(pk=reservation.stock_level_id).update(
-            on_hand=F("on_hand") - consumed, reserved=F("reserved") - consumed - released
+            on_hand=Greatest(F("on_hand") - consumed, 0), reserved=F("reserved") - consumed - released
         )
         reservation.held_qty -= consumed + released
         reservation.consumed_qty += consumed

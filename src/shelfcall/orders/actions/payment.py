@@ -75,6 +75,7 @@ def refund_order(
     press at the same moment (another web process) waits, then sees the first refund and is refused.
     """
     order = fetch(order_id, lock=True)
+    policy.require(by, order, OrderAction.REFUND)
     due = order.refund_due_amount
     refund = due if amount is None else amount
     if not (is_cent_amount(refund) and refund <= due):
