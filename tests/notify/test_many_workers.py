@@ -13,7 +13,7 @@ import pytest
 from django.db import connection, connections
 
 from shelfcall.notify.models import MessageStatus, OutboxMessage
-from shelfcall.notify.sweeper import sweep
+from shelfcall.notify.sweeper import escalate_due
 from shelfcall.notify.worker import deliver_due
 from shelfcall.orders.models import OrderEvent
 from tests.factories import make_showcase, make_store, submit
@@ -70,7 +70,7 @@ def test_two_sweepers_fire_each_timer_once(receiver, time_machine):
     showcase.items.get().product.stock_levels.update(on_hand=1000)
     orders = [submit(showcase) for _ in range(60)]
     time_machine.shift(timedelta(minutes=4))
-    in_threads(2, lambda: [sweep(batch=10) for _ in range(10)])
+    in_threads(2, lambda: [escalate_due(batch=10) for _ in range(10)])
     assert OrderEvent.objects.filter(type="order.escalated").count() == 60
     assert Counter(OrderEvent.objects.filter(type="order.escalated").values_list("order_id", flat=True)) == Counter(
         {order.pk: 1 for order in orders}
