@@ -101,10 +101,17 @@ def run_sweeper(index: int, state_dir: Path, batch: int | None, max_seconds: flo
     deadline = time.monotonic() + max_seconds
     stats = Counter()
 
+    backend_cpu: dict[int, float] = {}  # CPU seconds of each PostgreSQL backend this process used
+
     def counted(work):
+        """The work, counting what it fired and reading its PostgreSQL backend's CPU while it holds one."""
+
         def counting() -> int:
             handled = work()
             stats["fired"] += handled
+            if connection.connection is not None:
+                pid = connection.connection.info.backend_pid
+                backend_cpu[pid] = process_cpu_seconds(pid) or backend_cpu.get(pid, 0.0)
             return handled
 
         return counting
@@ -117,15 +124,11 @@ def run_sweeper(index: int, state_dir: Path, batch: int | None, max_seconds: flo
         timer_work.append(dataclasses.replace(entry, work=counted(work)))
     schedule = Schedule()
     longest_busy_pass = 0.0
-    backend_cpu: dict[int, float] = {}  # CPU seconds of each PostgreSQL backend this process used
     cpu_at_start = time.process_time()
     (state_dir / f"ready-{index}").touch()
     while not stop.is_set() and time.monotonic() < deadline:
         began, fired_before = time.perf_counter(), stats["fired"]
         rest = one_pass(timer_work, schedule, heard=lambda: False)  # logs and rests after an error, as the worker does
-        if connection.connection is not None:
-            pid = connection.connection.info.backend_pid
-            backend_cpu[pid] = process_cpu_seconds(pid) or backend_cpu.get(pid, 0.0)
         took = time.perf_counter() - began
         stats["passes"] += 1
         if stats["fired"] > fired_before:

@@ -125,9 +125,13 @@ def _take_next(now: datetime) -> Job | None:
             log.warning("Job %s (%s) failed: its worker ended %s times", job.pk, job.kind, job.attempts)
             return job
         resumed = job.state == JobState.RUNNING
-        job.state, job.attempts, job.worker = JobState.RUNNING, job.attempts + 1, _worker_name()
-        job.started_at, job.heartbeat_at, job.lease_until = now, now, now + LEASE
-        job.save(update_fields=["state", "attempts", "worker", "started_at", "heartbeat_at", "lease_until"])
+        taking = {"state": JobState.RUNNING, "attempts": job.attempts + 1, "worker": _worker_name()}
+        taking |= {"started_at": now, "heartbeat_at": now, "lease_until": now + LEASE}
+        # Conditional as well as locked: where rows cannot be locked (SQLite), two takers still cannot both win.
+        if not Job.objects.filter(pk=job.pk, state=job.state, attempts=job.attempts).update(**taking):
+            return None
+        for field, value in taking.items():
+            setattr(job, field, value)
     if resumed:
         log.info("Job %s (%s): its worker stopped; resuming (attempt %s)", job.pk, job.kind, job.attempts)
     return job
