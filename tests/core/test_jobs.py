@@ -44,7 +44,8 @@ class TestRegistration:
         ]
         assert [entry.name for entry in threads["deliveries"]] == ["notify.deliveries"]
         assert [entry.name for entry in threads["jobs"]] == ["core.jobs"]
-        assert threads["core.housekeeping"][0].every == timedelta(minutes=1)
+        housekeeping = [(entry.name, entry.every) for entry in threads["housekeeping"]]
+        assert housekeeping == [("core.housekeeping", timedelta(minutes=1))]
 
     @pytest.mark.parametrize("when", [{}, {"every": timedelta(seconds=5), "next_due": clock.now}])
     def test_periodic_work_needs_an_interval_or_a_due_time(self, when):
@@ -311,3 +312,17 @@ def test_a_queued_job_wakes_a_resting_worker(job_kinds):
         stop.set()
         worker.join(10)
     assert Job.objects.get(pk=job.pk).state in (JobState.RUNNING, JobState.DONE)
+
+
+def test_housekeeping_deletes_jobs_a_month_after_they_finished(time_machine):
+    from shelfcall.core.housekeeping import tidy
+
+    time_machine.move_to(START, tick=False)
+    now = clock.now()
+    old = Job.objects.create(kind="tests.old", state=JobState.DONE, finished_at=now - queue.KEEP_FINISHED)
+    recent = Job.objects.create(kind="tests.recent", state=JobState.FAILED, finished_at=now - timedelta(days=29))
+    running = Job.objects.create(kind="tests.running", state=JobState.RUNNING, created_at=now - timedelta(days=90))
+    time_machine.shift(timedelta(seconds=1))
+    assert tidy() >= 1
+    assert set(Job.objects.values_list("pk", flat=True)) == {recent.pk, running.pk}
+    assert not Job.objects.filter(pk=old.pk).exists()

@@ -11,22 +11,9 @@ from django.db import connections
 
 from shelfcall.core.jobs import enqueue, queue
 from shelfcall.core.jobs.models import Job, JobState
+from tests.support.threads import in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def in_threads(count: int, work) -> None:
-    def run() -> None:
-        try:
-            work()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
 
 
 def test_two_workers_run_each_queued_job_once(job_kinds):

@@ -4,13 +4,12 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from shelfcall.notify.models import MessageStatus, OutboxMessage
 from shelfcall.notify.sweeper import escalate_due
@@ -18,22 +17,9 @@ from shelfcall.notify.worker import deliver_due
 from shelfcall.orders.models import OrderEvent
 from tests.factories import make_showcase, make_store, submit
 from tests.notify.factories import make_channel, make_escalation
+from tests.support.threads import in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def in_threads(count: int, work) -> None:
-    def run() -> None:
-        try:
-            work()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
 
 
 def orders_with_alerts(receiver, count: int):

@@ -3,6 +3,6 @@
 from shelfcall.core import housekeeping
 from shelfcall.core.jobs import queue, registry
 
-registry.periodic("core.housekeeping", housekeeping.tidy, every=housekeeping.EVERY)
+registry.periodic("core.housekeeping", housekeeping.tidy, every=housekeeping.EVERY, thread="housekeeping")
 registry.periodic("core.jobs", queue.run_next, next_due=queue.next_job_at, thread="jobs")
 housekeeping.register(queue.purge_finished)
