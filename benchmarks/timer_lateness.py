@@ -10,10 +10,10 @@ only the first D fall due over the window and the others a day later: all stay o
 its index, but the rate falling due can be a realistic one (e.g. --due 20000 --window 200: 100/s).
 
 Sweepers (--runner):
-- sweep (default): this script, started again as a subprocess, runs the worker loop's timer half only:
-  shelfcall.notify.sweeper.sweep() in a loop; when nothing fired it rests until the next timer is due,
-  as notify.loop does (without its LISTEN wake-ups: at most notify.loop.UNHEARD_REST_SECONDS). Only
-  the sweeper is measured.
+- sweep (default): this script, started again as a subprocess, runs the worker's timers thread only:
+  core.jobs.loop.one_pass over the registered "timers" work (notify's escalations, then orders'
+  reminders and expiries) in a loop, resting as the worker does when nothing fired (without its LISTEN
+  wake-ups: at most core.jobs.loop.UNHEARD_REST_SECONDS). Only the timers are measured.
 - worker: `python -m shelfcall.cli worker`, the real loop, which also delivers the outbox (to a
   closed port: each message fails fast, SHELFCALL_OUTBOX_MAX_ATTEMPTS=1).
 
@@ -33,6 +33,8 @@ Run: PYTHONPATH=src .venv/bin/python benchmarks/timer_lateness.py [--timers 1000
 
 import argparse
 import contextlib
+import dataclasses
+import functools
 import json
 import os
 import shutil
@@ -84,45 +86,57 @@ def setup_django() -> None:
 
 
 def run_sweeper(index: int, state_dir: Path, batch: int | None, max_seconds: float) -> None:
-    """notify.loop.run without deliver_due: sweep, close stale connections, rest until the next timer when
-    nothing fired."""
+    """The worker's timers thread without its wake-ups (core.jobs.loop.one_pass over the "timers" work:
+    escalations, reminders, expiries), resting as it would, counting what each pass fired."""
     setup_django()
-    from django.db import close_old_connections, connection
+    from django.db import connection
 
-    from shelfcall.notify.loop import rest_until
-    from shelfcall.notify.sweeper import BATCH, next_timer_at, sweep
+    from shelfcall.core.jobs import registry
+    from shelfcall.core.jobs.loop import Schedule, one_pass
+    from shelfcall.notify import sweeper
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     deadline = time.monotonic() + max_seconds
     stats = Counter()
-    longest_busy_pass = 0.0
+
     backend_cpu: dict[int, float] = {}  # CPU seconds of each PostgreSQL backend this process used
-    cpu_at_start = time.process_time()
-    (state_dir / f"ready-{index}").touch()
-    while not stop.is_set() and time.monotonic() < deadline:
-        began = time.perf_counter()
-        fired = 0
-        try:
-            fired = sweep(batch=batch or BATCH)
-        except Exception as error:  # as the loop does: log and go on
-            stats["errors"] += 1
-            print(f"sweeper {index}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
-        finally:
+
+    def counted(work):
+        """The work, counting what it fired and reading its PostgreSQL backend's CPU while it holds one."""
+
+        def counting() -> int:
+            handled = work()
+            stats["fired"] += handled
             if connection.connection is not None:
                 pid = connection.connection.info.backend_pid
                 backend_cpu[pid] = process_cpu_seconds(pid) or backend_cpu.get(pid, 0.0)
-            close_old_connections()
+            return handled
+
+        return counting
+
+    timer_work = []
+    for entry in registry.threads()[registry.TIMERS]:
+        work = entry.work
+        if batch and work is sweeper.escalate_due:
+            work = functools.partial(sweeper.escalate_due, batch=batch)
+        timer_work.append(dataclasses.replace(entry, work=counted(work)))
+    schedule = Schedule()
+    longest_busy_pass = 0.0
+    cpu_at_start = time.process_time()
+    (state_dir / f"ready-{index}").touch()
+    while not stop.is_set() and time.monotonic() < deadline:
+        began, fired_before = time.perf_counter(), stats["fired"]
+        rest = one_pass(timer_work, schedule, heard=lambda: False)  # logs and rests after an error, as the worker does
         took = time.perf_counter() - began
         stats["passes"] += 1
-        if fired:
+        if stats["fired"] > fired_before:
             stats["busy_passes"] += 1
-            stats["fired"] += fired
             stats["busy_seconds"] += took
             longest_busy_pass = max(longest_busy_pass, took)
-        else:
-            stop.wait(rest_until(next_timer_at(), heard=False))
+        if rest:
+            stop.wait(rest)
     stats["cpu_seconds"] = time.process_time() - cpu_at_start
     stats["backend_cpu_seconds"] = sum(backend_cpu.values())
     stats["longest_busy_pass"] = longest_busy_pass
@@ -382,8 +396,7 @@ def report(args, schedule: dict[int, datetime], listener: Listener, state_dir: P
             f"{busy:.1f} s busy ({stats.get('fired', 0) / busy if busy else 0:.0f}/s), "
             f"longest busy pass {stats.get('longest_busy_pass', 0):.2f} s, "
             f"CPU {stats.get('cpu_seconds', 0):.1f} s + its PostgreSQL backend "
-            f"{stats.get('backend_cpu_seconds', 0):.1f} s, "
-            f"errors {stats.get('errors', 0)}"
+            f"{stats.get('backend_cpu_seconds', 0):.1f} s (a failed pass is logged, below)"
         )
     for path in sorted(state_dir.glob("sweeper-*.log")):
         lines = path.read_text(errors="replace").splitlines()
@@ -407,7 +420,7 @@ def main() -> None:
     parser.add_argument("--lead", type=float, default=20.0, help="seconds from setting the timers to the first due")
     parser.add_argument("--workers", type=int, default=2, help="sweeper processes")
     parser.add_argument("--runner", choices=["sweep", "worker"], default="sweep", help="see above")
-    parser.add_argument("--batch", type=int, default=None, help="sweep(batch=...); default: sweeper.BATCH")
+    parser.add_argument("--batch", type=int, default=None, help="escalate_due(batch=...); default: sweeper.BATCH")
     parser.add_argument("--grace", type=float, default=120.0, help="give up this long after the last timer due")
     parser.add_argument("--db", default="shelfcall_timers_bench", help="database to create and drop")
     parser.add_argument("--sweeper", type=int, default=None, help=argparse.SUPPRESS)

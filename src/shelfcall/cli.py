@@ -29,7 +29,7 @@ def _serve(host: str, port: int, *, with_worker: bool, processes: int) -> None:
     import uvicorn
 
     if with_worker:
-        from shelfcall.notify.loop import start_in_background
+        from shelfcall.core.jobs.loop import start_in_background
 
         # Here, once: with several processes this is their supervisor, and the processes serve.
         start_in_background()
@@ -135,7 +135,7 @@ def _run_worker() -> None:
     import signal
     import threading
 
-    from shelfcall.notify.loop import run
+    from shelfcall.core.jobs.loop import run
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> None:
             "--worker",
             action=argparse.BooleanOptionalAction,
             default=None,
-            help="run the notification worker inside the server (default: on for SQLite, off for PostgreSQL)",
+            help="run the background worker inside the server (default: on for SQLite, off for PostgreSQL)",
         )
         if name == "serve":
             command.add_argument("--no-migrate", action="store_true", help="leave the database schema as it is")
@@ -205,7 +205,9 @@ def main(argv: list[str] | None = None) -> None:
                 default=os.environ.get("SHELFCALL_WEB_PROCESSES"),
                 help="serving processes sharing the port (default: one per core on PostgreSQL; SQLite: always 1)",
             )
-    commands.add_parser("worker", help="deliver messages and fire timers (run one or more beside `serve`)")
+    commands.add_parser(
+        "worker", help="run the background work: timers, messages, queued jobs (one or more beside `serve`)"
+    )
     backup = commands.add_parser("backup", help="copy the embedded SQLite database while it runs")
     backup.add_argument("--to", type=Path, help="the new file (default: $SHELFCALL_DATA_DIR/backups/…)")
     restore = commands.add_parser("restore", help="replace the embedded SQLite database with a backup")

@@ -36,7 +36,8 @@ def start_worker():
     """Start `shelfcall worker`'s loop in a thread of this process (as `serve` embeds it); stopped after the test."""
     from django.db import connection
 
-    from shelfcall.notify import loop, wakeup
+    from shelfcall.core.jobs import loop
+    from shelfcall.notify import wakeup
 
     stops: list[tuple[threading.Event, threading.Thread]] = []
 

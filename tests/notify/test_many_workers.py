@@ -4,36 +4,22 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from shelfcall.notify.models import MessageStatus, OutboxMessage
-from shelfcall.notify.sweeper import sweep
+from shelfcall.notify.sweeper import escalate_due
 from shelfcall.notify.worker import deliver_due
 from shelfcall.orders.models import OrderEvent
 from tests.factories import make_showcase, make_store, submit
 from tests.notify.factories import make_channel, make_escalation
+from tests.support.threads import in_threads
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def in_threads(count: int, work) -> None:
-    def run() -> None:
-        try:
-            work()
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
 
 
 def orders_with_alerts(receiver, count: int):
@@ -70,7 +56,7 @@ def test_two_sweepers_fire_each_timer_once(receiver, time_machine):
     showcase.items.get().product.stock_levels.update(on_hand=1000)
     orders = [submit(showcase) for _ in range(60)]
     time_machine.shift(timedelta(minutes=4))
-    in_threads(2, lambda: [sweep(batch=10) for _ in range(10)])
+    in_threads(2, lambda: [escalate_due(batch=10) for _ in range(10)])
     assert OrderEvent.objects.filter(type="order.escalated").count() == 60
     assert Counter(OrderEvent.objects.filter(type="order.escalated").values_list("order_id", flat=True)) == Counter(
         {order.pk: 1 for order in orders}

@@ -1,17 +1,16 @@
-"""Timers are columns: moved time, not sleeps, makes them fall due."""
+"""Escalations are timers, and timers are columns: moved time, not sleeps, makes them fall due."""
 
 from datetime import timedelta
 
 import pytest
 
 from shelfcall.notify.models import OutboxMessage
-from shelfcall.notify.sweeper import sweep
+from shelfcall.notify.sweeper import escalate_due
 from shelfcall.orders import actions
-from shelfcall.orders.actions import ShopperContact
 from shelfcall.orders.errors import OrdersMoved
-from shelfcall.orders.models import Order, OrderEvent, OrderStatus
-from tests.factories import make_product, make_showcase, make_store, staff, stock_of, submit
-from tests.notify.factories import make_channel, make_collection_policy, make_escalation
+from shelfcall.orders.models import Order, OrderEvent
+from tests.factories import make_product, make_showcase, make_store, staff, submit
+from tests.notify.factories import make_channel, make_escalation
 
 pytestmark = pytest.mark.django_db
 START = "2026-11-23 10:00:00+00:00"
@@ -39,28 +38,28 @@ class TestUnclaimedEscalation:
         order = submit(make_showcase(escalated_store))
         assert order.next_escalation_at == order.created_at + timedelta(minutes=3)
         time_machine.shift(timedelta(minutes=2, seconds=59))
-        assert sweep() == 0
+        assert escalate_due() == 0
         time_machine.shift(timedelta(seconds=1))
-        assert sweep() == 1 and sweep() == 0
+        assert escalate_due() == 1 and escalate_due() == 0
         time_machine.shift(timedelta(minutes=7))  # 10 minutes in: level 2 and 3 are both due, one per pass
-        sweep()
-        sweep()
+        escalate_due()
+        escalate_due()
         assert escalations(order) == [1, 2, 3]
         sent = OutboxMessage.objects.filter(purpose="escalation").order_by("pk")
         assert [m.channel.name for m in sent] == ["team", "sup", "mgr"]
         assert "Nobody has picked order" in sent[0].body["title"] and "3 min" in sent[0].body["title"]
         order.refresh_from_db()
-        assert order.next_escalation_at is None and sweep() == 0
+        assert order.next_escalation_at is None and escalate_due() == 0
 
     def test_picking_stops_escalation_and_the_escalated_hear_who_resolved_it(self, escalated_store, time_machine):
         time_machine.move_to(START, tick=False)
         order = submit(make_showcase(escalated_store))
         time_machine.shift(timedelta(minutes=7))
-        sweep()
-        sweep()
+        escalate_due()
+        escalate_due()
         actions.claim_order(order.pk, by=staff(escalated_store, "Alex"))
         time_machine.shift(timedelta(minutes=30))
-        assert sweep() == 0 and escalations(order) == [1, 2]
+        assert escalate_due() == 0 and escalations(order) == [1, 2]
         resolved = OutboxMessage.objects.filter(purpose="resolved").order_by("channel__name")
         assert [m.channel.name for m in resolved] == ["sup", "team"]
         assert resolved[0].body["title"] == f"Resolved: Alex is picking order #{order.number}"
@@ -73,7 +72,7 @@ class TestUnclaimedEscalation:
         actions.claim_order(order.pk, by=alex)
         actions.unclaim_order(order.pk, by=alex)
         time_machine.shift(timedelta(minutes=3))
-        assert sweep() == 1
+        assert escalate_due() == 1
 
     def test_timers_survive_a_restart(self, escalated_store, time_machine):
         """Nothing lives in memory: after a restart the due rows are simply still due."""
@@ -83,7 +82,7 @@ class TestUnclaimedEscalation:
         from shelfcall.notify import policies
 
         policies.forget()  # a fresh process
-        assert sweep() == 3 and sweep() == 0
+        assert escalate_due() == 3 and escalate_due() == 0
         assert all(escalations(order) == [1] for order in orders)
 
 
@@ -98,11 +97,11 @@ class TestEscalationBatches:
         first = [submit(showcase) for _ in range(3)]
         time_machine.shift(timedelta(minutes=3))
         with count_statements(20) as few:
-            assert sweep() == 3
+            assert escalate_due() == 3
         rest = [submit(showcase) for _ in range(30)]
         time_machine.shift(timedelta(minutes=3))  # the first three reach level 2 as the 30 reach level 1
         with count_statements(20) as many:
-            assert sweep() == 33
+            assert escalate_due() == 33
         assert len(many) == len(few) + 1  # one UPDATE more: two levels fire in this pass
         assert [escalations(o) for o in first] == [[1, 2]] * 3 and all(escalations(o) == [1] for o in rest)
         assert OutboxMessage.objects.filter(purpose="escalation").count() == 36
@@ -115,7 +114,7 @@ class TestEscalationBatches:
         time_machine.shift(timedelta(seconds=40))
         late = submit(showcase)
         time_machine.shift(timedelta(minutes=3))
-        assert sweep() == 2
+        assert escalate_due() == 2
         early.refresh_from_db()
         late.refresh_from_db()
         assert early.next_escalation_at == early.created_at + timedelta(minutes=6)
@@ -135,80 +134,12 @@ class TestEscalationBatches:
         with pytest.raises(OrdersMoved):
             actions.escalate_orders([actions.DueEscalation(order, None) for order in stale])
         assert escalations(waiting) == [] and OutboxMessage.objects.filter(purpose="escalation").count() == 0
-        assert sweep() == 1 and escalations(waiting) == [1]
-
-
-class TestUncollected:
-    def test_remind_warn_then_expire_and_release_stock(self, store, time_machine, settings):
-        time_machine.move_to(START, tick=False)
-        make_collection_policy(store, remind=60, expire=240, warn=30)
-        showcase = make_showcase(store)
-        product = showcase.items.get().product
-        order = submit(showcase, contact=ShopperContact(email="kim@example.com"))
-        alex = staff(store)
-        actions.claim_order(order.pk, by=alex)
-        actions.pick_line(order.pk, order.lines.get().pk, by=alex)
-        actions.stage_order(order.pk, by=alex, note="Desk")
-        time_machine.shift(timedelta(minutes=60))
-        assert sweep() == 1
-        time_machine.shift(timedelta(minutes=150))  # 30 minutes before expiry
-        assert sweep() == 1
-        time_machine.shift(timedelta(minutes=30))
-        assert sweep() == 1
-        order.refresh_from_db()
-        assert order.status == OrderStatus.EXPIRED and stock_of(product, store).reserved == 0
-        purposes = list(OutboxMessage.objects.filter(order=order).order_by("pk").values_list("purpose", flat=True))
-        assert purposes == ["ready", "reminder", "expiry_warning", "cancelled"]
-
-    def test_collected_orders_have_no_timers_left(self, store, time_machine):
-        time_machine.move_to(START, tick=False)
-        make_collection_policy(store)
-        store.allow_pay_at_pickup = True
-        store.save()
-        order = submit(make_showcase(store))
-        alex = staff(store)
-        actions.claim_order(order.pk, by=alex)
-        actions.pick_line(order.pk, order.lines.get().pk, by=alex)
-        actions.stage_order(order.pk, by=alex, note="Desk")
-        actions.hand_off_order(order.pk, by=alex)
-        time_machine.shift(timedelta(days=5))
-        assert sweep() == 0
+        assert escalate_due() == 1 and escalations(waiting) == [1]
 
 
 class TestPoisonTimers:
-    """A firing that fails with a bug must not stop every other timer behind it, pass after pass."""
-
-    @staticmethod
-    def poisoned(fire, poison_pk):
-        def fire_unless_poisoned(order):
-            if order.pk == poison_pk:
-                raise RuntimeError("a bug in this order's data")
-            fire(order)
-
-        return fire_unless_poisoned
-
-    def test_an_expiry_that_fails_is_set_aside_and_the_others_fire(self, time_machine, monkeypatch):
-        from shelfcall.notify import sweeper
-        from shelfcall.notify.models import QuarantinedTimer
-
-        time_machine.move_to(START, tick=False)
-        store = make_store(unclaimed_expiry_minutes=5)
-        showcase = make_showcase(store)
-        first, poison, last = (submit(showcase) for _ in range(3))
-        time_machine.shift(timedelta(minutes=6))
-        monkeypatch.setattr(sweeper, "_expire", self.poisoned(sweeper._expire, poison.pk))
-        assert sweep() == 2
-        statuses = dict(Order.objects.values_list("pk", "status"))
-        assert statuses == {first.pk: "expired", poison.pk: "submitted", last.pk: "expired"}
-        aside = QuarantinedTimer.objects.get()
-        assert (aside.order_id, aside.timer) == (poison.pk, "expires_at")
-        assert "RuntimeError: a bug in this order's data" in aside.error and aside.due_at is not None
-        assert sweep() == 0, "not retried on every pass"
-
-        monkeypatch.undo()  # the cause is fixed; an admin asks for it to fire again
-        assert sweeper.try_again(QuarantinedTimer.objects.all()) == 1
-        assert sweep() == 1 and Order.objects.get(pk=poison.pk).status == OrderStatus.EXPIRED
-        assert not QuarantinedTimer.objects.exists()
+    """A firing that fails with a bug must not stop every other timer behind it, pass after pass
+    (reminders and expiries: tests/orders/test_timers.py)."""
 
     def test_an_escalation_batch_with_a_bad_order_fires_the_rest_one_by_one(
         self, escalated_store, time_machine, monkeypatch
@@ -229,47 +160,7 @@ class TestPoisonTimers:
 
         real = sweeper._due_escalation
         monkeypatch.setattr(sweeper, "_due_escalation", due_escalation)
-        assert sweep() == 3
+        assert escalate_due() == 3
         assert [escalations(order) for order in orders] == [[1], [], [1], [1]]
         assert QuarantinedTimer.objects.get().timer == "next_escalation_at"
-        assert sweep() == 0
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_firing_one_order_locks_only_that_order(time_machine, monkeypatch):
-    """Reminders and expiries lock one order at a time: the till can still work on the others."""
-    import threading
-
-    import psycopg
-    from django.db import connection
-
-    from shelfcall.notify import sweeper
-
-    time_machine.move_to(START, tick=False)
-    store = make_store(unclaimed_expiry_minutes=5)
-    showcase = make_showcase(store)
-    first, second = submit(showcase), submit(showcase)
-    time_machine.shift(timedelta(minutes=6))
-    firing, go_on = threading.Event(), threading.Event()
-    real_expire = sweeper._expire
-
-    def slow_expire(order):
-        real_expire(order)
-        if order.pk == first.pk:
-            firing.set()
-            go_on.wait(10)
-
-    monkeypatch.setattr(sweeper, "_expire", slow_expire)
-    worker = threading.Thread(target=lambda: (sweep(), connection.close()))
-    worker.start()
-    try:
-        assert firing.wait(10)
-        params = connection.get_connection_params()
-        with psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"}) as other:
-            other.execute("SET lock_timeout = '500ms'")
-            other.execute("SELECT id FROM orders_order WHERE id = %s FOR UPDATE", [second.pk])  # not blocked
-    finally:
-        go_on.set()
-        worker.join()
-    assert set(Order.objects.values_list("status", flat=True)) == {"expired"}
+        assert escalate_due() == 0

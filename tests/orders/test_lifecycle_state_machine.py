@@ -58,9 +58,11 @@ from shelfcall.catalog.imports import StockRow, upsert_stock
 from shelfcall.catalog.models import StockLevel
 from shelfcall.core import clock
 from shelfcall.core.errors import ShelfcallError
+from shelfcall.core.jobs import loop as job_loop
+from shelfcall.core.jobs.loop import fire_due_timers
 from shelfcall.notify import sweeper
 from shelfcall.notify.models import EscalationLevel, EscalationPolicy, QuarantinedTimer
-from shelfcall.orders import actions, errors, policy
+from shelfcall.orders import actions, errors, policy, timers
 from shelfcall.orders.actions import CartLine, Rejection, ShopperContact
 from shelfcall.orders.events import SHOPPER, Actor
 from shelfcall.orders.models import Order, OrderEvent, OrderLine, OrderSource, OrderStatus
@@ -500,7 +502,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         """The clock moves on and the sweeper fires whatever fell due, as the worker's loop does."""
         self.world.traveller.shift(timedelta(minutes=minutes))
         passes = 0
-        while fired := sweeper.sweep():  # one escalation level per pass: the worker sweeps again at once
+        while fired := fire_due_timers():  # one escalation level per pass: the worker fires again at once
             event(f"timers: a pass fired {min(fired, 3)}{'+' if fired > 3 else ''}")
             passes += 1
             assert passes < 10, "the sweeper keeps firing the same timers"
@@ -624,10 +626,13 @@ def test_random_actors_never_break_the_lifecycle(time_machine):
     time_machine.move_to(START, tick=False)
     world = LifecycleWorld(time_machine)
     errors_logged = SweeperErrors()
-    logging.getLogger(sweeper.__name__).addHandler(errors_logged)
+    loggers = [logging.getLogger(module.__name__) for module in (sweeper, timers, job_loop)]
+    for logger in loggers:
+        logger.addHandler(errors_logged)
     try:
         run_state_machine_as_test(
             lambda: LifecycleMachine(world, errors_logged), settings=settings.get_profile(PROFILE)
         )
     finally:
-        logging.getLogger(sweeper.__name__).removeHandler(errors_logged)
+        for logger in loggers:
+            logger.removeHandler(errors_logged)

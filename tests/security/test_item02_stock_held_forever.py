@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from shelfcall.core.jobs.loop import fire_due_timers
 from shelfcall.notify.models import OutboxMessage
-from shelfcall.notify.sweeper import sweep
 from shelfcall.orders import actions
 from shelfcall.orders.actions import ShopperContact
 from shelfcall.orders.errors import AddressHoldsTooMuch, TooManyUnitsHeld
@@ -42,9 +42,9 @@ class TestUnclaimedRequestsLapse:
         order = submit(showcase, {product: 3}, contact=KIM)
         assert order.expires_at == order.created_at + timedelta(minutes=45)
         time_machine.shift(timedelta(minutes=44, seconds=59))
-        assert sweep() == 0
+        assert fire_due_timers() == 0
         time_machine.shift(timedelta(seconds=1))
-        assert sweep() == 1
+        assert fire_due_timers() == 1
         order.refresh_from_db()
         assert order.status == OrderStatus.EXPIRED and stock_of(product, store).reserved == 0
         expired = order.events.get(type=EventType.EXPIRED)
@@ -63,7 +63,7 @@ class TestUnclaimedRequestsLapse:
         order, alex = submit(showcase), staff(store)
         assert actions.claim_order(order.pk, by=alex).expires_at is None
         time_machine.shift(timedelta(hours=3))
-        assert sweep() == 0
+        assert fire_due_timers() == 0
         assert actions.unclaim_order(order.pk, by=alex).expires_at == order.created_at + timedelta(hours=3, minutes=45)
 
     def test_the_last_escalation_level_can_cancel_and_release(self, store, showcase, time_machine):
@@ -76,9 +76,9 @@ class TestUnclaimedRequestsLapse:
         product = showcase.items.get().product
         order = submit(showcase, {product: 2}, contact=KIM)
         time_machine.shift(timedelta(minutes=5))
-        sweep()
+        fire_due_timers()
         time_machine.shift(timedelta(minutes=10))
-        sweep()  # the last level's alert goes out, then the expiry pass of the same sweep ends the order
+        fire_due_timers()  # the last level's alert goes out, then the expiry pass of the same sweep ends the order
         order.refresh_from_db()
         assert order.status == OrderStatus.EXPIRED and stock_of(product, store).reserved == 0
         assert list(order.events.values_list("type", flat=True)) == [

@@ -8,7 +8,9 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from shelfcall.core.checks import database_returns_ids_from_bulk_inserts
+        from shelfcall.core.jobs import registry
         from shelfcall.core.numbers import IdConverter
 
         checks.register(database_returns_ids_from_bulk_inserts, checks.Tags.database)
         register_converter(IdConverter, "id")  # every number in a URL path: <id:…>
+        registry.discover()  # every app's background work (its `background` module)

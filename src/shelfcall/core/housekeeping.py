@@ -1,29 +1,15 @@
-"""Clean-up that keeps bookkeeping tables from growing without end; the worker loop runs it."""
+"""Clean-up that keeps bookkeeping tables from growing without end; the worker runs it (core/background.py)."""
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
 
-from shelfcall.core import clock, throttle
+from shelfcall.core import throttle
 
 EVERY = timedelta(minutes=1)
 _tasks: list[Callable[[], int]] = []
-
-
-class Housekeeper:
-    """The clean-up as one of the worker's duties: due at start, then once per EVERY."""
-
-    def __init__(self) -> None:
-        self._next_at: datetime | None = None
-
-    def next_due(self) -> datetime:
-        return self._next_at or clock.now()
-
-    def work(self) -> int:
-        self._next_at = clock.now() + EVERY
-        return tidy()
 
 
 def tidy() -> int:

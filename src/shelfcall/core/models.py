@@ -1,5 +1,9 @@
 from django.db import models
 
+from shelfcall.core.jobs.models import Job, JobState
+
+__all__ = ["Job", "JobState", "ThrottleCounter"]  # the job rows are the core app's too
+
 
 class ThrottleCounter(models.Model):
     """Hits of one rate-limit key in one window (see core/throttle.py); the key is a hash."""

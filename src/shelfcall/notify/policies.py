@@ -9,11 +9,11 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import NamedTuple
 
 from django.db.models import Q
 
 from shelfcall.notify.models import ALL_EVENTS, Channel, CollectionPolicy, EscalationLevel, EscalationPolicy
+from shelfcall.orders.hooks import DueReminder
 from shelfcall.stores.models import Store
 
 CACHE_SECONDS = 30.0
@@ -27,10 +27,22 @@ class ChannelRef:
     events: frozenset[str]
 
 
-class Level(NamedTuple):
+@dataclass(frozen=True)
+class Level:
+    """One level of an escalation policy: who is told how long after submission."""
+
     after_minutes: int
     channel_id: int
     cancels: bool = False  # the order expires (stock released, shopper told) once this level's alert is out
+
+
+@dataclass(frozen=True)
+class CollectionTimes:
+    """A store's collection policy, in minutes after staging (the warning: before the expiry)."""
+
+    remind_after_minutes: int
+    expire_after_minutes: int
+    warn_before_minutes: int
 
 
 @dataclass(frozen=True)
@@ -38,7 +50,7 @@ class StorePolicies:
     channels: tuple[ChannelRef, ...] = ()
     # team id (None: the store's default) → its levels, in order
     escalations: dict[int | None, tuple[Level, ...]] = field(default_factory=dict)
-    collection: tuple[int, int, int] | None = None  # remind after, expire after, warn before (minutes)
+    collection: CollectionTimes | None = None
 
     def channels_for(self, event_type: str, team_id: int | None) -> list[ChannelRef]:
         return [
@@ -51,19 +63,25 @@ class StorePolicies:
         return self.escalations.get(team_id) or self.escalations.get(None) or ()
 
 
+@dataclass(frozen=True)
+class _Cached:
+    until: float  # time.monotonic()
+    policies: StorePolicies
+
+
 _lock = threading.Lock()
-_cache: dict[int, tuple[float, StorePolicies]] = {}
+_cache: dict[int, _Cached] = {}
 
 
 def for_store(store_id: int) -> StorePolicies:
     now = time.monotonic()
     with _lock:
         cached = _cache.get(store_id)
-    if cached and cached[0] > now:
-        return cached[1]
+    if cached and cached.until > now:
+        return cached.policies
     policies = _load(store_id)
     with _lock:
-        _cache[store_id] = (now + CACHE_SECONDS, policies)
+        _cache[store_id] = _Cached(now + CACHE_SECONDS, policies)
     return policies
 
 
@@ -80,7 +98,7 @@ def _load(store_id: int) -> StorePolicies:
     organization = Store.objects.filter(pk=store_id).values("organization_id")
     reaching = Q(store_id=store_id) | Q(store__isnull=True, organization_id__in=organization)
     channels = tuple(
-        ChannelRef(c.pk, c.kind, c.team_id, frozenset(c.events or ()))
+        ChannelRef(id=c.pk, kind=c.kind, team_id=c.team_id, events=frozenset(c.events or ()))
         for c in Channel.objects.filter(reaching, active=True).order_by("pk")
     )
     escalations: dict[int | None, list[Level]] = {}
@@ -88,13 +106,15 @@ def _load(store_id: int) -> StorePolicies:
         policy__store_id=store_id, policy__watch=EscalationPolicy.Watch.UNCLAIMED, channel__active=True
     ).values_list("policy__team_id", "after_minutes", "channel_id", "cancel_and_release")
     for team_id, after_minutes, channel_id, cancel_and_release in levels.order_by("after_minutes", "pk"):
-        escalations.setdefault(team_id, []).append(Level(after_minutes, channel_id, cancel_and_release))
-    collection = (
-        CollectionPolicy.objects.filter(store_id=store_id)
-        .values_list("remind_after_minutes", "expire_after_minutes", "warn_before_minutes")
-        .first()
+        level = Level(after_minutes=after_minutes, channel_id=channel_id, cancels=cancel_and_release)
+        escalations.setdefault(team_id, []).append(level)
+    times = ("remind_after_minutes", "expire_after_minutes", "warn_before_minutes")
+    collection = CollectionPolicy.objects.filter(store_id=store_id).values(*times).first()
+    return StorePolicies(
+        channels=channels,
+        escalations={team_id: tuple(levels) for team_id, levels in escalations.items()},
+        collection=CollectionTimes(**collection) if collection else None,
     )
-    return StorePolicies(channels, {k: tuple(v) for k, v in escalations.items()}, collection)
 
 
 class NotifyTimerPolicy:
@@ -108,16 +128,17 @@ class NotifyTimerPolicy:
         policy = for_store(store_id).collection
         if policy is None:
             return {"remind_at": None, "expires_at": None}
-        remind, expire, _warn = policy
-        return {"remind_at": staged_at + timedelta(minutes=remind), "expires_at": staged_at + timedelta(minutes=expire)}
+        return {
+            "remind_at": staged_at + timedelta(minutes=policy.remind_after_minutes),
+            "expires_at": staged_at + timedelta(minutes=policy.expire_after_minutes),
+        }
 
-
-def collection_reminder(
-    store_id: int, reminders_sent: int, expires_at: datetime | None, now: datetime
-) -> tuple[str, datetime | None]:
-    """Which reminder is falling due, and when the next one is: the first reminder, then the expiry warning."""
-    policy = for_store(store_id).collection
-    if reminders_sent or policy is None or expires_at is None:
-        return ("expiry_warning" if reminders_sent else "reminder"), None
-    warn_at = expires_at - timedelta(minutes=policy[2])
-    return "reminder", (warn_at if warn_at > now else None)
+    def collection_reminder(
+        self, store_id: int, reminders_sent: int, expires_at: datetime | None, now: datetime
+    ) -> DueReminder:
+        """Which reminder is falling due, and when the next one is: the first reminder, then the expiry warning."""
+        policy = for_store(store_id).collection
+        if reminders_sent or policy is None or expires_at is None:
+            return DueReminder("expiry_warning" if reminders_sent else "reminder")
+        warn_at = expires_at - timedelta(minutes=policy.warn_before_minutes)
+        return DueReminder("reminder", next_at=warn_at if warn_at > now else None)

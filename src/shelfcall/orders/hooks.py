@@ -1,20 +1,35 @@
 """What other domains plug into orders, without orders importing them.
 
 - Timers: the order's timer columns (next_escalation_at, remind_at, expires_at) are written by the
-  order actions; *when* they fall due is the store's policy, asked of the registered TimerPolicy.
+  order actions; *when* they fall due is the store's policy, asked of the registered TimerPolicy. A
+  timer whose firing fails with a bug is set aside (orders/timers.py) and reported to the
+  TimerSetAside callbacks (notify keeps it for admins).
 - Event subscribers run inside the business transaction right after events are recorded, so
   what they write (outbox messages) commits or rolls back with the change itself.
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """The collection reminder falling due ("reminder" or "expiry_warning"), and when the next one is."""
+
+    kind: str
+    next_at: datetime | None = None
 
 
 class TimerPolicy(Protocol):
     def first_escalation_at(self, store_id: int, team_id: int | None, since: datetime) -> datetime | None: ...
 
     def collection_timers(self, store_id: int, staged_at: datetime) -> dict[str, datetime | None]: ...
+
+    def collection_reminder(
+        self, store_id: int, reminders_sent: int, expires_at: datetime | None, now: datetime
+    ) -> DueReminder: ...
 
 
 class NoTimers:
@@ -24,11 +39,19 @@ class NoTimers:
     def collection_timers(self, store_id: int, staged_at: datetime) -> dict[str, datetime | None]:
         return {"remind_at": None, "expires_at": None}
 
+    def collection_reminder(
+        self, store_id: int, reminders_sent: int, expires_at: datetime | None, now: datetime
+    ) -> DueReminder:
+        return DueReminder("expiry_warning" if reminders_sent else "reminder")
+
 
 timer_policy: TimerPolicy = NoTimers()
 # Each subscriber gets the (event, order) pairs recorded together: one for an action, many for a batch of timers.
 EventSubscriber = Callable[[Sequence[tuple[Any, Any]]], None]
 event_subscribers: list[EventSubscriber] = []
+# (order id, timer column, when it was due, the error): runs inside the transaction that set it aside.
+TimerSetAside = Callable[[int, str, datetime | None, str], None]
+timer_set_aside_callbacks: list[TimerSetAside] = []
 
 
 def use_timer_policy(policy: TimerPolicy) -> None:
@@ -40,6 +63,11 @@ def subscribe(callback: EventSubscriber) -> None:
     """`callback([(event, order), …])` runs inside the transaction that recorded the events."""
     if callback not in event_subscribers:
         event_subscribers.append(callback)
+
+
+def on_timer_set_aside(callback: TimerSetAside) -> None:
+    if callback not in timer_set_aside_callbacks:
+        timer_set_aside_callbacks.append(callback)
 
 
 def notify_subscribers(recorded: Sequence[tuple[Any, Any]]) -> None:

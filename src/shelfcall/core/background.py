@@ -1,0 +1,8 @@
+"""The core's own background work: housekeeping, and the job queue itself."""
+
+from shelfcall.core import housekeeping
+from shelfcall.core.jobs import queue, registry
+
+registry.periodic("core.housekeeping", housekeeping.tidy, every=housekeeping.EVERY, thread="housekeeping")
+registry.periodic("core.jobs", queue.run_next, next_due=queue.next_job_at, thread="jobs")
+housekeeping.register(queue.purge_finished)
