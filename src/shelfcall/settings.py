@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "shelfcall.core.middleware.RateLimitedMiddleware",
     "shelfcall.core.middleware.DatabaseUnavailableMiddleware",
 ]
+if _flag("SHELFCALL_COUNT_STATEMENTS"):  # benchmarks only: each response says how many statements it ran
+    MIDDLEWARE.insert(0, "shelfcall.core.middleware.statement_count_middleware")
 
 ROOT_URLCONF = "shelfcall.urls"
 ASGI_APPLICATION = "shelfcall.asgi.application"
