@@ -435,6 +435,9 @@ def main() -> None:
     parser.add_argument("--warm-orders", type=int, default=4, help="orders run first, not measured")
     parser.add_argument("--nginx", action="store_true", help="two `serve` processes behind deploy/nginx.conf")
     parser.add_argument("--sqlite", action="store_true", help="one process on the embedded SQLite default")
+    parser.add_argument(
+        "--server-command", default="", help="serve through this command instead ({port}, {python} filled in)"
+    )
     parser.add_argument("--db", default="shelfcall_bench_web", help="database to create and drop")
     parser.add_argument("--keep-log", action="store_true", help="keep the server logs and print their folder")
     args = parser.parse_args()
@@ -461,7 +464,7 @@ def main() -> None:
         groups = {"load generator": lambda: process_cpu(os.getpid())}
         if args.sqlite:
             port = free_port()
-            servers.append(start_server(env, port, log_path))
+            servers.append(start_server(env, port, log_path, args.server_command))
             wait_until_serving(servers[0], port)
             shape = "one `shelfcall serve` on SQLite (worker inside)"
         else:
@@ -470,7 +473,9 @@ def main() -> None:
             per_server = max(1, args.workers // len(ports))
             for n, port in enumerate(ports):
                 servers.append(
-                    start_server(env, port, folder / f"server{n}.log" if n else log_path, workers=per_server)
+                    start_server(
+                        env, port, folder / f"server{n}.log" if n else log_path, args.server_command, per_server
+                    )
                 )
             worker = start_server(env, 0, folder / "worker.log", command=f"{VENV_BIN / 'shelfcall'} worker")
             for server, port in zip(servers, ports, strict=True):
