@@ -180,7 +180,7 @@ async def one_order(base: str, associate: Browser, tally: Tally, code: str, prod
         status = await phone.submit(
             "submit", f"/s/{code}/submit", {"submission_key": key.group(1), "name": "Bench"}, then="status"
         )
-        number = re.search(r"SC(\d+)", status)
+        number = re.search(r'<span class="barcode-number">SC(\d+)</span>', status)  # as the till scans it
         if number is None:
             raise Refused("status: no order number")
         queue = await associate.get("queue", "/w/")
