@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "shelfcall.core.middleware.RateLimitedMiddleware",
     "shelfcall.core.middleware.DatabaseUnavailableMiddleware",
 ]
+if _flag("SHELFCALL_COUNT_STATEMENTS"):  # benchmarks only: each response says how many statements it ran
+    MIDDLEWARE.insert(0, "shelfcall.core.middleware.statement_count_middleware")
 
 ROOT_URLCONF = "shelfcall.urls"
 ASGI_APPLICATION = "shelfcall.asgi.application"
@@ -123,6 +125,10 @@ DATABASES = {
     )
 }
 SHELFCALL_DB_POOL_MAX = int(os.environ.get("SHELFCALL_DB_POOL_MAX", "10"))
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # .iterator() (form choices, exports) would otherwise DECLARE a cursor WITH HOLD, FETCH and
+    # CLOSE it: three round trips and a materialized result for what one SELECT returns.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and SHELFCALL_DB_POOL_MAX > 0:
     # Each process keeps at most max_size connections; a request waits `timeout` seconds for a free
     # one, then gets the 503 "busy" page (core/views.py). OPTIONS from the URL (sslmode…) stay.

@@ -1,8 +1,16 @@
 import logging
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
 
+from asgiref.sync import iscoroutinefunction
 from django.conf import settings
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.gzip import GZipMiddleware
+from django.utils.decorators import sync_and_async_middleware
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
 
@@ -69,3 +77,55 @@ class DatabaseUnavailableMiddleware(MiddlewareMixin):
             return None
         log.warning("Database unavailable for %s: %s", request.path, exception)
         return database_unavailable()
+
+
+STATEMENTS_HEADER = "X-Shelfcall-Statements"
+# The request's statement count, a one-item list: the threads the request's sync parts run on get a
+# copy of the context, and all the copies hold this same list.
+_statements: ContextVar[list[int] | None] = ContextVar("shelfcall_statements", default=None)
+
+
+def _count_statement(execute: Callable, sql: str, params: Any, many: bool, context: dict) -> Any:
+    counted = _statements.get()
+    if counted is not None:
+        counted[0] += 1
+    return execute(sql, params, many, context)
+
+
+def _count_on(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+    if _count_statement not in connection.execute_wrappers:
+        connection.execute_wrappers.append(_count_statement)
+
+
+@sync_and_async_middleware
+def statement_count_middleware(get_response: Callable) -> Callable:
+    """For benchmarks (SHELFCALL_COUNT_STATEMENTS): a response header says how many SQL statements
+    the request had Django execute, on whichever thread, so a load generator counts them per page
+    without access to the database. First in the list: the session and user reads count too. A
+    live stream's later reads are not counted (its response has started by then)."""
+    connection_created.connect(_count_on, dispatch_uid="shelfcall-count-statements")
+    for each in connections.all(initialized_only=True):
+        _count_on(None, each)
+
+    if iscoroutinefunction(get_response):
+
+        async def count_async(request: HttpRequest) -> HttpResponseBase:
+            counted = [0]
+            _statements.set(counted)
+            response = await get_response(request)
+            response[STATEMENTS_HEADER] = str(counted[0])
+            return response
+
+        return count_async
+
+    def count(request: HttpRequest) -> HttpResponseBase:
+        counted = [0]
+        token = _statements.set(counted)
+        try:
+            response = get_response(request)
+        finally:
+            _statements.reset(token)
+        response[STATEMENTS_HEADER] = str(counted[0])
+        return response
+
+    return count

@@ -2,12 +2,16 @@
 
 import io
 import re
+from functools import lru_cache
 
 import segno
 from barcode import Code128
 from barcode.writer import SVGWriter
 
 
+# Drawing one takes milliseconds, and an order's barcode never changes: its status page, every
+# live re-render of that page and its bag label draw it once per process (about 2.5 KB each).
+@lru_cache(maxsize=2048)
 def barcode_svg(value: str) -> str:
     """An inline, scalable, black-on-white Code 128 without its own caption (the page prints the number)."""
     buffer = io.BytesIO()

@@ -48,7 +48,8 @@ def live_user(request: HttpRequest) -> User | AnonymousUser:
 
 
 def choose_store(request: HttpRequest, store: Store) -> None:
-    request.session[STORE_KEY] = store.pk
+    if request.session.get(STORE_KEY) != store.pk:  # unchanged, it must not write the session again
+        request.session[STORE_KEY] = store.pk
 
 
 def _enter(request: HttpRequest, store: Store, role: Role) -> None:

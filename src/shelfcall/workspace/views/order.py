@@ -17,7 +17,6 @@ from shelfcall.live.sse import Message, off_loop, stream_response
 from shelfcall.orders import actions, policy
 from shelfcall.orders.models import Order, OrderEvent, OrderLine
 from shelfcall.orders.policy import OrderAction, allowed_actions
-from shelfcall.orders.queries import last_event_id as latest_order_event_id
 from shelfcall.shopper.codes import barcode_svg
 from shelfcall.stores import policy as stores_policy
 from shelfcall.workspace.errors import refusal_shown
@@ -41,6 +40,7 @@ def order_context(request: WorkspaceRequest, order: Order) -> dict:
     requested = sum(line.requested_qty for line in lines)
     done = sum(line.picked_qty + line.short_qty for line in lines)
     allowed = allowed_actions(request.actor, order)
+    timeline = list(list_timeline(order))
     return {
         "order": order,
         "store": order.store,
@@ -49,14 +49,14 @@ def order_context(request: WorkspaceRequest, order: Order) -> dict:
         "progress_total": requested,
         "allowed": allowed,
         "all_resolved": done >= requested,
-        "timeline": list_timeline(order),
+        "timeline": timeline,
         "order_messages": list_order_messages(order),
         "stage_form": StageForm(store=order.store, initial={"drop_zone": order.drop_zone_id}),
         "payment_form": PaymentForm(),
         "cancel_form": CancelForm(),
         "reassign_form": ReassignForm(store=order.store) if OrderAction.REASSIGN in allowed else None,
         "scan_form": ScanForm(),
-        "last_event_id": latest_order_event_id(order.pk),
+        "last_event_id": timeline[-1].pk if timeline else 0,  # the stream resumes after what the page shows
     }
 
 

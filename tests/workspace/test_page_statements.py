@@ -1,0 +1,126 @@
+"""The SQL statements of each page an associate's browser loads for one order, counted exactly.
+
+The pages and their order are those of benchmarks/web_lifecycle.py: the queue, the order page, Picking,
+a scan, 1x for Customer, Mark Paid and the three hand-off steps, each button followed by the order
+page it redirects to. The session is warm (signed in, store chosen), as on a device in use all day.
+Savepoints are left out: only the test's own wrapping transaction makes them."""
+
+import re
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from shelfcall.orders.models import Order, OrderStatus
+from tests.factories import make_drop_zone, make_product, make_showcase, make_store, make_user, signed_in, submit
+
+pytestmark = pytest.mark.django_db
+
+# Every workspace page reads the session and the user (Django's middleware) and the user's role in
+# the store (the policy); an order's screens read the order too. The rest is the page's own reads or
+# its action's statements (orders/actions, counted there too).
+EXPECTED = {
+    "queue": 7,  # + the chosen store, the user's teams, the last store event, the queue itself
+    "order": 7,  # + lines, timeline (which gives the stream's last event id), messages sent
+    "claim": 7,  # + the claim's conditional update, its read-back and its event
+    "order after claim": 7,
+    "scan": 8,  # + the line the code matches, then the pick
+    "order after scan": 8,  # + the drop zones of the staging form, shown once every unit is picked
+    "stage": 8,  # + the drop zone chosen, then the staging
+    "order after stage": 8,
+    "pay": 8,
+    "order after pay": 8,
+    "hand-off form": 5,  # + the picked lines
+    "hand-off review": 12,  # + the lines, then the hand-off rehearsed and rolled back
+    "hand-off confirm": 12,  # + the lines, then the hand-off
+    "order after hand-off": 7,  # completed: no staging form any more
+}
+
+
+def statements_of(request: Callable[[], object]) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        request()
+    return [query["sql"] for query in captured.captured_queries if "SAVEPOINT" not in query["sql"]]
+
+
+class Lifecycle:
+    """One order through the associate's pages, the statements of each page kept by name."""
+
+    def __init__(self, browser: Client, order: Order, desk_id: int, upc: str) -> None:
+        self.browser, self.order, self.desk_id, self.upc = browser, order, desk_id, upc
+        self.statements: dict[str, list[str]] = {}
+
+    def load(self, page: str, method: str, url: str, data: dict | None = None) -> str:
+        send = self.browser.post if method == "POST" else self.browser.get
+        responses = []
+        self.statements[page] = statements_of(lambda: responses.append(send(url, data or {})))
+        assert responses[0].status_code in {200, 302}, f"{page}: {responses[0].status_code}"
+        return responses[0].content.decode()
+
+    def run(self) -> None:
+        page = f"/w/orders/{self.order.pk}"
+        self.load("queue", "GET", "/w/")
+        self.load("order", "GET", page)
+        for action, data in [
+            ("claim", {}),
+            ("scan", {"code": self.upc}),
+            ("stage", {"drop_zone": self.desk_id, "note": ""}),
+            ("pay", {"reference": ""}),
+        ]:
+            self.load(action, "POST", f"{page}/{action}", data)
+            self.load(f"order after {action}", "GET", page)
+        self.load("hand-off form", "GET", f"{page}/handoff")
+        review = self.load("hand-off review", "POST", f"{page}/handoff", {"pickup_code": f"SC{self.order.number}"})
+        hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', review))
+        self.load("hand-off confirm", "POST", f"{page}/handoff", {**hidden, "confirm": "yes"})
+        self.load("order after hand-off", "GET", page)
+
+
+@pytest.fixture
+def lifecycle() -> Lifecycle:
+    store = make_store()
+    product = make_product(store, on_hand=50, upc="4006381333931")
+    showcase = make_showcase(store, products=[product])
+    desk = make_drop_zone(store)
+    browser = signed_in(make_user(store))
+    warm_up = submit(showcase)
+    browser.get(f"/w/orders/{warm_up.pk}")  # signed in, store chosen, last request stamped
+    walk = Lifecycle(browser, submit(showcase), desk.pk, product.upc)
+    walk.run()
+    walk.order.refresh_from_db()
+    assert walk.order.status == OrderStatus.COMPLETED
+    return walk
+
+
+@pytest.mark.parametrize("page", EXPECTED)
+def test_page_statements(lifecycle, page):
+    statements = lifecycle.statements[page]
+    assert len(statements) == EXPECTED[page], f"{page}: {len(statements)} statements\n" + "\n".join(statements)
+
+
+def test_no_page_writes_a_warm_session_again(lifecycle):
+    """The session changes when someone signs in or picks a store, not on every page they open."""
+    writes = {
+        page: [sql for sql in sqls if "django_session" in sql and not sql.startswith("SELECT")]
+        for page, sqls in lifecycle.statements.items()
+    }
+    assert not any(writes.values()), writes
+
+
+def test_a_longer_order_costs_its_pages_no_more_statements():
+    """Five lines instead of one: the same statements on every page but the scans (one per unit)."""
+    store = make_store(max_order_qty=50)
+    products = [make_product(store, on_hand=50) for _ in range(5)]
+    showcase = make_showcase(store, products=products)
+    desk = make_drop_zone(store)
+    browser = signed_in(make_user(store))
+    browser.get(f"/w/orders/{submit(showcase).pk}")
+    order = submit(showcase, dict.fromkeys(products, 1))
+    browser.post(f"/w/orders/{order.pk}/claim")
+    for product in products:
+        browser.post(f"/w/orders/{order.pk}/scan", {"code": product.upc})
+    browser.post(f"/w/orders/{order.pk}/stage", {"drop_zone": desk.pk})
+    assert len(statements_of(lambda: browser.get(f"/w/orders/{order.pk}"))) == EXPECTED["order after stage"]
+    assert len(statements_of(lambda: browser.get(f"/w/orders/{order.pk}/handoff"))) == EXPECTED["hand-off form"]
