@@ -23,7 +23,8 @@ POOL_THREADS = 2
 
 
 def database_wrappers() -> int:
-    return sum(isinstance(o, BaseDatabaseWrapper) for o in gc.get_objects())
+    # type(), not isinstance(): that would evaluate the lazy objects (a request's user) it meets.
+    return sum(issubclass(type(o), BaseDatabaseWrapper) for o in gc.get_objects())
 
 
 def database_connections() -> int:
