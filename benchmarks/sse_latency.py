@@ -105,9 +105,10 @@ def seed_orders(count: int, workers: int) -> tuple[list[Target], object]:
     from shelfcall.stores.models import Store
 
     bench = make_store(showcases=1, products_per_showcase=20, stock=1_000_000)
-    # Every benchmark order comes from one "phone": let it hold them all.
+    # Every benchmark order comes from one "phone": let it hold them all (one unit a line, at most
+    # three lines: 30,000 units for 10,000 orders; the limits are small integers).
     Store.objects.filter(pk=bench.store.pk).update(
-        max_open_orders_per_device=count + 10, max_units_per_device=count * 6 + 10
+        max_open_orders_per_device=min(count + 10, 32_767), max_units_per_device=min(count * 3 + 10, 32_767)
     )
     actor = make_staff(bench.store, "Bench")
     connections.close_all()  # each seeding process opens its own
@@ -143,7 +144,7 @@ def submit_orders(showcase_and_products: tuple, numbers: range) -> None:
         chosen = rng.sample(products, rng.randint(1, 3))
         actions.submit_showcase_order(
             showcase,
-            [CartLine(p.pk, rng.randint(1, 2), p.price) for p in chosen],
+            [CartLine(p.pk, 1, p.price) for p in chosen],
             contact=ShopperContact(name=f"Shopper {n}"),
             submission_key=f"sse-bench-{n}",
         )
@@ -303,10 +304,10 @@ class ClientTally:
     ended: int = 0
     keepalives: int = 0
     repeats: int = 0
-    arrivals: dict[int, float] = field(default_factory=dict)
+    arrivals: dict[tuple[int, int], float] = field(default_factory=dict)  # (order id, copy) -> arrival
 
 
-async def follow_stream(port: int, target: Target, tally: ClientTally, gate: asyncio.Semaphore) -> None:
+async def follow_stream(port: int, target: Target, copy: int, tally: ClientTally, gate: asyncio.Semaphore) -> None:
     """One shopper's browser (HTTP/1.0, so the body is the bare event stream until the server closes)."""
     writer = None
     opening = True
@@ -334,10 +335,10 @@ async def follow_stream(port: int, target: Target, tally: ClientTally, gate: asy
                 elif message.startswith(b":"):
                     tally.keepalives += 1
                 elif b"\nevent: order\n" in b"\n" + message + b"\n":
-                    if target.order_id in tally.arrivals:
+                    if (target.order_id, copy) in tally.arrivals:
                         tally.repeats += 1
                     else:
-                        tally.arrivals[target.order_id] = now
+                        tally.arrivals[target.order_id, copy] = now
         tally.ended += 1
     except (OSError, asyncio.IncompleteReadError, ValueError) as error:
         tally.failures[type(error).__name__] += 1
@@ -348,14 +349,16 @@ async def follow_stream(port: int, target: Target, tally: ClientTally, gate: asy
             writer.close()
 
 
-def stream_client(port: int, targets: list[Target], concurrency: int, reports: mp.Queue, done: mp.Event) -> None:
+def stream_client(
+    port: int, streams: list[tuple[Target, int]], concurrency: int, reports: mp.Queue, done: mp.Event
+) -> None:
     """A client process: open its streams, say how many opened, hold them until `done`, send arrivals."""
 
     async def run() -> None:
         tally = ClientTally()
         gate = asyncio.Semaphore(concurrency)
-        tasks = [asyncio.create_task(follow_stream(port, t, tally, gate)) for t in targets]
-        while tally.opened + sum(tally.failures.values()) < len(targets):
+        tasks = [asyncio.create_task(follow_stream(port, t, copy, tally, gate)) for t, copy in streams]
+        while tally.opened + sum(tally.failures.values()) < len(streams):
             await asyncio.sleep(0.1)
         reports.put(("opened", tally.opened, dict(tally.failures)))
         while not done.is_set():
@@ -477,7 +480,8 @@ def run_streams(args, env: dict[str, str], targets: list[Target], actor, folder:
 
         reports: mp.Queue = mp.Queue()
         done = mp.Event()
-        shares = [targets[i :: args.clients] for i in range(args.clients)]
+        streams = [(t, copy) for copy in range(args.streams_per_order) for t in targets]
+        shares = [streams[i :: args.clients] for i in range(args.clients)]
         clients = [
             mp.Process(target=stream_client, args=(front, share, args.connect_concurrency, reports, done))
             for share in shares
@@ -493,7 +497,7 @@ def run_streams(args, env: dict[str, str], targets: list[Target], actor, folder:
             failures.update(failed)
         connect_s = time.perf_counter() - started
         connect_cpu = sum(process_group_cpu_seconds(s.process.pid) for s in servers) - cpu_start
-        print(f"streams open: {opened}/{len(targets)} after {connect_s:.1f} s; failures: {dict(failures) or 'none'}")
+        print(f"streams open: {opened}/{len(streams)} after {connect_s:.1f} s; failures: {dict(failures) or 'none'}")
         print(
             f"  server CPU to open them: {connect_cpu:.1f} s = {connect_cpu / max(opened, 1) * 1000:.2f} ms per stream"
         )
@@ -533,7 +537,7 @@ def run_streams(args, env: dict[str, str], targets: list[Target], actor, folder:
         claim_cpu = sum(process_group_cpu_seconds(s.process.pid) for s in servers) - cpu_before
         pg_cpu = backend_cpu_seconds(args.db) - pg_before
         done.set()
-        arrivals: dict[int, float] = {}
+        arrivals: dict[tuple[int, int], float] = {}
         ended = keepalives = repeats = 0
         for _ in clients:
             _, got, n_ended, n_keepalives, n_repeats = reports.get(timeout=60)
@@ -542,13 +546,13 @@ def run_streams(args, env: dict[str, str], targets: list[Target], actor, folder:
         for client in clients:
             client.join(30)
         print(
-            f"  server CPU per claim (its NOTIFY heard by {len(servers)} processes, one stream's read and render): "
+            f"  server CPU per claim (NOTIFY heard by {len(servers)} processes, each of its streams reads, renders): "
             f"{claim_cpu / len(sample) * 1000:.2f} ms; PostgreSQL backends of the pool and LISTEN: "
             f"{pg_cpu / len(sample) * 1000:.2f} ms (the claims' own connection not included)"
         )
         if ended:
             print(f"  streams the server ended before the claims were over: {ended}")
-        return report(arrivals, claimed_at, opened, len(targets), repeats, per_stream, nginx_kb)
+        return report(arrivals, claimed_at, args.streams_per_order, opened, len(streams), repeats, per_stream, nginx_kb)
     finally:
         if nginx is not None:
             nginx.terminate()
@@ -565,17 +569,19 @@ def wait_for_port(port: int, limit: float = 10.0) -> None:
 
 
 def report(
-    arrivals: dict[int, float],
+    arrivals: dict[tuple[int, int], float],
     claimed_at: dict[int, float],
+    copies: int,
     opened: int,
     expected: int,
     repeats: int,
     per_stream_kb: list[float],
     nginx_kb: float | None,
 ) -> bool:
-    latencies = [arrivals[o] - t for o, t in claimed_at.items() if o in arrivals]
-    missing = [o for o in claimed_at if o not in arrivals]
-    unclaimed = [o for o in arrivals if o not in claimed_at]
+    expected_arrivals = [(o, copy, t) for o, t in claimed_at.items() for copy in range(copies)]
+    latencies = [arrivals[o, copy] - t for o, copy, t in expected_arrivals if (o, copy) in arrivals]
+    missing = [(o, copy) for o, copy, _ in expected_arrivals if (o, copy) not in arrivals]
+    unclaimed = [o for o, _ in arrivals if o not in claimed_at]
     print()
     print("SSE event to browser: claim committed -> its 'order' message fully received by that stream")
     print(f"  open streams: {opened} (requested {expected})")
@@ -586,6 +592,8 @@ def report(
         met = p99 <= BUDGET_P99_MS and not missing and opened == expected
         print(f"  budget p99 <= {BUDGET_P99_MS:.0f} ms with {expected} streams: {'MET' if met else 'MISSED'}")
     print(f"  messages not received within {DRAIN_LIMIT_S:.0f} s of the last claim: {len(missing)}")
+    if copies > 1:
+        print(f"  ({copies} streams follow each order: every claim is read and sent {copies} times)")
     if unclaimed or repeats:
         print(f"  unexpected messages: {len(unclaimed)} on unclaimed orders, {repeats} repeats")
     worst = max(per_stream_kb) + (nginx_kb or 0.0)
@@ -649,7 +657,13 @@ class Serving:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", choices=["streams", "pages"], default="streams")
-    parser.add_argument("--streams", type=int, default=10_000, help="open SSE streams, one order each")
+    parser.add_argument("--streams", type=int, default=10_000, help="open SSE streams")
+    parser.add_argument(
+        "--streams-per-order",
+        type=int,
+        default=4,
+        help="streams following each order (a shopper's tabs and devices): fewer orders to seed",
+    )
     parser.add_argument("--processes", type=int, default=4, help="`shelfcall serve` processes behind nginx")
     parser.add_argument("--clients", type=int, default=4, help="load generator processes")
     parser.add_argument("--no-nginx", action="store_true", help="streams straight to one serving process")
@@ -694,12 +708,14 @@ def main() -> None:
     began = time.perf_counter()
     create_database(args.db)
     try:
-        setup_django(env)
+        # No pool here: the seeding and client processes are forked from this one, and must not
+        # share its pooled connections (each seeder opens its own).
+        setup_django(env | {"SHELFCALL_DB_POOL_MAX": "0"})
         from django.db import connections
 
         migrate()
         t0 = time.perf_counter()
-        count = args.orders if args.mode == "pages" else args.streams
+        count = args.orders if args.mode == "pages" else -(-args.streams // args.streams_per_order)
         targets, actor = seed_orders(count, args.seeders)
         print(f"seeded {len(targets)} orders in {time.perf_counter() - t0:.1f} s", flush=True)
         connections.close_all()
