@@ -719,11 +719,12 @@ def main() -> None:
         targets, actor = seed_orders(count, args.seeders)
         print(f"seeded {len(targets)} orders in {time.perf_counter() - t0:.1f} s", flush=True)
         connections.close_all()
-        print(
-            f"RLIMIT_NOFILE {limit} for every process of the run; a serving process needs about "
-            f"{per_process + args.pool + 50} (its streams + its pool + ~50)",
-            flush=True,
-        )
+        if args.mode == "streams":
+            print(
+                f"RLIMIT_NOFILE {limit} for every process of the run; a serving process needs about "
+                f"{per_process + args.pool + 50} (its streams + its pool + ~50)",
+                flush=True,
+            )
         for n in range(args.processes):
             port = free_port()
             path = log_path if n == 0 else folder / f"server-{n}.log"
