@@ -1,9 +1,11 @@
 import os
 
-from django.core.asgi import get_asgi_application
 from django.core.handlers.asgi import ASGIHandler
 
+from shelfcall.live.asgi import get_asgi_application
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shelfcall.settings")
+# Django's handler, except that live streams (async views) get no thread each.
 application = get_asgi_application()
 
 

@@ -5,6 +5,7 @@ import contextlib
 import logging
 
 import psycopg
+from django.conf import settings
 from django.db import connection
 
 from shelfcall.live.backoff import Backoff
@@ -18,6 +19,12 @@ log = logging.getLogger(__name__)
 _listener: asyncio.Task[None] | None = None
 # Set while the LISTEN connection is up (health checks and tests wait on it).
 listening = asyncio.Event()
+
+
+def serves_postgresql() -> bool:
+    """Asked by every stream: read from the settings, because `connection.vendor` would make each
+    stream's context a database wrapper of its own."""
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
 
 
 def connection_kwargs() -> dict:

@@ -1,15 +1,16 @@
 """Server-Sent Events: a stream that replays what the client missed, then follows the hub."""
 
+import asyncio
+import functools
 import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 
 from shelfcall.core.clients import address_key
@@ -42,24 +43,43 @@ class Message:
 # Given the last id the client has, return the next message (or None when nothing is new).
 Poll = Callable[[int], Message | None]
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
-def off_loop(work: Callable[..., T]) -> Callable[..., Awaitable[T]]:
-    """Run database work for a stream in the shared thread pool, never in a thread of the request's own.
+def off_loop(work: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+    """Run database work for a stream on the loop's shared thread pool, outside the request's context.
 
-    Django's default (thread_sensitive=True) gives each request its own thread, whose database
-    connection then stays open for as long as the stream lives: a thousand shoppers watching their
-    orders would hold a thousand PostgreSQL connections. The thread pool holds a handful, and each
-    read hands its connection back to the database pool at once, for the requests to use.
+    Neither a thread nor a database connection per stream. Django's default (thread_sensitive=True)
+    would run it in the request's own thread, whose connection then stays open for as long as the
+    stream lives: a thousand shoppers watching their orders would hold a thousand PostgreSQL
+    connections. asgiref's thread_sensitive=False would carry the database wrapper the read opened
+    back into the request's context, one per stream for as long as it lives. Run bare in a pool
+    thread, the work uses that thread's one wrapper, and each read hands its connection back to the
+    database pool at once, for the requests to use. The work gets its arguments, not the request's
+    context variables (its language, its time zone): it activates what it needs itself.
     """
 
-    def fresh(*args: Any, **kwargs: Any) -> T:
+    def fresh(*args: P.args, **kwargs: P.kwargs) -> T:
         try:
             return work(*args, **kwargs)
         finally:
             close_old_connections()
 
-    return sync_to_async(fresh, thread_sensitive=False)
+    async def on_a_pool_thread(*args: P.args, **kwargs: P.kwargs) -> T:
+        return await asyncio.get_running_loop().run_in_executor(None, functools.partial(fresh, *args, **kwargs))
+
+    return on_a_pool_thread
+
+
+def announcements_are_heard() -> bool:
+    """Whether every committed event wakes this process's streams, so a quiet heartbeat needs no read.
+
+    On PostgreSQL: while the LISTEN connection is up (when it comes back it wakes every stream, for
+    what went unheard meanwhile). 10,000 streams re-reading at every 15 s heartbeat would cost 670
+    reads a second for nothing. On SQLite the hub hears only this process's commits, so a stream
+    also re-reads at each heartbeat for what another process (a `shelfcall manage` command) wrote.
+    """
+    return pg_listener.serves_postgresql() and pg_listener.listening.is_set()
 
 
 def last_event_id(request: HttpRequest) -> int:
@@ -85,28 +105,32 @@ async def follow(
     deadline = time.monotonic() + lifetime
     retry = Backoff(first=min(1.0, heartbeat), longest=heartbeat)
     try:
-        if connection.vendor == "postgresql":
+        if pg_listener.serves_postgresql():
             await pg_listener.ready(timeout=LISTEN_WAIT_SECONDS)
         yield "retry: 2000\n\n"
+        read_due = True  # the first read replays what the client missed
         while True:
-            try:
-                message = await read(since)
-            except DATABASE_UNAVAILABLE as error:
-                # Hold on through a database restart: the comment keeps the browser and any proxy
-                # from giving up, and the next read (sooner if the LISTEN connection comes back and
-                # wakes everyone) catches up from the last id, so nothing is lost meanwhile.
-                log.debug("Live stream waiting for the database: %s", error)
-                yield ": waiting for the database\n\n"
-                await subscription.wait(retry.next_delay())
-                continue
-            retry.reset()
-            if message is not None:
-                since = message.id
-                yield message.encode()
+            if read_due:
+                try:
+                    message = await read(since)
+                except DATABASE_UNAVAILABLE as error:
+                    # Hold on through a database restart: the comment keeps the browser and any proxy
+                    # from giving up, and the next read (sooner if the LISTEN connection comes back and
+                    # wakes everyone) catches up from the last id, so nothing is lost meanwhile.
+                    log.debug("Live stream waiting for the database: %s", error)
+                    yield ": waiting for the database\n\n"
+                    await subscription.wait(retry.next_delay())
+                    continue
+                retry.reset()
+                if message is not None:
+                    since = message.id
+                    yield message.encode()
             if time.monotonic() >= deadline:
                 return
-            if await subscription.wait(heartbeat) is None:
+            woken = await subscription.wait(heartbeat) is not None
+            if not woken:
                 yield ": keep-alive\n\n"
+            read_due = woken or not announcements_are_heard()
     finally:
         hub.unsubscribe(subscription)
         if lease is not None:
