@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
 from shelfcall.core import clock
 from shelfcall.orders import holdings, hooks, reservations
+from shelfcall.orders.compiled import CompiledGet
 from shelfcall.orders.errors import CartProblems, ContactRequired, LineProblem
 from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.line_checks import check_order_size, line_problem, shortage
@@ -104,16 +105,33 @@ def create_order(
     return CreatedOrder(order, True)
 
 
+# Every order asks first whether it was already made: compiled once (orders/compiled.py).
+_SAME_SUBMISSION = CompiledGet(
+    lambda store_id, device_id, submission_key: Order.objects.filter(
+        store_id=store_id, device_id=device_id, submission_key=submission_key
+    ).order_by("pk")[:1],
+    int,
+    str,
+    str,
+)
+_SAME_IMPORT = CompiledGet(
+    lambda store_id, source, external_id: Order.objects.filter(
+        store_id=store_id, source=source, external_id=external_id
+    ).order_by("pk")[:1],
+    int,
+    str,
+    str,
+)
+
+
 def _find_existing(
     store: Store, source: OrderSource, external_id: str, showcase: ShowcaseSubmission | None
 ) -> Order | None:
     if showcase is not None and showcase.submission_key:
-        found = {"device_id": showcase.device_id, "submission_key": showcase.submission_key}
-    elif external_id:
-        found = {"source": source, "external_id": external_id}
-    else:
-        return None
-    return Order.objects.filter(store=store, **found).first()
+        return _SAME_SUBMISSION.first(store.pk, showcase.device_id, showcase.submission_key)
+    if external_id:
+        return _SAME_IMPORT.first(store.pk, str(source), external_id)
+    return None
 
 
 def _check_contact(store: Store, contact: ShopperContact) -> None:
