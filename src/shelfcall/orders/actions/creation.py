@@ -105,23 +105,18 @@ def create_order(
     return CreatedOrder(order, True)
 
 
+def _first_order_of_store_where(first: str, second: str) -> CompiledGet[Order]:
+    return CompiledGet(
+        lambda store_id, a, b: Order.objects.filter(store_id=store_id, **{first: a, second: b}).order_by("pk")[:1],
+        int,
+        str,
+        str,
+    )
+
+
 # Every order asks first whether it was already made: compiled once (orders/compiled.py).
-_SAME_SUBMISSION = CompiledGet(
-    lambda store_id, device_id, submission_key: Order.objects.filter(
-        store_id=store_id, device_id=device_id, submission_key=submission_key
-    ).order_by("pk")[:1],
-    int,
-    str,
-    str,
-)
-_SAME_IMPORT = CompiledGet(
-    lambda store_id, source, external_id: Order.objects.filter(
-        store_id=store_id, source=source, external_id=external_id
-    ).order_by("pk")[:1],
-    int,
-    str,
-    str,
-)
+_SAME_SUBMISSION = _first_order_of_store_where("device_id", "submission_key")
+_SAME_IMPORT = _first_order_of_store_where("source", "external_id")
 
 
 def _find_existing(
