@@ -13,7 +13,7 @@ from shelfcall.api.scopes import Scope
 from shelfcall.orders import actions
 from shelfcall.orders.errors import AlreadyClaimed, CartProblems
 from shelfcall.orders.models import Order, OrderStatus
-from tests.factories import make_product, make_showcase, make_store, staff, stock_of, submit
+from tests.factories import TILL, make_product, make_showcase, make_store, staff, staged, stock_of, submit
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -53,6 +53,24 @@ def test_two_shoppers_and_the_last_unit():
     assert [(p.product_id, p.code) for p in refused[0].problems] == [(last.pk, "out_of_stock")]
     assert (stock_of(last, store).reserved, stock_of(other, store).reserved) == (1, 1)
     assert Order.objects.count() == 1
+
+
+def test_hand_offs_of_the_same_products_in_opposite_orders_never_deadlock():
+    """One UPDATE settles an order's stock levels; it locks them in id order, whatever the lines' order,
+    so hand-offs of orders sharing products (no store lock between them) never wait in a cycle."""
+    store = make_store()
+    products = [make_product(store, on_hand=100) for _ in range(4)]
+    showcase = make_showcase(store, products=products)
+    alex = staff(store)
+    orders = [submit(showcase, dict.fromkeys(products if i % 2 else products[::-1], 1)) for i in range(10)]
+    for order in orders:
+        staged(order, alex)
+        actions.mark_paid(order.pk, by=TILL)
+
+    results = race([lambda order=order: actions.hand_off_order(order.pk, by=alex) for order in orders])
+
+    assert all(isinstance(r, Order) and r.status == OrderStatus.COMPLETED for r in results), results
+    assert [(stock_of(p, store).on_hand, stock_of(p, store).reserved) for p in products] == [(90, 0)] * 4
 
 
 def test_twenty_claimers_one_winner():

@@ -3,11 +3,12 @@
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from shelfcall.core import clock
 from shelfcall.core.people import display_name
 from shelfcall.orders import policy
+from shelfcall.orders.compiled import CompiledGet
 from shelfcall.orders.errors import NotYourOrder, OrderNotFound, WrongStatus
 from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import Actor, EventType, record
@@ -27,13 +28,23 @@ def assignee_filter(actor: Actor, *, via: str = "") -> Q:
     return Q(**{f"{via}assignee": actor.user}) if actor.is_staff_user else Q()
 
 
+def _with_store_and_assignee() -> QuerySet[Order]:
+    return Order.objects.select_related("store", "assignee")
+
+
+# Every action reads its order this way, most of them several times a lifecycle: compiled once.
+_ORDER = CompiledGet(lambda order_id: _with_store_and_assignee().filter(pk=order_id), int)
+_LOCKED_ORDER = CompiledGet(
+    lambda order_id: _with_store_and_assignee().select_for_update(of=("self",)).filter(pk=order_id), int
+)
+
+
 def fetch(order_id: int, *, lock: bool = False) -> Order:
     """The order with its store and assignee; `lock` holds its row (FOR UPDATE) until the transaction ends."""
-    orders = Order.objects.select_related("store", "assignee")
-    try:
-        return (orders.select_for_update(of=("self",)) if lock else orders).get(pk=order_id)
-    except Order.DoesNotExist:
-        raise OrderNotFound() from None
+    order = (_LOCKED_ORDER if lock else _ORDER).first(order_id)
+    if order is None:
+        raise OrderNotFound()
+    return order
 
 
 def refuse(order: Order, attempted: str, actor: Actor | None = None, action: OrderAction | None = None) -> None:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
 from shelfcall.core import clock
 from shelfcall.orders import holdings, hooks, reservations
+from shelfcall.orders.compiled import CompiledGet
 from shelfcall.orders.errors import CartProblems, ContactRequired, LineProblem
 from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.line_checks import check_order_size, line_problem, shortage
@@ -104,16 +105,28 @@ def create_order(
     return CreatedOrder(order, True)
 
 
+def _first_order_of_store_where(first: str, second: str) -> CompiledGet[Order]:
+    return CompiledGet(
+        lambda store_id, a, b: Order.objects.filter(store_id=store_id, **{first: a, second: b}).order_by("pk")[:1],
+        int,
+        str,
+        str,
+    )
+
+
+# Every order asks first whether it was already made: compiled once (orders/compiled.py).
+_SAME_SUBMISSION = _first_order_of_store_where("device_id", "submission_key")
+_SAME_IMPORT = _first_order_of_store_where("source", "external_id")
+
+
 def _find_existing(
     store: Store, source: OrderSource, external_id: str, showcase: ShowcaseSubmission | None
 ) -> Order | None:
     if showcase is not None and showcase.submission_key:
-        found = {"device_id": showcase.device_id, "submission_key": showcase.submission_key}
-    elif external_id:
-        found = {"source": source, "external_id": external_id}
-    else:
-        return None
-    return Order.objects.filter(store=store, **found).first()
+        return _SAME_SUBMISSION.first(store.pk, showcase.device_id, showcase.submission_key)
+    if external_id:
+        return _SAME_IMPORT.first(store.pk, str(source), external_id)
+    return None
 
 
 def _check_contact(store: Store, contact: ShopperContact) -> None:

@@ -1,13 +1,14 @@
 """Picking units, marking units not found, and staging the picked order at a drop zone."""
 
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.orders import hooks, policy, reservations
 from shelfcall.orders.actions._common import assignee_filter, fetch, flag_refund_due, move
 from shelfcall.orders.actions.closing import close_order
+from shelfcall.orders.compiled import CompiledGet, CompiledUpdate
 from shelfcall.orders.errors import (
     LineNotInOrder,
     LocationRequired,
@@ -21,10 +22,11 @@ from shelfcall.orders.policy import OrderAction
 from shelfcall.stores.models import DropZone
 
 
-def _open_line(order_id: int, line_id: int, by: Actor, qty: int) -> QuerySet[OrderLine]:
-    """The line, if its order is being picked by `by` and `qty` more units are still open on it."""
+def _open_line(order_id: int, line_id: int, qty: int, *, assignee_id: int | None) -> QuerySet[OrderLine]:
+    """The line, if its order is being picked (by `assignee_id`, for staff) and `qty` more units are still
+    open on it."""
     return OrderLine.objects.filter(
-        assignee_filter(by, via="order__"),
+        Q(order__assignee_id=assignee_id) if assignee_id is not None else Q(),
         pk=line_id,
         order_id=order_id,
         order__status=OrderStatus.PICKING,
@@ -32,15 +34,52 @@ def _open_line(order_id: int, line_id: int, by: Actor, qty: int) -> QuerySet[Ord
     )
 
 
-def _line_to_work_on(order_id: int, line_id: int, by: Actor, action: OrderAction, *related: str) -> OrderLine:
-    """The line with its order, locked until the transaction ends (its counts stay exact), once the
-    policy lets `by` work on the order."""
-    line = (
-        OrderLine.objects.select_for_update(of=("self",))
-        .select_related("order__store", "order__assignee", *related)
-        .filter(pk=line_id, order_id=order_id)
-        .first()
+def _locked_line(*related: str) -> CompiledGet[OrderLine]:
+    return CompiledGet(
+        lambda order_id, line_id: (
+            OrderLine.objects.select_for_update(of=("self",))
+            .select_related("order__store", "order__assignee", *related)
+            .filter(pk=line_id, order_id=order_id)
+        ),
+        int,
+        int,
     )
+
+
+# Each unit picked reads its line and counts it: compiled once (orders/compiled.py).
+_LINE, _LINE_WITH_RESERVATION = _locked_line(), _locked_line("reservation")
+_COUNT_PICKED_BY_HOLDER = CompiledUpdate(
+    lambda order_id, line_id, qty, assignee_id: (
+        _open_line(order_id, line_id, qty, assignee_id=assignee_id),
+        {"picked_qty": F("picked_qty") + qty},
+    ),
+    int,
+    int,
+    int,
+    int,
+)
+_COUNT_PICKED_FOR_THE_STORE = CompiledUpdate(
+    lambda order_id, line_id, qty: (
+        _open_line(order_id, line_id, qty, assignee_id=None),
+        {"picked_qty": F("picked_qty") + qty},
+    ),
+    int,
+    int,
+    int,
+)
+
+
+def _count_picked(order_id: int, line_id: int, qty: int, by: Actor) -> int:
+    """Staff count units only on the orders they hold; a store system (an API key) on any being picked."""
+    if by.user_id is not None and by.is_staff_user:
+        return _COUNT_PICKED_BY_HOLDER.run(order_id, line_id, qty, by.user_id)
+    return _COUNT_PICKED_FOR_THE_STORE.run(order_id, line_id, qty)
+
+
+def _line_to_work_on(order_id: int, line_id: int, by: Actor, action: OrderAction) -> OrderLine:
+    """The line with its order, locked until the transaction ends (its counts stay exact), once the
+    policy lets `by` work on the order. Marking units not found also reads the line's reservation."""
+    line = (_LINE_WITH_RESERVATION if action == OrderAction.NOT_FOUND else _LINE).first(order_id, line_id)
     if line is None:
         fetch(order_id)  # no such order at all: say that
         raise LineNotInOrder()
@@ -58,7 +97,7 @@ def _explain_line_refusal(line: OrderLine, by: Actor, action: OrderAction) -> No
 def pick_line(order_id: int, line_id: int, *, by: Actor, qty: int = 1) -> OrderLine:
     """Confirm `qty` more units of a line are in hand."""
     line = _line_to_work_on(order_id, line_id, by, OrderAction.PICK)
-    won = qty >= 1 and _open_line(order_id, line_id, by, qty).update(picked_qty=F("picked_qty") + qty)
+    won = qty >= 1 and _count_picked(order_id, line_id, qty, by)
     if not won:
         _explain_line_refusal(line, by, OrderAction.PICK)
     line.picked_qty += qty
@@ -80,8 +119,10 @@ def mark_line_not_found(order_id: int, line_id: int, *, by: Actor, qty: int) -> 
 
     When nothing at all is left to hand over, the order is cancelled.
     """
-    line = _line_to_work_on(order_id, line_id, by, OrderAction.NOT_FOUND, "reservation")
-    won = qty >= 1 and _open_line(order_id, line_id, by, qty).update(short_qty=F("short_qty") + qty)
+    line = _line_to_work_on(order_id, line_id, by, OrderAction.NOT_FOUND)
+    won = qty >= 1 and _open_line(order_id, line_id, qty, assignee_id=by.user_id if by.is_staff_user else None).update(
+        short_qty=F("short_qty") + qty
+    )
     if not won:
         _explain_line_refusal(line, by, OrderAction.NOT_FOUND)
     line.short_qty += qty

@@ -1,0 +1,59 @@
+"""Hot-path queries compiled once: they return what the ORM would, bind each call's own arguments."""
+
+import pytest
+
+from shelfcall.orders.compiled import CompiledGet, CompiledUpdate
+from shelfcall.orders.models import Order, OrderLine
+from tests.factories import make_product, make_showcase, make_store, staff, submit
+
+pytestmark = pytest.mark.django_db
+
+ORDER_WITH_STORE = CompiledGet(
+    lambda order_id: Order.objects.select_related("store", "assignee").filter(pk=order_id), int
+)
+RENAME = CompiledUpdate(
+    lambda order_id, name: (Order.objects.filter(pk=order_id, status="submitted"), {"shopper_name": name}), int, str
+)
+
+
+@pytest.fixture
+def orders():
+    store = make_store()
+    showcase = make_showcase(store, products=[make_product(store, on_hand=10)])
+    return [submit(showcase) for _ in range(2)]
+
+
+def test_a_compiled_read_gives_the_orm_s_object_and_its_related_ones(orders, django_assert_num_queries):
+    first, second = orders
+    with django_assert_num_queries(2):
+        read = [ORDER_WITH_STORE.first(order.pk) for order in (first, second)]
+    with django_assert_num_queries(0):  # the store came with it
+        assert [(o.pk, o.number, o.store.name, o.assignee) for o in read] == [
+            (o.pk, o.number, o.store.name, None) for o in (first, second)
+        ]
+    assert read[0].created_at == Order.objects.get(pk=first.pk).created_at
+    assert read[0].total_amount == first.total_amount and read[0]._state.db == "default"
+
+
+def test_a_compiled_read_of_no_row_is_none(orders):
+    assert ORDER_WITH_STORE.first(orders[-1].pk + 1000) is None
+
+
+def test_a_compiled_update_binds_each_call_s_arguments(orders):
+    first, second = orders
+    assert RENAME.run(first.pk, "Kim") == 1
+    assert RENAME.run(second.pk, "Lee") == 1
+    assert dict(Order.objects.values_list("pk", "shopper_name")) == {first.pk: "Kim", second.pk: "Lee"}
+
+
+def test_a_compiled_update_counts_the_rows_its_condition_left_out(orders):
+    from shelfcall.orders import actions
+
+    actions.claim_order(orders[0].pk, by=staff(orders[0].store))
+    assert RENAME.run(orders[0].pk, "Kim") == 0
+
+
+def test_an_argument_that_does_not_reach_the_statement_is_refused_at_compile_time(orders):
+    ignores_its_argument = CompiledGet(lambda line_id: OrderLine.objects.filter(pk=1), int)
+    with pytest.raises(AssertionError, match="do not reach the statement"):
+        ignores_its_argument.first(1)
