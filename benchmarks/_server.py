@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _common import VENV_BIN, drop_database
+from _common import REPO, VENV_BIN, drop_database
 
 SERVER_START_LIMIT_S = 60.0
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -32,6 +32,15 @@ def start_server(
     else:
         argv = [str(VENV_BIN / "shelfcall"), "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)]
         argv += ["--workers", str(workers)]
+    return start_command(argv, env, log_path)
+
+
+def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """`shelfcall worker` (messages and timers), as production runs it beside `serve` on PostgreSQL."""
+    return start_command([str(VENV_BIN / "shelfcall"), "worker"], env, log_path)
+
+
+def start_command(argv: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
     with log_path.open("wb") as log:
         return subprocess.Popen(
             argv,
@@ -93,3 +102,36 @@ def finish_run(server: subprocess.Popen | None, log_path: Path, db_name: str, *,
     else:
         shutil.rmtree(log_path.parent, ignore_errors=True)
     print(f"run time {time.perf_counter() - began:.0f} s")
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def start_nginx(upstream_port: int, listen_port: int, folder: Path) -> subprocess.Popen:
+    """Debian's nginx with the shipped deploy/nginx.conf in front of `upstream_port`, as tests/ops/test_nginx.py
+    wraps it (both upstream entries point at the one port all `serve --workers N` processes share)."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))  # the tests' package, for the one wrapping of the site file
+    from tests.ops.test_nginx import MAIN, site_for
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "site.conf").write_text(site_for([upstream_port, upstream_port], listen_port))
+    (folder / "nginx.conf").write_text(MAIN.format(dir=folder))
+    argv = [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf")]
+    subprocess.run([*argv, "-t", "-q"], check=True)
+    return subprocess.Popen(argv, start_new_session=True)
+
+
+def pid_tree_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes and their children still alive (psutil)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            process = psutil.Process(pid)
+            for member in [process, *process.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    times = member.cpu_times()
+                    total += times.user + times.system
+    return total
