@@ -120,7 +120,8 @@ def differences(before: dict[str, float], after: dict[str, float]) -> dict[str, 
     connections live as long as their server, so few do)."""
     change = {name: value - before.get(name, 0.0) for name, value in after.items()}
     backends = [name for name in change if name.startswith("backend ")]
-    change["cpu PostgreSQL backends"] = sum(change.pop(name) for name in backends)
+    if "transactions" in change:  # PostgreSQL
+        change["cpu PostgreSQL backends"] = sum(change.pop(name) for name in backends)
     return change
 
 
