@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _common import VENV_BIN, drop_database
+from _common import REPO, VENV_BIN, drop_database
 
 SERVER_START_LIMIT_S = 60.0
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -32,6 +32,15 @@ def start_server(
     else:
         argv = [str(VENV_BIN / "shelfcall"), "serve", "--no-migrate", "--host", "127.0.0.1", "--port", str(port)]
         argv += ["--workers", str(workers)]
+    return start_command(argv, env, log_path)
+
+
+def start_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """`shelfcall worker` (messages and timers), as production runs it beside `serve` on PostgreSQL."""
+    return start_command([str(VENV_BIN / "shelfcall"), "worker"], env, log_path)
+
+
+def start_command(argv: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen:
     with log_path.open("wb") as log:
         return subprocess.Popen(
             argv,
@@ -100,6 +109,8 @@ def start_nginx(folder: Path, upstream_ports: list[int], port: int) -> subproces
 
     The site file is wrapped as tests/ops/test_nginx.py wraps it (everything inside `folder`); only its
     upstream servers and listening port change. Returns once nginx answers on `port`."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))  # the tests' package, for the one wrapping of the site file
     from tests.ops.test_nginx import MAIN, NGINX, site_for
 
     if NGINX is None:
@@ -118,3 +129,18 @@ def start_nginx(folder: Path, upstream_ports: list[int], port: int) -> subproces
         time.sleep(0.1)
     nginx.kill()
     raise RuntimeError("nginx did not answer within 10 s")
+
+
+def pid_tree_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU of these processes and their children still alive (psutil)."""
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        with contextlib.suppress(psutil.Error):
+            process = psutil.Process(pid)
+            for member in [process, *process.children(recursive=True)]:
+                with contextlib.suppress(psutil.Error):
+                    times = member.cpu_times()
+                    total += times.user + times.system
+    return total

@@ -46,7 +46,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter, defaultdict
@@ -60,7 +59,6 @@ from _common import (
     PG_HOST,
     PG_PORT,
     PG_USER,
-    REPO,
     VENV_BIN,
     bench_environment,
     create_database,
@@ -69,7 +67,15 @@ from _common import (
     percentile,
     setup_django,
 )
-from _server import finish_run, free_port, process_group_cpu_seconds, start_server, stop_server, wait_until_serving
+from _server import (
+    finish_run,
+    free_port,
+    process_group_cpu_seconds,
+    start_nginx,
+    start_server,
+    stop_server,
+    wait_until_serving,
+)
 
 PASSWORD = "bench-only-password-0123"
 PAGES = (
@@ -404,19 +410,12 @@ def print_run(args, tally: Tally, completed: int, elapsed: float, cpu: dict, pg_
 @contextlib.contextmanager
 def nginx_in_front(ports: list[int], folder: Path):
     """deploy/nginx.conf as the nginx test runs it: only its upstream servers and its port changed."""
-    sys.path.insert(0, str(REPO))
-    from tests.ops.test_nginx import MAIN, NGINX, site_for
-
-    if NGINX is None:
-        raise SystemExit("--nginx needs Debian's nginx (apt-get install nginx-light)")
-    conf_dir = folder / "nginx"
-    conf_dir.mkdir()
     port = free_port()
-    (conf_dir / "site.conf").write_text(site_for(ports, port))
-    (conf_dir / "nginx.conf").write_text(MAIN.format(dir=conf_dir))
-    nginx = subprocess.Popen([NGINX, "-p", str(conf_dir), "-c", str(conf_dir / "nginx.conf")], start_new_session=True)
     try:
-        time.sleep(0.5)
+        nginx = start_nginx(folder / "nginx", ports, port)
+    except RuntimeError as problem:
+        raise SystemExit(f"--nginx: {problem}") from None
+    try:
         yield port, nginx.pid
     finally:
         nginx.terminate()

@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
+from shelfcall.api import keys
 from shelfcall.live import caps
 from shelfcall.notify import policies
 
@@ -53,6 +54,7 @@ def _test_settings(settings):
     settings.RATELIMIT_ENABLE = False
     cache.clear()
     policies.forget()  # store ids come back after a rollback: no channel or timer policy may leak
+    keys.forget()  # so do API keys (the demo's are the same in every test): no copy of a rolled-back row
 
 
 @pytest.fixture

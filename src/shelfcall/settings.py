@@ -92,7 +92,9 @@ MIDDLEWARE = [
     "shelfcall.core.middleware.RateLimitedMiddleware",
     "shelfcall.core.middleware.DatabaseUnavailableMiddleware",
 ]
-if _flag("SHELFCALL_COUNT_STATEMENTS"):  # benchmarks only: each response says how many statements it ran
+# Benchmarks only: each response says how many statements it ran, and /metrics counts them per process.
+COUNT_STATEMENTS = _flag("SHELFCALL_COUNT_STATEMENTS")
+if COUNT_STATEMENTS:
     MIDDLEWARE.insert(0, "shelfcall.core.middleware.statement_count_middleware")
 
 ROOT_URLCONF = "shelfcall.urls"

@@ -55,11 +55,55 @@ def test_last_used_is_written_at_most_once_a_minute(till_key, time_machine, djan
     first = ApiKey.objects.get(pk=till_key.api_key.pk).last_used_at
     assert first == clock.now()
     time_machine.shift(timedelta(seconds=59))
-    with django_assert_num_queries(1):  # the look-up only: no write
+    with django_assert_num_queries(0):  # this process's copy of the key, and no write
         keys.authenticate(till_key.plaintext)
     time_machine.shift(timedelta(seconds=2))
     keys.authenticate(till_key.plaintext)
     assert ApiKey.objects.get(pk=till_key.api_key.pk).last_used_at == clock.now()
+
+
+class TestProcessCopy:
+    """Each process keeps a key's row for CACHE_SECONDS (monotonic time, not the wall clock)."""
+
+    @pytest.fixture
+    def monotonic(self, monkeypatch):
+        now = [1000.0]
+        monkeypatch.setattr(keys.time, "monotonic", lambda: now[0])
+        return now
+
+    def test_a_kept_key_costs_no_query_and_its_secret_is_still_checked(self, till_key, django_assert_num_queries):
+        keys.authenticate(till_key.plaintext)
+        with django_assert_num_queries(0):
+            keys.authenticate(till_key.plaintext)
+            with pytest.raises(Unauthenticated):
+                keys.authenticate(
+                    till_key.plaintext[:-4] + ("AAAA" if not till_key.plaintext.endswith("AAAA") else "BBBB")
+                )
+
+    def test_revoking_here_refuses_the_key_at_once(self, till_key):
+        keys.authenticate(till_key.plaintext)
+        keys.revoke([ApiKey.objects.get(pk=till_key.api_key.pk)])
+        with pytest.raises(KeyRevoked):
+            keys.authenticate(till_key.plaintext)
+
+    def test_revoked_by_another_process_refused_here_within_the_cache_time(self, till_key, monotonic):
+        keys.authenticate(till_key.plaintext)
+        # Another process revokes: this one's copy is not told.
+        ApiKey.objects.filter(pk=till_key.api_key.pk).update(revoked_at=clock.now())
+        monotonic[0] += keys.CACHE_SECONDS - 0.1
+        assert keys.authenticate(till_key.plaintext).pk == till_key.api_key.pk
+        monotonic[0] += 0.2
+        with pytest.raises(KeyRevoked):
+            keys.authenticate(till_key.plaintext)
+
+    def test_a_new_key_works_at_once_after_a_miss(self, store, make_key):
+        issued = make_key(store)
+        prefix = issued.plaintext.split("_")[1]
+        ApiKey.objects.filter(prefix=prefix).update(prefix="000000000000")  # as if not issued yet
+        with pytest.raises(Unauthenticated):
+            keys.authenticate(issued.plaintext)
+        ApiKey.objects.filter(prefix="000000000000").update(prefix=prefix)
+        assert keys.authenticate(issued.plaintext).pk == issued.api_key.pk
 
 
 def test_command_prints_a_working_key(store, capsys):

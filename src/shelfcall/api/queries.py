@@ -1,6 +1,7 @@
 """Reads for the API, always through the key: a key reaches only its organization's or its store's rows."""
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -26,25 +27,64 @@ def stores_of(api_key: ApiKey) -> QuerySet[Store]:
     return stores.order_by("name", "pk")
 
 
+def _reached(api_key: ApiKey, via: str = "") -> Q:
+    """The orders the key reaches, for a queryset that gets to the order through `via` (e.g. "order__").
+
+    A store key reaches its store's orders and those it took for pick-up at another store."""
+    reached = api_key.store_filter(f"{via}store")
+    if api_key.store_id is not None:
+        reached |= Q(**{f"{via}origin_store_id": api_key.store_id})
+    return reached
+
+
+def _latest_event_id(order_id: OuterRef) -> Subquery:
+    return Subquery(OrderEvent.objects.filter(order_id=order_id).order_by("-pk").values("pk")[:1])
+
+
 def orders_of(api_key: ApiKey) -> QuerySet[Order]:
     """Orders with their lines and version: two statements for any number of orders and lines.
 
-    A store key reaches its store's orders and those it took for pick-up at another store. `version` is the
-    id of the order's latest event (orders/actions/lines.py), by the event index."""
-    reached = api_key.store_filter()
-    if api_key.store_id is not None:
-        reached |= Q(origin_store_id=api_key.store_id)
-    latest_event = OrderEvent.objects.filter(order_id=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    `version` is the id of the order's latest event (orders/actions/lines.py), by the event index."""
     return (
-        Order.objects.filter(reached)
-        .annotate(version=Coalesce(Subquery(latest_event), 0))
+        Order.objects.filter(_reached(api_key))
+        .annotate(version=Coalesce(_latest_event_id(OuterRef("pk")), 0))
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
         .order_by("updated_at", "pk")
     )
 
 
+def _one_order(api_key: ApiKey, **order_filters: object) -> Order | None:
+    """One order with its lines and version in one statement: its lines, each joined to the order.
+
+    Every read of a single order (a till's look-up, the answer to every action) is this one statement.
+    An order without lines (none is made so, but the schema allows it) is read the two-statement way."""
+    on_the_order = {f"order__{name}": value for name, value in order_filters.items()}
+    lines = list(
+        OrderLine.objects.filter(_reached(api_key, via="order__"), **on_the_order)
+        .select_related("order")
+        .annotate(order_version=Coalesce(_latest_event_id(OuterRef("order_id")), 0))
+        .order_by("pk")
+    )
+    if not lines:
+        return orders_of(api_key).filter(**order_filters).first()
+    order = lines[0].order
+    order.version = lines[0].order_version  # type: ignore[attr-defined]  # as orders_of annotates it
+    for line in lines:
+        line.order = order  # one instance, as a prefetch gives
+    _keep_lines(order, lines)
+    return order
+
+
+def _keep_lines(order: Order, lines: Sequence[OrderLine]) -> None:
+    """Make `order.lines.all()` answer with `lines`, read already: what prefetch_related stores, stored here."""
+    kept = order.lines.all()
+    kept._result_cache = list(lines)
+    kept._prefetch_done = True  # type: ignore[attr-defined]  # the stubs leave out this QuerySet field
+    order._prefetched_objects_cache = {"lines": kept}  # type: ignore[attr-defined]  # Django's prefetch cache
+
+
 def get_order(api_key: ApiKey, order_id: int) -> Order:
-    order = orders_of(api_key).filter(pk=order_id).first()
+    order = _one_order(api_key, pk=order_id)
     if order is None:
         raise NotFound(_("No order with this id."))
     return order
@@ -92,19 +132,15 @@ def parse_order_code(code: str, *, field: str = "code") -> int:
 
 def get_order_by_code(api_key: ApiKey, code: str, store_id: int | None) -> Order:
     number = parse_order_code(code)
-    order = orders_of(api_key).filter(store_id=store_id_for_lookup(api_key, store_id), number=number).first()
+    order = _one_order(api_key, store_id=store_id_for_lookup(api_key, store_id), number=number)
     if order is None:
         raise NotFound(_("No order with this number in this store."))
     return order
 
 
 def get_order_by_external_id(api_key: ApiKey, source: str, external_id: str, store_id: int | None) -> Order:
-    order = (
-        orders_of(api_key)
-        .filter(store_id=store_id_for_lookup(api_key, store_id), source=source, external_id=external_id)
-        .exclude(external_id="")
-        .first()
-    )
+    store_id = store_id_for_lookup(api_key, store_id)
+    order = _one_order(api_key, store_id=store_id, source=source, external_id=external_id) if external_id else None
     if order is None:
         raise NotFound(_("No order with this source and external id in this store."))
     return order

@@ -14,16 +14,19 @@ The page is for the monitoring system only: it answers clients on this machine, 
 import hmac
 import ipaddress
 import os
+import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.conf import settings
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
 from django.db.models import Count, Min
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.deprecation import MiddlewareMixin
 from django.views.decorators.cache import never_cache
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
@@ -43,6 +46,14 @@ OPEN_STREAMS = Gauge(
     "shelfcall_live_streams_open",
     "Live (SSE) streams open now, over all serving processes.",
     multiprocess_mode="livesum",
+)
+
+# Benchmarks only (SHELFCALL_COUNT_STATEMENTS set): statements sent, by the command the process runs.
+# Transaction control (BEGIN, COMMIT) does not pass through cursors and is not counted.
+SQL_STATEMENTS = Counter(
+    "shelfcall_sql_statements",
+    "SQL statements sent, by command (serve, worker); counted only when SHELFCALL_COUNT_STATEMENTS is set.",
+    ["command"],
 )
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
@@ -151,3 +162,21 @@ class RequestMetricsMiddleware(MiddlewareMixin):
             method = request.method if request.method in _METHODS else "other"
             REQUEST_SECONDS.labels(route, method, str(response.status_code)).observe(time.perf_counter() - started)
         return response
+
+
+def count_statements_if_asked() -> None:
+    """For the benchmarks: when SHELFCALL_COUNT_STATEMENTS is set, count every statement this process
+    sends (`shelfcall_sql_statements_total`). Off otherwise: production pays nothing for it."""
+    if not settings.COUNT_STATEMENTS:
+        return
+    counted = SQL_STATEMENTS.labels(sys.argv[1] if len(sys.argv) > 1 else "other")
+
+    def count(execute: Callable, sql: str, params: object, many: bool, context: dict) -> object:
+        counted.inc()
+        return execute(sql, params, many, context)
+
+    def watch(sender: object, connection: BaseDatabaseWrapper, **kwargs: object) -> None:
+        if count not in connection.execute_wrappers:  # a pooled connection connects again and again
+            connection.execute_wrappers.append(count)
+
+    connection_created.connect(watch, weak=False)

@@ -1,0 +1,90 @@
+"""The statements of each API step of a till's full lifecycle, pinned (benchmarks/http_lifecycle.py runs it
+under load): create -> claim -> pick each line -> ready for pickup -> mark paid -> hand off, and the look-ups.
+
+What the API itself adds to an action: nothing for the key (each process keeps it, api/keys.py), the order
+checked before the action and answered after it in one statement each (its lines joined to it). The rest is
+the action's own (orders/actions/). With rate limits on, one upsert per request more (core/throttle.py)."""
+
+import pytest
+
+from shelfcall.api.scopes import Scope
+from tests.factories import make_drop_zone, make_product
+
+pytestmark = pytest.mark.django_db
+
+# Per step, for an order of two lines. Lower them when a change saves statements; never raise them quietly.
+STEPS = {"create": 14, "claim": 5, "pick": 5, "ready": 6, "pay": 6, "hand off": 10}
+LOOK_UPS = {"by code": 1, "by id": 1, "by external id": 1}
+
+
+@pytest.fixture
+def till(store, make_key):
+    return make_key(store, Scope.ORDERS_READ, Scope.ORDERS_WRITE, Scope.PAYMENTS_WRITE)
+
+
+@pytest.fixture
+def skus(store):
+    return [make_product(store, on_hand=50).sku for _ in range(2)]
+
+
+def _lifecycle(api_post, till, skus, desk, count_statements) -> dict[str, int]:
+    """Run one lifecycle, each step inside its pinned count; returns what each step took."""
+    took = {}
+
+    def step(name: str, url: str, body: dict) -> dict:
+        with count_statements(STEPS[name]) as statements:
+            response = api_post(url, till, body)
+        assert response.status_code in {200, 201}, response.content
+        took[name] = max(took.get(name, 0), len(statements))
+        return response.json()
+
+    order = step(
+        "create",
+        "/api/v1/orders",
+        {"source": "pos", "external_id": "till-1", "lines": [{"sku": sku, "qty": 1} for sku in skus]},
+    )
+    base = f"/api/v1/orders/{order['id']}"
+    step("claim", f"{base}/claim", {})
+    for line in order["lines"]:
+        step("pick", f"{base}/lines/{line['id']}/pick", {"qty": 1})
+    step("ready", f"{base}/ready-for-pickup", {"drop_zone_id": desk.pk})
+    step("pay", f"{base}/mark-paid", {"method": "card"})
+    done = step("hand off", f"{base}/hand-off", {"pickup_code": order["barcode"]})
+    assert done["status"] == "completed" and done["payment_status"] == "paid"
+    return took
+
+
+def _warm(api_post, till, skus) -> dict:
+    """A first order: the key is read (and its use written), the store's notification and timer policies
+    are read, once per process and not again for a while (api/keys.py, notify/policies.py)."""
+    response = api_post(
+        "/api/v1/orders", till, {"source": "pos", "external_id": "warm", "lines": [{"sku": skus[0], "qty": 1}]}
+    )
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def test_each_step_of_a_lifecycle_stays_within_its_statements(api_post, store, till, skus, count_statements):
+    _warm(api_post, till, skus)
+    took = _lifecycle(api_post, till, skus, make_drop_zone(store), count_statements)
+    assert took == STEPS, "fewer statements now? lower STEPS to what each step takes"
+
+
+def test_look_ups_are_one_statement(api_get, api_post, till, skus, count_statements):
+    order = _warm(api_post, till, skus)
+    look_ups = {
+        "by code": f"/api/v1/orders/by-code/{order['barcode']}",
+        "by id": f"/api/v1/orders/{order['id']}",
+        "by external id": "/api/v1/orders/by-external-id?source=pos&external_id=warm",
+    }
+    for name, url in look_ups.items():
+        with count_statements(LOOK_UPS[name]) as statements:
+            assert api_get(url, till).json()["id"] == order["id"]
+        assert len(statements) == LOOK_UPS[name], name
+
+
+def test_rate_limits_add_one_statement_per_request(api_get, api_post, till, skus, count_statements, rate_limits):
+    order = _warm(api_post, till, skus)
+    with count_statements(LOOK_UPS["by code"] + 1) as statements:
+        assert api_get(f"/api/v1/orders/by-code/{order['barcode']}", till).status_code == 200
+    assert len(statements) == 2
