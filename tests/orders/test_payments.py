@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from shelfcall.orders import actions
+from shelfcall.orders.actions import Rejection
 from shelfcall.orders.errors import (
     InvalidAmount,
     NothingOwed,
@@ -16,6 +17,7 @@ from shelfcall.orders.errors import (
 )
 from shelfcall.orders.events import Actor, EventType
 from shelfcall.orders.models import Order, Payment, PaymentKind, PaymentStatus
+from shelfcall.orders.queries import last_event_id
 from tests.factories import make_product, make_showcase, make_store, staff, submit
 from tests.orders.test_concurrency import race
 
@@ -135,6 +137,67 @@ class TestRefunds:
         actions.cancel_order(order.pk, by=TILL, reason="Out of stock")
         receipt = actions.refund_order(order.pk, by=TILL)
         assert receipt.amount == Decimal("20.00") and receipt.order.payment_status == PaymentStatus.REFUNDED
+
+
+def sums(order: Order) -> tuple[str, Decimal, Decimal]:
+    order.refresh_from_db()
+    return order.payment_status, order.owed_amount, order.refund_due_amount
+
+
+@pytest.mark.django_db
+class TestStatusFollowsTheTotal:
+    """The payment status is what the sums say after whatever changed the total, not the last payment's."""
+
+    def test_a_line_added_to_a_paid_order_is_owed(self):
+        order = order_of_100()
+        actions.mark_paid(order.pk, by=TILL)
+        extra = make_product(order.store, price="10.00")
+        actions.add_line(order.pk, extra.pk, 1, by=TILL, version=last_event_id(order.pk))
+        assert sums(order) == (PaymentStatus.PARTIALLY_PAID, Decimal("10.00"), Decimal("0"))
+        assert not order.is_paid
+        assert actions.mark_paid(order.pk, by=TILL).order.payment_status == PaymentStatus.PAID
+
+    def test_a_line_changed_down_leaves_a_deposit_paid_with_a_refund_due(self):
+        order = order_of_100()
+        pay(order, "60.00")
+        line = order.lines.get()
+        actions.change_line_qty(order.pk, line.pk, 1, by=TILL, version=last_event_id(order.pk))
+        assert sums(order) == (PaymentStatus.PAID, Decimal("0"), Decimal("10.00"))
+
+    def test_a_short_pick_settles_a_part_payment(self):
+        order = order_of_100()
+        pay(order, "50.00")
+        alex = staff(order.store)
+        actions.claim_order(order.pk, by=alex)
+        actions.mark_line_not_found(order.pk, order.lines.get().pk, by=alex, qty=1)
+        assert sums(order) == (PaymentStatus.PAID, Decimal("0"), Decimal("0"))
+
+    def test_a_paid_order_short_picked_stays_paid_with_a_refund_due(self):
+        order = order_of_100()
+        actions.mark_paid(order.pk, by=TILL)
+        alex = staff(order.store)
+        actions.claim_order(order.pk, by=alex)
+        actions.mark_line_not_found(order.pk, order.lines.get().pk, by=alex, qty=1)
+        assert sums(order) == (PaymentStatus.PAID, Decimal("0"), Decimal("50.00"))
+        actions.refund_order(order.pk, by=TILL)
+        assert sums(order) == (PaymentStatus.PARTIALLY_REFUNDED, Decimal("0"), Decimal("0"))
+
+    def test_a_rejection_at_hand_off_settles_a_part_payment(self):
+        order = order_of_100(allow_pay_at_pickup=True)
+        pay(order, "50.00")
+        alex = staff(order.store)
+        line = order.lines.get()
+        actions.claim_order(order.pk, by=alex)
+        actions.pick_line(order.pk, line.pk, by=alex, qty=2)
+        actions.stage_order(order.pk, by=alex, note="desk")
+        actions.hand_off_order(order.pk, by=alex, rejections=[Rejection(line.pk, 1, "damaged")])
+        assert sums(order) == (PaymentStatus.PAID, Decimal("0"), Decimal("0"))
+
+    def test_a_cancelled_deposit_is_due_back_in_full(self):
+        order = order_of_100()
+        pay(order, "20.00")
+        actions.cancel_order(order.pk, by=TILL, reason="Out of stock")
+        assert sums(order) == (PaymentStatus.PAID, Decimal("0"), Decimal("20.00"))
 
 
 @pytest.mark.django_db

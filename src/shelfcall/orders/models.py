@@ -196,6 +196,21 @@ class Order(models.Model):
         return max(self.paid_amount - self.refunded_amount - self.total_amount, Decimal("0"))
 
     @property
+    def payment_status_by_sums(self) -> PaymentStatus:
+        """The payment status the total, paid and refunded sums say now: the one rule every writer applies.
+
+        "Paid" means nothing is owed (a refund may be due: the till settles it, then the order reads
+        refunded or partially refunded). Money owed again after a refund (a line added) reads partially
+        paid while something paid still stands.
+        """
+        standing = self.paid_amount - self.refunded_amount
+        if self.owed_amount:
+            return PaymentStatus.PARTIALLY_PAID if standing > 0 else PaymentStatus.UNPAID
+        if not self.refunded_amount:
+            return PaymentStatus.PAID if self.paid_amount else PaymentStatus.UNPAID
+        return PaymentStatus.REFUNDED if not standing else PaymentStatus.PARTIALLY_REFUNDED
+
+    @property
     def is_paid(self) -> bool:
         """Paid means something was paid and nothing is owed now (lines may have been added since)."""
         return self.payment_status != PaymentStatus.UNPAID and not self.owed_amount

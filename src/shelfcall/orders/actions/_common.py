@@ -92,7 +92,15 @@ def move(
     return order
 
 
-def flag_refund_due(order: Order, by: Actor) -> None:
-    """After the order shrank or closed: if it was paid for more than it is now worth, say so once."""
+def settle_new_total(order: Order, by: Actor) -> None:
+    """After the order shrank or closed, `order` holding its sums as just written (its row locked by that
+    UPDATE): the payment status the sums now say, written only if it moved, and a refund due said once.
+
+    The status is no event of its own: the event that changed the total already says what it follows from.
+    """
+    status = order.payment_status_by_sums
+    if status != order.payment_status:
+        order.payment_status = status
+        Order.objects.filter(pk=order.pk).update(payment_status=status)
     if order.refund_due_amount:
         record(order, EventType.REFUND_DUE, actor=by, amount=as_amount(order.refund_due_amount))

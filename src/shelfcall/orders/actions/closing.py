@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.orders import hooks, policy, reservations
-from shelfcall.orders.actions._common import fetch, flag_refund_due, move
+from shelfcall.orders.actions._common import fetch, move, settle_new_total
 from shelfcall.orders.events import SYSTEM, Actor, ActorKind, EventType, record
 from shelfcall.orders.models import OPEN_STATUSES, Order, OrderStatus, ReservationReason
 from shelfcall.orders.policy import OrderAction
@@ -42,7 +42,7 @@ def close_order(
     reservations.release_all(order.pk, reason=reason_kind, by=by)
     event_type = EventType.CANCELLED if cancelled else EventType.EXPIRED
     record(closed, event_type, actor=by, reason=closed.cancel_reason)
-    flag_refund_due(closed, by)
+    settle_new_total(closed, by)
     return closed
 
 

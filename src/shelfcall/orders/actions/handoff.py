@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
 from shelfcall.orders import hooks, policy, reservations
-from shelfcall.orders.actions._common import fetch, flag_refund_due, move
+from shelfcall.orders.actions._common import fetch, move, settle_new_total
 from shelfcall.orders.errors import (
     IdCheckRequired,
     LineNotInOrder,
@@ -98,7 +98,7 @@ def hand_off_order(
         rejected=[{"line_id": r.line_id, "qty": r.qty, "reason": r.reason} for r in rejections],
         collected_by=closed.alternate_pickup_name,
     )
-    flag_refund_due(closed, by)
+    settle_new_total(closed, by)
     return closed
 
 

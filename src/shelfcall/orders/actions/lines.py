@@ -99,13 +99,18 @@ def _check(
 
 
 def _changed(order: Order, line: OrderLine, from_qty: int, by: Actor) -> Order:
-    """The order's row is locked: its total and held units are current in memory."""
+    """The order's row is locked: its total, held units and sums are current in memory, so its payment
+    status (owed again, or a refund due) is settled in the same UPDATE."""
     more = line.requested_qty - from_qty
     order.total_amount += line.unit_price * more
     order.held_units += more
+    order.payment_status = order.payment_status_by_sums
     order.updated_at = clock.now()
     Order.objects.filter(pk=order.pk).update(
-        total_amount=order.total_amount, held_units=order.held_units, updated_at=order.updated_at
+        total_amount=order.total_amount,
+        held_units=order.held_units,
+        payment_status=order.payment_status,
+        updated_at=order.updated_at,
     )
     record(
         order,

@@ -95,12 +95,11 @@ def _record(order: Order, kind: PaymentKind, amount: Decimal, *, method: str, re
     now = clock.now()
     if kind == PaymentKind.PAYMENT:
         order.paid_amount += amount
-        order.payment_status = PaymentStatus.PARTIALLY_PAID if order.owed_amount else PaymentStatus.PAID
-        order.paid_at = now if order.payment_status == PaymentStatus.PAID else order.paid_at
     else:
         order.refunded_amount += amount
-        fully = order.refunded_amount == order.paid_amount
-        order.payment_status = PaymentStatus.REFUNDED if fully else PaymentStatus.PARTIALLY_REFUNDED
+    order.payment_status = order.payment_status_by_sums
+    if kind == PaymentKind.PAYMENT and order.payment_status == PaymentStatus.PAID:
+        order.paid_at = now
     order.updated_at = now
     Order.objects.filter(pk=order.pk).update(
         paid_amount=order.paid_amount,

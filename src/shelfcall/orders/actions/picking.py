@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.orders import hooks, policy, reservations
-from shelfcall.orders.actions._common import assignee_filter, fetch, flag_refund_due, move
+from shelfcall.orders.actions._common import assignee_filter, fetch, move, settle_new_total
 from shelfcall.orders.actions.closing import close_order
 from shelfcall.orders.compiled import CompiledGet, CompiledUpdate
 from shelfcall.orders.errors import (
@@ -129,7 +129,7 @@ def mark_line_not_found(order_id: int, line_id: int, *, by: Actor, qty: int) -> 
     reservations.release([(line.reservation, qty)], reason=ReservationReason.NOT_FOUND, by=by)
     order = line.order
     Order.objects.filter(pk=order_id).update(total_amount=F("total_amount") - line.unit_price * qty)
-    order.refresh_from_db(fields=["total_amount", "paid_amount", "refunded_amount"])
+    order.refresh_from_db(fields=["total_amount", "paid_amount", "refunded_amount", "payment_status"])
     record(
         order,
         EventType.LINE_NOT_FOUND,
@@ -142,7 +142,7 @@ def mark_line_not_found(order_id: int, line_id: int, *, by: Actor, qty: int) -> 
     if not OrderLine.objects.filter(order_id=order_id, requested_qty__gt=F("short_qty")).exists():
         close_order(order, status=OrderStatus.CANCELLED, by=SYSTEM, reason=_("None of the items could be found."))
     else:
-        flag_refund_due(order, by)
+        settle_new_total(order, by)
     return line
 
 
