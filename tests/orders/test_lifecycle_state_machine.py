@@ -14,8 +14,8 @@ After every step (tests/orders/lifecycle_replay.py):
 - the event log replays on its own to each order's status, lines, total, paid and refunded: every
   transition starts where the previous one ended (none is recorded twice, nothing follows a close);
 - money: paid - refunded - total = refund due - owed, never more paid than the total nor more refunded
-  than paid, each payment row announced by its own event, the payment status the one its last payment set
-  (see the NOTE in lifecycle_replay.py: it is not recomputed when the total changes later);
+  than paid, each payment row announced by its own event, the payment status the one the sums say now
+  (whatever changed the total last: a payment, a line edit, a short pick, a rejection, the close);
 - nothing changes an order without an event, and a refusal writes nothing at all;
 - the policy (orders/policy.py) is the one answer: an action that changes an order was allowed by
   `allowed_actions` for that actor, and one it allowed is refused only for its input (a wrong quantity,
