@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from shelfcall.orders import actions
 from shelfcall.orders.actions import Rejection
@@ -192,6 +194,20 @@ class TestStatusFollowsTheTotal:
         actions.stage_order(order.pk, by=alex, note="desk")
         actions.hand_off_order(order.pk, by=alex, rejections=[Rejection(line.pk, 1, "damaged")])
         assert sums(order) == (PaymentStatus.PAID, Decimal("0"), Decimal("0"))
+
+    def test_the_status_costs_one_update_only_when_it_moves(self):
+        def statements_of_a_short_pick(deposit: str | None) -> int:
+            order = order_of_100()
+            if deposit:
+                pay(order, deposit)
+            alex = staff(order.store)
+            actions.claim_order(order.pk, by=alex)
+            with CaptureQueriesContext(connection) as statements:
+                actions.mark_line_not_found(order.pk, order.lines.get().pk, by=alex, qty=1)
+            return len(statements)
+
+        unpaid, status_unmoved, status_moved = (statements_of_a_short_pick(d) for d in (None, "10.00", "50.00"))
+        assert (status_unmoved, status_moved) == (unpaid, unpaid + 1)
 
     def test_a_cancelled_deposit_is_due_back_in_full(self):
         order = order_of_100()
