@@ -131,6 +131,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # .iterator() (form choices, exports) would otherwise DECLARE a cursor WITH HOLD, FETCH and
     # CLOSE it: three round trips and a materialized result for what one SELECT returns.
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# Server-side prepared statements: psycopg prepares a query the second time a connection runs it
+# (prepare_threshold 1; 0 would also try the migrations' multi-command strings, which cannot be
+# prepared) and the pool keeps each connection's statements across requests. Django prepares only
+# with server-side binding (its client-side cursor never does). Turn off behind pgbouncer in
+# transaction mode unless it tracks prepared statements (max_prepared_statements).
+SHELFCALL_DB_PREPARE = _flag("SHELFCALL_DB_PREPARE", default=True)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and SHELFCALL_DB_PREPARE:
+    DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and SHELFCALL_DB_POOL_MAX > 0:
     # Each process keeps at most max_size connections; a request waits `timeout` seconds for a free
     # one, then gets the 503 "busy" page (core/views.py). OPTIONS from the URL (sslmode…) stay.
