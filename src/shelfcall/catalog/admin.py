@@ -1,18 +1,46 @@
-from django.contrib import admin
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from shelfcall.catalog import stock
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
 from shelfcall.stores import policy
 from shelfcall.stores.scoped_admin import ScopedModelAdmin, ScopedTabularInline
 
 
+class StockLevelForm(forms.ModelForm):
+    on_hand = forms.IntegerField(label=_("on hand"), min_value=0, max_value=stock.MAX_ON_HAND)
+
+    class Meta:
+        model = StockLevel
+        fields = ["store", "on_hand"]
+
+    def clean_store(self) -> Any:
+        store = self.cleaned_data["store"]
+        if self.instance.pk is not None and store != self.instance.store:
+            # Its reservations would follow it into a store that does not hold their units.
+            raise forms.ValidationError(_("A stock level stays in its store: add a row for the other store."))
+        return store
+
+
 class StockLevelInline(ScopedTabularInline):
+    """Counts only: `reserved` moves with orders (orders/reservations.py) and is shown, never saved here;
+    ProductAdmin.save_formset writes the counts through catalog/stock.py."""
+
     model = StockLevel
+    form = StockLevelForm
     extra = 0
-    readonly_fields = ["reserved"]
+    readonly_fields = ["reserved", "available"]
+
+    @admin.display(description=_("available"))
+    def available(self, level: StockLevel) -> int | str:
+        return level.available if level.pk else "—"
 
 
 @admin.register(Product)
@@ -34,6 +62,28 @@ class ProductAdmin(ScopedModelAdmin[Product]):
         if obj is None or policy.may_administer(request.user, obj):
             return readonly
         return [*readonly, *(field.name for field in self.opts.fields if field.editable and not field.primary_key)]
+
+    def save_formset(self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool) -> None:
+        if formset.model is not StockLevel:
+            super().save_formset(request, form, formset, change)
+            return
+        # Not the rows as loaded (whose `reserved` may be stale by now): their counts only, as typed.
+        levels = formset.save(commit=False)
+        for level in formset.deleted_objects:
+            level.delete()
+        counts = stock.set_on_hand_of_levels(levels)
+        for level in levels:
+            count = counts[level.store_id, level.product_id]
+            level.pk, level.reserved = count.level_id, count.reserved
+            if count.oversold:
+                messages.warning(request, _oversold_message(level))
+
+
+def _oversold_message(level: StockLevel) -> str:
+    return _(
+        "%(product)s in %(store)s: %(on_hand)s on hand is fewer than the %(reserved)s units open orders hold. "
+        "It shows as out of stock until the count is corrected or those orders are handled."
+    ) % {"product": level.product, "store": level.store, "on_hand": level.on_hand, "reserved": level.reserved}
 
 
 class ShowcaseItemInline(ScopedTabularInline):

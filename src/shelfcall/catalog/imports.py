@@ -4,9 +4,9 @@ A call is checked whole before anything is written: every row's problems are rep
 (`InvalidRows`), and either every row is applied, in one transaction, or none is. Writes are
 `INSERT … ON CONFLICT DO UPDATE` in batches, so thousands of rows cost a handful of statements.
 
-Stock: `on_hand` is the retailer's count and is taken as sent. `reserved` (units held by open orders,
-orders/reservations.py) is never written here; when a count falls below what is held, availability
-shows 0 (StockLevel.available) and the level is reported back as oversold, so the sender knows.
+Stock: `on_hand` is the retailer's count and is taken as sent, written through catalog/stock.py, which
+never writes `reserved` (units held by open orders); a count below what is held is reported back as
+oversold, so the sender knows.
 """
 
 import re
@@ -23,10 +23,10 @@ from pydantic import ValidationError as RowValidationError
 
 from shelfcall.catalog.errors import InvalidRows, RowError, duplicates
 from shelfcall.catalog.models import Product, StockLevel
+from shelfcall.catalog.stock import MAX_ON_HAND, set_on_hand_of_levels
 from shelfcall.stores.models import Store
 
 MAX_ROWS = 5000
-MAX_ON_HAND = 1_000_000_000
 
 # No control characters: PostgreSQL cannot even compare a string holding NUL, and none belong in a catalogue.
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
@@ -192,23 +192,19 @@ def upsert_stock(
         raise InvalidRows(problems, field="levels")
     with transaction.atomic():
         known = {
-            (level.store_id, level.product_id): level
-            for level in StockLevel.objects.filter(
+            (store_id, product_id): pk
+            for store_id, product_id, pk in StockLevel.objects.filter(
                 store_id__in={w.store_id for w in writes}, product_id__in={w.product_id for w in writes}
-            ).only("pk", "store_id", "product_id", "reserved")
+            ).values_list("store_id", "product_id", "pk")
         }
-        # Known rows first, in primary-key order as reservations lock them: two writers never wait in a cycle.
-        writes.sort(key=lambda w: (w.key not in known, known[w.key].pk if w.key in known else 0, w.key))
-        StockLevel.objects.bulk_create(
-            [StockLevel(store_id=w.store_id, product_id=w.product_id, on_hand=w.row.on_hand) for w in writes],
-            update_conflicts=True,
-            unique_fields=["store", "product"],
-            update_fields=["on_hand"],
+        counts = set_on_hand_of_levels(
+            StockLevel(pk=known.get(w.key), store_id=w.store_id, product_id=w.product_id, on_hand=w.row.on_hand)
+            for w in writes
         )
     oversold = [
-        OversoldLevel(w.row.sku, w.store_id, w.row.on_hand, known[w.key].reserved)
+        OversoldLevel(w.row.sku, w.store_id, counts[w.key].on_hand, counts[w.key].reserved)
         for w in sorted(writes, key=lambda w: w.index)
-        if w.key in known and w.row.on_hand < known[w.key].reserved
+        if counts[w.key].oversold
     ]
     updated = sum(w.key in known for w in writes)
     return StockResult(created=len(writes) - updated, updated=updated, oversold=oversold)

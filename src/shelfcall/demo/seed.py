@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
+from shelfcall.catalog.models import Product, Showcase, ShowcaseItem
+from shelfcall.catalog.stock import set_on_hand
 from shelfcall.notify.models import Channel, ChannelKind, CollectionPolicy, EscalationLevel, EscalationPolicy
 from shelfcall.stores.models import DropZone, Membership, Organization, Role, StaffPin, Store, Team
 
@@ -122,7 +123,7 @@ def _showcase(store: Store, team: Team, name: str, code: str, where: str, produc
             image_url=f"{settings.STATIC_URL}demo/{item.sku.lower()}.svg",
             location_hint=f"{where}, case {position + 1}",
         )
-        StockLevel.objects.create(store=store, product=product, on_hand=item.on_hand)
+        set_on_hand(store.pk, product.pk, item.on_hand)
         ShowcaseItem.objects.create(showcase=showcase, product=product, position=position)
     return showcase
 
