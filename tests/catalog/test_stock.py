@@ -76,6 +76,19 @@ def client(store) -> Client:
     return client
 
 
+@pytest.fixture
+def sister(client, store) -> Store:
+    """A second store of the organization that the signed-in store admin also runs."""
+    sister = make_store(organization=store.organization, name="Beta")
+    Membership.objects.create(
+        user=get_user_model().objects.get(username="alice"),
+        organization=store.organization,
+        store=sister,
+        role=Role.STORE_ADMIN,
+    )
+    return sister
+
+
 def _url(product: Product) -> str:
     return f"/admin/catalog/product/{product.pk}/change/"
 
@@ -146,14 +159,7 @@ def test_a_count_below_what_orders_hold_is_reported_naming_the_product(client, s
     assert (level.on_hand, level.reserved, level.available) == (1, 3, 0)
 
 
-def test_a_new_row_creates_the_level_and_a_negative_count_is_refused(client, store, product):
-    sister = make_store(organization=store.organization, name="Beta")
-    Membership.objects.create(
-        user=get_user_model().objects.get(username="alice"),
-        organization=store.organization,
-        store=sister,
-        role=Role.STORE_ADMIN,
-    )
+def test_a_new_row_creates_the_level_and_a_negative_count_is_refused(client, store, product, sister):
     level = _level(store, product)
     new_row = {"stock_levels-1-product": product.pk, "stock_levels-1-store": sister.pk}
     form = _stock_form(level, 5, **{"stock_levels-TOTAL_FORMS": "2"}) | new_row
@@ -164,14 +170,7 @@ def test_a_new_row_creates_the_level_and_a_negative_count_is_refused(client, sto
     assert (_level(sister, product).on_hand, _level(sister, product).reserved) == (4, 0)
 
 
-def test_a_level_cannot_move_to_another_store(client, store, product):
-    sister = make_store(organization=store.organization, name="Beta")
-    Membership.objects.create(
-        user=get_user_model().objects.get(username="alice"),
-        organization=store.organization,
-        store=sister,
-        role=Role.STORE_ADMIN,
-    )
+def test_a_level_cannot_move_to_another_store(client, store, product, sister):
     _hold(store, product, 1)
     level = _level(store, product)
     page = client.post(_url(product), _stock_form(level, 5, **{"stock_levels-0-store": sister.pk}))

@@ -254,20 +254,22 @@ class LifecycleMachine(RuleBasedStateMachine):
             lines.append(CartLine(product.pk, qty, product.price + (Decimal("1") if stale_price else 0)))
         self.counter += 1
         key = f"cart-{self.counter}"
-        order = self._create(
-            lambda: actions.submit_showcase_order(
-                self.world.showcases[showcase],
-                lines,
-                contact=ShopperContact(name="Kim"),
-                submission_key=key,
-                device_id=device,
-                client_address="10.0.0.7",
-            )
-        )
+        order = self._create(lambda: self._submit(showcase, lines, key, device))
         if order is None:
             return multiple()
         self.submissions[order.pk] = (showcase, lines, key, device)
         return order.pk
+
+    def _submit(self, showcase: int, lines: list[CartLine], key: str, device: str) -> Order:
+        """The shopper's phone submits its cart, as the showcase page does."""
+        return actions.submit_showcase_order(
+            self.world.showcases[showcase],
+            lines,
+            contact=ShopperContact(name="Kim"),
+            submission_key=key,
+            device_id=device,
+            client_address="10.0.0.7",
+        )
 
     @rule(order=orders)
     def submit_the_same_cart_again(self, order: int) -> None:
@@ -276,14 +278,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             return
         showcase, lines, key, device = self.submissions[order]
         events = OrderEvent.objects.filter(order_id=order).count()
-        again = actions.submit_showcase_order(
-            self.world.showcases[showcase],
-            lines,
-            contact=ShopperContact(name="Kim"),
-            submission_key=key,
-            device_id=device,
-            client_address="10.0.0.7",
-        )
+        again = self._submit(showcase, lines, key, device)
         assert again.pk == order
         assert OrderEvent.objects.filter(order_id=order).count() == events
 
