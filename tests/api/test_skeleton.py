@@ -1,6 +1,7 @@
 import re
 
 import pytest
+from django.db import InterfaceError, OperationalError
 
 from shelfcall.api.auth import api_rate
 from shelfcall.api.scopes import Scope
@@ -35,6 +36,19 @@ def test_missing_scope_is_403_naming_it(api_get, make_key, store):
 def test_unknown_endpoint_is_404_in_json(api_get, till_key):
     response = api_get("/api/v1/nothing/here", till_key)
     assert response.status_code == 404 and _error(response)["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "failure", [OperationalError("the database system is shutting down"), InterfaceError("closed")]
+)
+def test_a_database_restart_is_a_503_with_retry_after_not_a_500(api_get, till_key, monkeypatch, failure):
+    def database_down(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr("shelfcall.api.endpoints.orders.queries.list_orders", database_down)
+    response = api_get("/api/v1/orders", till_key)
+    assert response.status_code == 503 and _error(response)["code"] == "database_unavailable"
+    assert int(response["Retry-After"]) > 0 and "again" in _error(response)["message"]
 
 
 def test_a_method_the_path_does_not_take_is_405_in_json(client, till_key):

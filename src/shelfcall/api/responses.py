@@ -13,8 +13,9 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from pydantic import ConfigDict
 
 from shelfcall.api.errors import NotFound, Unauthenticated
-from shelfcall.core.errors import ShelfcallError
+from shelfcall.core.errors import DATABASE_UNAVAILABLE, ShelfcallError
 from shelfcall.core.throttle import Throttled
+from shelfcall.core.views import RETRY_AFTER_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -125,5 +126,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(Exception)
     def unexpected(request: HttpRequest, error: Exception) -> HttpResponse:
+        if isinstance(error, DATABASE_UNAVAILABLE):  # a restart, or a pool that stayed busy: try again
+            logger.warning("Database unavailable for %s %s: %s", request.method, request.path, error)
+            message = _("The service is briefly unavailable: send the same request again in a few seconds.")
+            response = error_response(api, request, 503, "database_unavailable", message, None)
+            response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return response
         logger.exception("API request failed: %s %s", request.method, request.path)
         return error_response(api, request, 500, "internal_error", _("Something went wrong on our side."), None)
