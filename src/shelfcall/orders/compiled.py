@@ -10,6 +10,7 @@ unchanged, so each placeholder is found among them and replaced.
 
 import itertools
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
@@ -56,7 +57,7 @@ def _compile(compiler: SQLCompiler, placeholders: Sequence[Argument]) -> _Statem
     return _Statement(sql, slots, tuple(params), compiler)
 
 
-class _PerDatabase:
+class _PerDatabase(ABC):
     """One compiled statement per database alias, made on first use there."""
 
     def __init__(self, kinds: Sequence[type[Argument]]) -> None:
@@ -71,8 +72,9 @@ class _PerDatabase:
                 self._statements.setdefault(alias, statement)
         return statement
 
+    @abstractmethod
     def _make(self, alias: str, placeholders: Sequence[Argument]) -> _Statement:
-        raise NotImplementedError
+        """Compile this kind of statement for the database `alias`, with `placeholders` as its arguments."""
 
 
 class CompiledGet(_PerDatabase, Generic[M]):
