@@ -104,21 +104,17 @@ def finish_run(server: subprocess.Popen | None, log_path: Path, db_name: str, *,
     print(f"run time {time.perf_counter() - began:.0f} s")
 
 
-def start_nginx(folder: Path, upstream_ports: list[int], port: int) -> subprocess.Popen:
+def start_nginx(folder: Path, upstream_ports: list[int], port: int, **main: int) -> subprocess.Popen:
     """Debian's nginx with the shipped deploy/nginx.conf in front of `upstream_ports`, listening on `port`.
 
-    The site file is wrapped as tests/ops/test_nginx.py wraps it (everything inside `folder`); only its
-    upstream servers and listening port change. Returns once nginx answers on `port`."""
+    The site file is wrapped as the nginx test wraps it (tests/support/nginx.py, everything inside `folder`;
+    `main` sets workers, connections, rlimit); only its upstream servers and listening port change.
+    Returns once nginx answers on `port`."""
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))  # the tests' package, for the one wrapping of the site file
-    from tests.ops.test_nginx import MAIN, NGINX, site_for
+    from tests.support.nginx import write_config
 
-    if NGINX is None:
-        raise RuntimeError("needs Debian's nginx (apt-get install nginx-light)")
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "site.conf").write_text(site_for(upstream_ports, port))
-    (folder / "nginx.conf").write_text(MAIN.format(dir=folder))
-    argv = [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf")]
+    argv = write_config(folder, upstream_ports, port, **main)
     subprocess.run([*argv, "-t", "-q"], check=True)
     nginx = subprocess.Popen(argv, start_new_session=True)
     deadline = time.monotonic() + 10

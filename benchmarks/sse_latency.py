@@ -31,7 +31,6 @@ import os
 import random
 import re
 import resource
-import shutil
 import socket
 import subprocess
 import threading
@@ -57,33 +56,21 @@ from _common import (
     setup_django,
     summary_ms,
 )
-from _server import finish_run, free_port, process_group_cpu_seconds, start_server, stop_server, wait_until_serving
+from _server import (
+    finish_run,
+    free_port,
+    process_group_cpu_seconds,
+    start_nginx,
+    start_server,
+    stop_server,
+    wait_until_serving,
+)
 
 BUDGET_P99_MS = 100.0
 BUDGET_KB_PER_STREAM = 50.0
 DRAIN_LIMIT_S = 10.0
 WARM_UP_STREAMS = 4  # per serving process, before "idle" is measured
 SITE = REPO / "deploy" / "nginx.conf"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-# nginx's main context for the run, with the figures deploy/nginx.conf asks of /etc/nginx/nginx.conf.
-NGINX_MAIN = """
-user root;
-daemon off;
-worker_processes {workers};
-worker_rlimit_nofile {rlimit};
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections {connections}; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    include {dir}/site.conf;
-}}
-"""
 
 
 @dataclass(frozen=True)
@@ -254,37 +241,17 @@ def shipped_main_context() -> dict[str, int]:
     return found
 
 
-def site_for(ports: list[int], listen: int) -> str:
-    """The shipped site file with only its upstream servers and its listening port changed."""
-    text = SITE.read_text()
-    example = re.compile(r"^(\s*)server 127\.0\.0\.1:800[12]( .*)$", re.MULTILINE)
-    first = example.search(text)
-    if first is None or len(example.findall(text)) != 2:
-        raise SystemExit(f"{SITE}: the upstream no longer lists the two example servers")
-    servers = "\n".join(f"{first.group(1)}server 127.0.0.1:{port}{first.group(2)}" for port in ports)
-    text = example.sub("", text)
-    text = text[: first.start()] + servers + text[first.start() :]
-    text, replaced = re.subn(r"listen 80;", f"listen 127.0.0.1:{listen};", text)
-    if replaced != 1:
-        raise SystemExit(f"{SITE}: no `listen 80;` to move")
-    return text
-
-
-def start_nginx(folder: Path, ports: list[int], listen: int, workers: int) -> subprocess.Popen:
+def start_nginx_for_streams(folder: Path, ports: list[int], listen: int, workers: int) -> subprocess.Popen:
+    """The shipped site file, with the main context deploy/nginx.conf asks of the operator for many streams."""
     main = shipped_main_context()
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "site.conf").write_text(site_for(ports, listen))
-    (folder / "nginx.conf").write_text(
-        NGINX_MAIN.format(
-            dir=folder,
-            workers=workers,
-            rlimit=main["worker_rlimit_nofile"],
-            connections=main["worker_connections"],
-        )
+    return start_nginx(
+        folder,
+        ports,
+        listen,
+        workers=workers,
+        rlimit=main["worker_rlimit_nofile"],
+        connections=main["worker_connections"],
     )
-    argv = [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf")]
-    subprocess.run([*argv, "-t", "-q"], check=True)
-    return subprocess.Popen(argv, start_new_session=True)
 
 
 # --- the browsers (client processes) ------------------------------------------------------------
@@ -470,7 +437,7 @@ def run_streams(args, env: dict[str, str], targets: list[Target], actor, folder:
             front = ports[0]
         else:
             front = free_port()
-            nginx = start_nginx(folder / "nginx", ports, front, args.nginx_workers)
+            nginx = start_nginx_for_streams(folder / "nginx", ports, front, args.nginx_workers)
             wait_for_port(front)
         warm_up(ports, targets)
         server_pids = [serving_pid(s.process.pid) for s in servers]

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.test_nginx import NGINX
+from tests.support.nginx import NGINX
 from tests.support.pgcluster import _bin_dir
 
 CHAOS = Path(__file__).resolve().parents[2] / "benchmarks" / "chaos.py"

@@ -2,58 +2,24 @@
 both serve, live streams pass event by event, a killed process is routed around, /metrics stays in."""
 
 import os
-import re
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.ops.test_serve_workers import CLAIM_SCRIPT, ORDER_SCRIPT
+from tests.support.nginx import NGINX, write_config
 from tests.support.servers import Server, Stream, free_port, manage_shell, running, server_env
-
-SITE = Path(__file__).resolve().parents[2] / "deploy" / "nginx.conf"
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.skipif(NGINX is None, reason="needs Debian's nginx (apt-get install nginx-light; bin/test does)"),
 ]
-
-# What the test wraps the site file in: nginx's main context, with every path inside the test's folder.
-MAIN = """
-user root;
-daemon off;
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 256; }}
-http {{
-    access_log off;
-    client_body_temp_path {dir}/body;
-    proxy_temp_path {dir}/proxy;
-    fastcgi_temp_path {dir}/fastcgi;
-    uwsgi_temp_path {dir}/uwsgi;
-    scgi_temp_path {dir}/scgi;
-    include {dir}/site.conf;
-}}
-"""
-
-
-def site_for(ports: list[int], listen: int) -> str:
-    """The shipped file with only its upstream servers and its listening port changed."""
-    text, servers = SITE.read_text(), iter(ports)
-    text, replaced = re.subn(r"server 127\.0\.0\.1:800[12]", lambda _: f"server 127.0.0.1:{next(servers)}", text)
-    assert replaced == 2, "the shipped upstream lists the two example servers"
-    text, replaced = re.subn(r"listen 80;", f"listen 127.0.0.1:{listen};", text)
-    assert replaced == 1
-    return text
 
 
 @pytest.fixture
@@ -63,14 +29,11 @@ def stack(private_postgres, tmp_path) -> Iterator[tuple[str, list[Server], dict[
         tmp_path, private_postgres.url, SHELFCALL_LIVE_HEARTBEAT_SECONDS="1", SHELFCALL_TRUSTED_PROXIES="127.0.0.1"
     )
     subprocess.run([sys.executable, "-m", "shelfcall.cli", "manage", "migrate", "-v0"], env=env, check=True)
-    conf_dir = tmp_path / "nginx"
-    conf_dir.mkdir()
     servers = [Server("serve", env, "--no-migrate"), Server("serve", env, "--no-migrate")]
     port = free_port()
-    (conf_dir / "site.conf").write_text(site_for([server.port for server in servers], port))
-    (conf_dir / "nginx.conf").write_text(MAIN.format(dir=conf_dir))
-    subprocess.run([NGINX, "-t", "-q", "-p", str(conf_dir), "-c", str(conf_dir / "nginx.conf")], check=True)
-    nginx = subprocess.Popen([NGINX, "-p", str(conf_dir), "-c", str(conf_dir / "nginx.conf")])
+    argv = write_config(tmp_path / "nginx", [server.port for server in servers], port)
+    subprocess.run([*argv, "-t", "-q"], check=True)
+    nginx = subprocess.Popen(argv)
     try:
         with running(servers):
             yield f"http://127.0.0.1:{port}", servers, env
