@@ -19,3 +19,23 @@ venv_python() {
     echo "$want" > "$stamp"
   fi
 }
+
+# Debian packages the app needs at run time (fonts for printed signs) or the tests need (poppler-utils):
+# installed when missing, as root; otherwise a warning naming the command to run.
+debian_packages() {
+  local missing=() package
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} = 0 ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's ${missing[*]} …" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; } \
+      || echo "warning: could not install ${missing[*]} (apt-get install ${missing[*]})." >&2
+  else
+    echo "warning: missing Debian packages: ${missing[*]} (apt-get install ${missing[*]})." >&2
+  fi
+}
+# The fonts printed signs use (shelfcall/printing/fonts.py finds them by path).
+PRINTING_FONTS=(fonts-dejavu-core fonts-nanum)

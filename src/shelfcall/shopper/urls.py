@@ -1,5 +1,6 @@
 from django.urls import path
 
+from shelfcall.printing import views as printing
 from shelfcall.shopper import views
 
 app_name = "shopper"
@@ -11,6 +12,9 @@ urlpatterns = [
     path("s/<str:code>/cart/<id:product_id>", views.change_line, name="change_line"),
     path("s/<str:code>/submit", views.submit, name="submit"),
     path("s/<str:code>/sign", views.sign, name="sign"),
+    path("s/<str:code>/sign.pdf", printing.showcase_sign_pdf, name="sign_pdf"),
+    path("p/<str:code>/sign.pdf", printing.product_sign_pdf, name="product_sign_pdf"),
+    path("stores/<id:store_id>/signs.pdf", printing.store_signs_pdf, name="store_signs_pdf"),
     path("p/<str:code>", views.product_link, name="product"),
     path("o/<str:token>", views.status_page, name="status"),
     path("o/<str:token>/cancel", views.cancel, name="cancel"),

@@ -28,6 +28,7 @@ from shelfcall.orders.events import SHOPPER
 from shelfcall.orders.models import OPEN_STATUSES, Order
 from shelfcall.orders.queries import find_order_by_token
 from shelfcall.orders.queries import last_event_id as latest_event_id
+from shelfcall.printing.views import sign_downloads
 from shelfcall.shopper.cart import Cart, cart_rows
 from shelfcall.shopper.codes import qr_svg
 from shelfcall.shopper.devices import device_id, ensure_device, newcomer_key
@@ -334,5 +335,11 @@ def sign(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "shopper/sign.html",
-        {"showcase": showcase, "store": showcase.store, "url": url, "qr": qr_svg(url)},
+        {
+            "showcase": showcase,
+            "store": showcase.store,
+            "url": url,
+            "qr": qr_svg(url),
+            "downloads": sign_downloads(request, showcase),
+        },
     )

@@ -24,11 +24,12 @@ class Perm(StrEnum):
     WORK_ORDERS = "work_orders"  # see the queue, claim, pick, stage, take payment, hand off, cancel
     SUPERVISE = "supervise"  # reassign, put someone else's order back, settle refunds
     ADMINISTER = "administer"  # store settings, staff, channels
+    PRINT_SIGNS = "print_signs"  # the store's QR signs as PDFs (the HTML preview is public, as the code is)
 
 
 _GRANTS: dict[str, frozenset[Perm]] = {
-    Role.ASSOCIATE: frozenset({Perm.WORK_ORDERS}),
-    Role.SUPERVISOR: frozenset({Perm.WORK_ORDERS, Perm.SUPERVISE}),
+    Role.ASSOCIATE: frozenset({Perm.WORK_ORDERS, Perm.PRINT_SIGNS}),
+    Role.SUPERVISOR: frozenset({Perm.WORK_ORDERS, Perm.SUPERVISE, Perm.PRINT_SIGNS}),
     Role.STORE_ADMIN: frozenset(Perm),
     Role.ORG_ADMIN: frozenset(Perm),
 }
