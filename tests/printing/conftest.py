@@ -1,9 +1,18 @@
 import pytest
 from django.conf import settings
 
+from shelfcall.catalog.models import Product, Showcase
+from shelfcall.stores.models import Store
 from tests.factories import make_product, make_showcase, make_store, make_user, signed_in
 
 LONG_NAME = "Perceuse-visseuse sans fil 18 V avec deux batteries, chargeur rapide et coffret de rangement " * 3
+
+
+def showcase_named(name: str, store: Store, products: list[Product] | None = None, **fields) -> Showcase:
+    showcase = make_showcase(store, products=products, **fields)
+    showcase.name = name
+    showcase.save(update_fields=["name"])
+    return showcase
 
 
 @pytest.fixture
@@ -22,7 +31,7 @@ def products(store):
 
 @pytest.fixture
 def showcase(store, products):
-    return make_showcase(store, products=products, name="Power tools", location_hint="Aisle 12")
+    return showcase_named("Power tools", store, products, location_hint="Aisle 12")
 
 
 @pytest.fixture
@@ -33,3 +42,8 @@ def associate(store):
 @pytest.fixture
 def staff_client(associate):
     return signed_in(associate)
+
+
+@pytest.fixture(autouse=True)
+def _quick_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
