@@ -160,6 +160,7 @@ def _print_demo_urls(base: str) -> None:
   Shopper, second showcase {base}/s/{demo.showcases[1].code}
   Shopper, product QR link {base}/p/{item.code}   ({item.product.name})
   Printable QR sign        {base}/s/{first.code}/sign
+  Every sign as a PDF      {base}/stores/{demo.store.pk}/signs.pdf   (staff; ?size=a4, letter or label)
   Associate workspace      {base}/w/
   Till screen              {base}/w/till
   Admin                    {base}/admin/
