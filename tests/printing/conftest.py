@@ -5,7 +5,8 @@ from shelfcall.catalog.models import Product, Showcase
 from shelfcall.stores.models import Store
 from tests.factories import make_product, make_showcase, make_store, make_user, signed_in
 
-LONG_NAME = "Perceuse-visseuse sans fil 18 V avec deux batteries, chargeur rapide et coffret de rangement " * 3
+# As long as a product's name may be (200 characters).
+LONG_NAME = ("Perceuse-visseuse sans fil 18 V avec deux batteries, chargeur rapide et coffret de rangement, " * 3)[:200]
 
 
 def showcase_named(name: str, store: Store, products: list[Product] | None = None, **fields) -> Showcase:

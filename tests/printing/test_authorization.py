@@ -6,13 +6,15 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from shelfcall.catalog.models import Showcase
+from shelfcall.catalog.models import Showcase, ShowcaseItem
 from shelfcall.printing import views
 from shelfcall.shopper.urls import urlpatterns
 from shelfcall.stores.models import Membership, Role
-from tests.factories import make_store, make_user, signed_in
+from tests.factories import make_product, make_store, make_user, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -104,3 +106,22 @@ def test_the_preview_shows_the_links_to_whoever_may_download(client, showcase, c
     allowed = caller in ROLES and ROLES[Role(caller)]
     assert ("Signs to print (PDF)" in page) is allowed
     assert (f"/stores/{showcase.store_id}/signs.pdf?size=a4" in page) is allowed
+
+
+def test_printing_is_rate_limited_per_person(staff_client, showcase, settings):
+    settings.RATELIMIT_ENABLE = True
+    url = f"/s/{showcase.code}/sign.pdf"
+    assert all(staff_client.get(url).status_code == 200 for _ in range(views.PRINT_RATE.limit))
+    refused = staff_client.get(url)
+    assert refused.status_code == 429 and int(refused["Retry-After"]) >= 1
+
+
+def test_the_previews_statements_do_not_grow_with_products(staff_client, showcase, store, django_assert_num_queries):
+    url = f"/s/{showcase.code}/sign"
+    staff_client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        staff_client.get(url)
+    for position in range(5):
+        ShowcaseItem.objects.create(showcase=showcase, product=make_product(store), position=10 + position)
+    with django_assert_num_queries(len(one.captured_queries)):
+        assert staff_client.get(url).status_code == 200

@@ -9,6 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from shelfcall.catalog.models import Showcase, ShowcaseItem
+from shelfcall.printing import fonts
 from shelfcall.printing.pages import PAGE_SIZES
 from shelfcall.shopper.cart import Cart
 from tests.factories import make_product, make_showcase, make_store, make_user, signed_in
@@ -68,7 +69,7 @@ def opens_cart_with(url: str, item: ShowcaseItem) -> None:
 def test_every_page_of_a_store_pdf_reads_right_in_each_size(staff_client, store, showcase, size):
     """The QR code of every page opens its page, a product's barcode reads its SKU, the short address,
     the store, the names and the instructions in each language are there, and no word leaves the page
-    (the very long name is cut with an ellipsis)."""
+    (the longest name shrinks, and on a label is cut with an ellipsis)."""
     pdf = pdf_of(staff_client, f"/stores/{store.pk}/signs.pdf?size={size}&lang=fr&lang=ko&lang=es")
     items = list(showcase.items.select_related("product", "showcase"))
     pages = codes_on_pages(pdf)
@@ -86,7 +87,8 @@ def test_every_page_of_a_store_pdf_reads_right_in_each_size(staff_client, store,
         assert f"testserver/{path}" in text and "Hardware Hall" in text  # the short address, to type
         assert all(SCAN[language] in flat(text) for language in ["fr", "ko", "es"])
     assert "Power tools" in texts[0] and "Cordless drill" in texts[1] and "무선 드릴 세트" in texts[2]
-    assert "…" in texts[3] and LONG_NAME.strip() not in flat(texts[3])
+    # The longest name fits a sheet in smaller letters; a label cuts it.
+    assert ("…" in texts[3]) is (size == "label") and (LONG_NAME.strip() in flat(texts[3])) is (size != "label")
     assert all(page.overflowing(margin=4) == [] for page in page_words(pdf))
 
 
@@ -137,6 +139,12 @@ class TestBadInput:
             response = staff_client.get(f"{url}?size={size}")
             assert response.status_code == 400
             assert response.content.decode() == f"size: Unknown page size {size!r}: use one of a4, letter, label."
+
+    def test_a_missing_font_package_is_named(self, staff_client, showcase, monkeypatch, tmp_path):
+        monkeypatch.setattr(fonts, "FONT_ROOT", tmp_path)
+        response = staff_client.get(f"/s/{showcase.code}/sign.pdf")
+        assert response.status_code == 503
+        assert "apt-get install fonts-dejavu-core" in response.content.decode()
 
     def test_unknown_codes_and_stores(self, staff_client):
         for url in ["/s/NOPE2345/sign.pdf", "/p/NOPE2345/sign.pdf", "/stores/999999/signs.pdf"]:

@@ -21,8 +21,10 @@ logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 
 
 class FontMissing(ShelfcallError):
+    """This machine lacks a font package: nothing the person printing can change, hence 503."""
+
     code = "font_missing"
-    status = 500
+    status = 503
 
 
 @dataclass(frozen=True)
