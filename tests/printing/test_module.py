@@ -5,6 +5,7 @@ from django.test import override_settings
 from django.utils.translation import gettext as _
 
 from shelfcall.printing import fonts
+from shelfcall.printing import text as fitting
 from shelfcall.printing.codes import draw_code128, draw_qr
 from shelfcall.printing.document import draw_image, finish, new_document
 from shelfcall.printing.images import MAX_IMAGE_BYTES, local_image
@@ -94,6 +95,15 @@ class TestWriteBlock:
         assert used <= 12
         assert words[-1].text.endswith(ELLIPSIS)
         assert all(word.within(*(mm * POINTS_PER_MM for mm in (20, 30, 60, 42))) for word in words)
+
+    def test_the_size_chosen_is_the_largest_that_fits(self):
+        pdf = new_document(A4, title="t")
+        pdf.add_page()
+        paragraphs = (Paragraph("Cordless drill with two batteries and a charger " * 3),)
+        size, layout = fitting._largest_fitting(pdf, paragraphs, 60, 20, largest=20, smallest=6)
+        assert 6 < size < 20
+        assert fitting._height(layout, paragraphs) <= 20
+        assert fitting._height(fitting._layout(pdf, paragraphs, 60, size + 0.5), paragraphs) > 20
 
     def test_a_word_wider_than_the_box_is_broken(self):
         _used, words = self.box("X" * 300, height=30)

@@ -75,15 +75,37 @@ def _lines(pdf: FPDF, text: str, width: float) -> list[str]:
     return lines
 
 
-def _layout(pdf: FPDF, paragraphs: Sequence[Paragraph], width: float, size: float) -> "Layout":
+Layout = list[tuple[float, list[str]]]  # each paragraph's line height and lines
+
+
+def _layout(pdf: FPDF, paragraphs: Sequence[Paragraph], width: float, size: float) -> Layout:
     return [(_use(pdf, p, size), _lines(pdf, p.text, width)) for p in paragraphs]
 
 
-def _height(layout: "Layout", paragraphs: Sequence[Paragraph]) -> float:
+def _height(layout: Layout, paragraphs: Sequence[Paragraph]) -> float:
     return sum(h * (len(lines) + p.space_after) for (h, lines), p in zip(layout, paragraphs, strict=True))
 
 
-Layout = list[tuple[float, list[str]]]  # each paragraph's line height and lines
+def _largest_fitting(
+    pdf: FPDF, paragraphs: tuple[Paragraph, ...], width: float, height: float, largest: float, smallest: float
+) -> tuple[float, Layout]:
+    """The largest size, in half points from `smallest` to `largest`, at which the paragraphs fit (else
+    `smallest`), found by halving once `largest` is too large; and their layout at that size."""
+    layout = _layout(pdf, paragraphs, width, largest)
+    if _height(layout, paragraphs) <= height:
+        return largest, layout
+    low, high = 0, round((largest - smallest) * 2) - 1  # half points above `smallest`
+    best = _layout(pdf, paragraphs, width, smallest)
+    while low < high:
+        middle = (low + high + 1) // 2
+        layout = _layout(pdf, paragraphs, width, smallest + middle / 2)
+        if _height(layout, paragraphs) <= height:
+            low, best = middle, layout
+        else:
+            high = middle - 1
+    return smallest + low / 2, best
+
+
 # The fitted size and lines of each block a document has laid out: a store's signs repeat the same
 # instructions on every page, and laying out text is most of the time a sign takes.
 _fitted: "WeakKeyDictionary[FPDF, dict[tuple[object, ...], tuple[float, Layout]]]" = WeakKeyDictionary()
@@ -92,26 +114,10 @@ _fitted: "WeakKeyDictionary[FPDF, dict[tuple[object, ...], tuple[float, Layout]]
 def _fit(
     pdf: FPDF, paragraphs: tuple[Paragraph, ...], width: float, height: float, largest: float, smallest: float
 ) -> tuple[float, Layout]:
-    """The largest size, in half points from `smallest` to `largest`, at which the paragraphs fit (or
-    `smallest`), found by halving, and their layout at that size."""
-    key = (paragraphs, width, height, largest, smallest)
     memo = _fitted.setdefault(pdf, {})
+    key = (paragraphs, width, height, largest, smallest)
     if key not in memo:
-        low, high = 0, round((largest - smallest) * 2)  # in half points above `smallest`
-        best = _layout(pdf, paragraphs, width, largest)
-        if _height(best, paragraphs) > height:
-            high -= 1
-            best = _layout(pdf, paragraphs, width, smallest)
-            while low < high:
-                middle = (low + high + 1) // 2
-                layout = _layout(pdf, paragraphs, width, smallest + middle / 2)
-                if _height(layout, paragraphs) <= height:
-                    low, best = middle, layout
-                else:
-                    high = middle - 1
-            memo[key] = (smallest + low / 2, best)
-        else:
-            memo[key] = (largest, best)
+        memo[key] = _largest_fitting(pdf, paragraphs, width, height, largest, smallest)
     return memo[key]
 
 
@@ -127,8 +133,8 @@ def write_block(
     smallest: float,
     align: str = "L",
 ) -> float:
-    """Write the paragraphs into the box at the largest size (in points, down by half points) at which
-    they fit; at `smallest`, the lines past the bottom are left out and the last one shown ends in an
+    """Write the paragraphs into the box at the largest size (in points, by half points) at which they
+    fit; at `smallest`, the lines past the bottom are left out and the last one shown ends in an
     ellipsis. Returns the height used."""
     size, layout = _fit(pdf, tuple(paragraphs), width, height, largest, smallest)
     placed: list[tuple[Paragraph, float, float, str]] = []  # paragraph, top, line height, text
