@@ -81,6 +81,8 @@ def move(
     passes it as `current`: it is updated in memory instead of read again.
     """
     changes["updated_at"] = clock.now()
+    if "status" in changes:
+        changes.setdefault("sub_status", None)  # a sub-status lives inside one status only
     won = Order.objects.filter(condition or Q(), pk=order_id, status__in=list(from_statuses)).update(**changes)
     if won and current is not None:
         for field, value in changes.items():
