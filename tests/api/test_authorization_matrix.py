@@ -15,7 +15,7 @@ from shelfcall.notify import outbox, subscriptions
 from shelfcall.notify.models import MessageStatus, OutboxMessage
 from shelfcall.orders import actions
 from shelfcall.orders.actions import ShopperContact
-from shelfcall.orders.models import Order, OrderEvent, OrderLine, Payment
+from shelfcall.orders.models import Order, OrderEvent, OrderLine, Payment, SubStatus
 from shelfcall.orders.queries import last_event_id
 from tests.factories import TILL, claimed, make_product, make_showcase, make_store, picked, staged, submit
 
@@ -52,6 +52,10 @@ def _sku(order: Order) -> str:
 def _ready_and_paid(order: Order) -> None:
     staged(order, TILL)
     actions.mark_paid(order.pk, by=TILL)
+
+
+def _waiting_sub_status(order: Order) -> None:
+    SubStatus.objects.create(organization=order.store.organization, status="submitted", code="waiting", name="Wait")
 
 
 def _refund_due(order: Order) -> None:
@@ -103,6 +107,9 @@ ENDPOINTS = {
         "hand-off", WRITE, body=lambda order: {}, prepare=_ready_and_paid
     ),
     "POST /api/v1/orders/{order_id}/cancel": _on_order("cancel", WRITE, body=lambda order: {"reason": "gone"}),
+    "POST /api/v1/orders/{order_id}/sub-status": _on_order(
+        "sub-status", WRITE, body=lambda order: {"code": "waiting"}, prepare=_waiting_sub_status
+    ),
     # Payments (tills, self-checkouts).
     "GET /api/v1/orders/{order_id}/payments": _on_order(
         "payments", prepare=lambda order: actions.mark_paid(order.pk, by=TILL)

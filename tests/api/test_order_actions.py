@@ -234,10 +234,16 @@ def test_allowed_actions_for_the_store_system(api_get, key, order):
     assert response.json() == {
         "order_id": order.pk,
         "status": "submitted",
-        "actions": ["cancel", "claim", "pay", "reassign"],
+        "actions": ["cancel", "claim", "pay", "reassign", "set_sub_status"],
     }
     staged(order, TILL)
-    assert api_get(_url(order, "allowed-actions"), key).json()["actions"] == ["cancel", "hand_off", "pay", "restage"]
+    assert api_get(_url(order, "allowed-actions"), key).json()["actions"] == [
+        "cancel",
+        "hand_off",
+        "pay",
+        "restage",
+        "set_sub_status",
+    ]
 
 
 # Each action: how to bring the order to where the action applies, its path and its body.

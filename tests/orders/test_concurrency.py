@@ -11,6 +11,7 @@ from django.test import Client
 from shelfcall.api.keys import issue_key
 from shelfcall.api.scopes import Scope
 from shelfcall.orders import actions
+from shelfcall.orders.actions import handoff
 from shelfcall.orders.errors import AlreadyClaimed, CartProblems
 from shelfcall.orders.models import Order, OrderStatus
 from tests.factories import TILL, make_product, make_showcase, make_store, staff, staged, stock_of, submit
@@ -117,3 +118,26 @@ def test_the_same_webshop_order_imported_twice_at_once_is_one_order():
     assert sorted(r.status_code for r in results) == [200, 201], [r.content for r in results]
     assert results[0].json()["id"] == results[1].json()["id"]
     assert Order.objects.count() == 1 and stock_of(product, store).reserved == 1
+
+
+def test_a_payment_during_the_hand_off_leaves_the_payment_status_the_sums_say(monkeypatch):
+    """The till pays in another process while the hand-off is between its read of the order and its
+    write: the hand-off holds the order's row from its first read (as payments do), so the payment
+    waits, then sees the hand-off's total; the status settled is what the final sums say."""
+    store = make_store(allow_pay_at_pickup=True)
+    product = make_product(store, price="10.00", on_hand=5)
+    order = staged(submit(make_showcase(store, products=[product]), {product: 2}), TILL)
+    till = threading.Thread(target=lambda: (actions.mark_paid(order.pk, by=TILL), connections.close_all()))
+    apply_rejections = handoff._apply_rejections
+
+    def pay_meanwhile(*args):
+        till.start()
+        till.join(2)  # without the hand-off's lock, the payment commits here, under its stale read
+        return apply_rejections(*args)
+
+    monkeypatch.setattr(handoff, "_apply_rejections", pay_meanwhile)
+    actions.hand_off_order(order.pk, by=TILL, rejections=[actions.Rejection(order.lines.get().pk, 1, "damaged")])
+    till.join(30)
+    order.refresh_from_db()
+    assert (order.total_amount, order.paid_amount) == (10, 10), "the till paid what the hand-off left owed"
+    assert order.payment_status == order.payment_status_by_sums == "paid"

@@ -10,7 +10,7 @@ from shelfcall.orders import actions
 from shelfcall.orders.actions import Rejection, ShopperContact
 from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import PAYLOADS, SHOPPER, SYSTEM, Actor, EventType, record, record_many
-from shelfcall.orders.models import Order, OrderEvent
+from shelfcall.orders.models import Order, OrderEvent, SubStatus
 from shelfcall.orders.queries import last_event_id
 from shelfcall.stores.models import Role
 from tests.factories import make_drop_zone, make_product, make_showcase, make_store, make_user, staff, submit
@@ -61,6 +61,8 @@ def _every_kind_of_event(store):
     actions.stage_order(order.pk, by=sam_acts, note="Desk")
     actions.stage_order(order.pk, by=sam_acts, drop_zone=make_drop_zone(store, "Locker 3"))
     actions.resend_ready_message(order.pk, by=sam_acts)
+    curbside = SubStatus.objects.create(organization=store.organization, status="ready", code="curbside", name="Curb")
+    actions.set_sub_status(order.pk, curbside.pk, by=sam_acts)
     Order.objects.filter(pk=order.pk).update(remind_at=clock.now())
     actions.remind_to_collect(order.pk, kind="expiry_warning", next_at=None)
     actions.hand_off_order(order.pk, by=sam_acts, rejections=[Rejection(line.pk, 1, "damaged")], collected_by="Jo")

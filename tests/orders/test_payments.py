@@ -1,8 +1,10 @@
 """Payments are a list: deposits, parts, the balance and refunds as rows; the order keeps their sums."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -171,8 +173,11 @@ class TestStatusFollowsTheTotal:
         pay(order, "50.00")
         alex = staff(order.store)
         actions.claim_order(order.pk, by=alex)
-        actions.mark_line_not_found(order.pk, order.lines.get().pk, by=alex, qty=1)
+        with time_machine.travel("2026-12-01 15:00Z", tick=False):
+            actions.mark_line_not_found(order.pk, order.lines.get().pk, by=alex, qty=1)
         assert sums(order) == (PaymentStatus.PAID, Decimal("0"), Decimal("0"))
+        order.refresh_from_db()
+        assert order.paid_at == datetime(2026, 12, 1, 15, tzinfo=UTC), "it became paid when the total shrank"
 
     def test_a_paid_order_short_picked_stays_paid_with_a_refund_due(self):
         order = order_of_100()

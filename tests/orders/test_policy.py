@@ -49,20 +49,24 @@ def _order(status: str, holder=None, *, paid: bool = False, contact: bool = Fals
 
 # (actor, order: status, holder; extras) → what the actor may do. BEN is the actor when staff.
 TABLE = [
-    # An associate: their own order, a colleague's, nobody's.
-    (ASSOCIATE, (SUBMITTED, None), {A.CLAIM, A.PAY, A.CANCEL}),
-    (ASSOCIATE, (PICKING, BEN), {A.UNCLAIM, A.PICK, A.NOT_FOUND, A.STAGE, A.PAY, A.CANCEL}),
+    # An associate: their own order, a colleague's, nobody's. A colleague's picking is theirs to sub-status.
+    (ASSOCIATE, (SUBMITTED, None), {A.CLAIM, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
+    (ASSOCIATE, (PICKING, BEN), {A.UNCLAIM, A.PICK, A.NOT_FOUND, A.STAGE, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
     (ASSOCIATE, (PICKING, ALEX), {A.PAY}),
-    (ASSOCIATE, (READY, BEN), {A.RESTAGE, A.HAND_OFF, A.PAY, A.CANCEL}),
-    (ASSOCIATE, (READY, ALEX), {A.RESTAGE, A.HAND_OFF, A.PAY}),
-    (ASSOCIATE, (READY, ALEX, {"contact": True, "paid": True}), {A.RESTAGE, A.HAND_OFF, A.RESEND}),
+    (ASSOCIATE, (READY, BEN), {A.RESTAGE, A.HAND_OFF, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
+    (ASSOCIATE, (READY, ALEX), {A.RESTAGE, A.HAND_OFF, A.PAY, A.SET_SUB_STATUS}),
+    (ASSOCIATE, (READY, ALEX, {"contact": True, "paid": True}), {A.RESTAGE, A.HAND_OFF, A.RESEND, A.SET_SUB_STATUS}),
     (ASSOCIATE, (COMPLETED, ALEX), {A.PAY}),
     (ASSOCIATE, (CANCELLED, ALEX, {"paid": True, "refund_due": True}), set()),
     # A supervisor: also a colleague's order.
-    (SUPERVISOR, (SUBMITTED, None), {A.CLAIM, A.PAY, A.CANCEL, A.REASSIGN}),
-    (SUPERVISOR, (PICKING, ALEX), {A.UNCLAIM_FOR_ANYONE, A.REASSIGN, A.PAY, A.CANCEL}),
-    (SUPERVISOR, (PICKING, BEN), {A.UNCLAIM, A.REASSIGN, A.PICK, A.NOT_FOUND, A.STAGE, A.PAY, A.CANCEL}),
-    (SUPERVISOR, (READY, ALEX), {A.RESTAGE, A.HAND_OFF, A.PAY, A.CANCEL}),
+    (SUPERVISOR, (SUBMITTED, None), {A.CLAIM, A.PAY, A.CANCEL, A.REASSIGN, A.SET_SUB_STATUS}),
+    (SUPERVISOR, (PICKING, ALEX), {A.UNCLAIM_FOR_ANYONE, A.REASSIGN, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
+    (
+        SUPERVISOR,
+        (PICKING, BEN),
+        {A.UNCLAIM, A.REASSIGN, A.PICK, A.NOT_FOUND, A.STAGE, A.PAY, A.CANCEL, A.SET_SUB_STATUS},
+    ),
+    (SUPERVISOR, (READY, ALEX), {A.RESTAGE, A.HAND_OFF, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
     (SUPERVISOR, (CANCELLED, ALEX, {"paid": True, "refund_due": True}), {A.REFUND}),
     (SUPERVISOR, (COMPLETED, ALEX, {"paid": True}), set()),
     # The shopper: cancel while nobody picks, say they are here while the order is open.
@@ -71,10 +75,14 @@ TABLE = [
     (SHOPPER, (READY, ALEX), {A.CHECK_IN}),
     (SHOPPER, (COMPLETED, ALEX), set()),
     # A store system (API key): holds what no person holds, works on every order of its store.
-    (TILL, (SUBMITTED, None), {A.CLAIM, A.REASSIGN, A.PAY, A.CANCEL}),
-    (TILL, (PICKING, None), {A.UNCLAIM, A.REASSIGN, A.PICK, A.NOT_FOUND, A.STAGE, A.PAY, A.CANCEL}),
-    (TILL, (PICKING, ALEX), {A.UNCLAIM_FOR_ANYONE, A.REASSIGN, A.PICK, A.NOT_FOUND, A.STAGE, A.PAY, A.CANCEL}),
-    (TILL, (READY, ALEX, {"contact": True}), {A.RESTAGE, A.HAND_OFF, A.PAY, A.CANCEL, A.RESEND}),
+    (TILL, (SUBMITTED, None), {A.CLAIM, A.REASSIGN, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
+    (TILL, (PICKING, None), {A.UNCLAIM, A.REASSIGN, A.PICK, A.NOT_FOUND, A.STAGE, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
+    (
+        TILL,
+        (PICKING, ALEX),
+        {A.UNCLAIM_FOR_ANYONE, A.REASSIGN, A.PICK, A.NOT_FOUND, A.STAGE, A.PAY, A.CANCEL, A.SET_SUB_STATUS},
+    ),
+    (TILL, (READY, ALEX, {"contact": True}), {A.RESTAGE, A.HAND_OFF, A.PAY, A.CANCEL, A.RESEND, A.SET_SUB_STATUS}),
     (TILL, (CANCELLED, None, {"paid": True, "refund_due": True}), {A.REFUND}),
     # The system's timers: only closing.
     (SYSTEM, (SUBMITTED, None), {A.CANCEL}),

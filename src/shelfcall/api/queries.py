@@ -47,6 +47,7 @@ def orders_of(api_key: ApiKey) -> QuerySet[Order]:
     `version` is the id of the order's latest event (orders/actions/lines.py), by the event index."""
     return (
         Order.objects.filter(_reached(api_key))
+        .select_related("sub_status")
         .annotate(version=Coalesce(_latest_event_id(OuterRef("pk")), 0))
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
         .order_by("updated_at", "pk")
@@ -61,7 +62,7 @@ def _one_order(api_key: ApiKey, **order_filters: object) -> Order | None:
     on_the_order = {f"order__{name}": value for name, value in order_filters.items()}
     lines = list(
         OrderLine.objects.filter(_reached(api_key, via="order__"), **on_the_order)
-        .select_related("order")
+        .select_related("order__sub_status")
         .annotate(order_version=Coalesce(_latest_event_id(OuterRef("order_id")), 0))
         .order_by("pk")
     )

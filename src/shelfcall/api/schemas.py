@@ -91,6 +91,7 @@ ORDER_EXAMPLE: JsonDict = {
     "external_id": "",
     "status": "ready",
     "payment_status": "unpaid",
+    "sub_status": {"code": "curbside-desk", "name": "At the curbside desk", "shopper_text": "At the curbside desk."},
     "currency": "EUR",
     "total": "299.99",
     "paid": "0.00",
@@ -154,6 +155,19 @@ class ContactOut(Schema):
     email: str
 
 
+class SubStatusOut(Schema):
+    code: str = Field(description="The organization's code for it, stable across renames.")
+    name: str = Field(description="Its name for staff.")
+    shopper_text: str = Field(description="What the shopper's page says, in the order's language; may be empty.")
+
+    @staticmethod
+    def of(order: Order) -> "SubStatusOut | None":
+        sub = order.sub_status
+        if sub is None or sub.status != order.status:
+            return None
+        return SubStatusOut(code=sub.code, name=sub.name, shopper_text=sub.shopper_text(order.locale))
+
+
 class OrderOut(Schema):
     model_config = ConfigDict(json_schema_extra={"examples": [ORDER_EXAMPLE]})
 
@@ -165,6 +179,9 @@ class OrderOut(Schema):
     external_id: str
     status: OrderStatus
     payment_status: PaymentStatus
+    sub_status: SubStatusOut | None = Field(
+        description="The organization's own step inside `status` (e.g. waiting for engraving); null when none."
+    )
     currency: str
     total: Decimal
     paid: Decimal = Field(description="Paid so far, refunds not deducted.")
@@ -201,6 +218,7 @@ class OrderOut(Schema):
             external_id=order.external_id,
             status=OrderStatus(order.status),
             payment_status=PaymentStatus(order.payment_status),
+            sub_status=SubStatusOut.of(order),
             currency=order.currency,
             total=order.total_amount,
             paid=order.paid_amount,

@@ -29,6 +29,7 @@ SHOPPER_PURPOSES: dict[str, str] = {
     EventType.EXPIRED: "cancelled",
     EventType.LINE_NOT_FOUND: "partial",
     EventType.MESSAGE_RESENT: "ready",
+    EventType.SUB_STATUS_CHANGED: "update",  # only when the sub-status says to tell the shopper
 }
 
 
@@ -52,7 +53,7 @@ def _rows_for(event: OrderEvent, order: Order) -> list[OutboxMessage]:
         rows += _escalation_rows(event, order, store_policies)
     if event.type == EventType.CLAIMED and order.escalation_level:
         rows += _resolved_rows(event, order, store_policies)
-    if event.type in SHOPPER_PURPOSES:
+    if event.type in SHOPPER_PURPOSES and event.payload.get("shopper_notified", True):
         rows += _shopper_rows(event, order)
     return rows
 
@@ -283,6 +284,10 @@ def shopper_message(purpose: str, order: Order) -> Message:
                 _("Part of your order #%(number)s is not available") % {"number": order.number},
                 _("We could not find everything. New total: %(total)s.")
                 % {"total": format_money(order.total_amount, order.currency)},
+            ),
+            "update": (
+                _("News about your order #%(number)s") % {"number": order.number},
+                order.sub_status.shopper_text(order.locale) if purpose == "update" and order.sub_status else "",
             ),
         }
         title, text = texts[purpose]

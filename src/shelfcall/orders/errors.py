@@ -79,6 +79,37 @@ class ActionNotAllowed(OrderError):
         )
 
 
+class SubStatusNotAllowed(OrderError):
+    """The sub-status is not one the order may take from where it is; the message names those it may."""
+
+    code = "sub_status_not_allowed"
+    status = 409
+    field = "sub_status"
+
+    def __init__(self, number: int, wanted: str, allowed: list[str]) -> None:
+        self.allowed = allowed
+        if allowed:
+            message = _("Order %(number)s can't go to “%(wanted)s” from here; it may go to: %(allowed)s.") % {
+                "number": number,
+                "wanted": wanted,
+                "allowed": ", ".join(allowed),
+            }
+        else:
+            message = _("Order %(number)s can't go to “%(wanted)s” from here, nor to any other sub-status.") % {
+                "number": number,
+                "wanted": wanted,
+            }
+        super().__init__(message)
+
+
+class UnknownSubStatus(OrderError):
+    code = "unknown_sub_status"
+    field = "sub_status"
+
+    def __init__(self) -> None:
+        super().__init__(_("Choose one of your organization's active sub-statuses."))
+
+
 class UnknownAssociate(OrderError):
     code = "unknown_associate"
     field = "associate"

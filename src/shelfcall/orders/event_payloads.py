@@ -276,3 +276,23 @@ class LinesChangedPayload(EventPayload):
 
     changes: list[LineChange] = Field(description="What changed, line by line.")
     total: Amount = Field(description="The order's total after the change.")
+
+
+class SubStatusChangedPayload(EventPayload):
+    """Staff set one of the organization's sub-statuses inside the order's current status (or cleared it)."""
+
+    example = {
+        "status": "picking",
+        "code": "engraving",
+        "name": "Waiting for engraving",
+        "shopper_text": "Your item is being engraved.",
+        "previous_code": "",
+        "shopper_notified": True,
+    }
+
+    status: str = Field(description="The lifecycle status the sub-status belongs to (unchanged by it).")
+    code: str = Field(description="The sub-status's code; empty when it was cleared.")
+    name: str = Field(description="Its name for staff; empty when it was cleared.")
+    shopper_text: str = Field(description="What the shopper's page says, in the order's language; may be empty.")
+    previous_code: str = Field(description="The sub-status before; empty when there was none.")
+    shopper_notified: bool = Field(description="Whether the shopper gets a message about it.")

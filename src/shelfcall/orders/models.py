@@ -5,13 +5,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.catalog.models import Product, Showcase, StockLevel
 from shelfcall.core.db import CurrentTransactionId
-from shelfcall.stores.models import DropZone, Store, Team
+from shelfcall.stores.models import DropZone, Organization, Store, Team
 
 
 def new_public_token() -> str:
@@ -52,6 +53,74 @@ class OrderSource(models.TextChoices):
 class DeliveryMethod(models.TextChoices):
     PICKUP_HERE = "pickup_here", _("Pick up where ordered")
     PICKUP_OTHER_STORE = "pickup_other_store", _("Pick up at another store")
+
+
+SHOPPER_TEXT_MAX = 200
+
+
+class SubStatus(models.Model):
+    """A step an organization names inside one lifecycle status ("Waiting for engraving" inside picking).
+
+    It refines the lifecycle, never replaces it: an order holds a sub-status only while it stays in
+    that status (every status change clears it), and the lifecycle's own rules decide what comes next.
+    """
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sub_statuses")
+    status = models.CharField(
+        _("inside status"),
+        max_length=10,
+        choices=[(status.value, status.label) for status in OPEN_STATUSES],
+        help_text=_("The lifecycle step this sub-status belongs to."),
+    )
+    code = models.SlugField(_("code"), max_length=40, help_text=_("Stable name for the API and webhooks."))
+    name = models.CharField(_("name for staff"), max_length=80)
+    shopper_texts = models.JSONField(
+        _("text for the shopper"),
+        default=dict,
+        blank=True,
+        help_text=_("By language code; the order's language is shown, else English, else nothing."),
+    )
+    notify_shopper = models.BooleanField(_("tell the shopper"), default=False)
+    entry = models.BooleanField(
+        _("may be set first"), default=True, help_text=_("May be set on an order that has no sub-status yet.")
+    )
+    next_sub_statuses = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="+", verbose_name=_("allowed next")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    active = models.BooleanField(_("active"), default=True, help_text=_("Archive instead of deleting."))
+
+    class Meta:
+        verbose_name = _("sub-status")
+        verbose_name_plural = _("sub-statuses")
+        ordering = ["status", "position", "name"]
+        constraints = [models.UniqueConstraint(fields=["organization", "code"], name="sub_status_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} › {self.name}"
+
+    def clean(self) -> None:
+        languages = {code for code, _name in settings.LANGUAGES}
+        texts = self.shopper_texts
+        if not isinstance(texts, dict):
+            raise ValidationError({"shopper_texts": _('Give the texts by language, e.g. {"en": "Being engraved"}.')})
+        for code, text in texts.items():
+            if code not in languages:
+                message = _("%(code)s is not a language of Shelfcall; use one of %(codes)s.")
+                codes = ", ".join(sorted(languages))
+                raise ValidationError({"shopper_texts": message % {"code": code, "codes": codes}})
+            if not isinstance(text, str) or len(text) > SHOPPER_TEXT_MAX:
+                message = _("The %(code)s text must be words of at most %(max)s characters.")
+                raise ValidationError({"shopper_texts": message % {"code": code, "max": SHOPPER_TEXT_MAX}})
+
+    def shopper_text(self, language: str) -> str:
+        """In the shopper's language ("fr-ca" finds "fr"), else English, else empty: the shopper then sees
+        only the lifecycle status."""
+        texts = self.shopper_texts or {}
+        for code in (language, language.split("-")[0], settings.LANGUAGE_CODE):
+            if texts.get(code):
+                return str(texts[code])
+        return ""
 
 
 class Order(models.Model):
@@ -99,6 +168,10 @@ class Order(models.Model):
     )
     drop_zone = models.ForeignKey(DropZone, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     staged_location = models.CharField(_("staged at"), max_length=200, blank=True)
+    # Only while the order stays in sub_status.status: every status change clears it (actions/_common.move).
+    sub_status = models.ForeignKey(
+        SubStatus, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("sub-status")
+    )
     cancel_reason = models.CharField(_("cancel reason"), max_length=200, blank=True)
     alternate_pickup_name = models.CharField(_("collected by"), max_length=120, blank=True)
     id_checked = models.BooleanField(_("ID checked"), default=False)

@@ -47,6 +47,7 @@ class OrderAction(StrEnum):
     CANCEL = "cancel"
     RESEND = "resend"
     CHECK_IN = "check_in"
+    SET_SUB_STATUS = "set_sub_status"
 
 
 # How a refusal names the action: "Order 1001 is ready now, so it can't be <claimed>."
@@ -65,6 +66,7 @@ ATTEMPTED = {
     OrderAction.CANCEL: pgettext_lazy("order action", "cancelled"),
     OrderAction.RESEND: pgettext_lazy("order action", "sent again"),
     OrderAction.CHECK_IN: pgettext_lazy("order action", "checked in"),
+    OrderAction.SET_SUB_STATUS: pgettext_lazy("order action", "given a sub-status"),
 }
 
 _PICKING, _READY = frozenset({OrderStatus.PICKING}), frozenset({OrderStatus.READY})
@@ -84,6 +86,7 @@ _STATUSES: dict[OrderAction, frozenset[str]] = {
     OrderAction.CANCEL: frozenset(OPEN_STATUSES),
     OrderAction.RESEND: _READY,
     OrderAction.CHECK_IN: frozenset(OPEN_STATUSES),
+    OrderAction.SET_SUB_STATUS: frozenset(OPEN_STATUSES),
 }
 # Once an associate is picking, the shopper asks at the desk instead of cancelling alone.
 SHOPPER_CAN_CANCEL = frozenset({OrderStatus.SUBMITTED})
@@ -179,6 +182,9 @@ def _staff_why_not(role: Role | None, order: Order, action: OrderAction, mine: b
         return _Why.NOT_YOURS if action == OrderAction.UNCLAIM_FOR_ANYONE else _Why.NOT_ALLOWED
     if action == OrderAction.CANCEL and order.assignee_id is not None and not mine and not supervisor:
         return _Why.NOT_YOURS if order.status == OrderStatus.PICKING else _Why.NOT_ALLOWED
+    held_by_other = order.status == OrderStatus.PICKING and order.assignee_id is not None and not mine
+    if action == OrderAction.SET_SUB_STATUS and held_by_other and not supervisor:
+        return _Why.NOT_YOURS  # what the picker is doing is theirs to say
     return None
 
 

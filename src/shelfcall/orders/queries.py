@@ -24,7 +24,9 @@ def find_order_by_token(token: str) -> Order | None:
     """The order behind a shopper's status URL. Looked up by an indexed equality, never compared in Python."""
     if not _TOKEN_SHAPE.match(token):
         return None
-    return Order.objects.select_related("store", "assignee", "drop_zone").filter(public_token=token).first()
+    return (
+        Order.objects.select_related("store", "assignee", "drop_zone", "sub_status").filter(public_token=token).first()
+    )
 
 
 def list_events_after(order_id: int, last_id: int) -> QuerySet[OrderEvent]:

@@ -105,6 +105,14 @@ def lapse_note(order: Order) -> str:
     }
 
 
+def sub_status_text(order: Order) -> str:
+    """The store's own word on where the order is ("Your item is being engraved"), in the page's language."""
+    sub = order.sub_status
+    if sub is None or sub.status != order.status:
+        return ""
+    return sub.shopper_text(translation.get_language() or order.locale)
+
+
 def line_state(line: OrderLine) -> str:
     if line.short_qty and line.short_qty >= line.requested_qty:
         return _("Not found")
@@ -125,6 +133,7 @@ def panel_context(order: Order) -> dict:
         "steps": progress_steps(order),
         "next_step": next_step_text(order),
         "lapse_note": lapse_note(order),
+        "sub_status_text": sub_status_text(order),
         "lines": [(line, line_state(line)) for line in lines],
         "barcode_svg": barcode_svg(order.barcode_value) if order.is_open else "",
         "can_cancel": OrderAction.CANCEL in allowed_actions(SHOPPER, order),

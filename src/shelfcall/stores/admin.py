@@ -12,12 +12,17 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.stores import policy
-from shelfcall.stores.models import DropZone, Membership, Organization, Store, Team
+from shelfcall.stores.models import DropZone, Membership, OpeningPeriod, Organization, Store, Team
 from shelfcall.stores.scoped_admin import ScopedModelAdmin, ScopedTabularInline
 
 
 class TeamInline(ScopedTabularInline):
     model = Team
+    extra = 0
+
+
+class OpeningPeriodInline(ScopedTabularInline):
+    model = OpeningPeriod
     extra = 0
 
 
@@ -38,7 +43,7 @@ class StoreAdmin(ScopedModelAdmin[Store]):
     list_filter = ["organization"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [TeamInline, DropZoneInline]
+    inlines = [OpeningPeriodInline, TeamInline, DropZoneInline]
     fieldsets = [
         (
             None,

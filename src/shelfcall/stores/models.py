@@ -36,7 +36,11 @@ class Store(models.Model):
     slug = models.SlugField(_("slug"))
     timezone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_timezone])
     address = models.TextField(_("address"), blank=True)
-    opening_hours = models.TextField(_("opening hours"), blank=True)
+    opening_hours = models.TextField(
+        _("opening hours note"),
+        blank=True,
+        help_text=_("Shown to shoppers beside the opening hours, e.g. 'Closed on public holidays'."),
+    )
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
     # Where the store is, for "nearest first" in the API's availability of a basket; optional.
     latitude = models.DecimalField(
@@ -215,6 +219,38 @@ class DropZone(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OpeningPeriod(models.Model):
+    """One stretch of a weekday when the store is open; a day may have several (a lunch break), or none."""
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="opening_periods")
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    opens = models.TimeField(_("opens"))
+    closes = models.TimeField(
+        _("closes"), help_text=_("A closing time at or before the opening time means the next day (a night shift).")
+    )
+
+    class Meta:
+        verbose_name = _("opening period")
+        verbose_name_plural = _("opening hours")
+        ordering = ["weekday", "opens"]
+        constraints = [
+            models.UniqueConstraint(fields=["store", "weekday", "opens"], name="opening_period_unique"),
+            models.CheckConstraint(condition=models.Q(weekday__gte=0, weekday__lte=6), name="opening_period_weekday"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}–{self.closes:%H:%M}"
 
 
 class StaffPin(models.Model):

@@ -119,7 +119,11 @@ _STORE_PATHS: dict[str, tuple[str, ...]] = {
 }
 # Organization-wide rows: seen by whoever administers one of the organization's stores, changed
 # (and added) only by its organization admins.
-_ORGANIZATION_PATHS: dict[str, str] = {"stores.Organization": "pk", "catalog.Product": "organization"}
+_ORGANIZATION_PATHS: dict[str, str] = {
+    "stores.Organization": "pk",
+    "catalog.Product": "organization",
+    "orders.SubStatus": "organization",
+}
 
 
 def _is_superuser(user: AnyUser) -> bool:

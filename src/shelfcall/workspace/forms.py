@@ -42,6 +42,11 @@ class StageForm(forms.Form):
         drop_zone.queryset = DropZone.objects.filter(store=store, active=True).order_by("name")
 
 
+class SubStatusForm(forms.Form):
+    # Empty clears it; which ids may be chosen is the action's to say (it names the allowed ones).
+    sub_status = WholeNumberField(label=_("Sub-status"), min_value=1, required=False)
+
+
 class PaymentForm(forms.Form):
     reference = forms.CharField(label=_("Payment reference (optional)"), max_length=120, required=False)
 

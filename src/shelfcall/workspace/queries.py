@@ -99,7 +99,7 @@ def list_queue(
     orders = (
         Order.objects.annotate(phone_digits=_phone_digits())
         .filter(_filter_condition(queue_filter, user), _search_condition(search), store=store)
-        .select_related("assignee", "team")
+        .select_related("assignee", "team", "sub_status")
         .annotate(
             item_count=Sum(F("lines__requested_qty") - F("lines__short_qty") - F("lines__rejected_qty")),
             overdue_rank=Case(

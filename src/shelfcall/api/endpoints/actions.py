@@ -103,6 +103,18 @@ class CancelIn(Schema):
     reason: str = F(..., min_length=1, max_length=200, pattern=TEXT, description="Shown to the shopper.")
 
 
+class SubStatusIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"code": "engraving"}, {"code": None}]})
+
+    code: str | None = F(
+        ...,
+        min_length=1,
+        max_length=40,
+        pattern=r"^[-a-zA-Z0-9_]+$",
+        description="One of the organization's sub-statuses of the order's current status; null clears it.",
+    )
+
+
 class AllowedActionsOut(Schema):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"order_id": 42, "status": "ready", "actions": ["cancel", "hand_off", "pay"]}]}
@@ -259,6 +271,21 @@ def hand_off(request: ApiRequest, order_id: int, payload: HandOffIn) -> OrderOut
 )
 def cancel(request: ApiRequest, order_id: int, payload: CancelIn) -> OrderOut:
     return _act(request, order_id, lambda order, by: actions.cancel_order(order.pk, by=by, reason=payload.reason))
+
+
+@order_action(
+    "/orders/{order_id}/sub-status",
+    "Set the order's sub-status",
+    "One of the organization's own steps inside the order's status (e.g. waiting for engraving), allowed "
+    "from its current one; the lifecycle status does not change. The same one again changes nothing. "
+    "Also `sub_status_not_allowed` (409, names the allowed ones) and `unknown_sub_status` (422).",
+)
+def set_sub_status(request: ApiRequest, order_id: int, payload: SubStatusIn) -> OrderOut:
+    def act(order: Order, by: Actor) -> Order:
+        wanted = actions.sub_status_id_by_code(order, payload.code) if payload.code else None
+        return actions.set_sub_status(order.pk, wanted, by=by)
+
+    return _act(request, order_id, act)
 
 
 @router.get(

@@ -9,6 +9,13 @@ from shelfcall.orders.actions.lines import add_line, change_line_qty
 from shelfcall.orders.actions.payment import Receipt, mark_paid, record_payment, refund_order
 from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, stage_order
 from shelfcall.orders.actions.submission import submit_showcase_order
+from shelfcall.orders.actions.substatus import (
+    current_sub_status,
+    next_sub_statuses,
+    set_sub_status,
+    sub_status_id_by_code,
+    with_sub_statuses_defined,
+)
 from shelfcall.orders.actions.timers import (
     DueEscalation,
     escalate_orders,
@@ -33,11 +40,13 @@ __all__ = [
     "check_in",
     "claim_order",
     "create_order",
+    "current_sub_status",
     "escalate_orders",
     "expire_order",
     "hand_off_order",
     "mark_line_not_found",
     "mark_paid",
+    "next_sub_statuses",
     "pick_line",
     "reassign_order",
     "record_payment",
@@ -45,8 +54,11 @@ __all__ = [
     "remind_to_collect",
     "resend_ready_message",
     "restore_timer",
+    "set_sub_status",
     "set_timer_aside",
     "stage_order",
+    "sub_status_id_by_code",
     "submit_showcase_order",
     "unclaim_order",
+    "with_sub_statuses_defined",
 ]

@@ -12,7 +12,7 @@ from shelfcall.orders.compiled import CompiledGet
 from shelfcall.orders.errors import NotYourOrder, OrderNotFound, WrongStatus
 from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import Actor, EventType, record
-from shelfcall.orders.models import Order, OrderStatus
+from shelfcall.orders.models import Order, OrderStatus, PaymentStatus
 from shelfcall.orders.policy import OrderAction
 
 
@@ -81,6 +81,8 @@ def move(
     passes it as `current`: it is updated in memory instead of read again.
     """
     changes["updated_at"] = clock.now()
+    if "status" in changes:
+        changes.setdefault("sub_status", None)  # a sub-status lives inside one status only
     won = Order.objects.filter(condition or Q(), pk=order_id, status__in=list(from_statuses)).update(**changes)
     if won and current is not None:
         for field, value in changes.items():
@@ -101,6 +103,10 @@ def settle_new_total(order: Order, by: Actor) -> None:
     status = order.payment_status_by_sums
     if status != order.payment_status:
         order.payment_status = status
-        Order.objects.filter(pk=order.pk).update(payment_status=status)
+        changes: dict[str, Any] = {"payment_status": status}
+        if status == PaymentStatus.PAID and order.paid_at is None:
+            # What was paid now covers the smaller total: the order became paid at this moment.
+            order.paid_at = changes["paid_at"] = clock.now()
+        Order.objects.filter(pk=order.pk).update(**changes)
     if order.refund_due_amount:
         record(order, EventType.REFUND_DUE, actor=by, amount=as_amount(order.refund_due_amount))

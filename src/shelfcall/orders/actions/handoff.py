@@ -50,8 +50,11 @@ def hand_off_order(
     """Mark Picked Up. Accepted units leave the stock; rejected ones go back and may fall due as refunds.
 
     The store's checks are this action's own, whoever calls it: the pickup code when one is given, the
-    ID check when the store requires it, payment unless the store lets shoppers pay at pick-up."""
-    order = fetch(order_id)
+    ID check when the store requires it, payment unless the store lets shoppers pay at pick-up.
+
+    The order's row is locked from the first read, as payments lock it: a payment at the till in the
+    same moment waits, so the payment status settled here is computed from the sums as they end up."""
+    order = fetch(order_id, lock=True)
     policy.require(by, order, OrderAction.HAND_OFF)
     if pickup_code is not None and not order.matches_pickup_code(pickup_code):
         raise PickupCodeMismatch()

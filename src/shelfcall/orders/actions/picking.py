@@ -163,7 +163,7 @@ def stage_order(order_id: int, *, by: Actor, drop_zone: DropZone | None = None, 
     nothing_open = ~Exists(
         OrderLine.objects.filter(order_id=OuterRef("pk"), picked_qty__lt=F("requested_qty") - F("short_qty"))
     )
-    changes |= {"status": OrderStatus.READY, "updated_at": clock.now()}
+    changes |= {"status": OrderStatus.READY, "sub_status": None, "updated_at": clock.now()}
     won = Order.objects.filter(assignee_filter(by) & nothing_open, pk=order_id, status=OrderStatus.PICKING).update(
         **changes
     )

@@ -27,6 +27,7 @@ from shelfcall.workspace.forms import (
     ReassignForm,
     ScanForm,
     StageForm,
+    SubStatusForm,
     valid_data,
 )
 from shelfcall.workspace.queries import get_order_lines, list_order_messages, list_timeline
@@ -56,6 +57,8 @@ def order_context(request: WorkspaceRequest, order: Order) -> dict:
         "cancel_form": CancelForm(),
         "reassign_form": ReassignForm(store=order.store) if OrderAction.REASSIGN in allowed else None,
         "scan_form": ScanForm(),
+        "current_sub_status": actions.current_sub_status(order),
+        "next_sub_statuses": actions.next_sub_statuses(order) if OrderAction.SET_SUB_STATUS in allowed else [],
         "last_event_id": timeline[-1].pk if timeline else 0,  # the stream resumes after what the page shows
     }
 
@@ -146,6 +149,15 @@ def _reassign(request: WorkspaceRequest, order: Order) -> str:
     return _("%(name)s is now picking this order.") % {"name": display_name(to)}
 
 
+def _set_sub_status(request: WorkspaceRequest, order: Order) -> str:
+    chosen = valid_data(SubStatusForm(request.POST))["sub_status"]
+    changed = actions.set_sub_status(order.pk, chosen, by=request.actor)
+    current = actions.current_sub_status(changed)
+    if current is None:
+        return _("Sub-status cleared.")
+    return _("Sub-status set to %(name)s.") % {"name": current.name}
+
+
 def _resend(request: WorkspaceRequest, order: Order) -> str:
     actions.resend_ready_message(order.pk, by=request.actor)
     return _("The ready message is on its way to the shopper again.")
@@ -162,6 +174,7 @@ ORDER_ACTIONS: dict[str, Callable[[WorkspaceRequest, Order], str]] = {
     "pay": _pay,
     "cancel": _cancel,
     "resend": _resend,
+    "sub-status": _set_sub_status,
 }
 
 
