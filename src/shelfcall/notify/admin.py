@@ -38,7 +38,9 @@ class ChannelAdmin(ScopedModelAdmin[Channel]):
             test = test_message()
             destination = channel.destination()
             try:
-                delivery = PLUGINS[channel.kind].deliver(destination, test, idempotency_key=f"test:{channel.pk}")
+                delivery = PLUGINS[channel.kind].deliver(
+                    destination, test, idempotency_key=f"test:{channel.pk}:{test.event['id']}"
+                )
             except Exception as error:
                 self.message_user(request, f"{channel.name}: {error}", messages.ERROR)
                 continue
