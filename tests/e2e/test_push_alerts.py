@@ -82,10 +82,15 @@ def test_the_service_worker_shows_the_alert_the_server_pushed_and_keeps_an_offli
     # The browser's own subscription, with the server's VAPID key: FCM is out of reach here.
     outcome = page.evaluate(
         """async (key) => {
-            const r = await navigator.serviceWorker.ready;
-            const bytes = Uint8Array.from(atob((key + "===".slice((key.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
-            try { const s = await r.pushManager.subscribe({userVisibleOnly: true, applicationServerKey: bytes}); return "subscribed " + s.endpoint; }
-            catch (error) { return error.name + ": " + error.message; }
+            const registration = await navigator.serviceWorker.ready;
+            const base64 = (key + "===".slice((key.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+            const applicationServerKey = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+            try {
+                const made = await registration.pushManager.subscribe({userVisibleOnly: true, applicationServerKey});
+                return "subscribed " + made.endpoint;
+            } catch (error) {
+                return error.name + ": " + error.message;
+            }
         }""",
         page.locator("#push-setup").get_attribute("data-server-key"),
     )
