@@ -56,14 +56,20 @@ def device_of(user, receiver, keys: BrowserKeys, name: str = "Phone") -> PushSub
     )
 
 
+def alerted_teammate(store, showcase, receiver, event: str = "order.created"):
+    """A member of the showcase's team with one device, and the team's push channel for `event`."""
+    alex, keys = member_of_team(store, showcase), BrowserKeys()
+    device_of(alex, receiver, keys)
+    make_channel(store, "", kind="push", events=[event], team=showcase.team)
+    return alex, keys
+
+
 class TestEncryptedAlerts:
     def test_a_new_order_reaches_the_teams_devices_encrypted_with_exactly_its_payload(
         self, store, showcase, receiver, time_machine
     ):
         time_machine.move_to(START, tick=False)
-        alex, keys = member_of_team(store, showcase), BrowserKeys()
-        device_of(alex, receiver, keys)
-        make_channel(store, "", kind="push", events=["order.created"], team=showcase.team)
+        _alex, keys = alerted_teammate(store, showcase, receiver)
         order = submit(showcase, {item.product: 1 for item in showcase.items.order_by("position")})
         deliver_all()
         [received] = receiver.received
@@ -116,9 +122,7 @@ class TestEncryptedAlerts:
         self, store, showcase, receiver, time_machine
     ):
         time_machine.move_to(START, tick=False)
-        alex, keys = member_of_team(store, showcase), BrowserKeys()
-        device_of(alex, receiver, keys)
-        make_channel(store, "", kind="push", events=["order.checked_in"], team=showcase.team)
+        _alex, keys = alerted_teammate(store, showcase, receiver, "order.checked_in")
         order = submit(showcase)
         time_machine.shift(timedelta(minutes=7))
         actions.check_in(order.pk, mode="in_store")
@@ -150,9 +154,7 @@ class TestEncryptedAlerts:
 
 class TestShift:
     def test_off_shift_devices_get_nothing_until_back_on_shift(self, store, showcase, receiver):
-        alex, keys = member_of_team(store, showcase), BrowserKeys()
-        device_of(alex, receiver, keys)
-        make_channel(store, "", kind="push", events=["order.created"], team=showcase.team)
+        alex, keys = alerted_teammate(store, showcase, receiver)
         devices.set_shift(alex, on_shift=False)
         submit(showcase)
         deliver_all()
@@ -165,9 +167,7 @@ class TestShift:
         assert keys.read(received)["tag"] == f"order-{order.pk}"
 
     def test_going_off_shift_after_the_fan_out_still_stops_the_alert(self, store, showcase, receiver):
-        alex = member_of_team(store, showcase)
-        device_of(alex, receiver, BrowserKeys())
-        make_channel(store, "", kind="push", events=["order.created"], team=showcase.team)
+        alex, _keys = alerted_teammate(store, showcase, receiver)
         submit(showcase)
         deliver_due(batch=1, rng=SEEDED)  # the fan-out only
         devices.set_shift(alex, on_shift=False)
@@ -189,9 +189,7 @@ class TestShift:
 class TestPushServiceAnswers:
     @pytest.mark.parametrize("status", [404, 410])
     def test_an_expired_subscription_is_removed_and_its_message_fails_at_once(self, store, showcase, receiver, status):
-        alex = member_of_team(store, showcase)
-        device_of(alex, receiver, BrowserKeys())
-        make_channel(store, "", kind="push", events=["order.created"], team=showcase.team)
+        _alex, _keys = alerted_teammate(store, showcase, receiver)
         receiver.answers = [(status, 0.0)]
         submit(showcase)
         deliver_all()
@@ -209,9 +207,7 @@ class TestPushServiceAnswers:
     ):
         time_machine.move_to(START, tick=False)
         settings.SHELFCALL_OUTBOX_MAX_ATTEMPTS = 3
-        alex = member_of_team(store, showcase)
-        device_of(alex, receiver, BrowserKeys())
-        make_channel(store, "", kind="push", events=["order.created"], team=showcase.team)
+        _alex, _keys = alerted_teammate(store, showcase, receiver)
         receiver.answers = [(503, 0.0)]
         submit(showcase)
         deliver_all()
