@@ -151,6 +151,23 @@ class TestEncryptedAlerts:
         assert alert["title"] == f"Nobody has picked order #{order.number} for 3 min"
         assert alert["body"].startswith("Downtown · 3 min\n1 × ")
 
+    def test_an_escalation_to_the_teams_devices_reaches_the_orders_team_only(
+        self, store, showcase, receiver, time_machine
+    ):
+        time_machine.move_to(START, tick=False)
+        alex, alex_keys = member_of_team(store, showcase, "Alex"), BrowserKeys()
+        device_of(alex, receiver, alex_keys)
+        device_of(member_of_team(store, make_showcase(store), "Sam"), receiver, BrowserKeys())  # another team
+        team_devices = make_channel(store, "", kind="push", events=[], name="The team's devices")
+        make_escalation(store, [(5, team_devices)])  # the store's policy, for every team
+        order = submit(showcase)
+        time_machine.shift(timedelta(minutes=5))
+        assert escalate_due() == 1
+        deliver_all()
+        [received] = receiver.received
+        assert received.path == f"/hook/{alex.pk}/Phone"
+        assert alex_keys.read(received)["title"] == f"Nobody has picked order #{order.number} for 5 min"
+
 
 class TestShift:
     def test_off_shift_devices_get_nothing_until_back_on_shift(self, store, showcase, receiver):

@@ -176,14 +176,16 @@ def staff_of(store: Store) -> QuerySet[User]:
     return User.objects.filter(members, is_active=True).distinct()
 
 
-def people_reached(channel: Channel) -> QuerySet[User]:
-    """A person's channel: that person. Otherwise the channel's team (no team: the store's own staff)."""
+def people_reached(channel: Channel, order_team_id: int | None) -> QuerySet[User]:
+    """A person's channel: that person. Otherwise the team of the channel, or else of the order (the
+    team's devices); with neither, the store's own staff."""
     if channel.store is None:
         return User.objects.none()
     if channel.target:
         return staff_of(channel.store).filter(username=channel.target)
-    if channel.team is not None:
-        return User.objects.filter(memberships__teams=channel.team, is_active=True).distinct()
+    team_id = channel.team_id or order_team_id
+    if team_id is not None:
+        return User.objects.filter(memberships__teams=team_id, is_active=True).distinct()
     return User.objects.filter(memberships__store=channel.store, is_active=True).distinct()
 
 
@@ -197,9 +199,13 @@ def fan_out(destination: Destination, message: Message, idempotency_key: str) ->
     if channel is None:
         return Delivery(False, None, "channel removed", final=True)
     # The channel's message being fanned out: its devices' messages belong to the same order and event.
-    parent = OutboxMessage.objects.filter(dedupe_key=idempotency_key).values_list("order_id", "event_id").first()
-    order_id, event_id = parent or (None, None)
-    devices = list(on_shift_devices(people_reached(channel)).values_list("pk", flat=True))
+    parent = (
+        OutboxMessage.objects.filter(dedupe_key=idempotency_key)
+        .values_list("order_id", "event_id", "order__team_id")
+        .first()
+    )
+    order_id, event_id, order_team_id = parent or (None, None, None)
+    devices = list(on_shift_devices(people_reached(channel, order_team_id)).values_list("pk", flat=True))
     rows = [
         outbox.row(
             f"{idempotency_key}:d{device}"[:120],

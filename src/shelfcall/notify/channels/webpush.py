@@ -1,5 +1,5 @@
-"""Web Push to associates' devices (notify/webpush.py): the devices of a team, of a store's staff, or
-of one person; only those on shift are alerted."""
+"""Web Push to associates' devices (notify/webpush.py): the devices of a team (the channel's, or the
+order's), of a store's staff, or of one person; only those on shift are alerted."""
 
 from typing import TYPE_CHECKING
 
@@ -17,8 +17,8 @@ class WebPushChannel(ChannelPlugin):
     kind = "push"
     label = _("Web Push (associates' devices)")
     target_help = _(
-        "Empty: the devices of the channel's team (no team: of the store's staff). "
-        "Or a person's user name: that person's devices."
+        "Empty: the team's devices (the channel's team, or else the order's; orders of no team: the "
+        "store's staff). Or a person's user name: that person's devices."
     )
 
     def clean(self, channel: "Channel") -> None:
