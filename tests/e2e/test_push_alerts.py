@@ -2,12 +2,15 @@
 the shell (an offline notice, not the browser's error page) and shows a pushed alert.
 
 Headless Chromium subscribes only through Google's push service (FCM), which this machine cannot
-reach, and no flag points it at another one. So the closest real check is done instead: the browser's
-subscription is tried (and its outcome recorded); a subscription with keys the test holds is made
-through the page's own endpoint; an order's alert goes out encrypted through the outbox to the local
+reach, and no flag points it at another one (an incognito profile, as every Playwright context is,
+is refused at once; a persistent one waits for FCM and never settles). So the closest real check is
+done instead: the browser's own subscribe() is tried and its refusal asserted; the page's button and
+script then turn alerts on with subscribe() stood in for by a subscription to the local push service
+with keys the test holds; an order's alert goes out encrypted through the outbox to the local
 push-service stand-in, is decrypted with those keys, and that exact payload is delivered to the real
 service worker over the DevTools protocol (ServiceWorker.deliverPushMessage), whose push handler
-shows the notification that the test then reads back from the registration.
+shows the notification that the test then reads back from the registration. Tapping a notification
+(notificationclick) cannot be driven in headless Chromium and is not tested.
 """
 
 import json

@@ -107,7 +107,17 @@ class DeliveryAttemptInline(ScopedTabularInline):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ScopedModelAdmin[OutboxMessage]):
-    list_display = ["created_at", "purpose", "kind", "channel", "order", "status", "attempts", "next_attempt_at"]
+    list_display = [
+        "created_at",
+        "purpose",
+        "kind",
+        "channel",
+        "destination",
+        "order",
+        "status",
+        "attempts",
+        "next_attempt_at",
+    ]
     list_filter = ["status", "kind", "purpose"]
     list_select_related = ["channel", "order"]
     search_fields = ["=order__number", "dedupe_key"]
