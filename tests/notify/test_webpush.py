@@ -76,7 +76,7 @@ class TestEncryptedAlerts:
         assert keys.read(received) == {
             "title": f"New order #{order.number}",
             "body": "Downtown · 0 min\n1 × Drill, 1 × Saw, 1 × Level and 1 more",
-            "url": f"http://localhost:8000/w/orders/{order.pk}",
+            "url": f"/w/orders/{order.pk}",
             "tag": f"order-{order.pk}",
             "purpose": "new_order",
         }

@@ -50,7 +50,7 @@ class Channel(models.Model):
         _("address"),
         max_length=500,
         blank=True,
-        help_text=_("What it is depends on the kind: see the kinds' notes below the form."),
+        help_text=_("What it is depends on the kind: see each kind's note."),
     )
     secret = models.CharField(
         _("signing secret"),

@@ -24,13 +24,14 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.notify import outbox, wakeup
 from shelfcall.notify.channels.base import Delivery, Destination, post
-from shelfcall.notify.messages import Message, absolute_url
+from shelfcall.notify.messages import Message
 from shelfcall.notify.models import Channel, OutboxMessage, PushSubscription, Shift, VapidKey
 from shelfcall.stores.models import Store
 
@@ -156,13 +157,19 @@ def payload(message: Message) -> dict:
     data = {
         "title": message.title,
         "body": "\n".join(line for line in lines if line) or message.text,
-        "url": message.url or absolute_url("/w/"),
+        # A path: the service worker opens it on its own origin, whatever BASE_URL says (or does not).
+        "url": _path_of(message.url) or reverse("workspace:queue"),
         "tag": f"order-{order_id}" if order_id else message.purpose,
         "purpose": message.purpose,
     }
     while len(json.dumps(data).encode()) > PAYLOAD_LIMIT:
         data["body"] = data["body"][: len(data["body"]) // 2]
     return data
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 # --- Delivery ---------------------------------------------------------------------------------------
@@ -258,7 +265,7 @@ def queue_device_test(device: PushSubscription) -> OutboxMessage:
         "test",
         _("Shelfcall test alert"),
         _("Alerts work on this device."),
-        url=absolute_url("/w/devices"),
+        url=reverse("workspace:devices"),
     )
     test = outbox.row(
         f"test:push:{device.pk}:{b64url(os.urandom(9))}",

@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
             name="target",
             field=models.CharField(
                 blank=True,
-                help_text="What it is depends on the kind: see the kinds' notes below the form.",
+                help_text="What it is depends on the kind: see each kind's note.",
                 max_length=500,
                 verbose_name="address",
             ),
