@@ -10,7 +10,7 @@ from django.db import transaction
 
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem
 from shelfcall.catalog.stock import set_on_hand
-from shelfcall.notify.models import Channel, ChannelKind, CollectionPolicy, EscalationLevel, EscalationPolicy
+from shelfcall.notify.models import Channel, CollectionPolicy, EscalationLevel, EscalationPolicy
 from shelfcall.stores.models import DropZone, Membership, Organization, Role, StaffPin, Store, Team
 
 DEMO_PASSWORD = "shelfcall-demo"
@@ -91,16 +91,14 @@ def _notifications(store: Store) -> None:
     team = Channel.objects.create(
         store=store,
         name="Team inbox",
-        kind=ChannelKind.EMAIL,
+        kind="email",
         target="team@example.com",
         events=["order.created", "order.claimed"],
     )
     supervisors = Channel.objects.create(
-        store=store, name="Supervisors", kind=ChannelKind.EMAIL, target="supervisors@example.com"
+        store=store, name="Supervisors", kind="email", target="supervisors@example.com"
     )
-    manager = Channel.objects.create(
-        store=store, name="Store manager", kind=ChannelKind.EMAIL, target="manager@example.com"
-    )
+    manager = Channel.objects.create(store=store, name="Store manager", kind="email", target="manager@example.com")
     policy = EscalationPolicy.objects.create(store=store)
     for after, channel in [(3, team), (6, supervisors), (10, manager)]:
         EscalationLevel.objects.create(policy=policy, after_minutes=after, channel=channel)

@@ -1,8 +1,12 @@
+from typing import Any
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
+from django.forms import ModelForm
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.html import format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,6 +32,17 @@ class ChannelAdmin(ScopedModelAdmin[Channel]):
     list_filter = ["kind", "store", "active"]
     actions = ["send_test_message"]
 
+    def get_form(
+        self, request: HttpRequest, obj: Channel | None = None, change: bool = False, **kwargs: Any
+    ) -> "type[ModelForm[Channel]]":
+        """The address's help: what each registered kind takes there."""
+        form = super().get_form(request, obj, change, **kwargs)
+        if "target" in form.base_fields:
+            form.base_fields["target"].help_text = format_html_join(
+                "", "<br><strong>{}</strong>: {}", ((plugin.label, plugin.target_help) for plugin in PLUGINS)
+            )
+        return form
+
     def get_fields(self, request: HttpRequest, obj: Channel | None = None) -> tuple[str, ...]:
         fields = ("store", "team", "name", "kind", "target", "secret", "events", "active")
         return (*fields, "allow_private_network") if request.user.is_superuser else fields
@@ -38,7 +53,9 @@ class ChannelAdmin(ScopedModelAdmin[Channel]):
             test = test_message()
             destination = channel.destination()
             try:
-                delivery = PLUGINS[channel.kind].deliver(destination, test, idempotency_key=f"test:{channel.pk}")
+                delivery = PLUGINS[channel.kind].deliver(
+                    destination, test, idempotency_key=f"test:{channel.pk}:{test.event['id']}"
+                )
             except Exception as error:
                 self.message_user(request, f"{channel.name}: {error}", messages.ERROR)
                 continue
@@ -90,7 +107,17 @@ class DeliveryAttemptInline(ScopedTabularInline):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ScopedModelAdmin[OutboxMessage]):
-    list_display = ["created_at", "purpose", "kind", "channel", "order", "status", "attempts", "next_attempt_at"]
+    list_display = [
+        "created_at",
+        "purpose",
+        "kind",
+        "channel",
+        "destination",
+        "order",
+        "status",
+        "attempts",
+        "next_attempt_at",
+    ]
     list_filter = ["status", "kind", "purpose"]
     list_select_related = ["channel", "order"]
     search_fields = ["=order__number", "dedupe_key"]

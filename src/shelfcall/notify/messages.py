@@ -8,7 +8,8 @@ from django.urls import reverse
 
 @dataclass(frozen=True)
 class Message:
-    # new_order, claimed, escalation, resolved, ready, reminder, expiry_warning, cancelled, partial, event, test
+    # new_order, arrived, claimed, escalation, resolved, ready, reminder, expiry_warning, cancelled, partial,
+    # event, test
     purpose: str
     title: str
     text: str

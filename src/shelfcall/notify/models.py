@@ -1,16 +1,17 @@
 """Where messages go (channels), what waits to be sent (the outbox), and how each attempt went."""
 
-import re
 from collections.abc import Collection
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, validate_email
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
+from shelfcall.notify.channels.registry import KIND_MAX_LENGTH, kind_choices, label_of, staff_kind_choices
 from shelfcall.orders.models import Order, OrderEvent
 
 if TYPE_CHECKING:
@@ -19,14 +20,6 @@ from shelfcall.stores.models import Organization, Store, Team
 
 # Means "every event type" in Channel.events: a subscription made without a filter gets new types too.
 ALL_EVENTS = "*"
-
-
-class ChannelKind(models.TextChoices):
-    TEAMS = "teams", _("Microsoft Teams (Workflows webhook)")
-    SLACK = "slack", _("Slack (incoming webhook)")
-    EMAIL = "email", _("Email")
-    SMS = "sms", _("SMS (Twilio)")
-    WEBHOOK = "webhook", _("Webhook (signed JSON)")
 
 
 class Channel(models.Model):
@@ -51,11 +44,13 @@ class Channel(models.Model):
         help_text=_("Empty: orders of every team of the store."),
     )
     name = models.CharField(_("name"), max_length=120)
-    kind = models.CharField(_("kind"), max_length=10, choices=ChannelKind.choices)
+    # The kinds are the registered plugins (notify.channels.REGISTRY): a new kind needs no migration.
+    kind = models.CharField(_("kind"), max_length=KIND_MAX_LENGTH, choices=staff_kind_choices)
     target = models.CharField(
         _("address"),
         max_length=500,
-        help_text=_("Teams/Slack/webhook: the URL. Email: the address. SMS: the phone number, e.g. +33612345678."),
+        blank=True,
+        help_text=_("What it is depends on the kind: see each kind's note."),
     )
     secret = models.CharField(
         _("signing secret"),
@@ -86,7 +81,7 @@ class Channel(models.Model):
         verbose_name_plural = _("channels")
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.get_kind_display()})"
+        return f"{self.name} ({label_of(self.kind)})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self._take_the_stores_organization()
@@ -103,22 +98,12 @@ class Channel(models.Model):
 
     def clean(self) -> None:
         """Refuse, with the field and the fix, what could never be delivered (or should never be)."""
-        from shelfcall.notify.netguard import UnsafeDestination, check_destination
+        from shelfcall.notify.channels import REGISTRY
 
-        if self.kind in (ChannelKind.TEAMS, ChannelKind.SLACK, ChannelKind.WEBHOOK):
-            try:
-                check_destination(self.target, allow_private_network=self.allow_private_network)
-            except UnsafeDestination as refused:
-                raise ValidationError({"target": refused.message}) from None
-        elif self.kind == ChannelKind.EMAIL:
-            try:
-                validate_email(self.target)
-            except ValidationError:
-                raise ValidationError({"target": _("Enter an email address, e.g. team@example.com.")}) from None
-        elif self.kind == ChannelKind.SMS and not re.fullmatch(r"\+[1-9][0-9]{6,14}", self.target):
-            raise ValidationError({"target": _("Enter the number in international form, e.g. +33612345678.")})
-        if self.kind == ChannelKind.WEBHOOK:
-            self._clean_webhook_secret()
+        plugin = REGISTRY.get(self.kind)
+        if plugin is None:  # clean_fields said so already, naming the kinds there are
+            return
+        plugin.clean(self)  # the kind's own configuration
         if self.store_id and self.team is not None and self.team.store_id != self.store_id:
             raise ValidationError({"team": _("Choose a team of this store.")})
         if not self.store_id and not self.organization_id:
@@ -131,20 +116,6 @@ class Channel(models.Model):
         if not isinstance(self.events, list) or not all(isinstance(name, str) for name in self.events):
             raise ValidationError({"events": _('Write a list of event names, e.g. ["order.created"].')})
 
-    def _clean_webhook_secret(self) -> None:
-        from shelfcall.notify.channels.webhook import is_valid_secret, new_secret
-
-        if not self.secret:
-            self.secret = new_secret()
-        elif not is_valid_secret(self.secret):
-            raise ValidationError(
-                {
-                    "secret": _(
-                        "Write whsec_ followed by base64 of at least 24 bytes, or leave it empty to have one made."
-                    )
-                }
-            )
-
     def rotate_secret(self, new_secret: str, *, keep_previous_for: timedelta) -> None:
         """Sign with `new_secret` from now on, and with the current one too for `keep_previous_for`."""
         self.previous_secret, self.secret = self.secret, new_secret
@@ -156,7 +127,9 @@ class Channel(models.Model):
 
         rotating = self.previous_secret_until is not None and self.previous_secret_until > clock.now()
         previous = self.previous_secret if rotating else ""
-        return Destination(self.target, self.secret, self.allow_private_network, previous_secret=previous)
+        return Destination(
+            self.target, self.secret, self.allow_private_network, previous_secret=previous, channel_id=self.pk
+        )
 
 
 class EscalationPolicy(models.Model):
@@ -242,7 +215,7 @@ class OutboxMessage(models.Model):
     """A message written in the business transaction; the worker delivers it, retrying with backoff."""
 
     channel = models.ForeignKey(Channel, on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
-    kind = models.CharField(max_length=10, choices=ChannelKind.choices)
+    kind = models.CharField(max_length=KIND_MAX_LENGTH, choices=kind_choices)
     destination = models.CharField(max_length=500, blank=True)  # shopper messages: their phone or email
     order = models.ForeignKey(Order, on_delete=models.CASCADE, null=True, blank=True, related_name="messages")
     event = models.ForeignKey(OrderEvent, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
@@ -265,7 +238,7 @@ class OutboxMessage(models.Model):
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
 
     def __str__(self) -> str:
-        return f"{self.purpose} → {self.get_kind_display()} ({self.get_status_display()})"
+        return f"{self.purpose} → {label_of(self.kind)} ({self.get_status_display()})"
 
 
 class DeliveryAttempt(models.Model):
@@ -300,3 +273,55 @@ class QuarantinedTimer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.timer} of order {self.order_id}"
+
+
+class VapidKey(models.Model):
+    """The server's own VAPID key pair (RFC 8292), made on first need and kept: browsers subscribed with
+    its public key, so it never changes by itself. One row; the private key is never shown or logged."""
+
+    private_key_pem = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"VAPID key of {self.created_at:%Y-%m-%d}"
+
+    def __repr__(self) -> str:
+        return f"<VapidKey {self.pk}>"
+
+
+class PushSubscription(models.Model):
+    """One device of one person that turned on alerts (a browser's PushSubscription)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions", verbose_name=_("person")
+    )
+    name = models.CharField(_("device name"), max_length=80)
+    endpoint = models.URLField(_("push service address"), max_length=1000)
+    p256dh = models.CharField(max_length=120)  # the browser's P-256 public key, base64url
+    auth = models.CharField(max_length=40)  # the browser's authentication secret, base64url
+    created_at = models.DateTimeField(_("turned on at"), default=clock.now, editable=False)
+    last_alert_at = models.DateTimeField(_("last alert"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("device with alerts")
+        verbose_name_plural = _("devices with alerts")
+        constraints = [models.UniqueConstraint(fields=["endpoint"], name="push_subscription_endpoint_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+
+class Shift(models.Model):
+    """Whether a person is at work: off shift, their devices get no alerts. No row: on shift."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shift")
+    on_shift = models.BooleanField(_("on shift"), default=True)
+    changed_at = models.DateTimeField(_("changed at"), default=clock.now)
+
+    class Meta:
+        verbose_name = _("shift")
+        verbose_name_plural = _("shifts")
+
+    def __str__(self) -> str:
+        return f"{self.user}: {'on' if self.on_shift else 'off'} shift"

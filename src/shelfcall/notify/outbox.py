@@ -1,25 +1,52 @@
 """Messages written in the business transaction (the outbox), chosen from the event that just happened."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.formats import time_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from shelfcall.core import clock
 from shelfcall.core.money import format_money
 from shelfcall.notify import policies, wakeup
-from shelfcall.notify.channels.sms import twilio_configured
+from shelfcall.notify.channels import REGISTRY, Audience
 from shelfcall.notify.channels.webhook import test_event
 from shelfcall.notify.messages import Message, absolute_url, manage_order_url, status_url
-from shelfcall.notify.models import Channel, ChannelKind, OutboxMessage
+from shelfcall.notify.models import Channel, OutboxMessage
 from shelfcall.orders.events import EventType
 from shelfcall.orders.models import Order, OrderEvent
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
 ITEMS_IN_ALERTS = 5
+
+# What staff alerts call each event (their title: "Order #12: ready for pickup"); every type has one.
+EVENT_TITLES: dict[str, "StrPromise"] = {
+    EventType.CREATED: gettext_lazy("new order"),
+    EventType.CLAIMED: gettext_lazy("picking started"),
+    EventType.UNCLAIMED: gettext_lazy("back in the queue"),
+    EventType.REASSIGNED: gettext_lazy("reassigned"),
+    EventType.CHECKED_IN: gettext_lazy("the shopper has arrived"),
+    EventType.ESCALATED: gettext_lazy("escalated"),
+    EventType.REMINDED: gettext_lazy("shopper reminded to collect"),
+    EventType.MESSAGE_RESENT: gettext_lazy("shopper's message sent again"),
+    EventType.PICKING: gettext_lazy("item picked"),
+    EventType.LINE_NOT_FOUND: gettext_lazy("item not found"),
+    EventType.FULFILLED: gettext_lazy("ready for pickup"),
+    EventType.RESTAGED: gettext_lazy("moved to another pickup place"),
+    EventType.PAID: gettext_lazy("paid"),
+    EventType.REFUND_DUE: gettext_lazy("refund due"),
+    EventType.REFUNDED: gettext_lazy("refunded"),
+    EventType.COMPLETED: gettext_lazy("handed over"),
+    EventType.CANCELLED: gettext_lazy("cancelled"),
+    EventType.LINES_CHANGED: gettext_lazy("items changed"),
+    EventType.EXPIRED: gettext_lazy("expired"),
+}
 
 # Shopper messages, by the event that causes them.
 SHOPPER_PURPOSES: dict[str, str] = {
@@ -35,7 +62,7 @@ SHOPPER_PURPOSES: dict[str, str] = {
 
 def on_order_events(recorded: Sequence[tuple[OrderEvent, Order]]) -> None:
     """orders.hooks subscriber: queue what these events should tell whom, in the same transaction."""
-    rows = [row for event, order in recorded for row in _rows_for(event, order)]
+    rows = [queued for event, order in recorded for queued in _rows_for(event, order)]
     if rows:
         OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
 
@@ -47,7 +74,8 @@ def _rows_for(event: OrderEvent, order: Order) -> list[OutboxMessage]:
     if staff_channels:
         message = staff_message(event, order)
         rows += [
-            _row(f"{event.pk}:c{c.id}", message, event, order, kind=c.kind, channel_id=c.id) for c in staff_channels
+            row(f"{event.pk}:c{c.id}", message, event.pk, order.pk, kind=c.kind, channel_id=c.id)
+            for c in staff_channels
         ]
     if event.type == EventType.ESCALATED:
         rows += _escalation_rows(event, order, store_policies)
@@ -58,23 +86,24 @@ def _rows_for(event: OrderEvent, order: Order) -> list[OutboxMessage]:
     return rows
 
 
-def _row(
+def row(
     key: str,
     message: Message,
-    event: OrderEvent | None,
-    order: Order | None,
+    event_id: int | None,
+    order_id: int | None,
     *,
     kind: str,
     channel_id: int | None = None,
     destination: str = "",
 ) -> OutboxMessage:
+    """One message to queue (unsaved), due now; `key` makes it once only (OutboxMessage.dedupe_key)."""
     now = clock.now()
     return OutboxMessage(
         channel_id=channel_id,
         kind=kind,
         destination=destination,
-        order=order,
-        event=event,
+        order_id=order_id,
+        event_id=event_id,
         purpose=message.purpose,
         dedupe_key=key,
         body=message.to_json(),
@@ -100,10 +129,10 @@ def test_message() -> Message:
 def queue_test(channel: Channel) -> OutboxMessage:
     """A test message to `channel`, delivered by the worker as any other (retries included)."""
     message = test_message()
-    row = _row(f"test:{message.event['id']}", message, None, None, kind=channel.kind, channel_id=channel.pk)
-    row.save()
+    test = row(f"test:{message.event['id']}", message, None, None, kind=channel.kind, channel_id=channel.pk)
+    test.save()
     wakeup.work_queued()
-    return row
+    return test
 
 
 def _age(order: Order) -> str:
@@ -149,6 +178,14 @@ def staff_message(event: OrderEvent, order: Order) -> Message:
                 items=_items(order, event),
                 **common,
             )
+        if event.type == EventType.CHECKED_IN:
+            return Message(
+                "arrived",
+                _("Shopper has arrived — order #%(number)s") % {"number": order.number},
+                _("The shopper is in the store, waiting for these items."),
+                items=_items(order),
+                **common,
+            )
         if event.type == EventType.CLAIMED:
             name = event.payload["assignee_name"]
             return Message(
@@ -159,10 +196,16 @@ def staff_message(event: OrderEvent, order: Order) -> Message:
             )
         return Message(
             "event",
-            f"#{order.number}: {event.type}",
+            _("Order #%(number)s: %(event)s") % {"number": order.number, "event": event_title(event.type)},
             _("Order #%(number)s changed.") % {"number": order.number},
             **common,
         )
+
+
+def event_title(event_type: str) -> str:
+    """The event's human name; a type added without one shows its name rather than fail the alert."""
+    title = EVENT_TITLES.get(event_type)
+    return str(title) if title is not None else event_type
 
 
 def webhook_event(event: OrderEvent, order: Order) -> dict:
@@ -193,7 +236,9 @@ def _escalation_rows(event: OrderEvent, order: Order, store_policies: policies.S
     if level > len(levels):
         return []
     channel_id, cancels = levels[level - 1].channel_id, levels[level - 1].cancels
-    kind = next((c.kind for c in store_policies.channels if c.id == channel_id), ChannelKind.EMAIL)
+    kind = store_policies.kind_of(channel_id)
+    if kind is None:  # switched off since the levels were read
+        return []
     with translation.override(settings.LANGUAGE_CODE):
         if cancels:
             text = _("Escalation level %(level)s: the request is cancelled and its items are back on sale.")
@@ -209,7 +254,7 @@ def _escalation_rows(event: OrderEvent, order: Order, store_policies: policies.S
             button=_("Manage This Order"),
             event=webhook_event(event, order),
         )
-    return [_row(f"esc:{order.pk}:{level}", message, event, order, kind=kind, channel_id=channel_id)]
+    return [row(f"esc:{order.pk}:{level}", message, event.pk, order.pk, kind=kind, channel_id=channel_id)]
 
 
 def _resolved_rows(event: OrderEvent, order: Order, store_policies: policies.StorePolicies) -> list[OutboxMessage]:
@@ -217,7 +262,6 @@ def _resolved_rows(event: OrderEvent, order: Order, store_policies: policies.Sto
     escalated = {
         level.channel_id for level in store_policies.escalation_levels(order.team_id)[: order.escalation_level]
     }
-    kinds = {c.id: c.kind for c in store_policies.channels}
     name = event.payload["assignee_name"]
     with translation.override(settings.LANGUAGE_CODE):
         message = Message(
@@ -230,15 +274,9 @@ def _resolved_rows(event: OrderEvent, order: Order, store_policies: policies.Sto
             event=webhook_event(event, order),
         )
     return [
-        _row(
-            f"resolved:{order.pk}:{channel_id}",
-            message,
-            event,
-            order,
-            kind=kinds.get(channel_id, ChannelKind.EMAIL),
-            channel_id=channel_id,
-        )
+        row(f"resolved:{order.pk}:{channel_id}", message, event.pk, order.pk, kind=kind, channel_id=channel_id)
         for channel_id in sorted(escalated)
+        if (kind := store_policies.kind_of(channel_id)) is not None
     ]
 
 
@@ -246,15 +284,17 @@ def _shopper_rows(event: OrderEvent, order: Order) -> list[OutboxMessage]:
     purpose = SHOPPER_PURPOSES[event.type]
     if event.type == EventType.REMINDED:
         purpose = event.payload["kind"]
-    message = shopper_message(purpose, order)
-    destinations: Iterable[tuple[str, str]] = [
-        (ChannelKind.SMS, order.shopper_phone) if order.shopper_phone and twilio_configured() else ("", ""),
-        (ChannelKind.EMAIL, order.shopper_email) if order.shopper_email else ("", ""),
+    addresses = [
+        (plugin.kind, address)
+        for plugin in REGISTRY.for_audience(Audience.SHOPPER)
+        if (address := plugin.shopper_address(order)) and plugin.is_configured()
     ]
+    if not addresses:
+        return []
+    message = shopper_message(purpose, order)
     return [
-        _row(f"{event.pk}:{kind}", message, event, order, kind=kind, destination=address)
-        for kind, address in destinations
-        if kind
+        row(f"{event.pk}:{kind}", message, event.pk, order.pk, kind=kind, destination=address)
+        for kind, address in addresses
     ]
 
 

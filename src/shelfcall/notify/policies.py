@@ -59,6 +59,10 @@ class StorePolicies:
             if (event_type in c.events or ALL_EVENTS in c.events) and c.team_id in (None, team_id)
         ]
 
+    def kind_of(self, channel_id: int) -> str | None:
+        """The kind of one of the store's active channels; None if it is not one."""
+        return next((c.kind for c in self.channels if c.id == channel_id), None)
+
     def escalation_levels(self, team_id: int | None) -> tuple[Level, ...]:
         return self.escalations.get(team_id) or self.escalations.get(None) or ()
 

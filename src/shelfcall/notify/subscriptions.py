@@ -22,11 +22,10 @@ from django.utils.translation import gettext as _
 
 from shelfcall.core.errors import ShelfcallError
 from shelfcall.notify import worker
-from shelfcall.notify.channels.webhook import new_secret
+from shelfcall.notify.channels.webhook import WebhookChannel, new_secret
 from shelfcall.notify.models import (
     ALL_EVENTS,
     Channel,
-    ChannelKind,
     DeliveryAttempt,
     EscalationLevel,
     OutboxMessage,
@@ -81,7 +80,7 @@ class Reach:
 
 
 def subscriptions_of(reach: Reach) -> QuerySet[Channel]:
-    channels = Channel.objects.filter(kind=ChannelKind.WEBHOOK, organization_id=reach.organization_id)
+    channels = Channel.objects.filter(kind=WebhookChannel.kind, organization_id=reach.organization_id)
     if reach.store_id is not None:
         channels = channels.filter(store_id=reach.store_id)
     return channels.order_by("pk")
@@ -119,7 +118,7 @@ def subscribe(reach: Reach, *, url: str, event_types: Sequence[str] | None, desc
     with transaction.atomic():
         # Locked so that two subscribing at once cannot both take the last place.
         Organization.objects.select_for_update().filter(pk=reach.organization_id).values_list("pk").get()
-        if Channel.objects.filter(organization_id=reach.organization_id, kind=ChannelKind.WEBHOOK).count() >= (
+        if Channel.objects.filter(organization_id=reach.organization_id, kind=WebhookChannel.kind).count() >= (
             MAX_PER_ORGANIZATION
         ):
             raise TooManySubscriptions()
@@ -128,7 +127,7 @@ def subscribe(reach: Reach, *, url: str, event_types: Sequence[str] | None, desc
             store_id=reach.store_id,
             name=(description or urlsplit(url).hostname or url)[:120],
             description=description,
-            kind=ChannelKind.WEBHOOK,
+            kind=WebhookChannel.kind,
             target=url,
             secret=new_secret(),
             events=list(dict.fromkeys(event_types)) if event_types else [ALL_EVENTS],

@@ -87,7 +87,7 @@ def deliver(message: OutboxMessage, *, rng: random.Random) -> Delivery | None:
     )
     if not _record_outcome(message, delivery, rng):
         log.warning("Message %s: its lease ran out during the send; the outcome is left to its new worker", message.pk)
-    elif not delivery.ok and message.attempts >= message.max_attempts:
+    elif not delivery.ok and (message.attempts >= message.max_attempts or delivery.final):
         log.warning(
             "Message %s to a %s channel failed for good after %s attempts", message.pk, message.kind, message.attempts
         )
@@ -116,7 +116,7 @@ def _lease_outlasts_a_send(message: OutboxMessage) -> bool:
 def _record_outcome(message: OutboxMessage, delivery: Delivery, rng: random.Random) -> bool:
     if delivery.ok:
         outcome = {"status": MessageStatus.DELIVERED, "delivered_at": clock.now()}
-    elif message.attempts >= message.max_attempts:
+    elif message.attempts >= message.max_attempts or delivery.final:
         outcome = {"status": MessageStatus.FAILED, "last_error": delivery.answer[:300]}
     else:
         outcome = {"next_attempt_at": clock.now() + backoff(message.attempts, rng), "last_error": delivery.answer[:300]}
@@ -128,7 +128,10 @@ def _send(message: OutboxMessage) -> Delivery:
     channel = message.channel
     if plugin is None or (message.channel_id and (channel is None or not channel.active)):
         return Delivery(False, None, "channel removed or switched off")
-    destination = channel.destination() if channel else Destination(message.destination)
+    if message.destination or channel is None:  # a shopper's address, or one device of a push channel
+        destination = Destination(message.destination, channel_id=message.channel_id)
+    else:
+        destination = channel.destination()
     try:
         return plugin.deliver(destination, Message.from_json(message.body), idempotency_key=message.dedupe_key)
     except Exception as error:  # a refused address or a plugin bug must not stop the other messages

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from shelfcall.workspace.views import counter, handoff, multipick, order, queue, refunds, session, switch
+from shelfcall.workspace.views import counter, devices, handoff, multipick, order, queue, refunds, session, switch
 
 app_name = "workspace"
 
@@ -23,4 +23,13 @@ urlpatterns = [
     path("till", counter.till, name="till"),
     path("refunds", refunds.refunds, name="refunds"),
     path("pick", multipick.multi_pick, name="multi_pick"),
+    path("devices", devices.devices, name="devices"),
+    path("devices/subscribe", devices.subscribe, name="subscribe_device"),
+    path("devices/<id:device_id>/test", devices.test_device, name="test_device"),
+    path("devices/<id:device_id>/rename", devices.rename_device, name="rename_device"),
+    path("devices/<id:device_id>/remove", devices.remove_device, name="remove_device"),
+    path("shift", devices.shift, name="shift"),
+    path("manifest.webmanifest", devices.manifest, name="manifest"),
+    path("sw.js", devices.service_worker, name="service_worker"),
+    path("offline", devices.offline, name="offline"),
 ]

@@ -7,16 +7,24 @@ import json
 import ssl
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar
+from enum import StrEnum
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlencode
 
 import httpcore
 import httpx
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from shelfcall.notify.channels.connect import CheckedBackend, Deadline
 from shelfcall.notify.messages import Message
-from shelfcall.notify.netguard import checked_addresses
+from shelfcall.notify.netguard import UnsafeDestination, check_destination, checked_addresses
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrPromise
+
+    from shelfcall.notify.models import Channel
+    from shelfcall.orders.models import Order
 
 ANSWER_LIMIT = 500  # bytes of an answer kept (for the admin's list of attempts), and the most ever read
 
@@ -27,6 +35,7 @@ class Destination:
     secret: str = ""
     allow_private_network: bool = False
     previous_secret: str = ""  # webhooks: also signed with it while a rotation is under way
+    channel_id: int | None = None  # the configured channel it comes from (None: a shopper's address)
 
 
 @dataclass(frozen=True)
@@ -36,13 +45,51 @@ class Delivery:
     ok: bool
     status_code: int | None = None
     answer: str = ""
+    final: bool = False  # not ok and never will be (the device is gone): failed now, no retries
+
+
+class Audience(StrEnum):
+    """Whom a kind of channel reaches: staff (a channel an admin configures) or shoppers (their own
+    contact details, given with the order)."""
+
+    STAFF = "staff"
+    SHOPPER = "shopper"
 
 
 class ChannelPlugin(ABC):
-    kind: ClassVar[str]
+    """A kind of channel: everything the core needs to know about it, so that adding one is a new
+    plugin registered in channels.REGISTRY (from any app's ready()), never an edit to the core."""
+
+    kind: ClassVar[str]  # what Channel.kind and OutboxMessage.kind store; at most 20 characters
+    label: "ClassVar[StrPromise]"
+    audiences: ClassVar[frozenset[Audience]] = frozenset({Audience.STAFF})
+    # The channel's configuration: what its address (Channel.target) is, shown beside the field.
+    target_help: "ClassVar[StrPromise]"
 
     @abstractmethod
     def deliver(self, destination: Destination, message: Message, *, idempotency_key: str) -> Delivery: ...
+
+    def clean(self, channel: "Channel") -> None:
+        """Validate (and complete) a channel's configuration: raise ValidationError naming the field."""
+        return None
+
+    def is_configured(self) -> bool:
+        """False while a setting it needs is missing: nothing is queued to it for shoppers."""
+        return True
+
+    def shopper_address(self, order: "Order") -> str:
+        """Shopper kinds: where this order's shopper hears from it ("" if they gave no such address)."""
+        return ""
+
+
+class WebAddressPlugin(ChannelPlugin):
+    """A kind whose address is a web URL: refused unless public, or allowed for this channel."""
+
+    def clean(self, channel: "Channel") -> None:
+        try:
+            check_destination(channel.target, allow_private_network=channel.allow_private_network)
+        except UnsafeDestination as refused:
+            raise ValidationError({"target": refused.message}) from None
 
 
 @functools.cache

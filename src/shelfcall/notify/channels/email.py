@@ -1,10 +1,19 @@
 """Email through Django's mail backends (SMTP in production, the console in the demo)."""
 
-from django.conf import settings
-from django.core.mail import EmailMessage
+from typing import TYPE_CHECKING
 
-from shelfcall.notify.channels.base import ChannelPlugin, Delivery, Destination
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+from shelfcall.notify.channels.base import Audience, ChannelPlugin, Delivery, Destination
 from shelfcall.notify.messages import Message
+
+if TYPE_CHECKING:
+    from shelfcall.notify.models import Channel
+    from shelfcall.orders.models import Order
 
 
 def email_text(message: Message) -> str:
@@ -18,6 +27,18 @@ def email_text(message: Message) -> str:
 
 class EmailChannel(ChannelPlugin):
     kind = "email"
+    label = _("Email")
+    audiences = frozenset({Audience.STAFF, Audience.SHOPPER})
+    target_help = _("The address, e.g. team@example.com.")
+
+    def clean(self, channel: "Channel") -> None:
+        try:
+            validate_email(channel.target)
+        except ValidationError:
+            raise ValidationError({"target": _("Enter an email address, e.g. team@example.com.")}) from None
+
+    def shopper_address(self, order: "Order") -> str:
+        return order.shopper_email
 
     def deliver(self, destination: Destination, message: Message, *, idempotency_key: str) -> Delivery:
         email = EmailMessage(

@@ -4,7 +4,9 @@ Every text is shown as typed, whoever typed it (a shopper's name, a product's): 
 would notify the whole channel and `<https://…|text>` would plant a disguised link.
 """
 
-from shelfcall.notify.channels.base import ChannelPlugin, Delivery, Destination, post_json
+from django.utils.translation import gettext_lazy as _
+
+from shelfcall.notify.channels.base import Delivery, Destination, WebAddressPlugin, post_json
 from shelfcall.notify.messages import Message
 
 MAX_ITEMS = 8
@@ -43,8 +45,10 @@ def slack_payload(message: Message) -> dict:
     return {"text": escape(f"{message.title}: {message.text}"), "blocks": blocks}
 
 
-class SlackChannel(ChannelPlugin):
+class SlackChannel(WebAddressPlugin):
     kind = "slack"
+    label = _("Slack (incoming webhook)")
+    target_help = _("The incoming webhook's URL.")
 
     def deliver(self, destination: Destination, message: Message, *, idempotency_key: str) -> Delivery:
         return post_json(destination, slack_payload(message))

@@ -1,9 +1,18 @@
 """SMS through Twilio's Messages API; off unless its three settings are given."""
 
-from django.conf import settings
+import re
+from typing import TYPE_CHECKING
 
-from shelfcall.notify.channels.base import ChannelPlugin, Delivery, Destination, post
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from shelfcall.notify.channels.base import Audience, ChannelPlugin, Delivery, Destination, post
 from shelfcall.notify.messages import Message
+
+if TYPE_CHECKING:
+    from shelfcall.notify.models import Channel
+    from shelfcall.orders.models import Order
 
 SMS_LIMIT = 320  # two segments
 
@@ -25,6 +34,19 @@ def twilio_configured() -> bool:
 
 class TwilioSmsChannel(ChannelPlugin):
     kind = "sms"
+    label = _("SMS (Twilio)")
+    audiences = frozenset({Audience.STAFF, Audience.SHOPPER})
+    target_help = _("The phone number in international form, e.g. +33612345678.")
+
+    def clean(self, channel: "Channel") -> None:
+        if not re.fullmatch(r"\+[1-9][0-9]{6,14}", channel.target):
+            raise ValidationError({"target": _("Enter the number in international form, e.g. +33612345678.")})
+
+    def is_configured(self) -> bool:
+        return twilio_configured()
+
+    def shopper_address(self, order: "Order") -> str:
+        return order.shopper_phone
 
     def deliver(self, destination: Destination, message: Message, *, idempotency_key: str) -> Delivery:
         if not twilio_configured():

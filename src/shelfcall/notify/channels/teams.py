@@ -8,7 +8,9 @@ client to another).
 
 import json
 
-from shelfcall.notify.channels.base import ChannelPlugin, Delivery, Destination, post_json
+from django.utils.translation import gettext_lazy as _
+
+from shelfcall.notify.channels.base import Delivery, Destination, WebAddressPlugin, post_json
 from shelfcall.notify.messages import Message
 
 # Teams refuses cards above 28 KB; stay well under it whatever the order holds.
@@ -61,8 +63,10 @@ def teams_payload(message: Message) -> dict:
     }
 
 
-class TeamsChannel(ChannelPlugin):
+class TeamsChannel(WebAddressPlugin):
     kind = "teams"
+    label = _("Microsoft Teams (Workflows webhook)")
+    target_help = _("The workflow's URL (When a Teams webhook request is received).")
 
     def deliver(self, destination: Destination, message: Message, *, idempotency_key: str) -> Delivery:
         return post_json(destination, teams_payload(message))

@@ -14,10 +14,17 @@ import hmac
 import json
 import secrets
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
-from shelfcall.notify.channels.base import ChannelPlugin, Delivery, Destination, post
+from shelfcall.notify.channels.base import Delivery, Destination, WebAddressPlugin, post
 from shelfcall.notify.messages import Message
+
+if TYPE_CHECKING:
+    from shelfcall.notify.models import Channel
 
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -64,8 +71,23 @@ def webhook_body(message: Message) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-class WebhookChannel(ChannelPlugin):
+class WebhookChannel(WebAddressPlugin):
     kind = "webhook"
+    label = _("Webhook (signed JSON)")
+    target_help = _("The receiver's URL; the signing secret is made for you if you leave it empty.")
+
+    def clean(self, channel: "Channel") -> None:
+        super().clean(channel)
+        if not channel.secret:
+            channel.secret = new_secret()
+        elif not is_valid_secret(channel.secret):
+            raise ValidationError(
+                {
+                    "secret": _(
+                        "Write whsec_ followed by base64 of at least 24 bytes, or leave it empty to have one made."
+                    )
+                }
+            )
 
     def deliver(self, destination: Destination, message: Message, *, idempotency_key: str) -> Delivery:
         body = webhook_body(message)
