@@ -46,6 +46,7 @@ EVENT_TITLES: dict[str, "StrPromise"] = {
     EventType.CANCELLED: gettext_lazy("cancelled"),
     EventType.LINES_CHANGED: gettext_lazy("items changed"),
     EventType.EXPIRED: gettext_lazy("expired"),
+    EventType.SUB_STATUS_CHANGED: gettext_lazy("sub-status changed"),
 }
 
 # Shopper messages, by the event that causes them.
