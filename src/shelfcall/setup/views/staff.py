@@ -61,7 +61,9 @@ def staff(request: SetupRequest) -> HttpResponse:
         if not added.one_time_password:
             messages.success(request, _("%(email)s is invited by email.") % {"email": added.user.email})
             return redirect("setup:staff", request.store.pk)
-        return render(request, "setup/staff_created.html", {"added": added}, headers={"Cache-Control": "no-store"})
+        shown_once = render(request, "setup/staff_created.html", {"added": added})
+        shown_once["Cache-Control"] = "no-store"
+        return shown_once
     context = {"memberships": _memberships(request.store), "form": form, "active": "staff"}
     return render(request, "setup/staff.html", context, status=400 if form.errors else 200)
 
