@@ -25,6 +25,13 @@ def other_languages() -> list[tuple[str, str]]:
     return [(code, name) for code, name in settings.LANGUAGES if code != "en"]
 
 
+class TeamChoiceField(IdChoiceField):
+    """One of the store's teams, named as the store's people call it (without the store's name)."""
+
+    def label_from_instance(self, obj: Team) -> str:
+        return obj.name
+
+
 class StoreForm(forms.ModelForm):
     timezone = forms.ChoiceField(label=_("time zone"))
 
@@ -217,7 +224,7 @@ class DropZoneForm(forms.ModelForm):
 
 
 class ShowcaseForm(forms.ModelForm):
-    team = IdChoiceField(label=_("team it routes to"), queryset=Team.objects.none(), empty_label=None)
+    team = TeamChoiceField(label=_("team it routes to"), queryset=Team.objects.none(), empty_label=None)
 
     class Meta:
         model = Showcase
@@ -263,7 +270,7 @@ def products_form(store: Store, showcase: Showcase, data: Any = None) -> Showcas
 
 
 class ChannelForm(forms.ModelForm):
-    team = IdChoiceField(label=_("team"), queryset=Team.objects.none(), required=False, empty_label=_("every team"))
+    team = TeamChoiceField(label=_("team"), queryset=Team.objects.none(), required=False, empty_label=_("every team"))
 
     class Meta:
         model = Channel
@@ -304,9 +311,14 @@ class StaffForm(forms.Form):
         return data
 
 
+class TeamChoicesField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Team) -> str:
+        return obj.name
+
+
 class MembershipForm(forms.Form):
     role = forms.ChoiceField(label=_("role"))
-    teams = forms.ModelMultipleChoiceField(
+    teams = TeamChoicesField(
         label=_("teams"),
         queryset=Team.objects.none(),
         required=False,
