@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from shelfcall.catalog.models import Product, Showcase
 from shelfcall.orders.models import Order, OrderEvent, OrderLine
 from shelfcall.stores.models import DropZone, Store, Team
-from tests.factories import TILL, make_product, make_showcase, make_store, signed_in, staged, staff, submit
+from tests.factories import TILL, make_product, make_showcase, make_store, signed_in, staff, staged, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from shelfcall.catalog.models import Showcase, ShowcaseItem
 from shelfcall.notify.models import Channel, CollectionPolicy, OutboxMessage
 from shelfcall.stores import policy
 from shelfcall.stores.models import DropZone, Membership, OpeningPeriod, Organization, Role, Store, Team
-from tests.factories import make_product, make_user, signed_in
+from tests.factories import make_product, make_store, make_user, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -145,8 +145,31 @@ class TestSettings:
             "collection-remind_after_minutes": "30",
             "collection-warn_before_minutes": "60",
             "collection-expire_after_minutes": "1440",
+            "levels-TOTAL_FORMS": "2",
+            "levels-INITIAL_FORMS": "0",
         }
         return data | changes
+
+    def test_escalation_levels_tell_the_stores_channels(self, store, store_admin, channel):
+        from shelfcall.notify.models import EscalationPolicy
+
+        client = signed_in(store_admin)
+        levels = {"levels-0-after_minutes": "10", "levels-0-channel": channel.pk}
+        levels |= {"levels-1-after_minutes": "30", "levels-1-channel": channel.pk, "levels-1-cancel_and_release": "on"}
+        assert client.post(f"/setup/stores/{store.pk}/settings", self._form(**levels)).status_code == 302
+        policy_row = EscalationPolicy.objects.get(store=store, team=None)
+        assert [(lv.after_minutes, lv.cancel_and_release) for lv in policy_row.levels.all()] == [
+            (10, False),
+            (30, True),
+        ]
+        early = {**levels, "levels-1-cancel_and_release": "", "levels-0-cancel_and_release": "on"}
+        refused = client.post(f"/setup/stores/{store.pk}/settings", self._form(**early))
+        assert refused.status_code == 400 and "Only the last level" in str(refused.context["levels"].non_form_errors())
+        other = Channel.objects.create(store=make_store(), name="Theirs", kind="email", target="x@example.com")
+        foreign = client.post(
+            f"/setup/stores/{store.pk}/settings", self._form(**{**levels, "levels-0-channel": other.pk})
+        )
+        assert foreign.status_code == 400 and "channel" in foreign.context["levels"].forms[0].errors
 
     def test_the_id_check_and_every_setting_is_on_screen_and_saved(self, store, store_admin):
         client = signed_in(store_admin)
@@ -173,6 +196,12 @@ class TestSettings:
         assert says in " ".join(response.context[form].errors[field])
         store.refresh_from_db()
         assert not store.require_id_check and not CollectionPolicy.objects.filter(store=store).exists()
+
+    def test_no_level_makes_no_escalation_policy(self, store, store_admin):
+        from shelfcall.notify.models import EscalationPolicy
+
+        signed_in(store_admin).post(f"/setup/stores/{store.pk}/settings", self._form())
+        assert not EscalationPolicy.objects.exists()
 
 
 class TestSections:

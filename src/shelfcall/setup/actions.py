@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Model, ProtectedError
+from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
@@ -65,6 +66,16 @@ def save_opening_hours(store: Store, periods: Iterable[tuple[int, time, time]]) 
     OpeningPeriod.objects.bulk_create(
         OpeningPeriod(store=store, weekday=day, opens=opens, closes=closes) for day, opens, closes in periods
     )
+
+
+@transaction.atomic
+def save_escalation(levels: BaseInlineFormSet) -> None:
+    """The store's default escalation levels; the policy row is made with its first level."""
+    policy = levels.instance
+    if policy.pk is None and not any(form.has_changed() for form in levels.forms):
+        return
+    policy.save()
+    levels.save()
 
 
 @transaction.atomic

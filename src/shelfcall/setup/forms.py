@@ -8,11 +8,13 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet, inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.catalog.models import Product, Showcase
 from shelfcall.core.numbers import IdChoiceField
-from shelfcall.notify.models import Channel, CollectionPolicy
+from shelfcall.notify.admin import EscalationLevelFormSet
+from shelfcall.notify.models import Channel, CollectionPolicy, EscalationLevel, EscalationPolicy
 from shelfcall.stores import signin
 from shelfcall.stores.models import DropZone, OpeningPeriod, Role, Store, Team
 
@@ -22,7 +24,7 @@ PERIODS_PER_DAY = 2  # a lunch break splits a day in two
 
 
 def other_languages() -> list[tuple[str, str]]:
-    return [(code, name) for code, name in settings.LANGUAGES if code != "en"]
+    return [(code, str(name)) for code, name in settings.LANGUAGES if code != "en"]
 
 
 class TeamChoiceField(IdChoiceField):
@@ -77,7 +79,8 @@ class StoreForm(forms.ModelForm):
         return [self[f"{field}_{code}"] for code, _name in other_languages() for field in SHOPPER_TEXT_FIELDS]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self.instance.shopper_texts = {
             code: texts
             for code, _name in other_languages()
@@ -127,7 +130,8 @@ class OpeningHoursForm(forms.Form):
         ]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for day, label in OpeningPeriod.Weekday.choices:
             opened: list[time] = []
             for slot in range(PERIODS_PER_DAY):
@@ -181,7 +185,8 @@ class CollectionPolicyForm(forms.ModelForm):
         fields = ["remind_after_minutes", "warn_before_minutes", "expire_after_minutes"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         expire, warn, remind = (
             data.get(f) for f in ("expire_after_minutes", "warn_before_minutes", "remind_after_minutes")
         )
@@ -195,6 +200,26 @@ class CollectionPolicyForm(forms.ModelForm):
                 _("Remind before the expiry: fewer minutes than %(expire)s.") % {"expire": expire},
             )
         return data
+
+
+class EscalationLevelForm(forms.ModelForm):
+    channel = IdChoiceField(label=_("tell"), queryset=Channel.objects.none())
+
+    class Meta:
+        model = EscalationLevel
+        fields = ["after_minutes", "channel", "cancel_and_release"]
+
+
+def escalation_levels(store: Store, data: Any = None) -> BaseInlineFormSet:
+    """The store's default escalation (nobody started picking): its levels, and room for two more."""
+    policy = EscalationPolicy.objects.filter(store=store, team=None, watch=EscalationPolicy.Watch.UNCLAIMED).first()
+    formset_class = inlineformset_factory(
+        EscalationPolicy, EscalationLevel, form=EscalationLevelForm, formset=EscalationLevelFormSet, extra=2
+    )
+    formset = formset_class(data, instance=policy or EscalationPolicy(store=store), prefix="levels")
+    for form in formset.forms:
+        cast(IdChoiceField, form.fields["channel"]).queryset = store.channels.filter(active=True).order_by("name")
+    return formset
 
 
 class TeamForm(forms.ModelForm):
@@ -299,7 +324,8 @@ class StaffForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         username = data.get("username") or data.get("email") or ""
         if data.get("how") == self.INVITE and not data.get("email"):
             self.add_error("email", _("An invitation needs an email address."))

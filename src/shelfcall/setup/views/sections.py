@@ -49,7 +49,8 @@ class Section:
     extra: str = ""  # a template included on the edit page, e.g. the showcase's products
 
     def make_form(self, store: Store, *args: Any, **kwargs: Any) -> forms.ModelForm:
-        return self.form(*args, store=store, **kwargs) if self.takes_store else self.form(*args, **kwargs)
+        form: Any = self.form  # the store-bound forms take `store=` besides a ModelForm's arguments
+        return form(*args, store=store, **kwargs) if self.takes_store else form(*args, **kwargs)
 
     def get(self, store: Store, row_id: int) -> Model:
         row = self.rows(store).filter(pk=row_id).first()

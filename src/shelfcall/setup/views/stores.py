@@ -18,6 +18,7 @@ from shelfcall.setup.forms import (
     OpeningHoursForm,
     StoreForm,
     StoreSettingsForm,
+    escalation_levels,
 )
 from shelfcall.setup.logo import MAX_LOGO_BYTES, RefusedLogo, check_logo
 from shelfcall.setup.models import StoreLogo
@@ -103,13 +104,15 @@ def store_settings(request: SetupRequest) -> HttpResponse:
     form = StoreSettingsForm(posted, instance=request.store)
     collection = CollectionPolicy.objects.filter(store=request.store).first() or CollectionPolicy(store=request.store)
     collection_form = CollectionPolicyForm(posted, instance=collection, prefix="collection")
-    if posted is not None and form.is_valid() and collection_form.is_valid():
+    levels = escalation_levels(request.store, posted)
+    if posted is not None and all([form.is_valid(), collection_form.is_valid(), levels.is_valid()]):
         with transaction.atomic():
             form.save()
             collection_form.save()
+            actions.save_escalation(levels)
         messages.success(request, _("Saved."))
         return redirect("setup:store", request.store.pk)
-    context = {"form": form, "collection_form": collection_form, "active": "store_settings"}
+    context = {"form": form, "collection_form": collection_form, "levels": levels, "active": "store_settings"}
     return render(request, "setup/store_settings.html", context, status=400 if posted is not None else 200)
 
 
