@@ -18,7 +18,7 @@ BUDGET = {
     "/setup/roles": 4,  # + whether they administer an organization
     "/setup/stores/{store}/": 6,  # + the checklist
     "/setup/stores/{store}/edit": 6,  # + the opening hours
-    "/setup/stores/{store}/settings": 9,  # + the collection policy, the escalation policy, each empty level's channels (2)
+    "/setup/stores/{store}/settings": 9,  # + collection and escalation policies, each level's channels
     "/setup/stores/{store}/teams": 6,  # + the teams
     "/setup/stores/{store}/drop-zones": 6,  # + the drop zones
     "/setup/stores/{store}/showcases": 8,  # + the showcases with their teams, the teams to choose from
