@@ -112,9 +112,9 @@ class OpeningHoursForm(forms.Form):
         for day, label in OpeningPeriod.Weekday.choices:
             for slot in range(PERIODS_PER_DAY):
                 period = current.get((day, slot))
-                for end in ("opens", "closes"):
+                for end, says in (("opens", _("%(day)s, opens")), ("closes", _("%(day)s, closes"))):
                     self.fields[f"d{day}_{slot}_{end}"] = forms.TimeField(
-                        label=f"{label} {end}",
+                        label=says % {"day": label},
                         required=False,
                         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
                         initial=getattr(period, end) if period else None,

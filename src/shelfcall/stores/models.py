@@ -72,7 +72,8 @@ class Store(models.Model):
     )
     # Shopper-page texts in other languages: {"fr": {"help_text": "…", "pickup_instructions": "…"}}; the
     # fields above are the default, shown in any language without its own text.
-    shopper_texts = models.JSONField(_("shopper texts by language"), default=dict, blank=True)
+    # Nullable: rows written by code that predates the column (a migration test going back) leave it out.
+    shopper_texts = models.JSONField(_("shopper texts by language"), default=dict, blank=True, null=True)
     require_shopper_name = models.BooleanField(_("require the shopper's first name"), default=False)
     require_shopper_contact = models.BooleanField(_("require a phone number or email"), default=False)
     max_line_qty = models.PositiveSmallIntegerField(
