@@ -93,6 +93,19 @@ class TestStoreDetails:
         with translation.override("es"):
             assert store.shopper_help_text == "Ask at the desk."
 
+    def test_a_day_of_three_periods_keeps_them_all(self, store, store_admin):
+        for opens, closes in [(time(8), time(10)), (time(11), time(13)), (time(15), time(19))]:
+            OpeningPeriod.objects.create(store=store, weekday=2, opens=opens, closes=closes)
+        client = signed_in(store_admin)
+        form = client.get(f"/setup/stores/{store.pk}/edit").context["hours"]
+        data = {
+            name: field.value().strftime("%H:%M")
+            for name, field in ((n, form[n]) for n in form.fields)
+            if field.value()
+        }
+        client.post(f"/setup/stores/{store.pk}/edit", self._form(store, d0_0_opens="", d0_0_closes="", **data))
+        assert store.opening_periods.filter(weekday=2).count() == 3
+
     def test_the_form_shows_what_is_saved(self, store, store_admin):
         client = signed_in(store_admin)
         client.post(f"/setup/stores/{store.pk}/edit", self._form(store))

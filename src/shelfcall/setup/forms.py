@@ -20,7 +20,7 @@ from shelfcall.stores.models import DropZone, OpeningPeriod, Role, Store, Team
 
 # Shopper texts each store may give in the other languages of the site (English is the default field).
 SHOPPER_TEXT_FIELDS = ("help_text", "pickup_instructions")
-PERIODS_PER_DAY = 2  # a lunch break splits a day in two
+PERIODS_PER_DAY = 2  # rows shown per day (a lunch break splits a day in two); more if a day has more
 
 
 def other_languages() -> list[tuple[str, str]]:
@@ -109,8 +109,9 @@ class OpeningHoursForm(forms.Form):
         for row in store.opening_periods.all():
             slot = sum(1 for day, _n in current if day == row.weekday)
             current[(row.weekday, slot)] = row
+        self.slots = max([PERIODS_PER_DAY, *(slot + 1 for _day, slot in current)])
         for day, label in OpeningPeriod.Weekday.choices:
-            for slot in range(PERIODS_PER_DAY):
+            for slot in range(self.slots):
                 period = current.get((day, slot))
                 for end, says in (("opens", _("%(day)s, opens")), ("closes", _("%(day)s, closes"))):
                     self.fields[f"d{day}_{slot}_{end}"] = forms.TimeField(
@@ -124,7 +125,7 @@ class OpeningHoursForm(forms.Form):
         return [
             (
                 str(label),
-                [(self[f"d{day}_{slot}_opens"], self[f"d{day}_{slot}_closes"]) for slot in range(PERIODS_PER_DAY)],
+                [(self[f"d{day}_{slot}_opens"], self[f"d{day}_{slot}_closes"]) for slot in range(self.slots)],
             )
             for day, label in OpeningPeriod.Weekday.choices
         ]
@@ -134,7 +135,7 @@ class OpeningHoursForm(forms.Form):
         data = self.cleaned_data
         for day, label in OpeningPeriod.Weekday.choices:
             opened: list[time] = []
-            for slot in range(PERIODS_PER_DAY):
+            for slot in range(self.slots):
                 opens, closes = data.get(f"d{day}_{slot}_opens"), data.get(f"d{day}_{slot}_closes")
                 if (opens is None) != (closes is None):
                     missing = f"d{day}_{slot}_{'closes' if closes is None else 'opens'}"
@@ -155,7 +156,7 @@ class OpeningHoursForm(forms.Form):
         return [
             (day, data[f"d{day}_{slot}_opens"], data[f"d{day}_{slot}_closes"])
             for day in OpeningPeriod.Weekday.values
-            for slot in range(PERIODS_PER_DAY)
+            for slot in range(self.slots)
             if data.get(f"d{day}_{slot}_opens") is not None
         ]
 
