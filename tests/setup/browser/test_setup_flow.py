@@ -130,3 +130,42 @@ def test_from_an_empty_database_to_a_first_order_on_a_tablet(open_page, monkeypa
     order = Order.objects.get()
     assert (order.store_id, order.team.name) == (store.pk, "Power tools")
     assert not checked, "\n".join(checked)
+
+
+def test_every_setup_page_is_axe_clean_and_fits_a_tablet(open_page, monkeypatch):
+    """The pages the flow above does not pass through, with rows in them: the list of stores, a new
+    store, each section's list and edit pages, a person's page, and the invitation's page."""
+    from django.contrib.auth.tokens import default_token_generator
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    from shelfcall.notify.models import Channel
+    from shelfcall.stores.models import DropZone, Membership
+    from tests.factories import make_showcase, make_store, make_user
+
+    store = first_store(monkeypatch)
+    make_store(name="Hall Lille", organization=store.organization)
+    showcase = make_showcase(store, products=[make_product(store)])
+    zone = DropZone.objects.create(store=store, name="Desk")
+    channel = Channel.objects.create(store=store, name="Hook", kind="email", target="hook@example.com")
+    ana = make_user(store, name="Ana")
+    admin = store.organization.memberships.get(role="org_admin").user
+    tablet = open_page(TABLET, user=admin)
+    base = f"/setup/stores/{store.pk}"
+    pages = ["/setup/", "/setup/stores/new", f"{base}/teams/{showcase.team_id}", f"{base}/drop-zones/{zone.pk}"]
+    pages += [
+        f"{base}/showcases",
+        f"{base}/channels/{channel.pk}",
+        f"{base}/staff/{Membership.objects.get(user=ana).pk}",
+    ]
+    problems: list[str] = []
+    for path in pages:
+        tablet.goto(path)
+        problems += serious_violations(tablet)
+        assert fits_the_screen(tablet), path
+    stranger = open_page(TABLET)
+    token = default_token_generator.make_token(ana)
+    stranger.goto(f"/welcome/{urlsafe_base64_encode(force_bytes(ana.pk))}/{token}")
+    expect(stranger.get_by_role("heading", name="Choose your password")).to_be_visible()
+    problems += serious_violations(stranger)
+    assert not problems, "\n".join(problems)
