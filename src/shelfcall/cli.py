@@ -177,6 +177,51 @@ def _print_demo_urls(base: str) -> None:
     )
 
 
+_SETUP_QUESTIONS = [
+    ("organization", "Organization name (e.g. Hardware Hall Ltd)"),
+    ("store", "First store's name (e.g. Hardware Hall Lyon)"),
+    ("timezone", "Store's time zone (e.g. Europe/Paris)"),
+    ("username", "First admin's username"),
+    ("email", "First admin's email"),
+]
+
+
+def _setup(options: argparse.Namespace) -> int:
+    """`shelfcall setup`: an organization, its first store and its first admin; asks for what no flag gave."""
+    import getpass
+
+    from django.core.exceptions import ValidationError
+
+    from shelfcall.core import startup
+    from shelfcall.setup.actions import create_first_store
+
+    answers = {name: getattr(options, name) for name, _question in _SETUP_QUESTIONS}
+    missing = [(name, question) for name, question in _SETUP_QUESTIONS if not answers[name]]
+    password = os.environ.get("SHELFCALL_SETUP_PASSWORD", "")
+    if (missing or not password) and not sys.stdin.isatty():
+        needed = ", ".join(f"--{name}" for name, _question in missing) or "SHELFCALL_SETUP_PASSWORD"
+        print(f"shelfcall setup: give {needed} (no terminal to ask on).", file=sys.stderr)
+        return 2
+    for name, question in missing:
+        answers[name] = input(f"{question}: ").strip()
+    while not password:
+        password = getpass.getpass("First admin's password: ")
+    if not options.no_migrate:
+        startup.migrate()
+    try:
+        made = create_first_store(password=password, **answers)
+    except ValidationError as error:
+        for field, problems in error.message_dict.items():
+            print(f"shelfcall setup: {field}: {' '.join(problems)}", file=sys.stderr)
+        return 2
+    base = os.environ.get("SHELFCALL_BASE_URL") or _base_url("localhost", 8000)
+    print(
+        f"Created {made.organization.name}, its store {made.store.name} and its admin {made.admin.username}.\n"
+        f"Start the server (shelfcall serve), sign in and finish the setup at {base}/setup/stores/{made.store.pk}/"
+    )
+    return 0
+
+
 def _base_url(host: str, port: int) -> str:
     shown = "localhost" if host in {"0.0.0.0", "127.0.0.1", "::"} else host  # noqa: S104
     return f"http://{shown}:{port}"
@@ -214,6 +259,12 @@ def main(argv: list[str] | None = None) -> None:
     restore = commands.add_parser("restore", help="replace the embedded SQLite database with a backup")
     restore.add_argument("file", type=Path)
     restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    setup = commands.add_parser(
+        "setup", help="create an organization, its first store and its first admin; print the setup URL"
+    )
+    for name, question in _SETUP_QUESTIONS:
+        setup.add_argument(f"--{name}", default="", help=f"{question.split(' (')[0]}; asked when not given")
+    setup.add_argument("--no-migrate", action="store_true", help="leave the database schema as it is")
     manage = commands.add_parser("manage", help="run a Django management command, e.g. `manage createsuperuser`")
     manage.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
@@ -231,6 +282,8 @@ def main(argv: list[str] | None = None) -> None:
     if options.command == "worker":
         _run_worker()
         return
+    if options.command == "setup":
+        sys.exit(_setup(options))
     if options.command in {"backup", "restore"}:
         sys.exit(_backup(options) if options.command == "backup" else _restore(options))
     _prepare(migrate=not getattr(options, "no_migrate", False))

@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from shelfcall.api.v1 import api, no_such_endpoint
 from shelfcall.ops import health, metrics
+from shelfcall.setup.urls import public_urlpatterns as setup_public_urls
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -14,6 +15,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", no_such_endpoint),
     path("w/", include("shelfcall.workspace.urls")),
+    path("setup/", include("shelfcall.setup.urls")),
+    *setup_public_urls,
     path("", include("shelfcall.shopper.urls")),
     path("", RedirectView.as_view(pattern_name="workspace:queue"), name="home"),
 ]

@@ -133,7 +133,7 @@ class Order(models.Model):
         Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("taken at")
     )
     team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
-    showcase = models.ForeignKey(Showcase, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    showcase = models.ForeignKey(Showcase, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     source = models.CharField(_("source"), max_length=10, choices=OrderSource.choices)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     public_token = models.CharField(max_length=64, default=new_public_token, editable=False)
@@ -166,7 +166,7 @@ class Order(models.Model):
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    drop_zone = models.ForeignKey(DropZone, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    drop_zone = models.ForeignKey(DropZone, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     staged_location = models.CharField(_("staged at"), max_length=200, blank=True)
     # Only while the order stays in sub_status.status: every status change clears it (actions/_common.move).
     sub_status = models.ForeignKey(

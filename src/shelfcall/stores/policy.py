@@ -51,6 +51,15 @@ def role_in(user: AnyUser, store: Store) -> Role | None:
     return next((Role(role) for role in reversed(_RANK) if role in roles), None)
 
 
+def role_grants() -> dict[Role, frozenset[Perm]]:
+    """What each role may do, lowest role first: the table the setup pages show to admins."""
+    return {Role(role): _GRANTS[role] for role in sorted(_GRANTS, key=_rank_of)}
+
+
+def _rank_of(role: str) -> int:
+    return _RANK.index(Role(role)) if role in _RANK else len(_RANK)
+
+
 def grants(role: Role | None, perm: Perm) -> bool:
     """Whether the role (None: no role at all) holds the permission."""
     return role is not None and perm in _GRANTS[role]

@@ -1,0 +1,58 @@
+"""Which uploads may become a store's logo: PNG, JPEG or WebP, small, recognised by their own bytes.
+
+The name and content type a browser sends are not believed; SVG is refused (it can carry scripts).
+"""
+
+import struct
+from dataclasses import dataclass
+
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
+
+MAX_LOGO_BYTES = 512 * 1024
+MAX_LOGO_PIXELS = 4096  # a side: a small file can still unpack into a huge image
+
+
+class RefusedLogo(ValueError):
+    """Why an upload cannot be a logo, said to the person who sent it."""
+
+
+@dataclass(frozen=True)
+class Logo:
+    content: bytes
+    content_type: str
+
+
+def _png_size(data: bytes) -> tuple[int, int] | None:
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+def _kind(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data.rstrip(b"\0").endswith(b"IEND\xaeB`\x82"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff") and data.endswith(b"\xff\xd9"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP" and struct.unpack("<I", data[4:8])[0] + 8 == len(data):
+        return "image/webp"
+    return None
+
+
+def check_logo(upload: UploadedFile) -> Logo:
+    """The logo's bytes and real type, or RefusedLogo saying what is wrong and what is allowed."""
+    if upload.size is None or upload.size > MAX_LOGO_BYTES:
+        raise RefusedLogo(
+            _("The logo is too large: at most %(limit)s KB is allowed. Save it smaller (e.g. 512 pixels wide).")
+            % {"limit": MAX_LOGO_BYTES // 1024}
+        )
+    data = upload.read(MAX_LOGO_BYTES + 1)
+    kind = _kind(data)
+    if kind is None:
+        raise RefusedLogo(_("This file is not a PNG, JPEG or WebP image. Export the logo in one of those formats."))
+    size = _png_size(data) if kind == "image/png" else None
+    if size is not None and max(size) > MAX_LOGO_PIXELS:
+        raise RefusedLogo(
+            _("The logo is too large: at most %(limit)s pixels a side is allowed.") % {"limit": MAX_LOGO_PIXELS}
+        )
+    return Logo(data, kind)
