@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "shelfcall.ops.metrics.RequestMetricsMiddleware",  # times what every later middleware costs too
     "django.middleware.security.SecurityMiddleware",
     "shelfcall.core.middleware.ContentSecurityPolicyMiddleware",
+    "shelfcall.core.middleware.StaffPagesNotStoredMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "shelfcall.core.middleware.CompressPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -243,6 +244,10 @@ SHELFCALL_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("SHELFCALL_OUTBOX_MAX_ATTEMPT
 SHELFCALL_OUTBOX_LEASE_SECONDS = int(os.environ.get("SHELFCALL_OUTBOX_LEASE_SECONDS", "90"))
 # Host names that webhooks may reach although they resolve to private addresses (e.g. an intranet).
 SHELFCALL_PRIVATE_HOSTS_ALLOWED = set(_list("SHELFCALL_PRIVATE_HOSTS_ALLOWED"))
+# The browsers' push services (Chrome, Firefox, Edge, Safari): the only hosts a device subscription may name.
+SHELFCALL_PUSH_SERVICE_HOSTS = _list(
+    "SHELFCALL_PUSH_SERVICE_HOSTS", "fcm.googleapis.com,push.services.mozilla.com,notify.windows.com,push.apple.com"
+)
 SHELFCALL_TWILIO_ACCOUNT_SID = os.environ.get("SHELFCALL_TWILIO_ACCOUNT_SID", "")
 SHELFCALL_TWILIO_AUTH_TOKEN = os.environ.get("SHELFCALL_TWILIO_AUTH_TOKEN", "")
 SHELFCALL_TWILIO_FROM = os.environ.get("SHELFCALL_TWILIO_FROM", "")

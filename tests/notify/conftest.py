@@ -53,3 +53,9 @@ def start_worker():
     for stop, thread in stops:
         stop.set()
         thread.join(10)
+
+
+@pytest.fixture(autouse=True)
+def example_push_service(settings):
+    """The tests' stand-in push service, push.example.net, is one the subscriptions may name."""
+    settings.SHELFCALL_PUSH_SERVICE_HOSTS = [*settings.SHELFCALL_PUSH_SERVICE_HOSTS, "push.example.net"]

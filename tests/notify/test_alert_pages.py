@@ -7,10 +7,11 @@ import pytest
 from django.test import Client
 
 from shelfcall.notify import devices
+from shelfcall.notify.devices import BadSubscription
 from shelfcall.notify.models import OutboxMessage, PushSubscription, Shift
 from shelfcall.stores.models import Role
 from tests.factories import make_store, make_user, signed_in
-from tests.notify.push_device import BrowserKeys
+from tests.notify.push_device import BrowserKeys, b64url
 
 pytestmark = pytest.mark.django_db
 ROLES = [Role.ASSOCIATE, Role.SUPERVISOR, Role.STORE_ADMIN, Role.ORG_ADMIN]
@@ -38,8 +39,8 @@ def device_of(user, endpoint: str = ENDPOINT, name: str = "Phone") -> PushSubscr
     return devices.subscribe(user, endpoint=endpoint, p256dh=keys.p256dh, auth=keys.auth, name=name)
 
 
-def subscription_json(endpoint: str = ENDPOINT, name: str = "Till tablet") -> str:
-    keys = BrowserKeys()
+def subscription_json(endpoint: str = ENDPOINT, name: str = "Till tablet", keys: BrowserKeys | None = None) -> str:
+    keys = keys or BrowserKeys()
     return json.dumps({"endpoint": endpoint, "keys": {"p256dh": keys.p256dh, "auth": keys.auth}, "name": name})
 
 
@@ -165,9 +166,37 @@ class TestDevicesPage:
 
     def test_the_same_browser_subscribing_again_keeps_one_row_for_its_latest_person(self, store):
         alex, sam = make_user(store), make_user(store, name="Sam")
-        signed_in(alex).post("/w/devices/subscribe", subscription_json(), content_type="application/json")
-        signed_in(sam).post("/w/devices/subscribe", subscription_json(), content_type="application/json")
+        browser = BrowserKeys()  # the same browser keeps its subscription's keys
+        signed_in(alex).post("/w/devices/subscribe", subscription_json(keys=browser), content_type="application/json")
+        signed_in(sam).post("/w/devices/subscribe", subscription_json(keys=browser), content_type="application/json")
         assert list(PushSubscription.objects.values_list("user", flat=True)) == [sam.pk]
+
+    def test_someone_who_learnt_a_devices_address_cannot_take_its_alerts(self, store):
+        alex, stranger = make_user(store), make_user(make_store(), name="Mallory")
+        signed_in(alex).post("/w/devices/subscribe", subscription_json(), content_type="application/json")
+        refused = signed_in(stranger).post("/w/devices/subscribe", subscription_json(), content_type="application/json")
+        assert (refused.status_code, refused.json()["error"]["field"]) == (422, "auth")
+        assert list(PushSubscription.objects.values_list("user", flat=True)) == [alex.pk]
+
+    def test_only_browsers_push_services_and_real_keys_and_ten_devices(self, store):
+        user = make_user(store)
+        with pytest.raises(BadSubscription, match="not a known push service"):
+            device_of(user, endpoint="https://victim.example.com/x")
+        keys = BrowserKeys()
+        with pytest.raises(BadSubscription, match="p256dh"):
+            devices.subscribe(user, endpoint=ENDPOINT, p256dh=b64url(b"\x04" + b"\x00" * 64), auth=keys.auth, name="")
+        for n in range(devices.MAX_DEVICES_PER_PERSON):
+            device_of(user, endpoint=f"{ENDPOINT}/{n}")
+        with pytest.raises(BadSubscription, match="remove one first"):
+            device_of(user, endpoint=f"{ENDPOINT}/more")
+        device_of(user, endpoint=f"{ENDPOINT}/0")  # one already on: renewed, not counted again
+
+    def test_turning_alerts_on_and_testing_are_rate_limited(self, store, settings):
+        settings.RATELIMIT_ENABLE = True
+        client = signed_in(make_user(store))
+        device = client.post("/w/devices/subscribe", subscription_json(), content_type="application/json").json()
+        answers = [client.post(f"/w/devices/{device['id']}/test").status_code for _ in range(6)]
+        assert answers == [302] * 5 + [429]
 
     def test_shift_toggle(self, store):
         user = make_user(store)

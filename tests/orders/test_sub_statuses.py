@@ -145,6 +145,15 @@ def test_the_shopper_is_told_in_their_language_when_the_sub_status_says_so(store
     assert OutboxMessage.objects.filter(order=order).count() == before + 1
 
 
+def test_the_shopper_is_told_of_a_sub_status_once_however_often_it_is_set(store, order):
+    alex = staff(store)
+    waiting = sub_status(store, "submitted", "waiting", notify_shopper=True, shopper_texts={"en": "Fetching it."})
+    for _ in range(3):
+        actions.set_sub_status(order.pk, waiting.pk, by=alex)
+        actions.set_sub_status(order.pk, None, by=alex)
+    assert OutboxMessage.objects.filter(order=order, purpose="update").count() == 1
+
+
 def test_shopper_texts_name_only_shelfcalls_languages():
     sub = SubStatus(status="ready", code="x", name="X", shopper_texts={"de": "Bereit"})
     with pytest.raises(ValidationError, match="de is not a language"):

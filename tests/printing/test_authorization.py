@@ -125,3 +125,20 @@ def test_the_previews_statements_do_not_grow_with_products(staff_client, showcas
         ShowcaseItem.objects.create(showcase=showcase, product=make_product(store), position=10 + position)
     with django_assert_num_queries(len(one.captured_queries)):
         assert staff_client.get(url).status_code == 200
+
+
+def test_a_pdf_of_more_signs_than_the_cap_is_refused_naming_the_way_round(staff_client, showcase, monkeypatch):
+    monkeypatch.setattr(views, "MAX_PAGES", 3)  # the showcase and its three products make four signs
+    refused = staff_client.get(f"/stores/{showcase.store_id}/signs.pdf")
+    assert refused.status_code == 400
+    assert "more than 3 in one PDF: print them showcase by showcase" in refused.content.decode()
+
+
+def test_a_stores_pages_a_minute_are_capped_whoever_prints(staff_client, showcase, store, settings, monkeypatch):
+    settings.RATELIMIT_ENABLE = True
+    monkeypatch.setattr(views, "PAGES_PER_HIT", 4)
+    monkeypatch.setattr(views, "STORE_PAGE_RATE", views.Rate("printing.store_pages", 2, 60))
+    url = f"/stores/{showcase.store_id}/signs.pdf"
+    assert [staff_client.get(url).status_code for _ in range(2)] == [200, 200]
+    colleague = signed_in(make_user(store, name="Bo"))
+    assert colleague.get(url).status_code == 429

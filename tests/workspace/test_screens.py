@@ -367,3 +367,10 @@ class TestSwitchUser:
         for _ in range(6):
             assert "Hello Jo!" in body(client.post("/w/switch", {"user": jo.pk, "pin": "482193"}, follow=True))
             assert "Hello Alex!" in body(client.post("/w/switch", {"user": alex.pk, "pin": "135792"}, follow=True))
+
+
+@pytest.mark.parametrize("path", ["/w/", "/setup/", "/w/login"])
+def test_staff_screens_are_never_kept_by_the_browser_of_a_shared_device(path, client):
+    admin = signed_in(make_user(make_store(), role=Role.STORE_ADMIN))
+    response = client.get(path) if path == "/w/login" else admin.get(path)
+    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]

@@ -10,6 +10,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.middleware.gzip import GZipMiddleware
+from django.utils.cache import patch_cache_control
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
@@ -54,6 +55,18 @@ class ContentSecurityPolicyMiddleware(MiddlewareMixin):
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         if not request.path.startswith("/admin/"):
             response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        return response
+
+
+# Staff screens are used on shared store devices: none may be kept by the browser for the next person
+# (the back button after a PIN switch or sign-out must not show the previous associate's page).
+STAFF_PREFIXES = ("/w/", "/hq/", "/setup/", "/admin/")
+
+
+class StaffPagesNotStoredMiddleware(MiddlewareMixin):
+    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        if request.path.startswith(STAFF_PREFIXES) and not response.has_header("Cache-Control"):
+            patch_cache_control(response, no_store=True, private=True)
         return response
 
 

@@ -6,6 +6,7 @@ Each person sees and changes only their own devices: every read here is scoped t
 import binascii
 from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -21,6 +22,9 @@ from shelfcall.notify.webpush import b64url_decode
 NAME_MAX_LENGTH = 80
 P256_POINT_BYTES = 65  # an uncompressed P-256 public key
 AUTH_BYTES = 16
+# A phone, a tablet, a till or two: more is a script posting subscriptions, each of which every alert
+# would then be sent to.
+MAX_DEVICES_PER_PERSON = 10
 
 
 class BadSubscription(ShelfcallError):
@@ -37,12 +41,25 @@ def _check_endpoint(endpoint: str) -> None:
     parts = urlsplit(endpoint)
     if len(endpoint) > 1000 or parts.scheme not in {"https", "http"} or not parts.hostname:
         raise BadSubscription(_("The browser gave no push service address. Turn alerts on again."), field="endpoint")
-    if parts.scheme != "https" and parts.hostname not in settings.SHELFCALL_PRIVATE_HOSTS_ALLOWED:
+    local = parts.hostname in settings.SHELFCALL_PRIVATE_HOSTS_ALLOWED
+    if parts.scheme != "https" and not local:
         raise BadSubscription(_("The push service address must start with https://."), field="endpoint")
+    if not local and not _is_push_service(parts.hostname):
+        # Only browsers' push services: any other host would have every alert posted to it for nothing.
+        raise BadSubscription(
+            _("%(host)s is not a known push service. Turn alerts on from a browser on this device.")
+            % {"host": parts.hostname},
+            field="endpoint",
+        )
     try:
         check_destination(endpoint)
     except UnsafeDestination as refused:
         raise BadSubscription(refused.message, field="endpoint") from None
+
+
+def _is_push_service(host: str) -> bool:
+    host = host.lower().rstrip(".")
+    return any(host == known or host.endswith(f".{known}") for known in settings.SHELFCALL_PUSH_SERVICE_HOSTS)
 
 
 def _check_key(value: str, length: int, field: str) -> None:
@@ -50,10 +67,18 @@ def _check_key(value: str, length: int, field: str) -> None:
         decoded = b64url_decode(value)
     except (binascii.Error, ValueError):
         decoded = b""
-    if len(decoded) != length or (field == "p256dh" and decoded[:1] != b"\x04"):
+    if len(decoded) != length or (field == "p256dh" and not _is_p256_point(decoded)):
         raise BadSubscription(
             _("The browser's %(field)s key is not valid. Turn alerts on again.") % {"field": field}, field=field
         )
+
+
+def _is_p256_point(encoded: bytes) -> bool:
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), encoded)
+    except ValueError:
+        return False
+    return True
 
 
 def subscribe(user: User, *, endpoint: str, p256dh: str, auth: str, name: str) -> PushSubscription:
@@ -64,6 +89,16 @@ def subscribe(user: User, *, endpoint: str, p256dh: str, auth: str, name: str) -
     _check_key(auth, AUTH_BYTES, "auth")
     name = " ".join(name.split())[:NAME_MAX_LENGTH] or _("My device")
     with transaction.atomic():
+        known = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+        if known is not None and known.user_id != user.pk and known.auth != auth:
+            # Only the browser that holds this subscription knows its auth secret: a stranger who learnt
+            # the address cannot move another person's alerts to themselves.
+            raise BadSubscription(_("This browser's subscription is not valid. Turn alerts on again."), field="auth")
+        if known is None and devices_of(user).count() >= MAX_DEVICES_PER_PERSON:
+            raise BadSubscription(
+                _("You have alerts on %(max)s devices already: remove one first.") % {"max": MAX_DEVICES_PER_PERSON},
+                field="endpoint",
+            )
         device, _created = PushSubscription.objects.update_or_create(
             endpoint=endpoint,
             defaults={"user": user, "p256dh": p256dh, "auth": auth, "name": name, "last_error": ""},

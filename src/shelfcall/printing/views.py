@@ -26,6 +26,26 @@ from shelfcall.stores.models import Store
 
 # A store's whole set takes a second or more of a core: plenty for anyone printing, not for a loop.
 PRINT_RATE = Rate("printing.signs", 30, 60)
+# A page takes about 60 ms of a core: at most this many in one PDF, and this many a minute per store
+# (counted by the PAGES_PER_HIT), so no one, however many accounts they use, keeps a core busy printing.
+MAX_PAGES = 200
+PAGES_PER_HIT = 20
+STORE_PAGE_RATE = Rate("printing.store_pages", 600 // PAGES_PER_HIT, 60)
+
+
+class TooManySigns(ShelfcallError):
+    code = "too_many_signs"
+    status = 400
+
+
+def _count_pages(store: Store, pages: int) -> None:
+    if pages > MAX_PAGES:
+        raise TooManySigns(
+            _("That is %(count)s signs, more than %(max)s in one PDF: print them showcase by showcase.")
+            % {"count": pages, "max": MAX_PAGES}
+        )
+    for _hit in range(-(-pages // PAGES_PER_HIT)):
+        throttle.check(STORE_PAGE_RATE, f"store:{store.pk}")
 
 
 def default_languages() -> list[str]:
@@ -60,6 +80,7 @@ def _pdf_response(request: HttpRequest, store: Store, make_signs: Callable[[], l
                 status=404,
                 content_type="text/plain; charset=utf-8",
             )
+        _count_pages(store, len(signs))
         data = render_signs(store, signs, size, languages, title=f"{store.name} · {name}")
     except ShelfcallError as error:
         return _refusal(error)

@@ -112,6 +112,7 @@ _STORE_PATHS: dict[str, tuple[str, ...]] = {
     "stores.Store": ("pk",),
     "stores.Team": ("store",),
     "stores.DropZone": ("store",),
+    "stores.OpeningPeriod": ("store",),
     "catalog.StockLevel": ("store",),
     "catalog.Showcase": ("store",),
     "catalog.ShowcaseItem": ("showcase__store",),

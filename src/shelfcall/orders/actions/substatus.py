@@ -7,7 +7,7 @@ from shelfcall.orders import policy
 from shelfcall.orders.actions._common import fetch, move
 from shelfcall.orders.errors import SubStatusNotAllowed, UnknownSubStatus
 from shelfcall.orders.events import Actor, EventType, record
-from shelfcall.orders.models import Order, SubStatus
+from shelfcall.orders.models import Order, OrderEvent, SubStatus
 from shelfcall.orders.policy import OrderAction
 
 
@@ -70,9 +70,19 @@ def set_sub_status(order_id: int, sub_status_id: int | None, *, by: Actor) -> Or
         name=wanted.name if wanted else "",
         shopper_text=wanted.shopper_text(order.locale) if wanted else "",
         previous_code=current.code if current else "",
-        shopper_notified=bool(wanted and wanted.notify_shopper and wanted.shopper_text(order.locale)),
+        shopper_notified=wanted is not None and _tells_shopper(order, wanted),
     )
     return order
+
+
+def _tells_shopper(order: Order, sub: SubStatus) -> bool:
+    """Once per sub-status and order: setting and clearing it in a loop must not flood their phone."""
+    if not (sub.notify_shopper and sub.shopper_text(order.locale)):
+        return False
+    told = OrderEvent.objects.filter(
+        order_id=order.pk, type=EventType.SUB_STATUS_CHANGED, payload__code=sub.code, payload__shopper_notified=True
+    )
+    return not told.exists()
 
 
 def _wanted(order: Order, sub_status_id: int | None) -> SubStatus | None:

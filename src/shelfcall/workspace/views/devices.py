@@ -14,13 +14,18 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET, require_POST
 
+from shelfcall.core import throttle
 from shelfcall.core.errors import ShelfcallError
+from shelfcall.core.throttle import Rate
 from shelfcall.notify import devices as device_actions
 from shelfcall.notify import webpush
 from shelfcall.workspace.errors import refusal_shown
 from shelfcall.workspace.views.access import WorkspaceRequest, staff_view
 
 ICON_SIZES = (192, 512)
+# Turning alerts on is a few times a shift; a test alert a few times a minute at most.
+SUBSCRIBE_RATE = Rate("push.subscribe", 20, 3600)
+TEST_RATE = Rate("push.test", 5, 60)
 
 
 class RenameForm(forms.Form):
@@ -41,6 +46,7 @@ def devices(request: WorkspaceRequest) -> HttpResponse:
 @staff_view()
 def subscribe(request: WorkspaceRequest) -> JsonResponse:
     """What the page's script posts once the browser subscribed: its PushSubscription as JSON."""
+    throttle.check(SUBSCRIBE_RATE, f"user:{request.user.pk}")
     try:
         data = json.loads(request.body or b"{}")
         keys = data.get("keys") or {}
@@ -66,6 +72,7 @@ def _refused(message: str, field: str | None) -> JsonResponse:
 @require_POST
 @staff_view()
 def test_device(request: WorkspaceRequest, device_id: int) -> HttpResponse:
+    throttle.check(TEST_RATE, f"user:{request.user.pk}")
     device = device_actions.devices_of(request.user).filter(pk=device_id).first()
     if device is None:
         messages.error(request, _("That device no longer has alerts."))
