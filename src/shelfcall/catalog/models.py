@@ -158,6 +158,7 @@ class ImportState(models.TextChoices):
     APPLIED = "applied", _("Applied")
     FAILED = "failed", _("Failed")
     CANCELLED = "cancelled", _("Cancelled")
+    UNDOING = "undoing", _("Undoing")
     UNDONE = "undone", _("Undone")
 
 
