@@ -72,7 +72,9 @@ class TestPreview:
         preview = catalog_import.preview
         assert preview["products"] == {"created": 2, "changed": 1, "unchanged": 1}
         assert preview["stock"] == {"created": 1, "changed": 1, "unchanged": 1}
-        assert {"row": 2, "sku": "DRL-18", "column": "price", "before": "99.00", "after": "109.00"} in preview["changes"]
+        assert {"row": 2, "sku": "DRL-18", "column": "price", "before": "99.00", "after": "109.00"} in preview[
+            "changes"
+        ]
         assert {"row": 2, "sku": "DRL-18", "column": "on_hand", "before": "9", "after": "12"} in preview["changes"]
         assert preview["error_count"] == 0
         assert not Product.objects.filter(sku="SAW-1").exists(), "a preview writes nothing"
@@ -215,7 +217,9 @@ class TestBadFiles:
         assert errors == [(4, "sku", "Same as row 2: send each once.")]
 
     def test_duplicate_skus_of_a_stock_file(self, store, drill, admin):
-        assert refused(store, admin, "sku,on_hand\nDRL-18,1\nDRL-18,2\n") == [(3, "sku", "Same as row 2: send each once.")]
+        assert refused(store, admin, "sku,on_hand\nDRL-18,1\nDRL-18,2\n") == [
+            (3, "sku", "Same as row 2: send each once.")
+        ]
 
     def test_negative_and_odd_counts(self, store, drill, admin):
         errors = refused(store, admin, "sku,on_hand\nDRL-18,-4\nDRL-18,2.5\n")
@@ -251,10 +255,14 @@ class TestBadFiles:
 
     def test_a_store_admin_sets_counts_but_does_not_change_products(self, store, drill):
         store_admin = make_user(store, name="Sam", role=Role.STORE_ADMIN)
-        errors = refused(store, store_admin, "sku,name,price,on_hand\nDRL-18,Drill,99.00,4\n", may_change_products=False)
+        errors = refused(
+            store, store_admin, "sku,name,price,on_hand\nDRL-18,Drill,99.00,4\n", may_change_products=False
+        )
         assert errors[0][:2] == (2, "name") and "organization admins" in errors[0][2]
         catalog_import = applied(
-            uploaded(store, store_admin, "sku,name,price,on_hand\nDRL-18,Cordless drill,99.00,4\n", may_change_products=False),
+            uploaded(
+                store, store_admin, "sku,name,price,on_hand\nDRL-18,Cordless drill,99.00,4\n", may_change_products=False
+            ),
             store_admin,
         )
         assert catalog_import.state == ImportState.APPLIED, "the same values are no change"

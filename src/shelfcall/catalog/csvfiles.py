@@ -122,10 +122,10 @@ PRODUCT_COLUMNS = tuple(column.name for column in COLUMNS if column.product and 
 def table_schema(url: str) -> dict[str, Any]:
     """The Table Schema of a catalogue file (frictionless data), for integrators to check a file first."""
     return {
-        "$schema": "https://specs.frictionlessdata.io/schemas/table-schema.json",
+        "$schema": "https://datapackage.org/profiles/2.0/tableschema.json",
+        "$id": url,
         "name": "shelfcall-catalogue",
         "title": "Shelfcall catalogue and stock",
-        "path": url,
         "description": (
             "UTF-8 CSV, comma-separated, header row. Columns other than sku may be left out: a file with "
             "sku and on_hand sets counts of existing products; one with name and price creates and changes "
@@ -136,7 +136,6 @@ def table_schema(url: str) -> dict[str, Any]:
         ],
         "primaryKey": ["sku"],
         "missingValues": [""],
-        "dialect": {"delimiter": ",", "quoteChar": '"', "doubleQuote": True, "header": True},
     }
 
 
