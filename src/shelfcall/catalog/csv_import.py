@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from shelfcall.catalog.csvfiles import ParsedFile, UnreadableFile, read_file
+from shelfcall.catalog.csvfiles import COLUMN_NAMES, ParsedFile, UnreadableFile, read_file
 from shelfcall.catalog.errors import RowError, duplicates
 from shelfcall.catalog.imports import (
     PRODUCT_FIELDS,
@@ -35,7 +35,8 @@ from shelfcall.catalog.models import CatalogImport, CatalogImportChunk, ImportSt
 from shelfcall.catalog.stock import set_on_hand_of_levels
 from shelfcall.core import clock, jobs
 from shelfcall.core.errors import ShelfcallError
-from shelfcall.core.jobs import JobContext
+from shelfcall.core.jobs import JobContext, JobStopped
+from shelfcall.core.jobs.queue import describe
 from shelfcall.orders.models import OrderLine
 from shelfcall.stores.models import Store
 
@@ -45,6 +46,7 @@ MAX_KEPT_ERRORS = 1000  # a preview lists this many errors (and counts them all)
 MAX_KEPT_CHANGES = 200
 CHECK_JOB, APPLY_JOB, UNDO_JOB = "catalog.check_import", "catalog.apply_import", "catalog.undo_import"
 _DELETE_BATCH = 500
+RUNNING = (ImportState.CHECKING, ImportState.APPLYING, ImportState.UNDOING)
 
 
 class ImportNotReady(ShelfcallError):
@@ -181,7 +183,7 @@ class Plan:
         }
 
     def preview(self) -> dict[str, Any]:
-        errors = sorted(self.errors, key=lambda error: (error.index, error.field or ""))
+        errors = sorted(self.errors, key=_in_file_order)
         return self.summary() | {
             "error_count": len(errors),
             "errors": [_shown(error) for error in errors[:MAX_KEPT_ERRORS]],
@@ -189,6 +191,11 @@ class Plan:
             "warnings": [_shown(warning) for warning in self.warnings[:MAX_KEPT_CHANGES]],
             "changes": self.changes[:MAX_KEPT_CHANGES],
         }
+
+
+def _in_file_order(error: RowError) -> tuple[int, int]:
+    """By row, then in the order of the columns (a row's own problem first)."""
+    return error.index, COLUMN_NAMES.index(error.field) if error.field in COLUMN_NAMES else -1
 
 
 def _shown(error: RowError) -> dict[str, Any]:
@@ -437,6 +444,15 @@ def on_job(work: Callable[[int, JobContext | None], dict[str, Any]]) -> Callable
     """The job handler running `work` on the import named in the job's parameters."""
 
     def handler(context: JobContext) -> dict[str, Any]:
-        return work(int(context.params["import"]), context)
+        catalog_import_id = int(context.params["import"])
+        try:
+            return work(catalog_import_id, context)
+        except JobStopped:
+            raise
+        except Exception as error:  # the transaction rolled back: nothing was changed
+            CatalogImport.objects.filter(pk=catalog_import_id, state__in=RUNNING).update(
+                state=ImportState.FAILED, error=describe(error)
+            )
+            raise
 
     return handler

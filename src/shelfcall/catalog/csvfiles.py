@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from shelfcall.catalog.errors import RowError
-from shelfcall.catalog.imports import MAX_PRICE_DIGITS, ProductRow, StockRow, parse_rows
+from shelfcall.catalog.imports import MAX_PRICE_DIGITS, ProductRow, RowValidationError, StockRow, row_errors
 from shelfcall.catalog.stock import MAX_ON_HAND
 from shelfcall.core.errors import ShelfcallError
 
@@ -154,14 +154,12 @@ class ParsedFile:
     stock: list[tuple[int, StockRow]] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     rows: int = 0
+    has_products: bool = field(init=False)
+    has_stock: bool = field(init=False)
 
-    @property
-    def has_products(self) -> bool:
-        return any(name in self.columns for name in PRODUCT_COLUMNS)
-
-    @property
-    def has_stock(self) -> bool:
-        return "on_hand" in self.columns
+    def __post_init__(self) -> None:
+        self.has_products = any(name in self.columns for name in PRODUCT_COLUMNS)
+        self.has_stock = "on_hand" in self.columns
 
 
 class _Chunks(io.RawIOBase):
@@ -364,14 +362,13 @@ def _count(number: int, value: str, problems: list[RowError]) -> int | None:
 
 def _validated(model: Any, number: int, values: dict[str, Any], problems: list[RowError]) -> Any:
     """The row as `model`, or None with its problems (a comma price already has its own)."""
-    rows, errors = parse_rows(model, [values])
-    known = {problem.field for problem in problems}
-    problems += [
-        RowError(number, error.field, error.code, error.message) for error in errors if error.field not in known
-    ]
-    if errors or any(problem.index == number for problem in problems):
+    try:
+        row = model.model_validate(values)
+    except RowValidationError as invalid:
+        known = {problem.field for problem in problems}
+        problems += [error for error in row_errors(number, invalid) if error.field not in known]
         return None
-    return rows[0][1]
+    return None if problems else row
 
 
 def export_rows(rows: Iterable[tuple[Any, ...]]) -> Iterator[str]:

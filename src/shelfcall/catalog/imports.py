@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictBool, StrictInt, StrictStr, WithJsonSchema
 from pydantic import ValidationError as RowValidationError
 
+from shelfcall.catalog import bulk
 from shelfcall.catalog.errors import InvalidRows, RowError, duplicates
 from shelfcall.catalog.models import Product, StockLevel
 from shelfcall.catalog.stock import MAX_ON_HAND, set_on_hand_of_levels
@@ -83,6 +84,8 @@ class StockRow(BaseModel):
     on_hand: StrictInt = Field(ge=0, le=MAX_ON_HAND, description="The count of your system, held units included.")
 
 
+# Their PostgreSQL types, where not text (bulk.upsert).
+_SQL_TYPES = {"price": "numeric", "active": "boolean"}
 # What a product row may change; `currency` is only checked.
 PRODUCT_FIELDS = ("name", "price", "upc", "size", "colour", "image_url", "location_hint", "active")
 
@@ -98,8 +101,13 @@ def parse_rows(model: type[RowT], raw_rows: Iterable[Any]) -> tuple[list[tuple[i
         try:
             parsed.append((index, model.model_validate(raw)))
         except RowValidationError as invalid:
-            errors += [_row_error(index, problem) for problem in invalid.errors()]
+            errors += row_errors(index, invalid)
     return parsed, errors
+
+
+def row_errors(index: int, invalid: RowValidationError) -> list[RowError]:
+    """Each problem pydantic found in the row, as a row error."""
+    return [_row_error(index, problem) for problem in invalid.errors()]
 
 
 def _row_error(index: int, problem: Any) -> RowError:
@@ -174,6 +182,11 @@ def product_ids(organization_id: int, skus: Collection[str]) -> dict[str, int]:
 
 
 _PRODUCT_TABLE = Product._meta.db_table
+_PRODUCT_COLUMNS = (
+    ("organization_id", "bigint"),
+    ("sku", "text"),
+    *((name, _SQL_TYPES.get(name, "text")) for name in PRODUCT_FIELDS),
+)
 
 
 def write_products(organization_id: int, rows: Sequence[ProductRow]) -> dict[str, int]:
@@ -183,30 +196,14 @@ def write_products(organization_id: int, rows: Sequence[ProductRow]) -> dict[str
     by_fields: dict[tuple[str, ...], list[ProductRow]] = defaultdict(list)
     for row in sorted(rows, key=lambda row: row.sku):  # one lock order for concurrent calls
         by_fields[tuple(name for name in PRODUCT_FIELDS if name in row.model_fields_set)].append(row)
-    columns = ("organization_id", "sku", *PRODUCT_FIELDS)
-    quoted = ", ".join(connection.ops.quote_name(name) for name in columns)
-    batch = connection.ops.bulk_batch_size(list(columns), rows) or 1
     ids: dict[str, int] = {}
-    with connection.cursor() as cursor:
-        for sent, group in by_fields.items():
-            # Nothing sent to change: `sku = sku` still returns the existing product's id.
-            update = ", ".join(
-                f"{connection.ops.quote_name(name)} = excluded.{connection.ops.quote_name(name)}"
-                for name in sent or ("sku",)
-            )
-            for start in range(0, len(group), batch):
-                part = group[start : start + batch]
-                values = ", ".join([f"({', '.join(['%s'] * len(columns))})"] * len(part))
-                cursor.execute(
-                    f"INSERT INTO {_PRODUCT_TABLE} ({quoted}) VALUES {values} "  # noqa: S608
-                    f"ON CONFLICT (organization_id, sku) DO UPDATE SET {update} RETURNING sku, id",
-                    [
-                        value
-                        for row in part
-                        for value in (organization_id, row.sku, *(getattr(row, n) for n in PRODUCT_FIELDS))
-                    ],
-                )
-                ids.update(cursor.fetchall())
+    for sent, group in by_fields.items():
+        quoted = [connection.ops.quote_name(name) for name in sent or ("sku",)]
+        # Nothing sent to change: `sku = sku` still returns the existing product's id.
+        update = ", ".join(f"{name} = excluded.{name}" for name in quoted)
+        values = [(organization_id, row.sku, *(getattr(row, name) for name in PRODUCT_FIELDS)) for row in group]
+        tail = f"ON CONFLICT (organization_id, sku) DO UPDATE SET {update} RETURNING sku, id"
+        ids.update(bulk.upsert(_PRODUCT_TABLE, _PRODUCT_COLUMNS, values, tail=tail))
     return ids
 
 

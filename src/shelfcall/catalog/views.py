@@ -28,7 +28,7 @@ from shelfcall.core.errors import ShelfcallError
 from shelfcall.stores import policy
 from shelfcall.stores.models import Store
 
-RUNNING = {ImportState.CHECKING, ImportState.APPLYING, ImportState.UNDOING}
+RUNNING = set(csv_import.RUNNING)
 RECENT = 10
 
 
