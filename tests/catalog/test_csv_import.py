@@ -267,3 +267,17 @@ class TestBadFiles:
         )
         assert catalog_import.state == ImportState.APPLIED, "the same values are no change"
         assert stock_of(drill, store).on_hand == 4
+
+
+def test_a_job_that_fails_marks_its_import_failed_and_changes_nothing(store, drill, admin, monkeypatch):
+    catalog_import = uploaded(store, admin, "sku,on_hand\nDRL-18,1\n")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(csv_import, "upsert_stock", broken)
+    catalog_import = applied(catalog_import, admin)
+    assert catalog_import.state == ImportState.FAILED
+    assert "disk on fire" in catalog_import.error
+    assert Job.objects.get(pk=catalog_import.job_id).state == JobState.FAILED
+    assert stock_of(drill, store).on_hand == 9

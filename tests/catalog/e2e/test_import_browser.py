@@ -1,4 +1,10 @@
-"""The catalogue import in Chromium on a tablet: upload, watch the check, preview, apply, undo; axe-core clean."""
+"""The catalogue import in Chromium on a tablet: upload, watch the check, preview, apply, undo; axe-core clean.
+And a 200 MB upload to the real server: refused at once, everyone else served meanwhile."""
+
+import contextlib
+import socket
+import threading
+import urllib.request
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -6,14 +12,7 @@ from playwright.sync_api import Page, expect
 from shelfcall.catalog.models import CatalogImport, ImportState, Product
 from shelfcall.stores.models import Role
 from tests.catalog.test_csv_import import run_jobs
-from tests.e2e.conftest import (  # noqa: F401  (the browser tests' fixtures, shared)
-    TABLET,
-    _allow_orm_beside_playwright,
-    browser,
-    live_server_url,
-    open_page,
-    watch_offline,
-)
+from tests.e2e.conftest import TABLET, watch_offline
 from tests.e2e.test_shopper_journey import serious_violations
 from tests.factories import make_product, make_store, make_user, stock_of
 
@@ -93,3 +92,48 @@ def test_upload_preview_apply_undo_on_a_tablet(open_page, live_server_url, tmp_p
     expect(page.get_by_role("table")).to_contain_text("Undone")
     _accessible(page)
     assert outside == [] and problems == []
+
+
+def _post_head(path: str, *headers: str) -> bytes:
+    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Type: multipart/form-data; boundary=b", *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def _healthy(live_server_url: str) -> int:
+    with urllib.request.urlopen(f"{live_server_url}/healthz", timeout=10) as response:
+        return response.status
+
+
+def test_a_200_mb_upload_is_refused_at_once_and_everyone_else_is_served(live_server_url):
+    port = int(live_server_url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as declared:
+        declared.sendall(_post_head("/setup/catalogue/1/", f"Content-Length: {200 * 1024 * 1024}") + b"x" * 65536)
+        answer = declared.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert b"larger than 32 MB" in answer
+
+    # Sent without a length, a chunk at a time: the server stops reading past the limit and answers.
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as chunked:
+        chunked.sendall(_post_head("/setup/catalogue/1/", "Transfer-Encoding: chunked"))
+        chunk = b"100000\r\n" + b"x" * 0x100000 + b"\r\n"
+
+        def send_200_mb() -> None:
+            nonlocal sent
+            try:
+                while sent < 200 * 1024 * 1024:
+                    chunked.sendall(chunk)
+                    sent += 0x100000
+            except OSError:
+                pass  # the server closed the connection: what it should do
+
+        sender = threading.Thread(target=send_200_mb, daemon=True)
+        sender.start()
+        assert _healthy(live_server_url) == 200, "others are served while the upload arrives"
+        answer = chunked.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+        with contextlib.suppress(OSError):  # already closed by the server
+            chunked.shutdown(socket.SHUT_RDWR)
+    sender.join(10)
+    assert sent < 100 * 1024 * 1024, "the rest of the 200 MB is never taken"
+    assert _healthy(live_server_url) == 200
