@@ -11,6 +11,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from shelfcall.catalog import csv_import, csvfiles, imports, urls
 from shelfcall.catalog.models import CatalogImport, ImportState, Product
@@ -34,15 +35,20 @@ class World:
 
 @pytest.fixture
 def world() -> World:
+    """A store with an applied import (its count 9 was set to 3) and a checked one, made as the jobs leave them."""
     store = make_store(name="Hardware Hall")
     sister = make_store(organization=store.organization, name="Sister")
-    make_product(store, sku="DRL-18", name="Drill", on_hand=9)
+    make_product(store, sku="DRL-18", name="Drill", on_hand=3)
     admin = make_user(store, name="Olga", role=Role.ORG_ADMIN)
-    applied = uploaded(store, admin, "sku,on_hand\nDRL-18,3\n")
-    csv_import.apply_import(applied.pk, by=admin)
-    run_jobs()
-    checked = uploaded(store, admin, "sku,on_hand\nDRL-18,4\n")
-    return World(store, sister, admin, checked, CatalogImport.objects.get(pk=applied.pk))
+    made = {"organization": store.organization, "store": store, "requested_by": admin, "filename": "c.csv"}
+    applied = CatalogImport.objects.create(
+        **made,
+        state=ImportState.APPLIED,
+        applied_at=timezone.now(),
+        undo={"products_created": [], "products_before": [], "counts_before": [["DRL-18", 9]]},
+    )
+    checked = CatalogImport.objects.create(**made, state=ImportState.CHECKED, preview={"error_count": 0})
+    return World(store, sister, admin, checked, applied)
 
 
 def _client(world: World, who: str) -> Client:
@@ -176,6 +182,9 @@ class TestFlowThroughThePages:
         run_jobs()
         assert not Product.objects.filter(sku="SAW").exists()
         assert stock_of(Product.objects.get(sku="DRL-18"), world.store).on_hand == 3
+        client.post(reverse("catalog:undo", args=[world.store.pk, world.applied.pk]))
+        run_jobs()
+        assert stock_of(Product.objects.get(sku="DRL-18"), world.store).on_hand == 9
 
     def test_errors_are_listed_by_row_and_column_with_the_fix(self, world):
         client = signed_in(world.admin)
