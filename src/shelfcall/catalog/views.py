@@ -112,6 +112,8 @@ def store_page(request: HttpRequest, store_id: int) -> HttpResponseBase:
 
 def _store_page(request: CatalogueRequest, *, limit: _LimitedUpload) -> HttpResponse:
     error = ""
+    # Products are the organization's: its admins' files may change them, a store admin's set counts only.
+    may_change_products = policy.administers_organization(request.user, request.store.organization_id)
     if request.method == "POST":
         upload = request.FILES.get("file")
         if limit.too_large:
@@ -125,7 +127,7 @@ def _store_page(request: CatalogueRequest, *, limit: _LimitedUpload) -> HttpResp
                     by=request.user,
                     filename=upload.name or "catalogue.csv",
                     chunks=upload.chunks(csv_import.CHUNK_BYTES),
-                    may_change_products=policy.administers_organization(request.user, request.store.organization_id),
+                    may_change_products=may_change_products,
                 )
             except ShelfcallError as refusal:
                 error = refusal.message
@@ -137,7 +139,7 @@ def _store_page(request: CatalogueRequest, *, limit: _LimitedUpload) -> HttpResp
         "recent": recent,
         "undoable": undoable if undoable and csv_import.is_undoable(undoable) else None,
         "error": error,
-        "may_change_products": policy.administers_organization(request.user, request.store.organization_id),
+        "may_change_products": may_change_products,
         "limit_mb": csv_import.MAX_UPLOAD_BYTES // (1024 * 1024),
     }
     return render(request, "catalog/store.html", context, status=400 if error else 200)
