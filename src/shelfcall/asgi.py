@@ -1,15 +1,15 @@
 import os
 
-from django.core.handlers.asgi import ASGIHandler
-
+from shelfcall.catalog.uploads import App, limit_uploads
 from shelfcall.live.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shelfcall.settings")
-# Django's handler, except that live streams (async views) get no thread each.
-application = get_asgi_application()
+# Django's handler, except that live streams (async views) get no thread each, and catalogue uploads
+# past their limit are refused before they are read.
+application = limit_uploads(get_asgi_application())
 
 
-def serving_process() -> ASGIHandler:
+def serving_process() -> App:
     """The application as `shelfcall serve` runs it, called once in each serving process (uvicorn's
     factory): what belongs to one process (the collector's thread) starts there, never in a
     supervisor that only watches them. The pool and the LISTEN connection open at first use."""

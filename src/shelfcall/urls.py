@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", no_such_endpoint),
     path("w/", include("shelfcall.workspace.urls")),
+    path("setup/catalogue/", include("shelfcall.catalog.urls")),  # before the other setup/ pages
     path("setup/", include("shelfcall.setup.urls")),
     *setup_public_urls,
     path("", include("shelfcall.shopper.urls")),

@@ -11,27 +11,32 @@ oversold, so the sender knows.
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, StrictBool, StrictInt, StrictStr, WithJsonSchema
 from pydantic import ValidationError as RowValidationError
 
+from shelfcall.catalog import bulk
 from shelfcall.catalog.errors import InvalidRows, RowError, duplicates
 from shelfcall.catalog.models import Product, StockLevel
 from shelfcall.catalog.stock import MAX_ON_HAND, set_on_hand_of_levels
 from shelfcall.stores.models import Store
 
 MAX_ROWS = 5000
+MAX_PRICE_DIGITS = 8  # before the point: the column holds 10 digits, 2 of them decimals
+# Above this many SKUs a look-up reads the organization's whole catalogue instead of a list of SKUs
+# (SQLite takes at most 32,766 parameters a statement, and a 100,000-row file has 100,000 SKUs).
+_SKU_LIST_LIMIT = 2000
 
 # No control characters: PostgreSQL cannot even compare a string holding NUL, and none belong in a catalogue.
 PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 # What the price column holds (10 digits, 2 of them decimals), written the one way money is written.
-_PRICE = re.compile(r"(0|[1-9][0-9]{0,7})(\.[0-9]{1,2})?", re.ASCII)
+_PRICE = re.compile(rf"(0|[1-9][0-9]{{0,{MAX_PRICE_DIGITS - 1}}})(\.[0-9]{{1,2}})?", re.ASCII)
 
 
 def _price(value: object) -> Decimal:
@@ -79,8 +84,10 @@ class StockRow(BaseModel):
     on_hand: StrictInt = Field(ge=0, le=MAX_ON_HAND, description="The count of your system, held units included.")
 
 
+# Their PostgreSQL types, where not text (bulk.upsert).
+_SQL_TYPES = {"price": "numeric", "active": "boolean"}
 # What a product row may change; `currency` is only checked.
-_PRODUCT_FIELDS = ("name", "price", "upc", "size", "colour", "image_url", "location_hint", "active")
+PRODUCT_FIELDS = ("name", "price", "upc", "size", "colour", "image_url", "location_hint", "active")
 
 
 RowT = TypeVar("RowT", bound=BaseModel)
@@ -94,8 +101,13 @@ def parse_rows(model: type[RowT], raw_rows: Iterable[Any]) -> tuple[list[tuple[i
         try:
             parsed.append((index, model.model_validate(raw)))
         except RowValidationError as invalid:
-            errors += [_row_error(index, problem) for problem in invalid.errors()]
+            errors += row_errors(index, invalid)
     return parsed, errors
+
+
+def row_errors(index: int, invalid: RowValidationError) -> list[RowError]:
+    """Each problem pydantic found in the row, as a row error."""
+    return [_row_error(index, problem) for problem in invalid.errors()]
 
 
 def _row_error(index: int, problem: Any) -> RowError:
@@ -134,34 +146,65 @@ def _currency_message(currencies: set[str]) -> str:
     }
 
 
-def upsert_products(
-    organization_id: int, rows: Sequence[tuple[int, ProductRow]], errors: Sequence[RowError] = ()
-) -> UpsertResult:
-    """Create or update the organization's products by SKU; `errors` are problems found earlier (parse_rows),
-    which refuse the call too."""
+def product_problems(organization_id: int, rows: Sequence[tuple[int, ProductRow]]) -> list[RowError]:
+    """What is wrong with the rows together: a SKU sent twice, a currency the stores do not use."""
     currencies = set(Store.objects.filter(organization_id=organization_id).values_list("currency", flat=True))
-    problems = [*errors, *duplicates([(index, row.sku) for index, row in rows], "sku")]
+    problems = duplicates([(index, row.sku) for index, row in rows], "sku")
     problems += [
         RowError(index, "currency", "currency_mismatch", _currency_message(currencies))
         for index, row in rows
         if row.currency is not None and currencies and currencies != {row.currency}
     ]
+    return problems
+
+
+def upsert_products(
+    organization_id: int, rows: Sequence[tuple[int, ProductRow]], errors: Sequence[RowError] = ()
+) -> UpsertResult:
+    """Create or update the organization's products by SKU; `errors` are problems found earlier (parse_rows),
+    which refuse the call too."""
+    problems = [*errors, *product_problems(organization_id, rows)]
     if problems:
         raise InvalidRows(problems, field="products")
-    skus = [row.sku for _index, row in rows]
     with transaction.atomic():
-        existing = Product.objects.filter(organization_id=organization_id, sku__in=skus).count()
-        # One statement per set of fields sent (usually one), so what a row leaves out keeps its value.
-        by_fields: dict[tuple[str, ...], list[Product]] = defaultdict(list)
-        for _index, row in sorted(rows, key=lambda item: item[1].sku):  # one lock order for concurrent calls
-            sent = tuple(name for name in _PRODUCT_FIELDS if name in row.model_fields_set)
-            values = {name: getattr(row, name) for name in _PRODUCT_FIELDS}
-            by_fields[sent].append(Product(organization_id=organization_id, sku=row.sku, **values))
-        for sent, products in by_fields.items():
-            Product.objects.bulk_create(
-                products, update_conflicts=True, unique_fields=["organization", "sku"], update_fields=list(sent)
-            )
+        existing = len(product_ids(organization_id, [row.sku for _index, row in rows]))
+        write_products(organization_id, [row for _index, row in rows])
     return UpsertResult(created=len(rows) - existing, updated=existing)
+
+
+def product_ids(organization_id: int, skus: Collection[str]) -> dict[str, int]:
+    """The organization's products among `skus`, by SKU: one statement, whatever the number of SKUs."""
+    products = Product.objects.filter(organization_id=organization_id)
+    if len(skus) <= _SKU_LIST_LIMIT:
+        return dict(products.filter(sku__in=skus).values_list("sku", "pk"))
+    wanted = set(skus)
+    return {sku: pk for sku, pk in products.values_list("sku", "pk").iterator(chunk_size=10_000) if sku in wanted}
+
+
+_PRODUCT_TABLE = Product._meta.db_table
+_PRODUCT_COLUMNS = (
+    ("organization_id", "bigint"),
+    ("sku", "text"),
+    *((name, _SQL_TYPES.get(name, "text")) for name in PRODUCT_FIELDS),
+)
+
+
+def write_products(organization_id: int, rows: Sequence[ProductRow]) -> dict[str, int]:
+    """Create or update products by SKU, the rows checked already (product_problems): one
+    `INSERT … ON CONFLICT DO UPDATE` a batch and set of fields sent (usually one), so what a row leaves
+    out keeps its value (new products get the defaults). The products' ids, by SKU."""
+    by_fields: dict[tuple[str, ...], list[ProductRow]] = defaultdict(list)
+    for row in sorted(rows, key=lambda row: row.sku):  # one lock order for concurrent calls
+        by_fields[tuple(name for name in PRODUCT_FIELDS if name in row.model_fields_set)].append(row)
+    ids: dict[str, int] = {}
+    for sent, group in by_fields.items():
+        quoted = [connection.ops.quote_name(name) for name in sent or ("sku",)]
+        # Nothing sent to change: `sku = sku` still returns the existing product's id.
+        update = ", ".join(f"{name} = excluded.{name}" for name in quoted)
+        values = [(organization_id, row.sku, *(getattr(row, name) for name in PRODUCT_FIELDS)) for row in group]
+        tail = f"ON CONFLICT (organization_id, sku) DO UPDATE SET {update} RETURNING sku, id"
+        ids.update(bulk.upsert(_PRODUCT_TABLE, _PRODUCT_COLUMNS, values, tail=tail))
+    return ids
 
 
 @dataclass(frozen=True)
@@ -191,11 +234,14 @@ def upsert_stock(
     if problems:
         raise InvalidRows(problems, field="levels")
     with transaction.atomic():
+        levels = StockLevel.objects.filter(store_id__in={w.store_id for w in writes})
+        if len(writes) <= _SKU_LIST_LIMIT:
+            levels = levels.filter(product_id__in={w.product_id for w in writes})
         known = {
             (store_id, product_id): pk
-            for store_id, product_id, pk in StockLevel.objects.filter(
-                store_id__in={w.store_id for w in writes}, product_id__in={w.product_id for w in writes}
-            ).values_list("store_id", "product_id", "pk")
+            for store_id, product_id, pk in levels.values_list("store_id", "product_id", "pk").iterator(
+                chunk_size=10_000
+            )
         }
         counts = set_on_hand_of_levels(
             StockLevel(pk=known.get(w.key), store_id=w.store_id, product_id=w.product_id, on_hand=w.row.on_hand)
@@ -218,8 +264,7 @@ def _resolve_levels(
     if only_store_id is not None:
         stores = stores.filter(pk=only_store_id)
     store_ids = set(stores.values_list("pk", flat=True))
-    skus = {row.sku for _index, row in rows}
-    product_ids = dict(Product.objects.filter(organization_id=organization_id, sku__in=skus).values_list("sku", "pk"))
+    ids = product_ids(organization_id, {row.sku for _index, row in rows})
     writes: list[_LevelWrite] = []
     problems: list[RowError] = []
     for index, row in rows:
@@ -232,7 +277,7 @@ def _resolve_levels(
             problems.append(
                 RowError(index, "store", "unknown_store", _("No such store for this key: see GET /api/v1/stores."))
             )
-        elif row.sku not in product_ids:
+        elif row.sku not in ids:
             problems.append(
                 RowError(
                     index,
@@ -242,5 +287,5 @@ def _resolve_levels(
                 )
             )
         else:
-            writes.append(_LevelWrite(index, store_id, product_ids[row.sku], row))
+            writes.append(_LevelWrite(index, store_id, ids[row.sku], row))
     return writes, problems

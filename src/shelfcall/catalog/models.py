@@ -3,12 +3,15 @@
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from shelfcall.core import clock
+from shelfcall.core.jobs.models import Job
 from shelfcall.stores.models import Organization, Store, Team
 
 # No 0/O or 1/I/L: codes are sometimes typed from a printed sign.
@@ -145,3 +148,65 @@ class ShowcaseItem(models.Model):
 def _related(obj: models.Model, name: str) -> Any:
     """The related object, also when it is not saved yet (an inline's parent in the admin's add page)."""
     return getattr(obj, name, None)
+
+
+class ImportState(models.TextChoices):
+    CHECKING = "checking", _("Checking")
+    CHECKED = "checked", _("Ready to apply")
+    INVALID = "invalid", _("Has errors")
+    APPLYING = "applying", _("Applying")
+    APPLIED = "applied", _("Applied")
+    FAILED = "failed", _("Failed")
+    CANCELLED = "cancelled", _("Cancelled")
+    UNDOING = "undoing", _("Undoing")
+    UNDONE = "undone", _("Undone")
+
+
+class CatalogImport(models.Model):
+    """A CSV file of products and stock counts for one store, from upload to preview to apply (and undo).
+
+    The file itself is kept in `chunks` (in the database, so a worker on another host reads it too).
+    `preview` is what the check found (counts, a sample of changes, every error by row and column);
+    `undo` is what applying it replaced, written in the same transaction as the change."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="catalog_imports")
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="catalog_imports")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    filename = models.CharField(_("file name"), max_length=255)
+    size_bytes = models.PositiveBigIntegerField(_("size"), default=0)
+    state = models.CharField(_("state"), max_length=10, choices=ImportState.choices, default=ImportState.CHECKING)
+    # May it create and change products (an organization admin's import), or only set counts of existing ones?
+    may_change_products = models.BooleanField(default=False)
+    job = models.ForeignKey(Job, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    preview = models.JSONField(default=dict, blank=True)
+    undo = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("uploaded at"), default=clock.now)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("catalogue import")
+        verbose_name_plural = _("catalogue imports")
+        indexes = [models.Index(fields=["store", "-created_at"], name="catalog_import_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.state})"
+
+
+class CatalogImportChunk(models.Model):
+    """A piece of an uploaded file, in order: a file is written and read a chunk at a time, never whole."""
+
+    catalog_import = models.ForeignKey(CatalogImport, on_delete=models.CASCADE, related_name="chunks")
+    position = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["catalog_import", "position"], name="catalog_import_chunk_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.catalog_import_id}/{self.position}"

@@ -8,19 +8,23 @@ reported back as oversold: availability shows 0 (StockLevel.available) until the
 change, and the caller tells whoever counted.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db import connection
 from django.utils.translation import gettext as _
 
+from shelfcall.catalog import bulk
 from shelfcall.catalog.models import StockLevel
 from shelfcall.core.errors import ShelfcallError
 
 MAX_ON_HAND = 1_000_000_000
 
 _TABLE = StockLevel._meta.db_table
-_RETURNING = "RETURNING id, store_id, product_id, on_hand, reserved"
+_COLUMNS = (("store_id", "bigint"), ("product_id", "bigint"), ("on_hand", "integer"), ("reserved", "integer"))
+_ON_CONFLICT = (
+    "ON CONFLICT (store_id, product_id) DO UPDATE SET on_hand = excluded.on_hand "
+    "RETURNING id, store_id, product_id, on_hand, reserved"
+)
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,9 @@ def set_on_hand_of_levels(levels: Iterable[StockLevel]) -> dict[tuple[int, int],
     levels = sorted(levels, key=lambda level: (level.pk is None, level.pk or 0, level.store_id, level.product_id))
     for level in levels:
         _check(level.on_hand)
-    batch = connection.ops.bulk_batch_size(["store_id", "product_id", "on_hand", "reserved"], levels) or 1
-    counts: dict[tuple[int, int], LevelCount] = {}
-    for start in range(0, len(levels), batch):
-        counts |= {(count.store_id, count.product_id): count for count in _upsert(levels[start : start + batch])}
-    return counts
+    rows = [(level.store_id, level.product_id, level.on_hand, 0) for level in levels]
+    written = (LevelCount(*row) for row in bulk.upsert(_TABLE, _COLUMNS, rows, tail=_ON_CONFLICT))
+    return {(count.store_id, count.product_id): count for count in written}
 
 
 def _check(on_hand: int) -> None:
@@ -70,14 +72,3 @@ def _check(on_hand: int) -> None:
             _("A count is between 0 and %(max)s units; %(count)s is not.") % {"max": MAX_ON_HAND, "count": on_hand},
             field="on_hand",
         )
-
-
-def _upsert(levels: Sequence[StockLevel]) -> list[LevelCount]:
-    values = ", ".join(["(%s, %s, %s, 0)"] * len(levels))
-    sql = (
-        f"INSERT INTO {_TABLE} (store_id, product_id, on_hand, reserved) VALUES {values} "  # noqa: S608
-        f"ON CONFLICT (store_id, product_id) DO UPDATE SET on_hand = excluded.on_hand {_RETURNING}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [value for level in levels for value in (level.store_id, level.product_id, level.on_hand)])
-        return [LevelCount(*row) for row in cursor.fetchall()]
