@@ -42,6 +42,9 @@ class EventType(StrEnum):
     CANCELLED = "order.cancelled"
     LINES_CHANGED = "order.lines_changed"
     EXPIRED = "order.expired"
+    SUBSTITUTE_PROPOSED = "order.substitute_proposed"
+    SUBSTITUTE_ACCEPTED = "order.substitute_accepted"
+    SUBSTITUTE_DECLINED = "order.substitute_declined"
 
 
 # One schema per type (tests check none is missing): what record() accepts, the feed and webhooks publish.
@@ -65,6 +68,9 @@ PAYLOADS: dict[EventType, type[payloads.EventPayload]] = {
     EventType.CANCELLED: payloads.CancelledPayload,
     EventType.LINES_CHANGED: payloads.LinesChangedPayload,
     EventType.EXPIRED: payloads.ExpiredPayload,
+    EventType.SUBSTITUTE_PROPOSED: payloads.SubstituteProposedPayload,
+    EventType.SUBSTITUTE_ACCEPTED: payloads.SubstituteDecidedPayload,
+    EventType.SUBSTITUTE_DECLINED: payloads.SubstituteDecidedPayload,
 }
 
 
@@ -88,6 +94,9 @@ EVENT_LABELS: "dict[str, StrPromise]" = {
     EventType.ESCALATED: _("escalated: nobody had started picking"),
     EventType.REMINDED: _("reminded the shopper to collect"),
     EventType.MESSAGE_RESENT: _("sent the shopper's message again"),
+    EventType.SUBSTITUTE_PROPOSED: _("offered a substitute"),
+    EventType.SUBSTITUTE_ACCEPTED: _("accepted a substitute"),
+    EventType.SUBSTITUTE_DECLINED: _("declined a substitute"),
 }
 
 

@@ -9,6 +9,12 @@ from shelfcall.orders.actions.lines import add_line, change_line_qty
 from shelfcall.orders.actions.payment import Receipt, mark_paid, record_payment, refund_order
 from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, stage_order
 from shelfcall.orders.actions.submission import submit_showcase_order
+from shelfcall.orders.actions.substitution import (
+    Offer,
+    answer_substitute,
+    apply_substitute_defaults,
+    propose_substitutes,
+)
 from shelfcall.orders.actions.timers import (
     DueEscalation,
     escalate_orders,
@@ -24,10 +30,13 @@ __all__ = [
     "CartLine",
     "CreatedOrder",
     "DueEscalation",
+    "Offer",
     "Receipt",
     "Rejection",
     "ShopperContact",
     "add_line",
+    "answer_substitute",
+    "apply_substitute_defaults",
     "cancel_order",
     "change_line_qty",
     "check_in",
@@ -39,6 +48,7 @@ __all__ = [
     "mark_line_not_found",
     "mark_paid",
     "pick_line",
+    "propose_substitutes",
     "reassign_order",
     "record_payment",
     "refund_order",
