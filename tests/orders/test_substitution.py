@@ -266,7 +266,9 @@ class TestStoreDefault:
         assert timers.answer_due_substitutes() == 0, "fired once"
         order.refresh_from_db()
         assert (order.status, order.total_amount, order.substitute_due_at) == (status, Decimal(total), None)
-        event_type = EventType.SUBSTITUTE_ACCEPTED if default == SubstituteDefault.ACCEPT else EventType.SUBSTITUTE_DECLINED
+        event_type = (
+            EventType.SUBSTITUTE_ACCEPTED if default == SubstituteDefault.ACCEPT else EventType.SUBSTITUTE_DECLINED
+        )
         event = order.events.get(type=event_type)
         assert (event.actor_kind, event.payload["by_default"]) == ("system", True)
         with pytest.raises((SubstituteAlreadyDecided, WrongStatus)):

@@ -189,14 +189,6 @@ class NotASubstitute(OrderError):
         super().__init__(_("That item is not a substitute waiting for an answer."))
 
 
-class SubstituteOfSubstitute(OrderError):
-    code = "substitute_of_substitute"
-    field = "line"
-
-    def __init__(self) -> None:
-        super().__init__(_("This item is itself a substitute the shopper has not accepted: it cannot be replaced."))
-
-
 class SubstituteAlreadyDecided(OrderError):
     """The shopper (or the store's default) answered already, the other way."""
 
