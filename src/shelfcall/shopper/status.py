@@ -12,7 +12,7 @@ from shelfcall.core import clock
 from shelfcall.core.money import format_money
 from shelfcall.live.sse import Message
 from shelfcall.orders.events import SHOPPER
-from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus, Substitution
 from shelfcall.orders.policy import OrderAction, allowed_actions
 from shelfcall.orders.queries import find_order_by_token, list_events_after
 from shelfcall.shopper.codes import barcode_svg
@@ -106,6 +106,10 @@ def lapse_note(order: Order) -> str:
 
 
 def line_state(line: OrderLine) -> str:
+    if line.is_proposed:
+        return _("Offered instead: waiting for your answer")
+    if line.substitution == Substitution.DECLINED:
+        return _("Offered instead: you declined it")
     if line.short_qty and line.short_qty >= line.requested_qty:
         return _("Not found")
     parts = []
@@ -120,12 +124,19 @@ def line_state(line: OrderLine) -> str:
 
 def panel_context(order: Order) -> dict:
     lines = list(order.lines.all())
+    by_id = {line.pk: line for line in lines}
     return {
         "order": order,
         "steps": progress_steps(order),
         "next_step": next_step_text(order),
         "lapse_note": lapse_note(order),
         "lines": [(line, line_state(line)) for line in lines],
+        # Each substitute waiting for the shopper's answer, with the line it stands in for.
+        "substitutes": [
+            (line, by_id[line.substitute_for_id])
+            for line in lines
+            if line.is_proposed and line.substitute_for_id is not None and order.is_open
+        ],
         "barcode_svg": barcode_svg(order.barcode_value) if order.is_open else "",
         "can_cancel": OrderAction.CANCEL in allowed_actions(SHOPPER, order),
     }
