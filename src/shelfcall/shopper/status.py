@@ -142,11 +142,13 @@ def panel_context(order: Order) -> dict:
     }
 
 
-def render_panel(order: Order) -> str:
-    return render_to_string("shopper/_status_panel.html", panel_context(order))
+def render_panel(order: Order, csrf_token: str) -> str:
+    """The panel as a live update sends it: its forms (check in, answer a substitute) carry the page's
+    CSRF token, since no request renders them."""
+    return render_to_string("shopper/_status_panel.html", panel_context(order) | {"csrf_token": csrf_token})
 
 
-def status_poll(order_id: int, token: str, language: str) -> Callable[[int], Message | None]:
+def status_poll(order_id: int, token: str, language: str, csrf_token: str) -> Callable[[int], Message | None]:
     """The SSE poll for one order: one cheap query, then the re-rendered panel if new events exist."""
 
     def poll(since: int) -> Message | None:
@@ -155,7 +157,7 @@ def status_poll(order_id: int, token: str, language: str) -> Callable[[int], Mes
         if order is None:
             return None
         with translation.override(language), timezone.override(order.store.timezone):
-            html = render_panel(order)
+            html = render_panel(order, csrf_token)
         return Message(events[-1][0], "order", {"types": [t for _, t in events], "status": order.status, "html": html})
 
     return poll

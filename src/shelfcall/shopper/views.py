@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -339,7 +340,7 @@ async def status_events(request: HttpRequest, token: str) -> HttpResponseBase:
         return HttpResponse(status=429, headers={"Retry-After": str(refusal.retry_after)})
     if order is None:
         raise Http404("no such order")
-    poll = status_poll(order.pk, token, translation.get_language())
+    poll = status_poll(order.pk, token, translation.get_language(), get_token(request))
     return stream_response(request, [order_topic(order.pk)], poll, holder=f"order:{token}")
 
 
