@@ -288,3 +288,12 @@ class TestStoreDefault:
             actions.apply_substitute_defaults(order.pk)
         assert OrderLine.objects.get(order=order, substitute_for__isnull=False).substitution == "proposed"
         assert SYSTEM.kind == "system"
+
+    def test_the_worker_s_timer_pass_fires_it(self, store, order, alex, other, time_machine):
+        from shelfcall.core.jobs.loop import fire_due_timers
+
+        substitute = _offer(order, alex, other)
+        time_machine.shift(timedelta(minutes=11))
+        assert fire_due_timers() >= 1
+        substitute.refresh_from_db()
+        assert substitute.substitution == Substitution.DECLINED  # the store's default

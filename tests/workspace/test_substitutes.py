@@ -159,3 +159,29 @@ class TestAnswers:
         assert "Substitute for Cordless drill" in handoff
         review = body(client.post(f"/w/orders/{order.pk}/handoff", {"pickup_code": str(order.number)}))
         assert "Substitute for Cordless drill" in review
+
+
+class TestStatements:
+    def test_the_offer_page_costs_the_same_however_many_candidates(self, store, order, alex, count_statements):
+        client = signed_in(alex)
+        client.get(_offer_page(order))
+        with count_statements(12) as few:
+            client.get(_offer_page(order))
+        showcase = order.lines.get().product.showcase_items.get().showcase
+        for position in range(10):
+            extra = make_product(store, on_hand=3)
+            showcase.items.create(product=extra, position=10 + position)
+        with count_statements(len(few)):
+            assert body(client.get(_offer_page(order))).count('name="product"') == 11
+
+    def test_the_status_page_costs_no_more_with_substitutes_waiting(self, order, alex, stronger, count_statements):
+        shopper, status = Client(), f"/o/{order.public_token}"
+        shopper.get(status)
+        with count_statements(10) as without:
+            shopper.get(status)
+        line = order.lines.get()
+        actions.propose_substitutes(
+            order.pk, line.pk, by=Actor.staff(alex), offers=[actions.Offer(stronger.pk, 1)], not_found_qty=1
+        )
+        with count_statements(len(without)):
+            assert "we can give you" in body(shopper.get(status))
