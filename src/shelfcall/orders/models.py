@@ -248,8 +248,8 @@ class OrderLine(models.Model):
     substitute_for = models.ForeignKey(
         "self", on_delete=models.CASCADE, null=True, blank=True, related_name="substitutes", db_index=False
     )
-    substitution = models.CharField(max_length=10, choices=Substitution.choices, blank=True)
-    proposed_qty = models.PositiveIntegerField(default=0)
+    substitution = models.CharField(max_length=10, choices=Substitution.choices, blank=True, db_default="")
+    proposed_qty = models.PositiveIntegerField(default=0, db_default=0)
     decide_by = models.DateTimeField(null=True, blank=True)
 
     class Meta:

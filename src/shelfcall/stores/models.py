@@ -109,6 +109,7 @@ class Store(models.Model):
     substitute_wait_minutes = models.PositiveSmallIntegerField(
         _("minutes a shopper has to answer a substitute"),
         default=10,
+        db_default=10,  # also in the database: code from before these rules can still make stores
         validators=[MinValueValidator(1), MaxValueValidator(MAX_SUBSTITUTE_WAIT_MINUTES)],
         help_text=_("When an item is not found and an associate offers another; from 1 minute to 24 hours."),
     )
@@ -117,6 +118,7 @@ class Store(models.Model):
         max_length=10,
         choices=SubstituteDefault.choices,
         default=SubstituteDefault.DECLINE,
+        db_default=SubstituteDefault.DECLINE,
         help_text=_("What happens once the shopper has not answered in time."),
     )
     # Last order number handed out; bumped atomically by submit (UPDATE … RETURNING).
