@@ -63,6 +63,13 @@ def _refund_due(order: Order) -> None:
     actions.cancel_order(order.pk, by=TILL)
 
 
+def _substitute_offered(order: Order) -> None:
+    claimed(order, TILL)
+    spare = Product.objects.get(organization=order.store.organization_id, sku="SPARE")
+    line = order.lines.first()
+    actions.propose_substitutes(order.pk, line.pk, by=TILL, offers=[actions.Offer(spare.pk, 1)], not_found_qty=1)
+
+
 WRITE = Scope.ORDERS_WRITE
 PAY = Scope.PAYMENTS_WRITE
 # "METHOD OpenAPI path" → the case. Webhook subscriptions have their own table below.
@@ -99,6 +106,18 @@ ENDPOINTS = {
     ),
     "POST /api/v1/orders/{order_id}/lines/{line_id}/not-found": _on_order(
         "lines/{line}/not-found", WRITE, body=lambda order: {"qty": 1}, prepare=lambda order: claimed(order, TILL)
+    ),
+    "POST /api/v1/orders/{order_id}/lines/{line_id}/substitutes": _on_order(
+        "lines/{line}/substitutes",
+        WRITE,
+        body=lambda order: {"not_found": 1, "substitutes": [{"sku": "SPARE", "qty": 1}]},
+        prepare=lambda order: claimed(order, TILL),
+    ),
+    "POST /api/v1/orders/{order_id}/lines/{line_id}/substitute-answer": Case(
+        lambda order: f"/api/v1/orders/{order.pk}/lines/{order.lines.order_by('-pk').first().pk}/substitute-answer",
+        WRITE,
+        lambda order: {"accept": True},
+        prepare=_substitute_offered,
     ),
     "POST /api/v1/orders/{order_id}/ready-for-pickup": _on_order(
         "ready-for-pickup", WRITE, body=lambda order: {"location": "desk"}, prepare=lambda order: picked(order, TILL)

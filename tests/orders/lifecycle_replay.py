@@ -60,8 +60,12 @@ HAPPENS_IN: dict[str, frozenset[str]] = {
     EventType.MESSAGE_RESENT: frozenset({READY}),
     EventType.PAID: frozenset({*OPEN_STATUSES, COMPLETED}),
     EventType.REFUNDED: frozenset(OrderStatus),
-    # Recorded right after the change that made the refund due, the closing one included.
-    EventType.REFUND_DUE: frozenset({PICKING, *CLOSED_STATUSES}),
+    # Recorded right after the change that made the refund due, the closing one included; an accepted
+    # substitute may leave one due on an order put back in the queue.
+    EventType.REFUND_DUE: frozenset({SUBMITTED, PICKING, *CLOSED_STATUSES}),
+    EventType.SUBSTITUTE_PROPOSED: frozenset({PICKING}),
+    EventType.SUBSTITUTE_ACCEPTED: frozenset({SUBMITTED, PICKING}),
+    EventType.SUBSTITUTE_DECLINED: frozenset({SUBMITTED, PICKING}),
 }
 
 
@@ -72,10 +76,11 @@ class ReplayedLine:
     picked: int = 0
     short: int = 0
     rejected: int = 0
+    proposed: bool = False  # a substitute waiting for the shopper's answer: no part of the total
 
     @property
     def wanted(self) -> int:
-        return self.requested - self.short - self.rejected
+        return 0 if self.proposed else self.requested - self.short - self.rejected
 
 
 @dataclass
@@ -183,6 +188,17 @@ def _apply(order: Replayed, kind: str, payload: dict[str, Any], prices: dict[int
                 expect(line.requested == change["from_qty"], f"from_qty, the line had {line.requested}")
                 line.requested = change["to_qty"]
             expect(amount(payload["total"]) == order.total, f"total, replayed {order.total}")
+        case EventType.SUBSTITUTE_PROPOSED:
+            expect(payload["line_id"] not in order.lines, "a substitute offered twice")
+            expect(order.lines[payload["for_line_id"]].short > 0, "a substitute for a line with nothing short")
+            order.lines[payload["line_id"]] = ReplayedLine(prices[payload["line_id"]], payload["qty"], proposed=True)
+        case EventType.SUBSTITUTE_ACCEPTED | EventType.SUBSTITUTE_DECLINED:
+            line = order.lines[payload["line_id"]]
+            expect(line.proposed, "an answer to a substitute already answered")
+            line.proposed = False
+            if kind == EventType.SUBSTITUTE_DECLINED:
+                line.requested = 0
+            expect(amount(payload["total"]) == order.total, f"total, replayed {order.total}")
         case EventType.COMPLETED:
             for rejection in payload["rejected"]:
                 order.lines[rejection["line_id"]].rejected += rejection["qty"]
@@ -256,7 +272,7 @@ class World:
 
 TIMERS_BY_STATUS = {  # the timer columns an order may have set in each status
     SUBMITTED: {"next_escalation_at", "expires_at"},
-    PICKING: set(),
+    PICKING: set(),  # substitute_due_at is checked on its own
     READY: {"remind_at", "expires_at"},
 }
 
@@ -332,6 +348,11 @@ def _order_problems(world: World, order: dict[str, Any]) -> list[str]:
     )
 
     timers = {timer for timer in ("next_escalation_at", "remind_at", "expires_at") if order[timer] is not None}
+    waiting = [line["decide_by"] for line in lines if line["substitution"] == "proposed"]
+    if status in (SUBMITTED, PICKING):
+        expect(order["substitute_due_at"] == min(waiting, default=None), "substitute_due_at != the first decide_by")
+    else:
+        expect(order["substitute_due_at"] is None, f"{status} with substitutes' timer set")
     expect(timers <= TIMERS_BY_STATUS.get(status, set()), f"{status} with timers {sorted(timers)} set")
     expect(status != SUBMITTED or order["expires_at"] is not None, "waiting for a picker with no expiry")
     expect((status in CLOSED_STATUSES) == (order["closed_at"] is not None), "closed_at does not match the status")

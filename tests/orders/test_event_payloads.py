@@ -34,7 +34,7 @@ def test_amounts_are_stated_with_two_places():
 
 
 def _every_kind_of_event(store):
-    """Three orders that together go through every transition an action records."""
+    """Orders that together go through every transition an action records."""
     product = make_product(store, price="20.00", on_hand=10)
     showcase = make_showcase(store, products=[product])
     alex, sam = staff(store, "Alex"), make_user(store, name="Sam")
@@ -68,6 +68,13 @@ def _every_kind_of_event(store):
     actions.hand_off_order(order.pk, by=sam_acts, rejections=[Rejection(line.pk, 1, "damaged")], collected_by="Jo")
     actions.cancel_order(submit(showcase).pk, by=SHOPPER)
     actions.expire_order(submit(showcase).pk, reason="Nobody collected it in time.")
+    short = actions.claim_order(submit(showcase, {product: 1}).pk, by=alex)  # not found: two offered instead
+    offered = [make_product(store, on_hand=2) for _ in range(2)]
+    yes, no = actions.propose_substitutes(
+        short.pk, short.lines.get().pk, by=alex, offers=[actions.Offer(p.pk, 1) for p in offered], not_found_qty=1
+    )
+    actions.answer_substitute(short.pk, yes.pk, accept=True, by=SHOPPER)
+    actions.answer_substitute(short.pk, no.pk, accept=False, by=SHOPPER)
 
 
 @pytest.mark.django_db

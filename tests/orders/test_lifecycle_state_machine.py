@@ -123,6 +123,14 @@ INPUT_REFUSALS = (
     errors.CheckInDetailsRequired,
     errors.UnknownAssociate,
     errors.CartProblems,
+    # Substitutes: which line, which product, how many; an answer to a line that is none or was answered.
+    errors.SubstituteRefused,
+    errors.SubstitutesRequired,
+    errors.NothingNotFound,
+    errors.SubstituteNotAccepted,
+    errors.SubstitutesWaiting,
+    errors.NotASubstitute,
+    errors.SubstituteAlreadyDecided,
 )
 
 # Mostly what a careful actor sends, now and then what a careless one does (shrinking goes to the first).
@@ -383,6 +391,57 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     @rule(
         order=orders,
+        line=LINE,
+        actor=st.sampled_from(HOLDER_OR_ANYONE),
+        products=st.lists(st.integers(0, 4), min_size=0, max_size=2),
+        qty=UNITS,
+        not_found=UNITS,
+    )
+    def offer_substitutes(
+        self, order: int, line: int, actor: str, products: list[int], qty: int, not_found: int
+    ) -> None:
+        """Units not found (now, or before), and other products offered for them."""
+        line_id = self._line(order, line)
+        offers = [actions.Offer(self.world.products[index].pk, qty) for index in products]
+        self._attempt(
+            order,
+            actor,
+            OrderAction.SUBSTITUTE,
+            lambda by: actions.propose_substitutes(order, line_id, by=by, offers=offers, not_found_qty=not_found),
+        )
+
+    @rule(order=orders, product=st.integers(0, 4), qty=st.sampled_from([1, 2]))
+    def offer_a_substitute_for_the_next_unit(self, order: int, product: int, qty: int) -> None:
+        """What an associate does when a unit is missing: claim the order if nobody has, mark the first
+        line's next unit not found and offer one product for it."""
+        if Order.objects.get(pk=order).status == OrderStatus.SUBMITTED:
+            self.claim(order, "ana", None)
+            self.nothing_is_broken()  # each step on its own: a refusal of the next must write nothing
+        current = Order.objects.get(pk=order)
+        line = OrderLine.objects.filter(order_id=order).order_by("pk").first()
+        if current.status == OrderStatus.PICKING and line is not None:
+            self.offer_substitutes(order, 0, self._holder(current), [product], qty, 1 if line.open_qty else 0)
+
+    @rule(actor=st.sampled_from(("shopper", "shopper", *STORE_SIDE)), accept=st.booleans())
+    def answer_a_waiting_substitute(self, actor: str, accept: bool) -> None:
+        """The shopper (or someone for them) answers the oldest substitute waiting in the store."""
+        waiting = OrderLine.objects.filter(order__store=self.store, substitution="proposed").order_by("pk").first()
+        if waiting is not None:
+            ids = list(OrderLine.objects.filter(order_id=waiting.order_id).order_by("pk").values_list("pk", flat=True))
+            self.answer_substitute(waiting.order_id, ids.index(waiting.pk), actor, accept)
+
+    @rule(order=orders, line=LINE, actor=st.sampled_from(("shopper", "shopper", *STORE_SIDE)), accept=st.booleans())
+    def answer_substitute(self, order: int, line: int, actor: str, accept: bool) -> None:
+        line_id = self._line(order, line)
+        self._attempt(
+            order,
+            actor,
+            OrderAction.DECIDE_SUBSTITUTE,
+            lambda by: actions.answer_substitute(order, line_id, accept=accept, by=by),
+        )
+
+    @rule(
+        order=orders,
         actor=st.sampled_from(HOLDER_OR_ANYONE),
         where=st.sampled_from(["desk", "note", "desk and note", "nowhere", "another store's desk"]),
     )
@@ -484,7 +543,8 @@ class LifecycleMachine(RuleBasedStateMachine):
                 self.claim(order, "ana", None)
             case OrderStatus.PICKING:
                 self.pick_everything(order, holder)
-                self.stage(order, holder, "desk")
+                if not OrderLine.objects.filter(order_id=order, substitution="proposed").exists():
+                    self.stage(order, holder, "desk")  # staging waits for the shopper's answers
             case OrderStatus.READY if current.owed_amount:
                 self.mark_paid(order, "till")
             case OrderStatus.READY:

@@ -1,5 +1,6 @@
 """The order policy: who may do what to an order now, and the actions refusing the rest themselves."""
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -35,8 +36,17 @@ SUBMITTED, PICKING, READY = OrderStatus.SUBMITTED, OrderStatus.PICKING, OrderSta
 COMPLETED, CANCELLED = OrderStatus.COMPLETED, OrderStatus.CANCELLED
 
 
-def _order(status: str, holder=None, *, paid: bool = False, contact: bool = False, refund_due: bool = False) -> Order:
+def _order(
+    status: str,
+    holder=None,
+    *,
+    paid: bool = False,
+    contact: bool = False,
+    refund_due: bool = False,
+    substitute: bool = False,
+) -> Order:
     return Order(
+        substitute_due_at=datetime(2026, 11, 23, 10, tzinfo=UTC) if substitute else None,
         number=1001,
         status=status,
         assignee_id=holder and holder.pk,
@@ -51,7 +61,11 @@ def _order(status: str, holder=None, *, paid: bool = False, contact: bool = Fals
 TABLE = [
     # An associate: their own order, a colleague's, nobody's. A colleague's picking is theirs to sub-status.
     (ASSOCIATE, (SUBMITTED, None), {A.CLAIM, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
-    (ASSOCIATE, (PICKING, BEN), {A.UNCLAIM, A.PICK, A.NOT_FOUND, A.STAGE, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
+    (
+        ASSOCIATE,
+        (PICKING, BEN),
+        {A.UNCLAIM, A.PICK, A.NOT_FOUND, A.SUBSTITUTE, A.STAGE, A.PAY, A.CANCEL, A.SET_SUB_STATUS},
+    ),
     (ASSOCIATE, (PICKING, ALEX), {A.PAY}),
     (ASSOCIATE, (READY, BEN), {A.RESTAGE, A.HAND_OFF, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
     (ASSOCIATE, (READY, ALEX), {A.RESTAGE, A.HAND_OFF, A.PAY, A.SET_SUB_STATUS}),
@@ -64,7 +78,7 @@ TABLE = [
     (
         SUPERVISOR,
         (PICKING, BEN),
-        {A.UNCLAIM, A.REASSIGN, A.PICK, A.NOT_FOUND, A.STAGE, A.PAY, A.CANCEL, A.SET_SUB_STATUS},
+        {A.UNCLAIM, A.REASSIGN, A.PICK, A.NOT_FOUND, A.SUBSTITUTE, A.STAGE, A.PAY, A.CANCEL, A.SET_SUB_STATUS},
     ),
     (SUPERVISOR, (READY, ALEX), {A.RESTAGE, A.HAND_OFF, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
     (SUPERVISOR, (CANCELLED, ALEX, {"paid": True, "refund_due": True}), {A.REFUND}),
@@ -76,14 +90,35 @@ TABLE = [
     (SHOPPER, (COMPLETED, ALEX), set()),
     # A store system (API key): holds what no person holds, works on every order of its store.
     (TILL, (SUBMITTED, None), {A.CLAIM, A.REASSIGN, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
-    (TILL, (PICKING, None), {A.UNCLAIM, A.REASSIGN, A.PICK, A.NOT_FOUND, A.STAGE, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
+    (
+        TILL,
+        (PICKING, None),
+        {A.UNCLAIM, A.REASSIGN, A.PICK, A.NOT_FOUND, A.SUBSTITUTE, A.STAGE, A.PAY, A.CANCEL, A.SET_SUB_STATUS},
+    ),
     (
         TILL,
         (PICKING, ALEX),
-        {A.UNCLAIM_FOR_ANYONE, A.REASSIGN, A.PICK, A.NOT_FOUND, A.STAGE, A.PAY, A.CANCEL, A.SET_SUB_STATUS},
+        {
+            A.UNCLAIM_FOR_ANYONE,
+            A.REASSIGN,
+            A.PICK,
+            A.NOT_FOUND,
+            A.SUBSTITUTE,
+            A.STAGE,
+            A.PAY,
+            A.CANCEL,
+            A.SET_SUB_STATUS,
+        },
     ),
     (TILL, (READY, ALEX, {"contact": True}), {A.RESTAGE, A.HAND_OFF, A.PAY, A.CANCEL, A.RESEND, A.SET_SUB_STATUS}),
     (TILL, (CANCELLED, None, {"paid": True, "refund_due": True}), {A.REFUND}),
+    # A substitute waits for an answer: the shopper, staff, a till or the timers (the store's default) give it.
+    (SHOPPER, (PICKING, ALEX, {"substitute": True}), {A.CHECK_IN, A.DECIDE_SUBSTITUTE}),
+    (SHOPPER, (SUBMITTED, None, {"substitute": True}), {A.CANCEL, A.CHECK_IN, A.DECIDE_SUBSTITUTE}),
+    (ASSOCIATE, (PICKING, ALEX, {"substitute": True}), {A.PAY, A.DECIDE_SUBSTITUTE}),
+    (TILL, (SUBMITTED, None, {"substitute": True}), {A.CLAIM, A.REASSIGN, A.PAY, A.CANCEL, A.DECIDE_SUBSTITUTE}),
+    (SYSTEM, (PICKING, ALEX, {"substitute": True}), {A.CANCEL, A.DECIDE_SUBSTITUTE}),
+    (SHOPPER, (CANCELLED, ALEX, {"substitute": True}), set()),
     # The system's timers: only closing.
     (SYSTEM, (SUBMITTED, None), {A.CANCEL}),
     (SYSTEM, (READY, ALEX), {A.CANCEL}),

@@ -19,6 +19,7 @@ from shelfcall.orders.models import (
     PaymentStatus,
     ReservationKind,
     ReservationReason,
+    Substitution,
 )
 from shelfcall.orders.queries import last_event_id
 from shelfcall.stores.models import Store
@@ -81,6 +82,27 @@ LINE_EXAMPLE: JsonDict = {
     "rejected": 0,
     "reject_reason": "",
     "line_total": "299.99",
+    "substitution": None,
+    "substitute_for": None,
+    "proposed": 0,
+    "decide_by": None,
+}
+SUBSTITUTE_LINE_EXAMPLE: JsonDict = {
+    "id": 9,
+    "sku": "SHV-S8",
+    "name": "Series 8 shaver",
+    "variant": "",
+    "unit_price": "249.99",
+    "requested": 1,
+    "picked": 0,
+    "not_found": 0,
+    "rejected": 0,
+    "reject_reason": "",
+    "line_total": "0.00",
+    "substitution": "proposed",
+    "substitute_for": 7,
+    "proposed": 1,
+    "decide_by": "2026-11-23T10:20:00Z",
 }
 ORDER_EXAMPLE: JsonDict = {
     "id": 42,
@@ -111,6 +133,15 @@ ORDER_EXAMPLE: JsonDict = {
     "due_at": "2026-11-23T10:10:00Z",
     "lines": [LINE_EXAMPLE],
 }
+ORDER_WITH_SUBSTITUTE_EXAMPLE: JsonDict = {
+    **ORDER_EXAMPLE,
+    "status": "picking",
+    "total": "0.00",
+    "owed": "0.00",
+    "staged_location": "",
+    "drop_zone_id": None,
+    "lines": [{**LINE_EXAMPLE, "requested": 1, "picked": 0, "line_total": "0.00"}, SUBSTITUTE_LINE_EXAMPLE],
+}
 
 
 class StoreList(Schema):
@@ -130,7 +161,19 @@ class LineOut(Schema):
     not_found: int = Field(description="Units the associate could not find.")
     rejected: int = Field(description="Picked units the shopper turned down at hand-off.")
     reject_reason: str
-    line_total: Decimal = Field(description="unit_price × (requested − not_found − rejected).")
+    line_total: Decimal = Field(
+        description="unit_price × (requested − not_found − rejected); 0 for a substitute not accepted (yet)."
+    )
+    substitution: Substitution | None = Field(
+        description="null for a line of the order as placed. A substitute offered for units not found: "
+        "`proposed` (its units are held, it is no part of the total and is not picked until the shopper "
+        "accepts), `accepted` (a line like the others), `declined` (its units went back: requested 0)."
+    )
+    substitute_for: int | None = Field(description="The line whose units this substitute stands in for.")
+    proposed: int = Field(description="Units offered as a substitute; 0 for a line of the order as placed.")
+    decide_by: datetime | None = Field(
+        description="While `proposed`: when the store's default answer (accept or decline) applies."
+    )
 
     @staticmethod
     def of(line: OrderLine) -> "LineOut":
@@ -146,6 +189,10 @@ class LineOut(Schema):
             rejected=line.rejected_qty,
             reject_reason=line.reject_reason,
             line_total=_money(line.line_total),
+            substitution=Substitution(line.substitution) if line.substitution else None,
+            substitute_for=line.substitute_for_id,
+            proposed=line.proposed_qty,
+            decide_by=line.decide_by,
         )
 
 
@@ -169,7 +216,7 @@ class SubStatusOut(Schema):
 
 
 class OrderOut(Schema):
-    model_config = ConfigDict(json_schema_extra={"examples": [ORDER_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [ORDER_EXAMPLE, ORDER_WITH_SUBSTITUTE_EXAMPLE]})
 
     id: int
     store_id: int

@@ -190,6 +190,86 @@ class NotFullyPicked(OrderError):
         super().__init__(_("%(count)s unit(s) are neither picked nor marked not found yet.") % {"count": open_units})
 
 
+class NothingNotFound(OrderError):
+    """A substitute stands in for units not found: the line has none (and none were marked now)."""
+
+    code = "nothing_not_found"
+    status = 409
+    field = "not_found"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            _("No unit of %(name)s is marked not found: mark how many are missing, then offer a substitute.")
+            % {"name": name}
+        )
+
+
+class SubstitutesRequired(OrderError):
+    code = "substitutes_required"
+    field = "substitutes"
+
+    def __init__(self) -> None:
+        super().__init__(_("Choose at least one product to offer instead."))
+
+
+class NotASubstitute(OrderError):
+    code = "not_a_substitute"
+    field = "line"
+
+    def __init__(self) -> None:
+        super().__init__(_("That item is not a substitute waiting for an answer."))
+
+
+class SubstituteAlreadyDecided(OrderError):
+    """The shopper (or the store's default) answered already, the other way."""
+
+    code = "substitute_already_decided"
+    status = 409
+
+    def __init__(self, name: str, answer: str) -> None:
+        super().__init__(
+            _("The substitute %(name)s was already %(answer)s; that answer stands.") % {"name": name, "answer": answer}
+        )
+
+
+class SubstituteNotAccepted(OrderError):
+    code = "substitute_not_accepted"
+    status = 409
+    field = "line"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(_("The shopper has not accepted %(name)s yet: pick it once they do.") % {"name": name})
+
+
+class SubstituteRefused(OrderError):
+    """A product that cannot be offered as a substitute as asked; nothing was offered."""
+
+    code = "substitute_refused"
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message, field=field)
+
+
+class SubstituteOutOfStock(SubstituteRefused):
+    """Not enough of it free on the shelf now (it may have sold meanwhile): the shopper is offered nothing."""
+
+    code = "substitute_out_of_stock"
+    status = 409
+
+
+class SubstitutesWaiting(OrderError):
+    """Staging waits until the shopper (or the store's default) has answered every substitute."""
+
+    code = "substitutes_waiting"
+    status = 409
+
+    def __init__(self, count: int) -> None:
+        super().__init__(
+            _("%(count)s substitute(s) wait for the shopper's answer; stage the order once they are answered.")
+            % {"count": count}
+        )
+
+
 class RejectReasonRequired(OrderError):
     code = "reject_reason_required"
     field = "reason"

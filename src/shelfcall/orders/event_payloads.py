@@ -296,3 +296,38 @@ class SubStatusChangedPayload(EventPayload):
     shopper_text: str = Field(description="What the shopper's page says, in the order's language; may be empty.")
     previous_code: str = Field(description="The sub-status before; empty when there was none.")
     shopper_notified: bool = Field(description="Whether the shopper gets a message about it.")
+
+
+_SUBSTITUTE = {"line_id": 9, "for_line_id": 7, "sku": "SHV-S8", "name": "Series 8 shaver", "variant": "", "qty": 1}
+
+
+class _SubstitutePayload(EventPayload):
+    """What every substitute event says of the substitute."""
+
+    line_id: int = Field(description="The substitute's own line (`id` in the order's `lines`).")
+    for_line_id: int = Field(description="The line whose units were not found.")
+    sku: str = Field(description="The substitute's SKU.")
+    name: str = Field(description="The substitute's name.")
+    variant: str = Field(description="Empty when the product has no variant.")
+    qty: int = Field(ge=1, description="Units offered.")
+
+
+class SubstituteProposedPayload(_SubstitutePayload):
+    """Units of a line were not found and an associate offers another product in their place: its units
+    are held for the shopper, who accepts or declines it (or the store's default applies at `decide_by`).
+    It is no part of the total until accepted."""
+
+    example = {**_SUBSTITUTE, "unit_price": "249.99", "decide_by": "2026-11-23T10:20:00+00:00"}
+
+    unit_price: Amount = Field(description="The substitute's unit price, from the catalogue.")
+    decide_by: str = Field(description="When the store's default answer applies if the shopper gives none (ISO 8601).")
+
+
+class SubstituteDecidedPayload(_SubstitutePayload):
+    """The answer to a substitute: `order.substitute_accepted` (its units join the order and its total) or
+    `order.substitute_declined` (its held units go back on the shelf)."""
+
+    example = {**_SUBSTITUTE, "by_default": False, "total": "249.99"}
+
+    by_default: bool = Field(description="True when nobody answered in time and the store's default applied.")
+    total: Amount = Field(description="The order's total after the answer.")

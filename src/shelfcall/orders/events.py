@@ -43,6 +43,9 @@ class EventType(StrEnum):
     LINES_CHANGED = "order.lines_changed"
     EXPIRED = "order.expired"
     SUB_STATUS_CHANGED = "order.sub_status_changed"
+    SUBSTITUTE_PROPOSED = "order.substitute_proposed"
+    SUBSTITUTE_ACCEPTED = "order.substitute_accepted"
+    SUBSTITUTE_DECLINED = "order.substitute_declined"
 
 
 # One schema per type (tests check none is missing): what record() accepts, the feed and webhooks publish.
@@ -67,6 +70,9 @@ PAYLOADS: dict[EventType, type[payloads.EventPayload]] = {
     EventType.LINES_CHANGED: payloads.LinesChangedPayload,
     EventType.EXPIRED: payloads.ExpiredPayload,
     EventType.SUB_STATUS_CHANGED: payloads.SubStatusChangedPayload,
+    EventType.SUBSTITUTE_PROPOSED: payloads.SubstituteProposedPayload,
+    EventType.SUBSTITUTE_ACCEPTED: payloads.SubstituteDecidedPayload,
+    EventType.SUBSTITUTE_DECLINED: payloads.SubstituteDecidedPayload,
 }
 
 
@@ -91,6 +97,9 @@ EVENT_LABELS: "dict[str, StrPromise]" = {
     EventType.REMINDED: _("reminded the shopper to collect"),
     EventType.MESSAGE_RESENT: _("sent the shopper's message again"),
     EventType.SUB_STATUS_CHANGED: _("set the sub-status"),
+    EventType.SUBSTITUTE_PROPOSED: _("offered a substitute"),
+    EventType.SUBSTITUTE_ACCEPTED: _("accepted a substitute"),
+    EventType.SUBSTITUTE_DECLINED: _("declined a substitute"),
 }
 
 

@@ -76,4 +76,9 @@ def notify_subscribers(recorded: Sequence[tuple[Any, Any]]) -> None:
 
 
 # Cleared whenever an order leaves the state its timers were for.
-NO_TIMERS: dict[str, Any] = {"next_escalation_at": None, "remind_at": None, "expires_at": None}
+NO_TIMERS: dict[str, Any] = {
+    "next_escalation_at": None,
+    "remind_at": None,
+    "expires_at": None,
+    "substitute_due_at": None,
+}

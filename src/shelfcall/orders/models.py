@@ -188,6 +188,8 @@ class Order(models.Model):
     remind_at = models.DateTimeField(null=True, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # The earliest answer due on a substitute the shopper has not answered yet (its line's decide_by).
+    substitute_due_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(_("sent at"))
     updated_at = models.DateTimeField()
@@ -233,7 +235,7 @@ class Order(models.Model):
             ),
             *(
                 models.Index(fields=[timer], condition=Q(**{f"{timer}__isnull": False}), name=f"order_{timer}_idx")
-                for timer in ("next_escalation_at", "remind_at", "expires_at")
+                for timer in ("next_escalation_at", "remind_at", "expires_at", "substitute_due_at")
             ),
         ]
 
@@ -293,6 +295,14 @@ class Order(models.Model):
         return int((now - self.created_at).total_seconds() // 60)
 
 
+class Substitution(models.TextChoices):
+    """A line offered in place of units not found: the shopper's answer. Lines of the order as sent have none."""
+
+    PROPOSED = "proposed", _("Waiting for the shopper")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="+")
@@ -305,9 +315,23 @@ class OrderLine(models.Model):
     short_qty = models.PositiveIntegerField(default=0)
     rejected_qty = models.PositiveIntegerField(default=0)
     reject_reason = models.CharField(max_length=120, blank=True)
+    # A substitute: the line whose units were not found, the shopper's answer, and until when they may give
+    # it. A proposed substitute holds its stock but is no part of the total until accepted; a declined one
+    # gives its units back (requested 0, as a voided line).
+    substitute_for = models.ForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="substitutes", db_index=False
+    )
+    substitution = models.CharField(max_length=10, choices=Substitution.choices, blank=True, db_default="")
+    proposed_qty = models.PositiveIntegerField(default=0, db_default=0)
+    decide_by = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]
+        indexes = [
+            models.Index(
+                fields=["substitute_for"], condition=Q(substitute_for__isnull=False), name="line_substitute_for_idx"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(picked_qty__lte=models.F("requested_qty") - models.F("short_qty")),
@@ -322,13 +346,20 @@ class OrderLine(models.Model):
         return f"{self.requested_qty} × {self.name}"
 
     @property
+    def is_proposed(self) -> bool:
+        """A substitute waiting for the shopper's answer: held, but not (yet) part of the order."""
+        return self.substitution == Substitution.PROPOSED
+
+    @property
     def wanted_qty(self) -> int:
-        """What the shopper still gets: requested, less what was not found or turned down."""
-        return self.requested_qty - self.short_qty - self.rejected_qty
+        """What the shopper still gets: requested, less what was not found or turned down (nothing of a
+        substitute not accepted yet)."""
+        return 0 if self.is_proposed else self.requested_qty - self.short_qty - self.rejected_qty
 
     @property
     def open_qty(self) -> int:
-        return self.requested_qty - self.short_qty - self.picked_qty
+        """Units still to pick or mark not found (none on a substitute the shopper has not accepted)."""
+        return 0 if self.is_proposed else self.requested_qty - self.short_qty - self.picked_qty
 
     @property
     def open_units(self) -> range:
@@ -434,6 +465,8 @@ class ReservationReason(models.TextChoices):
     EXPIRED = "expired", _("Order expired")
     HANDED_OVER = "handed_over", _("Handed over")
     REJECTED = "rejected", _("Turned down at hand-off")
+    SUBSTITUTE_PROPOSED = "substitute_proposed", _("Substitute proposed")
+    SUBSTITUTE_DECLINED = "substitute_declined", _("Substitute declined")
 
 
 class ReservationEntry(models.Model):

@@ -20,6 +20,7 @@ from shelfcall.core.people import display_name
 from shelfcall.orders.errors import (
     ActionNotAllowed,
     AlreadyClaimed,
+    NotASubstitute,
     NothingOwed,
     NothingToRefund,
     NotYourOrder,
@@ -48,6 +49,8 @@ class OrderAction(StrEnum):
     RESEND = "resend"
     CHECK_IN = "check_in"
     SET_SUB_STATUS = "set_sub_status"
+    SUBSTITUTE = "substitute"  # offer other products for units not found
+    DECIDE_SUBSTITUTE = "decide_substitute"  # accept or decline a substitute offered
 
 
 # How a refusal names the action: "Order 1001 is ready now, so it can't be <claimed>."
@@ -67,6 +70,8 @@ ATTEMPTED = {
     OrderAction.RESEND: pgettext_lazy("order action", "sent again"),
     OrderAction.CHECK_IN: pgettext_lazy("order action", "checked in"),
     OrderAction.SET_SUB_STATUS: pgettext_lazy("order action", "given a sub-status"),
+    OrderAction.SUBSTITUTE: pgettext_lazy("order action", "given a substitute"),
+    OrderAction.DECIDE_SUBSTITUTE: pgettext_lazy("order action", "given an answer about a substitute"),
 }
 
 _PICKING, _READY = frozenset({OrderStatus.PICKING}), frozenset({OrderStatus.READY})
@@ -87,6 +92,9 @@ _STATUSES: dict[OrderAction, frozenset[str]] = {
     OrderAction.RESEND: _READY,
     OrderAction.CHECK_IN: frozenset(OPEN_STATUSES),
     OrderAction.SET_SUB_STATUS: frozenset(OPEN_STATUSES),
+    OrderAction.SUBSTITUTE: _PICKING,
+    # A substitute is offered while picking; the order may have gone back to the queue since.
+    OrderAction.DECIDE_SUBSTITUTE: frozenset({OrderStatus.SUBMITTED, OrderStatus.PICKING}),
 }
 # Once an associate is picking, the shopper asks at the desk instead of cancelling alone.
 SHOPPER_CAN_CANCEL = frozenset({OrderStatus.SUBMITTED})
@@ -95,9 +103,13 @@ _STORE_SIDE = frozenset({ActorKind.STAFF, ActorKind.API})
 _KINDS: dict[OrderAction, frozenset[ActorKind]] = dict.fromkeys(OrderAction, _STORE_SIDE) | {
     OrderAction.CANCEL: frozenset(ActorKind),
     OrderAction.CHECK_IN: frozenset({ActorKind.SHOPPER}),
+    # The shopper answers on the status page, staff or a till for them, the timers with the store's default.
+    OrderAction.DECIDE_SUBSTITUTE: frozenset(ActorKind),
 }
 # What only the one who holds the order does (or a store system, for orders no person holds).
-_HOLDER_ONLY = frozenset({OrderAction.UNCLAIM, OrderAction.PICK, OrderAction.NOT_FOUND, OrderAction.STAGE})
+_HOLDER_ONLY = frozenset(
+    {OrderAction.UNCLAIM, OrderAction.PICK, OrderAction.NOT_FOUND, OrderAction.STAGE, OrderAction.SUBSTITUTE}
+)
 # What staff do only as supervisors.
 _SUPERVISOR_ONLY = frozenset({OrderAction.REASSIGN, OrderAction.UNCLAIM_FOR_ANYONE, OrderAction.REFUND})
 
@@ -109,6 +121,7 @@ class _Why(Enum):
     NOTHING_OWED = auto()
     NOTHING_TO_REFUND = auto()
     NOT_YOURS = auto()
+    NOTHING_TO_DECIDE = auto()
 
 
 def statuses_for(action: OrderAction, kind: ActorKind) -> frozenset[str]:
@@ -139,7 +152,7 @@ def allowed_actions(actor: Actor, order: Order) -> frozenset[OrderAction]:
 
 def require(actor: Actor, order: Order, action: OrderAction) -> None:
     """Raise why the actor may not take the action now: WrongStatus, NotYourOrder, AlreadyClaimed,
-    NothingOwed, NothingToRefund or ActionNotAllowed."""
+    NothingOwed, NothingToRefund, NotASubstitute or ActionNotAllowed."""
     why = _why_not(_with_role(actor, order), order, action)
     if why is not None:
         raise _error(why, order, action)
@@ -163,6 +176,8 @@ def _why_not(actor: Actor, order: Order, action: OrderAction) -> _Why | None:
         return _Why.NOTHING_OWED
     if action == OrderAction.REFUND and not order.refund_due_amount:
         return _Why.NOTHING_TO_REFUND
+    if action == OrderAction.DECIDE_SUBSTITUTE and order.substitute_due_at is None:
+        return _Why.NOTHING_TO_DECIDE  # no substitute waits for an answer
     if action == OrderAction.RESEND and not (order.shopper_phone or order.shopper_email):
         return _Why.NOT_ALLOWED
     mine = holds(actor, order)
@@ -201,5 +216,7 @@ def _error(why: _Why, order: Order, action: OrderAction) -> ShelfcallError:
             return NothingOwed(order.number)
         case _Why.NOTHING_TO_REFUND:
             return NothingToRefund(format_money(Decimal("0"), order.currency))
+        case _Why.NOTHING_TO_DECIDE:
+            return NotASubstitute()
         case _:
             return ActionNotAllowed(order.number, attempted)

@@ -1,10 +1,12 @@
 """Reads of orders. get_* raise, find_* may return None, list_* return querysets."""
 
 import re
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
-from shelfcall.orders.models import Order, OrderEvent
+from shelfcall.catalog.models import Product, ShowcaseItem
+from shelfcall.orders.models import Order, OrderEvent, OrderLine
 
 _NOT_DIGITS = re.compile(r"[^0-9]", re.ASCII)
 
@@ -35,3 +37,38 @@ def list_events_after(order_id: int, last_id: int) -> QuerySet[OrderEvent]:
 
 def last_event_id(order_id: int) -> int:
     return OrderEvent.objects.filter(order_id=order_id).order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+@dataclass(frozen=True)
+class SubstituteCandidate:
+    product: Product
+    free: int  # units on the shelf no order holds
+
+
+def list_substitute_candidates(line: OrderLine, *, limit: int = 30) -> list[SubstituteCandidate]:
+    """What may stand in for a line's missing units: the products of the store's showcases that show it,
+    free on the shelf here and not in the order yet, by name (one query). Any other product in stock can
+    be offered by its SKU."""
+    order = line.order
+    showcases = ShowcaseItem.objects.filter(
+        product_id=line.product_id, showcase__store_id=order.store_id, showcase__active=True
+    ).values("showcase_id")
+    in_order = OrderLine.objects.filter(order_id=order.pk, requested_qty__gt=0).values("product_id")
+    products = (
+        Product.objects.filter(
+            showcase_items__showcase_id__in=showcases,
+            showcase_items__active=True,
+            active=True,
+            stock_levels__store_id=order.store_id,
+        )
+        .exclude(pk__in=in_order)
+        .annotate(free=F("stock_levels__on_hand") - F("stock_levels__reserved"))
+        .filter(free__gt=0)
+        .distinct()
+        .order_by("name", "pk")[:limit]
+    )
+    return [SubstituteCandidate(product, product.free) for product in products]
+
+
+def find_product_by_sku(order: Order, sku: str) -> Product | None:
+    return Product.objects.filter(organization_id=order.store.organization_id, sku__iexact=sku.strip()).first()

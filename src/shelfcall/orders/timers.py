@@ -1,5 +1,6 @@
-"""Fires the order timers that belong to the lifecycle: collection reminders and expiries. Timers are
-order columns; the escalations' firing is notify's (notify/sweeper.py), on the same helpers.
+"""Fires the order timers that belong to the lifecycle: collection reminders, expiries, and the store's
+default answer to substitutes the shopper did not answer in time. Timers are order columns; the
+escalations' firing is notify's (notify/sweeper.py), on the same helpers.
 
 Reminders and expiries are fired one order at a time: each pass lists a batch of due orders, then
 locks each one (FOR UPDATE SKIP LOCKED on PostgreSQL, so several workers share the timers) for the
@@ -33,6 +34,7 @@ TIMERS = {
     "next_escalation_at": Q(status=OrderStatus.SUBMITTED),
     "remind_at": Q(status=OrderStatus.READY),
     "expires_at": Q(status__in=OPEN_STATUSES),
+    "substitute_due_at": Q(status__in=[OrderStatus.SUBMITTED, OrderStatus.PICKING]),
 }
 
 
@@ -54,6 +56,10 @@ def next_expiry_at() -> datetime | None:
     return first_due_at("expires_at")
 
 
+def next_substitute_due_at() -> datetime | None:
+    return first_due_at("substitute_due_at")
+
+
 def remind_due(*, batch: int = ONE_BY_ONE_BATCH) -> int:
     """Remind the shoppers of due staged orders (the first reminder, then the expiry warning); how many."""
     return fire_one_by_one(due("remind_at", clock.now()), "remind_at", _remind, batch)
@@ -62,6 +68,15 @@ def remind_due(*, batch: int = ONE_BY_ONE_BATCH) -> int:
 def expire_due(*, batch: int = ONE_BY_ONE_BATCH) -> int:
     """Expire the due orders nobody claimed or collected in time, releasing their stock; how many."""
     return fire_one_by_one(due("expires_at", clock.now()), "expires_at", _expire, batch)
+
+
+def answer_due_substitutes(*, batch: int = ONE_BY_ONE_BATCH) -> int:
+    """Give the store's default answer to the substitutes nobody answered in time; how many orders."""
+    return fire_one_by_one(due("substitute_due_at", clock.now()), "substitute_due_at", _answer_substitutes, batch)
+
+
+def _answer_substitutes(order: Order) -> None:
+    actions.apply_substitute_defaults(order.pk)
 
 
 def _remind(order: Order) -> None:

@@ -12,7 +12,7 @@ from shelfcall.core import clock
 from shelfcall.core.money import format_money
 from shelfcall.live.sse import Message
 from shelfcall.orders.events import SHOPPER
-from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
+from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus, Substitution
 from shelfcall.orders.policy import OrderAction, allowed_actions
 from shelfcall.orders.queries import find_order_by_token, list_events_after
 from shelfcall.shopper.codes import barcode_svg
@@ -114,6 +114,10 @@ def sub_status_text(order: Order) -> str:
 
 
 def line_state(line: OrderLine) -> str:
+    if line.is_proposed:
+        return _("Offered instead: waiting for your answer")
+    if line.substitution == Substitution.DECLINED:
+        return _("Offered instead: you declined it")
     if line.short_qty and line.short_qty >= line.requested_qty:
         return _("Not found")
     parts = []
@@ -128,6 +132,7 @@ def line_state(line: OrderLine) -> str:
 
 def panel_context(order: Order) -> dict:
     lines = list(order.lines.all())
+    by_id = {line.pk: line for line in lines}
     return {
         "order": order,
         "steps": progress_steps(order),
@@ -135,16 +140,24 @@ def panel_context(order: Order) -> dict:
         "lapse_note": lapse_note(order),
         "sub_status_text": sub_status_text(order),
         "lines": [(line, line_state(line)) for line in lines],
+        # Each substitute waiting for the shopper's answer, with the line it stands in for.
+        "substitutes": [
+            (line, by_id[line.substitute_for_id])
+            for line in lines
+            if line.is_proposed and line.substitute_for_id is not None and order.is_open
+        ],
         "barcode_svg": barcode_svg(order.barcode_value) if order.is_open else "",
         "can_cancel": OrderAction.CANCEL in allowed_actions(SHOPPER, order),
     }
 
 
-def render_panel(order: Order) -> str:
-    return render_to_string("shopper/_status_panel.html", panel_context(order))
+def render_panel(order: Order, csrf_token: str) -> str:
+    """The panel as a live update sends it: its forms (check in, answer a substitute) carry the page's
+    CSRF token, since no request renders them."""
+    return render_to_string("shopper/_status_panel.html", panel_context(order) | {"csrf_token": csrf_token})
 
 
-def status_poll(order_id: int, token: str, language: str) -> Callable[[int], Message | None]:
+def status_poll(order_id: int, token: str, language: str, csrf_token: str) -> Callable[[int], Message | None]:
     """The SSE poll for one order: one cheap query, then the re-rendered panel if new events exist."""
 
     def poll(since: int) -> Message | None:
@@ -153,7 +166,7 @@ def status_poll(order_id: int, token: str, language: str) -> Callable[[int], Mes
         if order is None:
             return None
         with translation.override(language), timezone.override(order.store.timezone):
-            html = render_panel(order)
+            html = render_panel(order, csrf_token)
         return Message(events[-1][0], "order", {"types": [t for _, t in events], "status": order.status, "html": html})
 
     return poll

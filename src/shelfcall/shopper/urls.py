@@ -19,5 +19,6 @@ urlpatterns = [
     path("o/<str:token>", views.status_page, name="status"),
     path("o/<str:token>/cancel", views.cancel, name="cancel"),
     path("o/<str:token>/here", views.check_in, name="check_in"),
+    path("o/<str:token>/substitutes/<id:line_id>", views.answer_substitute, name="substitute"),
     path("o/<str:token>/events", views.status_events, name="events"),
 ]

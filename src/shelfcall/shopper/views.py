@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -309,6 +310,26 @@ def check_in(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("shopper:status", token)
 
 
+@require_POST
+@throttled_by(*STEP_LIMITS)
+def answer_substitute(request: HttpRequest, token: str, line_id: int) -> HttpResponse:
+    """Yes or no to a product offered instead of one not found; a second tap changes nothing."""
+    order = _order_or_404(token)
+    answer = request.POST.get("answer", "")
+    if answer not in ("accept", "decline"):
+        messages.error(request, _("Choose 'Yes, add it' or 'No, thanks'."))
+        return redirect("shopper:status", token)
+    try:
+        line = actions.answer_substitute(order.pk, line_id, accept=answer == "accept", by=SHOPPER)
+        if answer == "accept":
+            messages.success(request, _("Thanks! %(name)s is added to your order.") % {"name": line.name})
+        else:
+            messages.success(request, _("Thanks! We left %(name)s out.") % {"name": line.name})
+    except OrderError as error:
+        messages.error(request, error.message)
+    return redirect("shopper:status", token)
+
+
 async def status_events(request: HttpRequest, token: str) -> HttpResponseBase:
     def open_stream() -> Order | None:
         throttle.check(PAGE_RATE, f"shopper.status_events:{address_key(request)}")
@@ -320,7 +341,7 @@ async def status_events(request: HttpRequest, token: str) -> HttpResponseBase:
         return HttpResponse(status=429, headers={"Retry-After": str(refusal.retry_after)})
     if order is None:
         raise Http404("no such order")
-    poll = status_poll(order.pk, token, translation.get_language())
+    poll = status_poll(order.pk, token, translation.get_language(), get_token(request))
     return stream_response(request, [order_topic(order.pk)], poll, holder=f"order:{token}")
 
 

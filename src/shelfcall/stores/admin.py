@@ -79,6 +79,8 @@ class StoreAdmin(ScopedModelAdmin[Store]):
                     "unclaimed_expiry_minutes",
                     "pick_target_minutes",
                     "allow_pay_at_pickup",
+                    "substitute_wait_minutes",
+                    "substitute_default",
                 ]
             },
         ),

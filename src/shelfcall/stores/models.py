@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 MAX_UNCLAIMED_MINUTES = 7 * 24 * 60
+MAX_SUBSTITUTE_WAIT_MINUTES = 24 * 60
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", _("Use a colour like #1F4E79."))
 
 
@@ -29,6 +30,13 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SubstituteDefault(models.TextChoices):
+    """What happens to a substitute the shopper has not answered in time."""
+
+    ACCEPT = "accept", _("Accept it")
+    DECLINE = "decline", _("Decline it")
 
 
 class Store(models.Model):
@@ -107,6 +115,21 @@ class Store(models.Model):
     )
     allow_pay_at_pickup = models.BooleanField(_("allow hand-off before payment"), default=False)
     require_id_check = models.BooleanField(_("check ID at hand-off"), default=False)
+    substitute_wait_minutes = models.PositiveSmallIntegerField(
+        _("minutes a shopper has to answer a substitute"),
+        default=10,
+        db_default=10,  # also in the database: code from before these rules can still make stores
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_SUBSTITUTE_WAIT_MINUTES)],
+        help_text=_("When an item is not found and an associate offers another; from 1 minute to 24 hours."),
+    )
+    substitute_default = models.CharField(
+        _("unanswered substitutes are"),
+        max_length=10,
+        choices=SubstituteDefault.choices,
+        default=SubstituteDefault.DECLINE,
+        db_default=SubstituteDefault.DECLINE,
+        help_text=_("What happens once the shopper has not answered in time."),
+    )
     # Last order number handed out; bumped atomically by submit (UPDATE … RETURNING).
     order_seq = models.PositiveIntegerField(default=1000, editable=False)
 

@@ -14,6 +14,7 @@ from shelfcall.core.numbers import IdChoiceField, WholeNumberField
 from shelfcall.core.people import display_name
 from shelfcall.orders.actions import REJECT_REASONS
 from shelfcall.orders.models import OrderLine
+from shelfcall.orders.queries import SubstituteCandidate
 from shelfcall.stores.models import DropZone, Membership, Store
 
 
@@ -142,3 +143,36 @@ def valid_data(form: forms.Form) -> dict:
         label = form.fields[field].label if field in form.fields else ""
         raise ShelfcallError(f"{label}: {errors[0]}" if label else str(errors[0]), field=field)
     return form.cleaned_data
+
+
+class SubstituteForm(forms.Form):
+    """Units not found and one product offered for them: a product of the showcases, or any by its SKU."""
+
+    not_found = forms.TypedChoiceField(label=_("Units not found now"), coerce=int, choices=[(0, "0")])
+    product = forms.TypedChoiceField(
+        label=_("Offer instead"), coerce=int, required=False, widget=forms.RadioSelect, choices=[]
+    )
+    sku = forms.CharField(label=_("…or any product in stock, by its SKU"), max_length=64, required=False)
+    qty = WholeNumberField(label=_("Units offered"), min_value=1, max_value=999, initial=1)
+
+    def __init__(self, *args: Any, line: OrderLine, candidates: Sequence[SubstituteCandidate], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        not_found = cast(forms.TypedChoiceField, self.fields["not_found"])
+        not_found.choices = [(n, str(n)) for n in range(0 if line.short_qty else 1, line.open_qty + 1)]
+        not_found.initial = line.open_qty if not line.short_qty else 0
+        product = cast(forms.TypedChoiceField, self.fields["product"])
+        product.choices = [(c.product.pk, c.product.name) for c in candidates]
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if bool(data.get("product")) == bool(data.get("sku")):
+            raise forms.ValidationError(_("Choose one product to offer, or type one SKU."))
+        return data
+
+
+class SubstituteAnswerForm(forms.Form):
+    """The shopper's answer, given at the desk or on the phone."""
+
+    line = WholeNumberField(min_value=1)
+    answer = forms.ChoiceField(choices=[("accept", _("Accept")), ("decline", _("Decline"))])

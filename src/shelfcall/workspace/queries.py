@@ -124,7 +124,7 @@ def find_order_by_code(store: Store, code: str) -> Order | None:
 
 
 def get_order_lines(order: Order) -> list[OrderLine]:
-    return list(OrderLine.objects.filter(order=order).select_related("product"))
+    return list(OrderLine.objects.filter(order=order).select_related("product", "substitute_for"))
 
 
 def list_timeline(order: Order) -> QuerySet[OrderEvent]:

@@ -1,7 +1,18 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from shelfcall.workspace.views import counter, devices, handoff, multipick, order, queue, refunds, session, switch
+from shelfcall.workspace.views import (
+    counter,
+    devices,
+    handoff,
+    multipick,
+    order,
+    queue,
+    refunds,
+    session,
+    substitutes,
+    switch,
+)
 
 app_name = "workspace"
 
@@ -18,6 +29,7 @@ urlpatterns = [
     path("orders/<id:order_id>/label", order.bag_label, name="label"),
     path("orders/<id:order_id>/handoff", handoff.handoff, name="handoff"),
     path("orders/<id:order_id>/refund", refunds.settle_refund, name="settle_refund"),
+    path("orders/<id:order_id>/lines/<id:line_id>/substitute", substitutes.offer_substitute, name="substitute"),
     path("orders/<id:order_id>/<slug:action>", order.order_action, name="order_action"),
     path("handoff", handoff.find_for_handoff, name="find_handoff"),
     path("till", counter.till, name="till"),

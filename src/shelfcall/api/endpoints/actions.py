@@ -22,8 +22,9 @@ from shelfcall.api.idempotency import idempotent
 from shelfcall.api.models import ApiKey
 from shelfcall.api.responses import ErrorOut
 from shelfcall.api.schemas import OrderOut
+from shelfcall.catalog.models import Product
 from shelfcall.orders import actions
-from shelfcall.orders.actions import Rejection
+from shelfcall.orders.actions import Offer, Rejection
 from shelfcall.orders.errors import UnknownAssociate
 from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order, OrderStatus
@@ -113,6 +114,28 @@ class SubStatusIn(Schema):
         pattern=r"^[-a-zA-Z0-9_]+$",
         description="One of the organization's sub-statuses of the order's current status; null clears it.",
     )
+
+
+class SubstituteIn(Schema):
+    sku: str = F(min_length=1, max_length=64, pattern=TEXT, description="A product of the catalogue, in stock here.")
+    qty: int = F(1, ge=1, le=999, description="Units offered.")
+
+
+class SubstitutesIn(Schema):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"not_found": 1, "substitutes": [{"sku": "SHV-S8", "qty": 1}]}]}
+    )
+
+    not_found: int = F(
+        0, ge=0, le=999, description="Units of the line to mark not found first; 0 when they already are."
+    )
+    substitutes: list[SubstituteIn] = F(min_length=1, max_length=10, description="What to offer instead.")
+
+
+class SubstituteAnswerIn(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"accept": True}]})
+
+    accept: bool = F(description="true: the shopper takes the substitute; false: they do not.")
 
 
 class AllowedActionsOut(Schema):
@@ -222,6 +245,59 @@ def pick(request: ApiRequest, order_id: int, line_id: int, payload: QuantityIn) 
 )
 def not_found(request: ApiRequest, order_id: int, line_id: int, payload: QuantityIn) -> OrderOut:
     return _on_line(request, order_id, line_id, payload.qty, actions.mark_line_not_found)
+
+
+def _offers(order: Order, substitutes: list[SubstituteIn]) -> list[Offer]:
+    """By SKU, in one query; an unknown SKU is refused by the action, naming `substitutes.<i>.sku`."""
+    skus = {item.sku.upper() for item in substitutes}
+    products = {
+        p.sku.upper(): p.pk for p in Product.objects.filter(organization=order.store.organization_id, sku__in=skus)
+    }
+    return [Offer(products.get(item.sku.upper(), 0), item.qty) for item in substitutes]
+
+
+@order_action(
+    "/orders/{order_id}/lines/{line_id}/substitutes",
+    "Offer substitutes for units not found",
+    "Marks `not_found` more units of the line not found (as `…/not-found` does, without cancelling an order "
+    "left empty) and offers each product in their place: its units are held at once and the shopper sees "
+    "the offer live on their status page (`order.substitute_proposed`). A substitute is no part of the "
+    "total, and is neither picked nor staged past, until answered (`…/substitute-answer`, the shopper, or "
+    "the store's default after its wait). All or nothing. Also: `substitute_out_of_stock` (409, field "
+    "`substitutes.<i>.qty`: fewer free on the shelf than offered, e.g. sold meanwhile), `substitute_refused` "
+    "(422: a SKU not sold here or already in the order, field `substitutes.<i>.sku`; a quantity over the "
+    "store's maximum), `nothing_not_found` (409: no unit of the line is marked not found), "
+    "`substitute_not_accepted` (409: the line is itself a substitute waiting for an answer).",
+)
+def offer_substitutes(request: ApiRequest, order_id: int, line_id: int, payload: SubstitutesIn) -> OrderOut:
+    return _act(
+        request,
+        order_id,
+        lambda order, by: actions.propose_substitutes(
+            order.pk,
+            _line_of(order, line_id),
+            by=by,
+            offers=_offers(order, payload.substitutes),
+            not_found_qty=payload.not_found,
+        ),
+    )
+
+
+@order_action(
+    "/orders/{order_id}/lines/{line_id}/substitute-answer",
+    "Answer a substitute for the shopper",
+    "The shopper's answer given at a till or a desk: accepted, the substitute joins the order and its total "
+    "(`order.substitute_accepted`; what is owed or due back follows); declined, its units go back on the "
+    "shelf (`order.substitute_declined`), and an order with nothing left is cancelled. The same answer "
+    "again changes nothing. Also: `substitute_already_decided` (409, answered the other way already), "
+    "`not_a_substitute` (422, the line is none, or nothing waits for an answer).",
+)
+def answer_substitute(request: ApiRequest, order_id: int, line_id: int, payload: SubstituteAnswerIn) -> OrderOut:
+    return _act(
+        request,
+        order_id,
+        lambda order, by: actions.answer_substitute(order.pk, _line_of(order, line_id), accept=payload.accept, by=by),
+    )
 
 
 @order_action(

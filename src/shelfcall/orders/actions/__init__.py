@@ -16,6 +16,12 @@ from shelfcall.orders.actions.substatus import (
     sub_status_id_by_code,
     with_sub_statuses_defined,
 )
+from shelfcall.orders.actions.substitution import (
+    Offer,
+    answer_substitute,
+    apply_substitute_defaults,
+    propose_substitutes,
+)
 from shelfcall.orders.actions.timers import (
     DueEscalation,
     escalate_orders,
@@ -31,10 +37,13 @@ __all__ = [
     "CartLine",
     "CreatedOrder",
     "DueEscalation",
+    "Offer",
     "Receipt",
     "Rejection",
     "ShopperContact",
     "add_line",
+    "answer_substitute",
+    "apply_substitute_defaults",
     "cancel_order",
     "change_line_qty",
     "check_in",
@@ -48,6 +57,7 @@ __all__ = [
     "mark_paid",
     "next_sub_statuses",
     "pick_line",
+    "propose_substitutes",
     "reassign_order",
     "record_payment",
     "refund_order",

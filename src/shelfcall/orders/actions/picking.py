@@ -14,6 +14,8 @@ from shelfcall.orders.errors import (
     LocationRequired,
     NotFullyPicked,
     QuantityTooLarge,
+    SubstituteNotAccepted,
+    SubstitutesWaiting,
     UnknownDropZone,
 )
 from shelfcall.orders.events import SYSTEM, Actor, EventType, record
@@ -76,14 +78,18 @@ def _count_picked(order_id: int, line_id: int, qty: int, by: Actor) -> int:
     return _COUNT_PICKED_FOR_THE_STORE.run(order_id, line_id, qty)
 
 
-def _line_to_work_on(order_id: int, line_id: int, by: Actor, action: OrderAction) -> OrderLine:
+def line_to_work_on(order_id: int, line_id: int, by: Actor, action: OrderAction) -> OrderLine:
     """The line with its order, locked until the transaction ends (its counts stay exact), once the
-    policy lets `by` work on the order. Marking units not found also reads the line's reservation."""
-    line = (_LINE_WITH_RESERVATION if action == OrderAction.NOT_FOUND else _LINE).first(order_id, line_id)
+    policy lets `by` work on the order; never a substitute the shopper has not accepted. Marking units
+    not found (and offering substitutes for them) also reads the line's reservation."""
+    with_reservation = action in (OrderAction.NOT_FOUND, OrderAction.SUBSTITUTE)
+    line = (_LINE_WITH_RESERVATION if with_reservation else _LINE).first(order_id, line_id)
     if line is None:
         fetch(order_id)  # no such order at all: say that
         raise LineNotInOrder()
     policy.require(by, line.order, action)
+    if line.is_proposed:  # its row is locked: the shopper's answer waits for this transaction
+        raise SubstituteNotAccepted(line.name)
     return line
 
 
@@ -96,7 +102,7 @@ def _explain_line_refusal(line: OrderLine, by: Actor, action: OrderAction) -> No
 @transaction.atomic
 def pick_line(order_id: int, line_id: int, *, by: Actor, qty: int = 1) -> OrderLine:
     """Confirm `qty` more units of a line are in hand."""
-    line = _line_to_work_on(order_id, line_id, by, OrderAction.PICK)
+    line = line_to_work_on(order_id, line_id, by, OrderAction.PICK)
     won = qty >= 1 and _count_picked(order_id, line_id, qty, by)
     if not won:
         _explain_line_refusal(line, by, OrderAction.PICK)
@@ -119,7 +125,19 @@ def mark_line_not_found(order_id: int, line_id: int, *, by: Actor, qty: int) -> 
 
     When nothing at all is left to hand over, the order is cancelled.
     """
-    line = _line_to_work_on(order_id, line_id, by, OrderAction.NOT_FOUND)
+    line = line_to_work_on(order_id, line_id, by, OrderAction.NOT_FOUND)
+    order = count_not_found(line, qty, by)
+    if not OrderLine.objects.filter(order_id=order_id, requested_qty__gt=F("short_qty")).exists():
+        close_order(order, status=OrderStatus.CANCELLED, by=SYSTEM, reason=_("None of the items could be found."))
+    else:
+        settle_new_total(order, by)
+    return line
+
+
+def count_not_found(line: OrderLine, qty: int, by: Actor) -> Order:
+    """Inside the caller's transaction, `line` locked: `qty` units are short, their stock goes back and the
+    total shrinks. Returns the order with its sums as now written; its payment status is the caller's."""
+    order_id, line_id = line.order_id, line.pk
     won = qty >= 1 and _open_line(order_id, line_id, qty, assignee_id=by.user_id if by.is_staff_user else None).update(
         short_qty=F("short_qty") + qty
     )
@@ -139,11 +157,7 @@ def mark_line_not_found(order_id: int, line_id: int, *, by: Actor, qty: int) -> 
         qty=qty,
         short_qty=line.short_qty,
     )
-    if not OrderLine.objects.filter(order_id=order_id, requested_qty__gt=F("short_qty")).exists():
-        close_order(order, status=OrderStatus.CANCELLED, by=SYSTEM, reason=_("None of the items could be found."))
-    else:
-        settle_new_total(order, by)
-    return line
+    return order
 
 
 @transaction.atomic
@@ -169,7 +183,10 @@ def stage_order(order_id: int, *, by: Actor, drop_zone: DropZone | None = None, 
     )
     if not won:
         policy.require(by, fetch(order_id), OrderAction.STAGE)  # it moved on meanwhile
-        raise NotFullyPicked(sum(line.open_qty for line in OrderLine.objects.filter(order_id=order_id)))
+        lines = list(OrderLine.objects.filter(order_id=order_id))
+        if waiting := sum(line.is_proposed for line in lines):
+            raise SubstitutesWaiting(waiting)
+        raise NotFullyPicked(sum(line.open_qty for line in lines))
     for field, value in changes.items():
         setattr(order, field, value)
     _start_collection_timers(order)

@@ -104,7 +104,7 @@ def resend_ready_message(order_id: int, *, by: Actor) -> Order:
     return order
 
 
-TIMER_COLUMNS = ("next_escalation_at", "remind_at", "expires_at")
+TIMER_COLUMNS = ("next_escalation_at", "remind_at", "expires_at", "substitute_due_at")
 
 
 @transaction.atomic

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from shelfcall.core.errors import ShelfcallError
 from shelfcall.core.numbers import parse_number
 from shelfcall.orders import actions
-from shelfcall.orders.models import Order, OrderLine, OrderStatus
+from shelfcall.orders.models import Order, OrderLine, OrderStatus, Substitution
 from shelfcall.workspace.errors import refusal_shown
 from shelfcall.workspace.forms import ScanForm
 from shelfcall.workspace.views.access import WorkspaceRequest, staff_view
@@ -46,6 +46,7 @@ def _open_lines(request: WorkspaceRequest, order_ids: list[int]) -> QuerySet[Ord
             order__assignee=request.user,
             picked_qty__lt=F("requested_qty") - F("short_qty"),
         )
+        .exclude(substitution=Substitution.PROPOSED)  # picked once the shopper accepts it
         .select_related("order", "product")
         .order_by("order__due_at", "order_id", "pk")
     )

@@ -31,6 +31,7 @@ from shelfcall.workspace.forms import (
     valid_data,
 )
 from shelfcall.workspace.queries import get_order_lines, list_order_messages, list_timeline
+from shelfcall.workspace.views import substitutes
 from shelfcall.workspace.views.access import WorkspaceRequest, live_user, order_view
 from shelfcall.workspace.views.session import safe_next
 
@@ -175,6 +176,7 @@ ORDER_ACTIONS: dict[str, Callable[[WorkspaceRequest, Order], str]] = {
     "cancel": _cancel,
     "resend": _resend,
     "sub-status": _set_sub_status,
+    "answer-substitute": substitutes.answer_for_the_shopper,
 }
 
 
