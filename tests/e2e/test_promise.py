@@ -45,6 +45,7 @@ def test_the_position_moves_live_and_the_usual_time_shows(open_page, showcase):
 
     actions.cancel_order(first.pk, by=TILL, reason="Changed their mind")
     expect(promise.locator(".queue-position")).to_have_text("1 request is ahead of yours.", timeout=LIVE_TIMEOUT)
+    expect(phone.locator("#status-note")).to_contain_text("1 request is ahead of yours.")  # read out
     actions.claim_order(second.pk, by=alex)
     expect(promise.locator(".queue-position")).to_have_text("Yours is next in line.", timeout=LIVE_TIMEOUT)
     actions.claim_order(mine.pk, by=alex)
