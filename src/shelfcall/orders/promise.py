@@ -48,10 +48,6 @@ class History:
     ready_minutes: int | None  # sent → first ready, median, rounded up; None with too little history
     pick_minutes: int | None  # claimed → first ready, median, rounded up; None with too little history
 
-    @property
-    def enough(self) -> bool:
-        return self.ready_minutes is not None
-
 
 def hour_start(at: datetime, timezone: str) -> datetime:
     """The start (in UTC) of the local clock hour `at` falls in, at the store's time zone."""
