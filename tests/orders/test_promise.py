@@ -8,6 +8,7 @@ import pytest
 from shelfcall.orders import actions, promise
 from shelfcall.orders.models import Order
 from shelfcall.orders.promise import (
+    HISTORY_ROWS,
     MIN_DAYS,
     MIN_ORDERS,
     History,
@@ -93,6 +94,14 @@ class TestStoreHistory:
         found = order_promise(order)
         assert found is not None and found.ahead == 0
         assert (found.usual_minutes, found.ready_by) == (None, None)
+
+    def test_a_busy_store_is_sampled_on_every_day(self, store, showcase, alex, monkeypatch):
+        """The most recent PER_DAY orders of each day, not the most recent of all: four weeks, not two days."""
+        monkeypatch.setattr(promise, "PER_DAY", 2)
+        daily(showcase, alex, at("2026-11-09 10:00"), days=4, per_day=3, ready_after=10)
+        daily(showcase, alex, at("2026-11-13 10:00"), days=1, per_day=3, ready_after=30)  # the latest day
+        history = promise.load_history(store.pk, store.timezone, hour_start(at("2026-11-16 10:30"), "Europe/Paris"))
+        assert (history.orders, history.days, history.ready_minutes) == (10, 5, 10)
 
     def test_other_hours_and_other_stores_do_not_count(self, store, showcase, alex, time_machine):
         daily(showcase, alex, at("2026-11-09 14:00"), days=5, per_day=2)  # the afternoon
@@ -181,7 +190,7 @@ class TestHistoryCache:
         with django_assert_num_queries(1) as captured:
             promise.history.get(store, at("2026-11-16 10:30"))
             promise.history.get(store, at("2026-11-16 10:45"))
-        assert "LIMIT 500" in captured.captured_queries[0]["sql"]
+        assert f"LIMIT {HISTORY_ROWS}" in captured.captured_queries[0]["sql"]
 
 
 class TestQueuePosition:

@@ -12,6 +12,7 @@ from django.test import Client
 
 from shelfcall.core.middleware import STATEMENTS_HEADER
 from shelfcall.orders.models import Order
+from shelfcall.orders.promise import HISTORY_ROWS
 from tests.factories import make_product, make_showcase, make_store, submit
 from tests.workspace.test_page_statements import statements_of
 
@@ -71,7 +72,9 @@ def test_the_status_page_reads_the_stores_history_once_an_hour(time_machine):
     phone = Client()  # no session: the page's own statements only
     first, again = statements_of(lambda: phone.get(page)), statements_of(lambda: phone.get(page))
     assert len(again) == EXPECTED["status"] - 1
-    assert len(first) == len(again) + 1 and next(sql for sql in first if sql not in again).endswith("LIMIT 500")
+    assert len(first) == len(again) + 1 and next(sql for sql in first if sql not in again).endswith(
+        f"LIMIT {HISTORY_ROWS}"
+    )
     time_machine.move_to("2026-11-23 11:00:00+00:00", tick=False)
     assert len(statements_of(lambda: phone.get(page))) == len(again)  # the figure of the hour it was sent in
     later = f"/o/{submit(showcase).public_token}"

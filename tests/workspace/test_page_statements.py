@@ -14,6 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from shelfcall.orders.models import Order, OrderStatus
+from shelfcall.orders.promise import HISTORY_ROWS
 from tests.factories import make_drop_zone, make_product, make_showcase, make_store, make_user, signed_in, submit
 
 pytestmark = pytest.mark.django_db
@@ -113,7 +114,9 @@ def test_the_queue_reads_a_stores_history_once_an_hour(time_machine):
     browser.get(f"/w/orders/{submit(showcase).pk}")  # signed in, store chosen
     first, again = statements_of(lambda: browser.get("/w/")), statements_of(lambda: browser.get("/w/"))
     assert len(again) == EXPECTED["queue"]
-    assert len(first) == len(again) + 1 and next(sql for sql in first if sql not in again).endswith("LIMIT 500")
+    assert len(first) == len(again) + 1 and next(sql for sql in first if sql not in again).endswith(
+        f"LIMIT {HISTORY_ROWS}"
+    )
     time_machine.move_to("2026-11-23 11:05:00+00:00", tick=False)  # within the staff idle limit
     submit(showcase)
     browser.get("/w/stores")  # the session's last-request stamp is written here, not counted below

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import OuterRef, Q, Subquery
-from django.db.models.functions import ExtractHour
+from django.db.models import F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import ExtractHour, RowNumber, TruncDate
 
 from shelfcall.core import clock
 from shelfcall.live.hub import store_topic, team_topic
@@ -30,7 +30,8 @@ from shelfcall.stores.models import Store
 
 HISTORY_DAYS = 28
 NEIGHBOUR_HOURS = 1  # the same local hour of day, and this many either side
-HISTORY_ROWS = 500  # the most recent orders of those hours: enough for a median, and a bounded read
+PER_DAY = 20  # the most recent orders of those hours on each day: enough for a median, and a bounded read
+HISTORY_ROWS = (HISTORY_DAYS + 1) * PER_DAY  # the window touches 29 local dates
 # Enough history: this many orders, sent on this many different days (one busy first day is not a habit).
 MIN_ORDERS = 10
 MIN_DAYS = 3
@@ -56,7 +57,9 @@ def hour_start(at: datetime, timezone: str) -> datetime:
 
 
 def load_history(store_id: int, timezone: str, hour: datetime) -> History:
-    """One bounded query: the most recent orders of the store's neighbouring local hours of day before `hour`.
+    """One bounded query: orders of the store's neighbouring local hours of day on the days before `hour`,
+    the most recent PER_DAY of each day, so that a busy store's median is its last four weeks', not its
+    last two days'.
 
     Hours are those of the store's clock at each order's own moment (the database converts with the time
     zone rules of that date), so the 10 o'clock orders are the same ones on both sides of a daylight-saving
@@ -68,7 +71,10 @@ def load_history(store_id: int, timezone: str, hour: datetime) -> History:
     first_ready = (
         OrderEvent.objects.filter(order=OuterRef("pk"), type=EventType.FULFILLED).order_by("pk").values("created_at")
     )
-    rows = (
+    latest_of_its_day = Window(
+        RowNumber(), partition_by=[TruncDate("created_at", tzinfo=tz)], order_by=F("created_at").desc()
+    )
+    sample = (
         Order.objects.filter(
             store_id=store_id,
             source=OrderSource.SHOWCASE,
@@ -76,8 +82,15 @@ def load_history(store_id: int, timezone: str, hour: datetime) -> History:
             created_at__gte=hour - timedelta(days=HISTORY_DAYS),
             created_at__lt=hour - timedelta(hours=NEIGHBOUR_HOURS),
         )
-        .annotate(local_hour=ExtractHour("created_at", tzinfo=tz), ready_at=Subquery(first_ready[:1]))
+        .annotate(local_hour=ExtractHour("created_at", tzinfo=tz))
         .filter(local_hour__in=hours)
+        .annotate(nth=latest_of_its_day)
+        .filter(nth__lte=PER_DAY)
+        .values("pk")
+    )
+    rows = (
+        Order.objects.filter(pk__in=sample)
+        .annotate(ready_at=Subquery(first_ready[:1]))
         .order_by("-created_at")
         .values_list("created_at", "claimed_at", "ready_at")[:HISTORY_ROWS]
     )
