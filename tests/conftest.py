@@ -7,6 +7,7 @@ from django.db import connection
 from shelfcall.api import keys
 from shelfcall.live import caps
 from shelfcall.notify import policies
+from shelfcall.orders import promise
 
 pytest_plugins = ["tests.support.pgcluster"]
 
@@ -54,6 +55,7 @@ def _test_settings(settings):
     settings.RATELIMIT_ENABLE = False
     cache.clear()
     policies.forget()  # store ids come back after a rollback: no channel or timer policy may leak
+    promise.history.forget()  # nor a store's history figures
     keys.forget()  # so do API keys (the demo's are the same in every test): no copy of a rolled-back row
 
 

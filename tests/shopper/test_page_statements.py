@@ -12,6 +12,7 @@ from django.test import Client
 
 from shelfcall.core.middleware import STATEMENTS_HEADER
 from shelfcall.orders.models import Order
+from shelfcall.orders.promise import HISTORY_ROWS
 from tests.factories import make_product, make_showcase, make_store, submit
 from tests.workspace.test_page_statements import statements_of
 
@@ -23,18 +24,22 @@ EXPECTED = {
     "showcase again": 3,  # + the session
     "cart": 3,  # the session, the showcase, the cart's offers
     "submit": 14,  # session, showcase, the submission (11: orders/actions), the session written back
-    "status": 4,  # the session, the order with its store, its lines, its last event (for the stream)
+    # the session, the order with its store, its lines, its last event (for the stream); the promise: the
+    # store's opening hours and the queue position (its history figure is the process's: see below)
+    "status": 6,
 }
 
 
 @pytest.fixture
-def pages() -> dict[str, list[str]]:
+def pages(time_machine) -> dict[str, list[str]]:
+    time_machine.move_to("2026-11-23 10:20:00+00:00", tick=False)  # one hour of the store's history throughout
     store = make_store()
     product = make_product(store, on_hand=50)
     showcase = make_showcase(store, products=[product])
     make_showcase(store, products=[make_product(store)])  # another showcase's products are not read
-    submit(showcase)  # a warm process: the store's notification policies are read once, then kept
     phone, code, counted = Client(), showcase.code, {}
+    # A warm process: the store's notification policies are read once, then kept; so is its history at this hour.
+    phone.get(f"/o/{submit(showcase).public_token}")
 
     def load(page: str, send, url: str, data: dict | None = None):
         responses = []
@@ -57,6 +62,23 @@ def pages() -> dict[str, list[str]]:
 def test_page_statements(pages, page):
     statements = pages[page]
     assert len(statements) == EXPECTED[page], f"{page}: {len(statements)} statements\n" + "\n".join(statements)
+
+
+def test_the_status_page_reads_the_stores_history_once_an_hour(time_machine):
+    """The promise's history figure: one bounded statement for the first order of a store sent in an hour."""
+    time_machine.move_to("2026-11-23 10:20:00+00:00", tick=False)
+    showcase = make_showcase(make_store())
+    page = f"/o/{submit(showcase).public_token}"
+    phone = Client()  # no session: the page's own statements only
+    first, again = statements_of(lambda: phone.get(page)), statements_of(lambda: phone.get(page))
+    assert len(again) == EXPECTED["status"] - 1
+    assert len(first) == len(again) + 1 and next(sql for sql in first if sql not in again).endswith(
+        f"LIMIT {HISTORY_ROWS}"
+    )
+    time_machine.move_to("2026-11-23 11:00:00+00:00", tick=False)
+    assert len(statements_of(lambda: phone.get(page))) == len(again)  # the figure of the hour it was sent in
+    later = f"/o/{submit(showcase).public_token}"
+    assert len(statements_of(lambda: phone.get(later))) == len(again) + 1
 
 
 def test_the_benchmarks_header_counts_what_the_page_ran(settings):

@@ -14,6 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from shelfcall.orders.models import Order, OrderStatus
+from shelfcall.orders.promise import HISTORY_ROWS
 from tests.factories import make_drop_zone, make_product, make_showcase, make_store, make_user, signed_in, submit
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,9 @@ pytestmark = pytest.mark.django_db
 # the store (the policy); an order's screens read the order too. The rest is the page's own reads or
 # its action's statements (orders/actions, counted there too).
 EXPECTED = {
-    "queue": 7,  # + the chosen store, the user's teams, the last store event, the queue itself
+    # + the chosen store, the user's teams, the last store event, the queue itself, the store's opening
+    # hours for the promises (the history figures are the process's: see below)
+    "queue": 8,
     "order": 7,  # + lines, timeline (which gives the stream's last event id), messages sent
     "claim": 7,  # + the claim's conditional update, its read-back and its event
     "order after claim": 7,
@@ -79,7 +82,8 @@ class Lifecycle:
 
 
 @pytest.fixture
-def lifecycle() -> Lifecycle:
+def lifecycle(time_machine) -> Lifecycle:
+    time_machine.move_to("2026-11-23 10:20:00+00:00", tick=False)  # one hour of the store's history throughout
     store = make_store()
     product = make_product(store, on_hand=50, upc="4006381333931")
     showcase = make_showcase(store, products=[product])
@@ -87,6 +91,7 @@ def lifecycle() -> Lifecycle:
     browser = signed_in(make_user(store))
     warm_up = submit(showcase)
     browser.get(f"/w/orders/{warm_up.pk}")  # signed in, store chosen, last request stamped
+    browser.get("/w/")  # the store's history at this hour, for the promises
     walk = Lifecycle(browser, submit(showcase), desk.pk, product.upc)
     walk.run()
     walk.order.refresh_from_db()
@@ -98,6 +103,25 @@ def lifecycle() -> Lifecycle:
 def test_page_statements(lifecycle, page):
     statements = lifecycle.statements[page]
     assert len(statements) == EXPECTED[page], f"{page}: {len(statements)} statements\n" + "\n".join(statements)
+
+
+def test_the_queue_reads_a_stores_history_once_an_hour(time_machine):
+    """The promises' history figure: one bounded statement per hour the listed open orders were sent in."""
+    time_machine.move_to("2026-11-23 10:50:00+00:00", tick=False)
+    store = make_store()
+    showcase = make_showcase(store, products=[make_product(store, on_hand=50)])
+    browser = signed_in(make_user(store))
+    browser.get(f"/w/orders/{submit(showcase).pk}")  # signed in, store chosen
+    first, again = statements_of(lambda: browser.get("/w/")), statements_of(lambda: browser.get("/w/"))
+    assert len(again) == EXPECTED["queue"]
+    assert len(first) == len(again) + 1 and next(sql for sql in first if sql not in again).endswith(
+        f"LIMIT {HISTORY_ROWS}"
+    )
+    time_machine.move_to("2026-11-23 11:05:00+00:00", tick=False)  # within the staff idle limit
+    submit(showcase)
+    browser.get("/w/stores")  # the session's last-request stamp is written here, not counted below
+    assert len(statements_of(lambda: browser.get("/w/"))) == len(again) + 1  # the 11 o'clock figure
+    assert len(statements_of(lambda: browser.get("/w/"))) == len(again)
 
 
 def test_no_page_writes_a_warm_session_again(lifecycle):

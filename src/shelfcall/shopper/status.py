@@ -14,6 +14,7 @@ from shelfcall.live.sse import Message
 from shelfcall.orders.events import SHOPPER
 from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus, Substitution
 from shelfcall.orders.policy import OrderAction, allowed_actions
+from shelfcall.orders.promise import Promise, order_promise, orders_ahead
 from shelfcall.orders.queries import find_order_by_token, list_events_after
 from shelfcall.shopper.codes import barcode_svg
 
@@ -148,25 +149,56 @@ def panel_context(order: Order) -> dict:
         ],
         "barcode_svg": barcode_svg(order.barcode_value) if order.is_open else "",
         "can_cancel": OrderAction.CANCEL in allowed_actions(SHOPPER, order),
+        "promise": order_promise(order),
     }
 
 
-def render_panel(order: Order, csrf_token: str) -> str:
-    """The panel as a live update sends it: its forms (check in, answer a substitute) carry the page's
-    CSRF token, since no request renders them."""
-    return render_to_string("shopper/_status_panel.html", panel_context(order) | {"csrf_token": csrf_token})
+class QueueWatch:
+    """A waiting request's place in its queue, as its status page shows it.
+
+    Another order's change (claimed, cancelled, a request due sooner) moves it without an event of its
+    own: while the request waits, each wake-up of its stream counts again (one statement), and the
+    panel is sent again when the count differs from the one shown. The page says which one it shows
+    (`?ahead=` on the stream's address); a stream not told takes the first count as shown.
+    """
+
+    def __init__(self, order: Order, shown: int | None) -> None:
+        self.order = order
+        self.shown = shown
+
+    def moved(self) -> bool:
+        if self.order.status != OrderStatus.SUBMITTED:
+            return False
+        ahead = orders_ahead(self.order)
+        if self.shown is None:
+            self.shown = ahead
+        return ahead != self.shown
+
+    def saw(self, order: Order, promise: Promise | None) -> None:
+        self.order, self.shown = order, promise.ahead if promise else None
 
 
-def status_poll(order_id: int, token: str, language: str, csrf_token: str) -> Callable[[int], Message | None]:
-    """The SSE poll for one order: one cheap query, then the re-rendered panel if new events exist."""
+def status_poll(
+    order: Order, language: str, csrf_token: str, shown_ahead: int | None = None
+) -> Callable[[int], Message | None]:
+    """The SSE poll for one order: one cheap query (two while it waits in the queue), then the re-rendered
+    panel if new events exist or its place in the queue moved. The panel's forms (check in, answer a
+    substitute) carry the page's CSRF token, since no request renders them."""
+    watch = QueueWatch(order, shown_ahead)
+    token = order.public_token
 
     def poll(since: int) -> Message | None:
-        events = list(list_events_after(order_id, since).values_list("pk", "type"))
-        order = find_order_by_token(token) if events else None
-        if order is None:
+        events = list(list_events_after(order.pk, since).values_list("pk", "type"))
+        if not events and not watch.moved():
             return None
-        with translation.override(language), timezone.override(order.store.timezone):
-            html = render_panel(order, csrf_token)
-        return Message(events[-1][0], "order", {"types": [t for _, t in events], "status": order.status, "html": html})
+        current = find_order_by_token(token)
+        if current is None:
+            return None
+        with translation.override(language), timezone.override(current.store.timezone):
+            context = panel_context(current)
+            html = render_to_string("shopper/_status_panel.html", context | {"csrf_token": csrf_token})
+        watch.saw(current, context["promise"])
+        data = {"types": [t for _, t in events], "status": current.status, "html": html}
+        return Message(events[-1][0] if events else since, "order", data)
 
     return poll

@@ -27,6 +27,7 @@ from shelfcall.orders import actions
 from shelfcall.orders.errors import CartProblems, LineProblem, OrderError
 from shelfcall.orders.events import SHOPPER
 from shelfcall.orders.models import OPEN_STATUSES, Order
+from shelfcall.orders.promise import queue_topics
 from shelfcall.orders.queries import find_order_by_token
 from shelfcall.orders.queries import last_event_id as latest_event_id
 from shelfcall.printing.views import sign_downloads
@@ -341,8 +342,11 @@ async def status_events(request: HttpRequest, token: str) -> HttpResponseBase:
         return HttpResponse(status=429, headers={"Retry-After": str(refusal.retry_after)})
     if order is None:
         raise Http404("no such order")
-    poll = status_poll(order.pk, token, translation.get_language(), get_token(request))
-    return stream_response(request, [order_topic(order.pk)], poll, holder=f"order:{token}")
+    poll = status_poll(
+        order, translation.get_language(), get_token(request), shown_ahead=parse_number(request.GET.get("ahead", ""))
+    )
+    topics = [order_topic(order.pk), *queue_topics(order)]
+    return stream_response(request, topics, poll, holder=f"order:{token}")
 
 
 @require_GET

@@ -6,6 +6,7 @@ from django.shortcuts import render
 from shelfcall.live.hub import store_topic
 from shelfcall.live.sse import Message, off_loop, stream_response
 from shelfcall.orders.models import OrderEvent
+from shelfcall.orders.promise import queue_promises
 from shelfcall.stores import policy
 from shelfcall.stores.models import Store
 from shelfcall.workspace.queries import FILTER_LABELS, QueueFilter, last_store_event_id, list_queue
@@ -28,6 +29,7 @@ def queue(request: WorkspaceRequest) -> HttpResponse:
     )
     context = {
         "orders": orders,
+        "promises": queue_promises(request.store, orders),  # reads the queue: the template's loop reuses it
         "filters": FILTER_LABELS.items(),
         "queue_filter": queue_filter,
         "search": search,

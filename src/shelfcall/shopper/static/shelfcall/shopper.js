@@ -23,7 +23,8 @@
       panel.innerHTML = data.html;
       panel.dataset.lastEventId = id;
       var nextStep = panel.querySelector(".next-step");
-      if (note && nextStep) note.textContent = nextStep.textContent;
+      var position = panel.querySelector(".queue-position"); // the promise: moves without a step of its own
+      if (note && nextStep) note.textContent = nextStep.textContent + (position ? " " + position.textContent : "");
       if (data.status === "ready" && navigator.vibrate) navigator.vibrate([200, 100, 200]);
     }
     panel.addEventListener("focusout", function () {

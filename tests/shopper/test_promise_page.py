@@ -1,0 +1,149 @@
+"""The pickup promise on the shopper's status page: what it says, in the store's time and the shopper's language,
+and how its live stream follows the queue."""
+
+import asyncio
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django.test import Client
+
+from shelfcall.live import pg_listener
+from shelfcall.orders import actions
+from shelfcall.orders.models import OrderEvent
+from shelfcall.orders.queries import last_event_id
+from shelfcall.shopper.status import status_poll
+from shelfcall.stores.models import OpeningPeriod
+from tests.factories import TILL, make_product, make_showcase, make_store, staff, submit
+from tests.live.test_status_stream import next_message, open_stream
+from tests.orders.history import daily
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=PARIS)
+
+
+@pytest.fixture
+def showcase():
+    store = make_store(timezone="Europe/Paris")
+    return make_showcase(store, products=[make_product(store, on_hand=1000)])
+
+
+def page_of(order, language: str = "en") -> str:
+    response = Client(headers={"Accept-Language": language}).get(f"/o/{order.public_token}")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+@pytest.mark.django_db
+class TestWhatThePageSays:
+    def test_position_and_usual_time(self, showcase, time_machine):
+        daily(showcase, staff(showcase.store), at("2026-11-09 10:10"), days=5, per_day=2, ready_after=12)
+        time_machine.move_to(at("2026-11-16 10:30"), tick=False)
+        submit(showcase), submit(showcase)
+        html = page_of(submit(showcase))
+        assert "2 requests are ahead of yours." in html
+        assert "Usually ready in about 12 minutes at this time of day: around 10:42 a.m. for yours." in html
+        assert "/events?ahead=2" in html
+
+    def test_next_in_line_and_no_time_without_history(self, showcase):
+        html = page_of(submit(showcase))
+        assert "Yours is next in line." in html and "/events?ahead=0" in html
+        assert "Usually ready" not in html
+
+    def test_being_picked_shows_the_time_not_the_position(self, showcase, time_machine):
+        alex = staff(showcase.store)
+        daily(showcase, alex, at("2026-11-09 10:10"), days=5, per_day=2, ready_after=12)
+        time_machine.move_to(at("2026-11-16 10:30"), tick=False)
+        order = submit(showcase)
+        actions.claim_order(order.pk, by=alex)
+        html = page_of(order)
+        assert "ahead of yours" not in html and "next in line" not in html and "around 10:42" in html
+        assert "?ahead=" not in html
+        time_machine.move_to(at("2026-11-16 10:50"), tick=False)
+        assert "It is taking longer than usual today." in page_of(order)
+
+    def test_nothing_once_ready(self, showcase):
+        alex = staff(showcase.store)
+        order = submit(showcase)
+        actions.claim_order(order.pk, by=alex)
+        actions.pick_line(order.pk, order.lines.get().pk, by=alex)
+        actions.stage_order(order.pk, by=alex, note="Desk")
+        assert 'id="promise"' not in page_of(order)
+
+    @pytest.mark.parametrize(
+        ("language", "day", "nine"),
+        [("en", "Monday", "9 a.m."), ("fr", "lundi", "09:00"), ("es", "lunes", "9:00"), ("ko", "월요일", "9:00")],
+    )
+    def test_closed_says_when_it_opens_in_the_shoppers_language(self, showcase, time_machine, language, day, nine):
+        """The sentence waits for its translations (the lead regenerates the catalogues); the day and the
+        time are already the shopper's, at the store's clock."""
+        for weekday in range(5):
+            OpeningPeriod.objects.create(store=showcase.store, weekday=weekday, opens=time(9), closes=time(18))
+        time_machine.move_to(at("2026-11-14 10:00"), tick=False)  # Saturday
+        html = page_of(submit(showcase), language)
+        assert f'<html lang="{language}">' in html
+        assert "The store is closed now. It opens on" in html and day in html and nine in html
+
+    def test_closed_opens_today_in_the_stores_time_zone(self, time_machine):
+        store = make_store(timezone="Asia/Seoul")
+        OpeningPeriod.objects.create(store=store, weekday=0, opens=time(10), closes=time(20))
+        showcase = make_showcase(store)
+        time_machine.move_to(datetime(2026, 11, 15, 23, 0, tzinfo=ZoneInfo("UTC")), tick=False)  # Monday 08:00 there
+        assert "It opens today at 10 a.m." in page_of(submit(showcase))
+
+
+@pytest.mark.django_db
+class TestLivePosition:
+    def test_the_order_ahead_cancelled_moves_the_position(self, showcase):
+        ahead, mine = submit(showcase), submit(showcase)
+        poll = status_poll(mine, "en", "csrf", shown_ahead=1)
+        since = last_event_id(mine.pk)
+        assert poll(since) is None  # nothing moved
+        actions.cancel_order(ahead.pk, by=TILL, reason="Changed their mind")
+        message = poll(since)
+        assert message is not None and message.id == since and message.data["types"] == []
+        assert "Yours is next in line." in message.data["html"]
+        assert poll(since) is None  # shown now
+
+    def test_a_stream_not_told_takes_the_first_count_as_shown(self, showcase):
+        ahead, mine = submit(showcase), submit(showcase)
+        poll = status_poll(mine, "fr", "csrf")
+        since = last_event_id(mine.pk)
+        assert poll(since) is None
+        actions.claim_order(ahead.pk, by=staff(showcase.store))
+        assert "Yours is next in line." in poll(since).data["html"]
+
+    def test_once_taken_the_queue_costs_one_statement(self, showcase, django_assert_num_queries):
+        ahead, mine = submit(showcase), submit(showcase)
+        alex = staff(showcase.store)
+        poll = status_poll(mine, "en", "csrf", shown_ahead=1)
+        actions.claim_order(mine.pk, by=alex)
+        since = last_event_id(mine.pk)
+        assert poll(since - 1).data["status"] == "picking"
+        actions.cancel_order(ahead.pk, by=TILL)
+        with django_assert_num_queries(1):
+            assert poll(since) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stream_follows_the_queue(showcase):
+    """Through the ASGI handler: a request waiting behind another hears when that one is cancelled."""
+    ahead, mine = submit(showcase), submit(showcase)
+    created = OrderEvent.objects.filter(order=mine).last().pk
+
+    async def scenario():
+        stream = await open_stream(f"/o/{mine.public_token}/events?ahead=1&last_event_id={created}")
+        if connection.vendor == "postgresql":
+            await asyncio.wait_for(pg_listener.listening.wait(), 5)
+        await sync_to_async(actions.cancel_order)(ahead.pk, by=TILL)
+        message = await next_message(stream)
+        assert message["id"] == created and message["types"] == [] and "Yours is next in line." in message["html"]
+        await stream.aclose()
+        await pg_listener.stop()
+
+    asyncio.run(scenario())
