@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "shelfcall.workspace",
     "shelfcall.notify",
     "shelfcall.api",
+    "shelfcall.insights",
     "shelfcall.demo",
     "ninja",  # its bundled Swagger UI files: the docs load no script from a CDN (our CSP forbids that)
 ]

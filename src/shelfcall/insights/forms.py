@@ -1,0 +1,53 @@
+"""The insights page's choices: which stores, which local days."""
+
+from datetime import date, timedelta
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from shelfcall.insights.figures import Period
+from shelfcall.stores.models import Store
+
+DEFAULT_DAYS = 28
+MAX_DAYS = 366
+
+
+class PeriodForm(forms.Form):
+    store = forms.TypedChoiceField(label=_("Store"), required=False, coerce=int, empty_value=None)
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To (included)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, stores: list[Store], today: date, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stores, self.today = stores, today
+        everything = [("", _("All my stores"))] if len(stores) > 1 else []
+        self.fields["store"].choices = everything + [(store.pk, store.name) for store in stores]  # type: ignore[attr-defined]
+        self.fields["start"].widget.attrs["max"] = self.fields["end"].widget.attrs["max"] = today.isoformat()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        end = data.get("end") or self.today
+        start = data.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
+        if "start" in self.errors or "end" in self.errors:
+            return data
+        if end < start:
+            self.add_error("end", _("Choose an end on or after the start (%(start)s).") % {"start": start.isoformat()})
+        elif (end - start).days + 1 > MAX_DAYS:
+            self.add_error(
+                "start",
+                _("Choose at most %(days)s days; start on %(first)s or later.")
+                % {"days": MAX_DAYS, "first": (end - timedelta(days=MAX_DAYS - 1)).isoformat()},
+            )
+        data["period"] = Period(start, end)
+        return data
+
+    def chosen_stores(self) -> list[Store]:
+        chosen = self.cleaned_data.get("store")
+        if chosen is None and len(self.stores) == 1:
+            return self.stores
+        return [store for store in self.stores if chosen is None or store.pk == chosen]
+
+    @property
+    def period(self) -> Period:
+        return self.cleaned_data["period"]
