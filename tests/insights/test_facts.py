@@ -11,7 +11,8 @@ from shelfcall.orders import actions
 from shelfcall.stores.models import Store
 from tests.insights.stories import Story, tell
 
-pytestmark = pytest.mark.django_db
+# The refresh job reads only committed events (on PostgreSQL, those of finished transactions): real commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 MONDAY = datetime(2026, 11, 16, 9, 0, tzinfo=UTC)  # 10:00 in Paris
 
 
