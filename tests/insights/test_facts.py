@@ -66,7 +66,7 @@ def test_an_order_spanning_midnight_counts_on_the_day_it_was_sent(time_machine, 
 
 
 def test_a_daylight_saving_change_keeps_local_hours(time_machine, store, showcase, associate, desk):
-    """Paris leaves summer time on 25 October 2026 at 03:00 (01:00 UTC): 09:00 local is 07:00 UTC before, 08:00 after."""
+    """Paris leaves summer time on 25 October 2026 at 01:00 UTC: 09:00 local is 07:00 UTC before, 08:00 after."""
     before = tell(time_machine, showcase, datetime(2026, 10, 24, 7, 0, tzinfo=UTC), Story(), by=associate, desk=desk)
     after = tell(time_machine, showcase, datetime(2026, 10, 26, 8, 0, tzinfo=UTC), Story(), by=associate, desk=desk)
     the_night = tell(
