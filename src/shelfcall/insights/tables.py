@@ -94,7 +94,7 @@ def time_change(current: int | None, previous: int | None) -> str:
     if current is None or previous is None:
         return NO_VALUE
     change = current - previous
-    return ("+" if change > 0 else "−" if change < 0 else "") + duration(abs(change))
+    return ("+" if change > 0 else "-" if change < 0 else "") + duration(abs(change))
 
 
 def minutes(seconds: int | None) -> float | None:
