@@ -7,7 +7,7 @@ recomputes its order's row like any other: the facts never depend on the order e
 
 import bisect
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -91,7 +91,7 @@ def _seconds(start: datetime | None, end: datetime | None) -> int | None:
     return None if start is None or end is None else int((end - start).total_seconds())
 
 
-def build_fact(order: dict[str, Any], events: Sequence[EventRow], timezones: Timezones) -> OrderFact:
+def build_fact(order: Mapping[str, Any], events: Sequence[EventRow], timezones: Timezones) -> OrderFact:
     """The facts of one order from its events, oldest first. `order` holds id, store_id, team_id,
     showcase_id and created_at (used when the creation event is missing)."""
     first: dict[str, EventRow] = {}

@@ -132,6 +132,7 @@ _AGGREGATES: dict[str, Any] = {
     **{f"{name}_p90": Percentile(name, 0.9) for name in INTERVALS},
 }
 
+PERIOD_COLUMN = "current"  # True: the period asked for; False: the one before it
 _DIMENSIONS = {
     "store": "store_id",
     "team": "team_id",
@@ -141,25 +142,30 @@ _DIMENSIONS = {
 }
 
 
-def facts_of(stores: Iterable[Store], period: Period) -> QuerySet[OrderFact]:
-    """The facts of both the period and the one before it, each row knowing which it belongs to."""
-    return (
-        OrderFact.objects.filter(
-            store_id__in=[store.pk for store in stores], local_date__range=(period.previous.start, period.end)
-        )
-        .annotate(
-            current=Case(
-                When(local_date__gte=period.start, then=Value(True)), default=Value(False), output_field=BooleanField()
-            )
-        )
-        .order_by()
+def _both_periods(stores: Iterable[Store], period: Period, path: str = "") -> tuple[Q, dict[str, Case]]:
+    """The filter on the facts (at `path`) of both the period and the one before it, and the annotation
+    telling each row which one it belongs to."""
+    in_both = Q(
+        **{f"{path}store_id__in": [store.pk for store in stores]},
+        **{f"{path}local_date__range": (period.previous.start, period.end)},
     )
+    which = Case(
+        When(**{f"{path}local_date__gte": period.start}, then=Value(True)),
+        default=Value(False),
+        output_field=BooleanField(),
+    )
+    return in_both, {PERIOD_COLUMN: which}
+
+
+def facts_of(stores: Iterable[Store], period: Period) -> QuerySet[OrderFact]:
+    in_both, which = _both_periods(stores, period)
+    return OrderFact.objects.filter(in_both).annotate(**which).order_by()
 
 
 def _split(rows: Iterable[dict[str, Any]], column: str | None) -> dict[Any, dict[bool, Figures]]:
     grouped: dict[Any, dict[bool, Figures]] = {}
     for row in rows:
-        grouped.setdefault(row[column] if column else None, {})[row["current"]] = Figures.from_row(row)
+        grouped.setdefault(row[column] if column else None, {})[row[PERIOD_COLUMN]] = Figures.from_row(row)
     return grouped
 
 
@@ -179,7 +185,7 @@ def _groups(
     dimension: str, facts: QuerySet[OrderFact], stores: list[Store], none_label: str
 ) -> tuple[list[Group], int]:
     column = _DIMENSIONS[dimension]
-    split = _split(facts.values("current", column).annotate(**_AGGREGATES), column)
+    split = _split(facts.values(PERIOD_COLUMN, column).annotate(**_AGGREGATES), column)
     if dimension == "hour":
         keys = list(range(24))  # every hour, empty ones too: the chart's axis
     else:
@@ -206,20 +212,12 @@ def _groups(
 
 
 def _products(stores: list[Store], period: Period) -> list[ProductGroup]:
+    in_both, which = _both_periods(stores, period, "order__fact__")
     lines = (
-        OrderLine.objects.filter(
-            order__fact__store_id__in=[store.pk for store in stores],
-            order__fact__local_date__range=(period.previous.start, period.end),
-        )
-        .annotate(
-            current=Case(
-                When(order__fact__local_date__gte=period.start, then=Value(True)),
-                default=Value(False),
-                output_field=BooleanField(),
-            )
-        )
+        OrderLine.objects.filter(in_both)
+        .annotate(**which)
         .order_by()
-        .values("current", "product_id")
+        .values(PERIOD_COLUMN, "product_id")
         .annotate(
             orders=Count("order_id", distinct=True),
             units=Sum("requested_qty"),
@@ -230,7 +228,7 @@ def _products(stores: list[Store], period: Period) -> list[ProductGroup]:
     )
     split: dict[int, dict[bool, dict[str, Any]]] = {}
     for row in lines:
-        split.setdefault(row["product_id"], {})[row["current"]] = row
+        split.setdefault(row["product_id"], {})[row[PERIOD_COLUMN]] = row
     empty = {"orders": 0, "units": 0, "not_found_units": 0, "rejected_units": 0}
     keys = sorted(
         split, key=lambda key: (-split[key].get(True, empty)["orders"], -split[key].get(False, empty)["orders"], key)
@@ -252,7 +250,10 @@ def build_dashboard(
     """The figures of `stores` over `period` and the period before. `breakdowns=False`: the overall
     figures only (the weekly summary)."""
     facts = facts_of(stores, period)
-    rows = {row["current"]: row for row in facts.values("current").annotate(**_AGGREGATES, first_day=Min("local_date"))}
+    rows = {
+        row[PERIOD_COLUMN]: row
+        for row in facts.values(PERIOD_COLUMN).annotate(**_AGGREGATES, first_day=Min("local_date"))
+    }
     overall = {current: Figures.from_row(row) for current, row in rows.items()}
     by: dict[str, list[Group]] = {}
     more: dict[str, int] = {}

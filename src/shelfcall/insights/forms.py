@@ -26,7 +26,7 @@ class PeriodForm(forms.Form):
         self.fields["start"].widget.attrs["max"] = self.fields["end"].widget.attrs["max"] = today.isoformat()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         end = data.get("end") or self.today
         start = data.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
         if "start" in self.errors or "end" in self.errors:

@@ -2,11 +2,14 @@
 definition as an aggregate function registered on each SQLite connection."""
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Aggregate, Expression, IntegerField
 from django.db.models.sql.compiler import SQLCompiler
+
+if TYPE_CHECKING:
+    from django.db.models.sql.compiler import _AsSqlType
 
 SQLITE_FUNCTION = "insights_percentile"
 
@@ -43,29 +46,15 @@ class Percentile(Aggregate):
     """The value at `fraction` (0.5: the median) of the non-null values of an integer expression."""
 
     output_field = IntegerField()
+    template = f"{SQLITE_FUNCTION}(%(expressions)s, %(fraction)s)"
 
     def __init__(self, expression: Expression | str, fraction: float, **extra: Any) -> None:
         if not 0 < fraction <= 1:
             raise ValueError(f"fraction must be in (0, 1], not {fraction}")
-        self.fraction = float(fraction)
-        super().__init__(expression, **extra)
-
-    def as_sql(
-        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, list[Any]]:
-        return super().as_sql(
-            compiler,
-            connection,
-            template=f"{SQLITE_FUNCTION}(%(expressions)s, {self.fraction!r})",
-            **extra_context,
-        )
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
 
     def as_postgresql(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, list[Any]]:
-        return super().as_sql(
-            compiler,
-            connection,
-            template=f"percentile_disc({self.fraction!r}) WITHIN GROUP (ORDER BY %(expressions)s)",
-            **extra_context,
-        )
+    ) -> "_AsSqlType":
+        template = "percentile_disc(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+        return self.as_sql(compiler, connection, template=template, **extra_context)

@@ -5,6 +5,7 @@ the chart draws the numbers they were formatted from."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.utils.formats import number_format
@@ -287,7 +288,7 @@ SECTIONS: dict[str, Callable[[Dashboard], Table]] = {
     "rates": rates_table,
     "times": times_table,
     **{
-        dimension: (lambda d, dimension=dimension: breakdown_table(d, dimension))
+        dimension: partial(breakdown_table, dimension=dimension)
         for dimension in ("hour", "store", "team", "showcase", "associate")
     },
     "product": products_table,

@@ -57,7 +57,7 @@ def export(request: HttpRequest, section: str) -> HttpResponse:
         raise Http404("no such table")
     form, figures = _chosen(request)
     if figures is None:
-        errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in form.errors.items())
+        errors = "; ".join(f"{name}: {' '.join(map(str, messages))}" for name, messages in form.errors.items())
         return HttpResponse(errors, status=400, content_type="text/plain; charset=utf-8")
     table = build(figures)
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -75,7 +75,7 @@ def summary_message(store: Store, week: Period) -> Message:
                 "start": start,
                 "end": end,
             }
-        query = urlencode({"store": store.pk, "start": week.start.isoformat(), "end": week.end.isoformat()})
+        query = urlencode({"store": str(store.pk), "start": week.start.isoformat(), "end": week.end.isoformat()})
         return Message(
             "weekly_summary",
             _("Weekly summary: %(store)s") % {"store": store.name},
