@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.insights.figures import Period
@@ -15,21 +16,30 @@ MAX_DAYS = 366
 
 class PeriodForm(forms.Form):
     store = forms.TypedChoiceField(label=_("Store"), required=False, coerce=int, empty_value=None)
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To (included)"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To (included)"), widget=forms.DateInput(attrs={"type": "date"}))
 
-    def __init__(self, *args: Any, stores: list[Store], today: date, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.stores, self.today = stores, today
+    def __init__(self, data: QueryDict, *, stores: list[Store], today: date) -> None:
+        """Days left out are the last DEFAULT_DAYS up to `today` (or to the end given), shown as chosen."""
+        filled = data.copy()
+        if not filled.get("end"):
+            filled["end"] = today.isoformat()
+        if not filled.get("start"):
+            try:
+                end = date.fromisoformat(str(filled.get("end")))
+            except ValueError:
+                end = today  # the end's own error is shown
+            filled["start"] = (end - timedelta(days=DEFAULT_DAYS - 1)).isoformat()
+        super().__init__(filled)
+        self.stores, self.query = stores, filled.urlencode()
         everything = [("", _("All my stores"))] if len(stores) > 1 else []
         self.fields["store"].choices = everything + [(store.pk, store.name) for store in stores]  # type: ignore[attr-defined]
         self.fields["start"].widget.attrs["max"] = self.fields["end"].widget.attrs["max"] = today.isoformat()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        end = data.get("end") or self.today
-        start = data.get("start") or end - timedelta(days=DEFAULT_DAYS - 1)
-        if "start" in self.errors or "end" in self.errors:
+        start, end = data.get("start"), data.get("end")
+        if start is None or end is None:
             return data
         if end < start:
             self.add_error("end", _("Choose an end on or after the start (%(start)s).") % {"start": start.isoformat()})

@@ -45,7 +45,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "dashboard": figures,
         "tables": tables.all_tables(figures) if figures else [],
         "refreshed_at": facts.refreshed_at(),
-        "query": request.GET.urlencode(),
+        "query": form.query,  # the days shown, even when the address left them out
     }
     return render(request, "insights/dashboard.html", context, status=200 if figures else 400)
 
