@@ -1,13 +1,18 @@
 """Orders told as stories: each step a number of minutes after the order was sent, done by the real
 actions at that moment (the clock moved by time_machine), so every event is the one production writes."""
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import Max
+
 from shelfcall.catalog.models import Showcase
+from shelfcall.insights import facts
+from shelfcall.insights.models import RefreshCursor
 from shelfcall.orders import actions
 from shelfcall.orders.events import SYSTEM, Actor, EventType, record
-from shelfcall.orders.models import Order
+from shelfcall.orders.models import Order, OrderEvent
 from shelfcall.stores.models import DropZone
 from tests.factories import submit
 
@@ -62,3 +67,19 @@ def tell(time_machine, showcase: Showcase, at: datetime, story: Story, *, by: Ac
         at_minute(story.cancel)
         actions.cancel_order(order.pk, by=by)
     return order
+
+
+def caught_up(attempts: int = 600) -> int:
+    """The refresh job run until every committed event is in the facts; how many events it read.
+
+    On PostgreSQL the job reads past an event only once every transaction older than it has ended, on
+    any database of the server (the feed's horizon, api/feed.py): another session's long write holds
+    it back for a while, and the job then reads nothing. Tries for up to a minute."""
+    last = OrderEvent.objects.aggregate(last=Max("pk"))["last"] or 0
+    read = 0
+    for _attempt in range(attempts):
+        read += facts.refresh_all()
+        if not last or RefreshCursor.objects.filter(pk=1, event_id__gte=last).exists():
+            return read
+        time.sleep(0.1)
+    raise AssertionError(f"the refresh job did not reach event {last}")
