@@ -171,3 +171,24 @@ def test_every_figure_agrees_with_the_raw_events(generated, which):
     assert {group: _normalised(group, f) for group, f in shown.items()} == {
         group: _normalised(group, f) for group, f in expected.items()
     }
+
+
+def test_the_products_agree_with_the_order_lines(generated):
+    zones = {store.pk: zoneinfo.ZoneInfo(store.timezone) for store in generated}
+    expected: dict[int, dict[bool, list[int]]] = defaultdict(lambda: defaultdict(lambda: [0, 0, 0, 0]))
+    for order in Order.objects.prefetch_related("lines"):
+        day = order.created_at.astimezone(zones[order.store_id]).date()
+        if PERIOD.previous.start <= day <= PERIOD.end:
+            for line in order.lines.all():
+                figures = expected[line.product_id][day >= PERIOD.start]
+                for n, value in enumerate((1, line.requested_qty, line.short_qty, line.rejected_qty)):
+                    figures[n] += value
+    shown = {
+        product.key: {
+            current: [figures["orders"], figures["units"], figures["not_found_units"], figures["rejected_units"]]
+            for current, figures in ((True, product.current), (False, product.previous))
+            if figures["orders"]
+        }
+        for product in build_dashboard(generated, PERIOD).products
+    }
+    assert shown == {key: dict(value) for key, value in expected.items()}

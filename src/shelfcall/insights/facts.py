@@ -14,12 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Sum
 
 from shelfcall.api.feed import _in_commit_order as in_commit_order
 from shelfcall.core import clock
-from shelfcall.insights.models import OrderFact, RefreshCursor, StoreTimezone
+from shelfcall.insights.models import LineFact, OrderFact, RefreshCursor, StoreTimezone
 from shelfcall.orders.events import EventType
-from shelfcall.orders.models import Order, OrderEvent
+from shelfcall.orders.models import Order, OrderEvent, OrderLine
 from shelfcall.stores.models import Store
 
 BATCH_EVENTS = 20_000
@@ -155,7 +156,30 @@ def rebuild_facts(order_ids: Iterable[int]) -> int:
     timezones = Timezones(order["store_id"] for order in orders)
     facts = [build_fact(order, events.get(order["id"], []), timezones) for order in orders]
     OrderFact.objects.bulk_create(facts, update_conflicts=True, unique_fields=["order"], update_fields=_FACT_FIELDS)
+    _rebuild_line_facts(ids, {fact.order_id: fact for fact in facts})
     return len(facts)
+
+
+def _rebuild_line_facts(order_ids: list[int], facts: dict[int, OrderFact]) -> None:
+    lines = (
+        OrderLine.objects.filter(order_id__in=order_ids)
+        .order_by()
+        .values_list("order_id", "product_id")
+        .annotate(Sum("requested_qty"), Sum("short_qty"), Sum("rejected_qty"))
+    )
+    LineFact.objects.filter(order_id__in=order_ids).delete()
+    LineFact.objects.bulk_create(
+        LineFact(
+            order_id=order_id,
+            store_id=facts[order_id].store_id,
+            local_date=facts[order_id].local_date,
+            product_id=product_id,
+            requested_qty=requested,
+            short_qty=short,
+            rejected_qty=rejected,
+        )
+        for order_id, product_id, requested, short, rejected in lines
+    )
 
 
 def refresh_facts(batch: int = BATCH_EVENTS) -> int:

@@ -13,11 +13,10 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import BooleanField, Case, Count, F, Min, Q, QuerySet, Sum, Value, When
 
-from shelfcall.catalog.models import Showcase
+from shelfcall.catalog.models import Product, Showcase
 from shelfcall.core.people import display_name
-from shelfcall.insights.models import OrderFact
+from shelfcall.insights.models import LineFact, OrderFact
 from shelfcall.insights.percentile import Percentile
-from shelfcall.orders.models import OrderLine
 from shelfcall.stores.models import Store, Team
 
 # Fewer orders than this in a period: the page says its figures are too thin to rely on.
@@ -149,17 +148,12 @@ _DIMENSIONS = {
 }
 
 
-def _both_periods(stores: Iterable[Store], period: Period, path: str = "") -> tuple[Q, dict[str, Case]]:
-    """The filter on the facts (at `path`) of both the period and the one before it, and the annotation
-    telling each row which one it belongs to."""
-    in_both = Q(
-        **{f"{path}store_id__in": [store.pk for store in stores]},
-        **{f"{path}local_date__range": (period.previous.start, period.end)},
-    )
+def _both_periods(stores: Iterable[Store], period: Period) -> tuple[Q, dict[str, Case]]:
+    """The filter on facts (of orders or of lines) of both the period and the one before it, and the
+    annotation telling each row which one it belongs to."""
+    in_both = Q(store_id__in=[store.pk for store in stores], local_date__range=(period.previous.start, period.end))
     which = Case(
-        When(**{f"{path}local_date__gte": period.start}, then=Value(True)),
-        default=Value(False),
-        output_field=BooleanField(),
+        When(local_date__gte=period.start, then=Value(True)), default=Value(False), output_field=BooleanField()
     )
     return in_both, {PERIOD_COLUMN: which}
 
@@ -219,35 +213,35 @@ def _groups(
 
 
 def _products(stores: list[Store], period: Period) -> list[ProductGroup]:
-    in_both, which = _both_periods(stores, period, "order__fact__")
-    lines = (
-        OrderLine.objects.filter(in_both)
+    in_both, which = _both_periods(stores, period)
+    rows = (
+        LineFact.objects.filter(in_both)
         .annotate(**which)
         .order_by()
         .values(PERIOD_COLUMN, "product_id")
         .annotate(
-            orders=Count("order_id", distinct=True),
+            orders=Count("pk"),
             units=Sum("requested_qty"),
             not_found_units=Sum("short_qty"),
             rejected_units=Sum("rejected_qty"),
-            name=Min("name"),
         )
     )
     split: dict[int, dict[bool, dict[str, Any]]] = {}
-    for row in lines:
+    for row in rows:
         split.setdefault(row["product_id"], {})[row[PERIOD_COLUMN]] = row
     empty = {"orders": 0, "units": 0, "not_found_units": 0, "rejected_units": 0}
     keys = sorted(
         split, key=lambda key: (-split[key].get(True, empty)["orders"], -split[key].get(False, empty)["orders"], key)
-    )
+    )[:BREAKDOWN_ROWS]
+    names = dict(Product.objects.filter(pk__in=keys).values_list("pk", "name"))
     return [
         ProductGroup(
             key,
-            next(iter(split[key].values()))["name"],
+            names.get(key, str(key)),
             {name: split[key].get(True, empty)[name] for name in empty},
             {name: split[key].get(False, empty)[name] for name in empty},
         )
-        for key in keys[:BREAKDOWN_ROWS]
+        for key in keys
     ]
 
 

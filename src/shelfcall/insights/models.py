@@ -46,6 +46,25 @@ class OrderFact(models.Model):
         return f"facts of order {self.order_id}"
 
 
+class LineFact(models.Model):
+    """What one order asked of one product, filed under the order's store and local day (OrderFact's):
+    the product breakdown reads these alone, never the order lines."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="+")
+    store_id = models.IntegerField()
+    local_date = models.DateField()
+    product_id = models.IntegerField()
+    requested_qty = models.PositiveIntegerField()
+    short_qty = models.PositiveIntegerField()
+    rejected_qty = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["store_id", "local_date"], name="insights_line_store_day_idx")]
+
+    def __str__(self) -> str:
+        return f"product {self.product_id} of order {self.order_id}"
+
+
 class StoreTimezone(models.Model):
     """The store's time zone from `since` on (kept when the store's time zone changes)."""
 
