@@ -5,27 +5,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('insights', '0001_order_facts_and_timezones'),
-        ('orders', '0011_payments_as_a_list'),
+        ("insights", "0001_order_facts_and_timezones"),
+        ("orders", "0011_payments_as_a_list"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LineFact',
+            name="LineFact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('store_id', models.IntegerField()),
-                ('local_date', models.DateField()),
-                ('product_id', models.IntegerField()),
-                ('requested_qty', models.PositiveIntegerField()),
-                ('short_qty', models.PositiveIntegerField()),
-                ('rejected_qty', models.PositiveIntegerField()),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='orders.order')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("store_id", models.IntegerField()),
+                ("local_date", models.DateField()),
+                ("product_id", models.IntegerField()),
+                ("requested_qty", models.PositiveIntegerField()),
+                ("short_qty", models.PositiveIntegerField()),
+                ("rejected_qty", models.PositiveIntegerField()),
+                (
+                    "order",
+                    models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+", to="orders.order"),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['store_id', 'local_date'], name='insights_line_store_day_idx')],
+                "indexes": [models.Index(fields=["store_id", "local_date"], name="insights_line_store_day_idx")],
             },
         ),
     ]
