@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "shelfcall.notify",
     "shelfcall.api",
     "shelfcall.setup",
+    "shelfcall.insights",
     "shelfcall.demo",
     "ninja",  # its bundled Swagger UI files: the docs load no script from a CDN (our CSP forbids that)
 ]

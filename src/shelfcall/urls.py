@@ -18,6 +18,7 @@ urlpatterns = [
     path("setup/catalogue/", include("shelfcall.catalog.urls")),  # before the other setup/ pages
     path("setup/", include("shelfcall.setup.urls")),
     *setup_public_urls,
+    path("insights/", include("shelfcall.insights.urls")),
     path("", include("shelfcall.shopper.urls")),
     path("", RedirectView.as_view(pattern_name="workspace:queue"), name="home"),
 ]

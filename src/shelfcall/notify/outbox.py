@@ -136,6 +136,14 @@ def queue_test(channel: Channel) -> OutboxMessage:
     return test
 
 
+def queue_report(channel: Channel, message: Message, key: str) -> None:
+    """A message about no one order (a periodic report) to `channel`, once per key: queued again, it is ignored."""
+    OutboxMessage.objects.bulk_create(
+        [_row(key, message, None, None, kind=channel.kind, channel_id=channel.pk)], ignore_conflicts=True
+    )
+    wakeup.work_queued()
+
+
 def _age(order: Order) -> str:
     return _("%(minutes)s min") % {"minutes": order.minutes_waiting(clock.now())}
 

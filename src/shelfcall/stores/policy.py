@@ -91,6 +91,17 @@ def stores_for(user: AnyUser) -> QuerySet[Store]:
     )
 
 
+def stores_with(user: AnyUser, perm: Perm) -> QuerySet[Store]:
+    """The stores where the user holds `perm`: by a role in that store or an organization-wide one."""
+    if not user.is_authenticated or not user.is_active:
+        return Store.objects.none()
+    held = Membership.objects.filter(user=user, role__in=[role for role, perms in _GRANTS.items() if perm in perms])
+    return Store.objects.filter(
+        Q(pk__in=held.filter(store__isnull=False).values("store"))
+        | Q(organization__in=held.filter(store__isnull=True).values("organization"))
+    ).order_by("name")
+
+
 def team_ids_for(user: User, store: Store) -> list[int]:
     """The teams whose orders the user's queue shows; empty means the whole store."""
     return list(Membership.objects.filter(user=user, store=store, teams__isnull=False).values_list("teams", flat=True))

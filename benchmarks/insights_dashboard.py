@@ -1,0 +1,98 @@
+"""Render time of the insights page on the database benchmarks/insights_generate.py made: one store for
+one month, and the whole organization for one month, each compared with the month before (as the page
+always is). Timed through the whole Django stack in this process (middleware, the figures, the
+template), after one warm-up request; the SQL statements of each request are counted too.
+
+Budgets (DESIGN.md): one store-month < 1 s, the whole organization < 2 s.
+
+Run: .venv/bin/python benchmarks/insights_dashboard.py [--db bench_insights] [--runs 5] [--drop]
+(the generated database is kept for further runs until one passes --drop)
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import MACHINE_NOTE, bench_environment, drop_database, setup_django
+
+BUDGETS = {"one store, one month": 1.0, "whole organization, one month": 2.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="bench_insights")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--start", default="2026-10-01")
+    parser.add_argument("--end", default="2026-10-31")
+    parser.add_argument("--drop", action="store_true", help="drop the database afterwards")
+    args = parser.parse_args()
+    setup_django(bench_environment(args.db))
+    from django.conf import settings
+    from django.test.utils import override_settings
+
+    # In this process, static URLs without collectstatic's manifest (the timing is the page's, not its files').
+    storages = settings.STORAGES | {"staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    with override_settings(STORAGES=storages):
+        failed = measure(args)
+    if args.drop:
+        from django.db import connections
+
+        connections.close_all()
+        drop_database(args.db)
+    sys.exit(failed)
+
+
+def measure(args: argparse.Namespace) -> int:
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from shelfcall.insights import facts
+    from shelfcall.insights.figures import Period, build_dashboard
+    from shelfcall.insights.models import OrderFact
+    from shelfcall.stores.models import Membership, Organization, Role
+
+    organization = Organization.objects.get(slug="insights-retail")
+    store = organization.stores.order_by("name").first()
+    admin, _new = get_user_model().objects.get_or_create(username="insights-bench-admin")
+    Membership.objects.get_or_create(user=admin, organization=organization, store=None, role=Role.ORG_ADMIN)
+    browser = Client(HTTP_HOST="localhost", secure=True)
+    browser.force_login(admin)
+    started = time.perf_counter()
+    caught_up = facts.refresh_all()  # the worker's job, had it fallen behind (normally nothing to do)
+    print(f"refresh job: {caught_up:,} events to catch up, {time.perf_counter() - started:.1f} s")
+    print(f"database: {connection.vendor}, {OrderFact.objects.count():,} order facts; {MACHINE_NOTE}")
+    period = Period(date.fromisoformat(args.start), date.fromisoformat(args.end))
+    query = f"start={args.start}&end={args.end}"
+    failed = False
+    for name, url, stores in (
+        ("one store, one month", f"/insights/?store={store.pk}&{query}", [store]),
+        ("whole organization, one month", f"/insights/?{query}", list(organization.stores.all())),
+    ):
+        browser.get(url)  # warm-up: connections, templates, the planner's statistics
+        seconds = []
+        for _run in range(args.runs):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = browser.get(url)
+                seconds.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.status_code
+        figures = build_dashboard(stores, period, breakdowns=False).overall
+        within = max(seconds) < BUDGETS[name]
+        failed |= not within
+        print(
+            f"{name:<31} median {statistics.median(seconds) * 1000:>6.0f} ms  max {max(seconds) * 1000:>6.0f} ms"
+            f"  (budget {BUDGETS[name] * 1000:.0f} ms: {'ok' if within else 'OVER'}); {len(captured)} statements;"
+            f" {figures.current.requested:,} orders in the period, {figures.previous.requested:,} the month before"
+        )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    main()
