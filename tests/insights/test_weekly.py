@@ -8,7 +8,7 @@ from django.core import mail
 from shelfcall.core.jobs import registry
 from shelfcall.insights import weekly
 from shelfcall.insights.figures import Period
-from shelfcall.notify.models import Channel, ChannelKind, OutboxMessage
+from shelfcall.notify.models import Channel, OutboxMessage
 from shelfcall.notify.worker import deliver_due
 from tests.insights.stories import Story, caught_up, tell
 
@@ -22,7 +22,7 @@ def subscribed(store):
     return Channel.objects.create(
         store=store,
         name="Manager",
-        kind=ChannelKind.EMAIL,
+        kind="email",
         target="manager@example.com",
         events=[weekly.WEEKLY_SUMMARY],
     )
@@ -43,7 +43,7 @@ def test_the_summary_tells_last_week_against_the_one_before(
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     Channel.objects.create(
-        store=store, name="Alerts", kind=ChannelKind.EMAIL, target="desk@example.com", events=["order.created"]
+        store=store, name="Alerts", kind="email", target="desk@example.com", events=["order.created"]
     )
     _two_weeks(time_machine, showcase, associate, desk)
     caught_up()  # the summary refreshes too, but on PostgreSQL another session's write may hold it back

@@ -17,8 +17,9 @@ from shelfcall.insights import facts
 from shelfcall.insights.figures import Figures, Period, build_dashboard
 from shelfcall.insights.tables import count_change, duration, percent, points_change, time_change
 from shelfcall.notify import outbox
+from shelfcall.notify.channels.email import EmailChannel
 from shelfcall.notify.messages import Message, absolute_url
-from shelfcall.notify.models import ALL_EVENTS, Channel, ChannelKind, OutboxMessage
+from shelfcall.notify.models import ALL_EVENTS, Channel, OutboxMessage
 from shelfcall.stores.models import Store
 
 WEEKLY_SUMMARY = "insights.weekly_summary"
@@ -88,7 +89,7 @@ def summary_message(store: Store, week: Period) -> Message:
 
 def send_weekly_summaries() -> int:
     """Queue every summary due and not queued yet; how many were queued."""
-    channels = Channel.objects.filter(kind=ChannelKind.EMAIL, active=True, store__isnull=False).select_related("store")
+    channels = Channel.objects.filter(kind=EmailChannel.kind, active=True, store__isnull=False).select_related("store")
     due = [
         (channel, last_week(channel.store))
         for channel in channels

@@ -139,7 +139,7 @@ def queue_test(channel: Channel) -> OutboxMessage:
 def queue_report(channel: Channel, message: Message, key: str) -> None:
     """A message about no one order (a periodic report) to `channel`, once per key: queued again, it is ignored."""
     OutboxMessage.objects.bulk_create(
-        [_row(key, message, None, None, kind=channel.kind, channel_id=channel.pk)], ignore_conflicts=True
+        [row(key, message, None, None, kind=channel.kind, channel_id=channel.pk)], ignore_conflicts=True
     )
     wakeup.work_queued()
 
