@@ -47,6 +47,9 @@ EVENT_TITLES: dict[str, "StrPromise"] = {
     EventType.LINES_CHANGED: gettext_lazy("items changed"),
     EventType.EXPIRED: gettext_lazy("expired"),
     EventType.SUB_STATUS_CHANGED: gettext_lazy("sub-status changed"),
+    EventType.SUBSTITUTE_PROPOSED: gettext_lazy("substitute offered"),
+    EventType.SUBSTITUTE_ACCEPTED: gettext_lazy("substitute accepted"),
+    EventType.SUBSTITUTE_DECLINED: gettext_lazy("substitute declined"),
 }
 
 # Shopper messages, by the event that causes them.
