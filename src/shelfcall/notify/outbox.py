@@ -28,7 +28,8 @@ SHOPPER_PURPOSES: dict[str, str] = {
     EventType.CANCELLED: "cancelled",
     EventType.EXPIRED: "cancelled",
     EventType.LINE_NOT_FOUND: "partial",
-    EventType.MESSAGE_RESENT: "ready",
+    EventType.MESSAGE_RESENT: "ready",  # or the payload's purpose ("status": the status link)
+    EventType.MOVED: "moved",
 }
 
 
@@ -245,15 +246,18 @@ def _shopper_rows(event: OrderEvent, order: Order) -> list[OutboxMessage]:
     purpose = SHOPPER_PURPOSES[event.type]
     if event.type == EventType.REMINDED:
         purpose = event.payload["kind"]
+    if event.type == EventType.MESSAGE_RESENT:
+        purpose = event.payload["purpose"]
     message = shopper_message(purpose, order)
     destinations: Iterable[tuple[str, str]] = [
         (ChannelKind.SMS, order.shopper_phone) if order.shopper_phone and twilio_configured() else ("", ""),
         (ChannelKind.EMAIL, order.shopper_email) if order.shopper_email else ("", ""),
     ]
+    only = event.payload.get("via") if event.type == EventType.MESSAGE_RESENT else None
     return [
         _row(f"{event.pk}:{kind}", message, event, order, kind=kind, destination=address)
         for kind, address in destinations
-        if kind
+        if kind and only in (None, kind)
     ]
 
 
@@ -278,6 +282,14 @@ def shopper_message(purpose: str, order: Order) -> Message:
             "cancelled": (
                 _("Your order #%(number)s is cancelled") % {"number": order.number},
                 order.cancel_reason or _("Nothing was charged."),
+            ),
+            "status": (
+                _("Your order #%(number)s") % {"number": order.number},
+                _("Follow it live on your order page."),
+            ),
+            "moved": (
+                _("Your order #%(number)s moved to %(store)s") % {"number": order.number, "store": order.store.name},
+                _("Collect it at %(store)s; we will tell you when it is ready.") % {"store": order.store.name},
             ),
             "partial": (
                 _("Part of your order #%(number)s is not available") % {"number": order.number},

@@ -42,6 +42,7 @@ class EventType(StrEnum):
     CANCELLED = "order.cancelled"
     LINES_CHANGED = "order.lines_changed"
     EXPIRED = "order.expired"
+    MOVED = "order.moved"
 
 
 # One schema per type (tests check none is missing): what record() accepts, the feed and webhooks publish.
@@ -65,6 +66,7 @@ PAYLOADS: dict[EventType, type[payloads.EventPayload]] = {
     EventType.CANCELLED: payloads.CancelledPayload,
     EventType.LINES_CHANGED: payloads.LinesChangedPayload,
     EventType.EXPIRED: payloads.ExpiredPayload,
+    EventType.MOVED: payloads.MovedPayload,
 }
 
 
@@ -88,6 +90,7 @@ EVENT_LABELS: "dict[str, StrPromise]" = {
     EventType.ESCALATED: _("escalated: nobody had started picking"),
     EventType.REMINDED: _("reminded the shopper to collect"),
     EventType.MESSAGE_RESENT: _("sent the shopper's message again"),
+    EventType.MOVED: _("moved it to another store"),
 }
 
 

@@ -361,6 +361,7 @@ class ReservationReason(models.TextChoices):
     EXPIRED = "expired", _("Order expired")
     HANDED_OVER = "handed_over", _("Handed over")
     REJECTED = "rejected", _("Turned down at hand-off")
+    MOVED = "moved", _("Moved to another store")
 
 
 class ReservationEntry(models.Model):

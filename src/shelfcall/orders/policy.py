@@ -47,6 +47,8 @@ class OrderAction(StrEnum):
     CANCEL = "cancel"
     RESEND = "resend"
     CHECK_IN = "check_in"
+    SEND_STATUS_LINK = "send_status_link"  # the shopper's live status link again, by SMS or email
+    MOVE = "move"  # to another store of the organization, while nobody has started it
 
 
 # How a refusal names the action: "Order 1001 is ready now, so it can't be <claimed>."
@@ -65,6 +67,8 @@ ATTEMPTED = {
     OrderAction.CANCEL: pgettext_lazy("order action", "cancelled"),
     OrderAction.RESEND: pgettext_lazy("order action", "sent again"),
     OrderAction.CHECK_IN: pgettext_lazy("order action", "checked in"),
+    OrderAction.SEND_STATUS_LINK: pgettext_lazy("order action", "sent its status link"),
+    OrderAction.MOVE: pgettext_lazy("order action", "moved to another store"),
 }
 
 _PICKING, _READY = frozenset({OrderStatus.PICKING}), frozenset({OrderStatus.READY})
@@ -84,6 +88,8 @@ _STATUSES: dict[OrderAction, frozenset[str]] = {
     OrderAction.CANCEL: frozenset(OPEN_STATUSES),
     OrderAction.RESEND: _READY,
     OrderAction.CHECK_IN: frozenset(OPEN_STATUSES),
+    OrderAction.SEND_STATUS_LINK: frozenset(OrderStatus),
+    OrderAction.MOVE: frozenset({OrderStatus.SUBMITTED}),
 }
 # Once an associate is picking, the shopper asks at the desk instead of cancelling alone.
 SHOPPER_CAN_CANCEL = frozenset({OrderStatus.SUBMITTED})
@@ -92,11 +98,17 @@ _STORE_SIDE = frozenset({ActorKind.STAFF, ActorKind.API})
 _KINDS: dict[OrderAction, frozenset[ActorKind]] = dict.fromkeys(OrderAction, _STORE_SIDE) | {
     OrderAction.CANCEL: frozenset(ActorKind),
     OrderAction.CHECK_IN: frozenset({ActorKind.SHOPPER}),
+    OrderAction.SEND_STATUS_LINK: frozenset({ActorKind.STAFF}),
+    OrderAction.MOVE: frozenset({ActorKind.STAFF}),
 }
 # What only the one who holds the order does (or a store system, for orders no person holds).
 _HOLDER_ONLY = frozenset({OrderAction.UNCLAIM, OrderAction.PICK, OrderAction.NOT_FOUND, OrderAction.STAGE})
 # What staff do only as supervisors.
 _SUPERVISOR_ONLY = frozenset({OrderAction.REASSIGN, OrderAction.UNCLAIM_FOR_ANYONE, OrderAction.REFUND})
+# What customer service (and admins) do to any order of the stores they serve, whoever holds it; the
+# last two only they do.
+_SERVICE = frozenset({OrderAction.CANCEL, OrderAction.RESEND, OrderAction.SEND_STATUS_LINK, OrderAction.MOVE})
+_SERVICE_ONLY = frozenset({OrderAction.SEND_STATUS_LINK, OrderAction.MOVE})
 
 
 class _Why(Enum):
@@ -151,7 +163,7 @@ def _with_role(actor: Actor, order: Order) -> Actor:
 def _why_not(actor: Actor, order: Order, action: OrderAction) -> _Why | None:
     """None when allowed. Decided from columns only: no query, no message built."""
     staff = actor.kind == ActorKind.STAFF
-    if actor.kind not in _KINDS[action] or (staff and not stores_policy.grants(actor.role, Perm.WORK_ORDERS)):
+    if actor.kind not in _KINDS[action] or (staff and not _staff_may(actor.role, action)):
         return _Why.NOT_ALLOWED
     if order.status not in statuses_for(action, actor.kind):
         claimed = action == OrderAction.CLAIM and order.status == OrderStatus.PICKING
@@ -160,8 +172,12 @@ def _why_not(actor: Actor, order: Order, action: OrderAction) -> _Why | None:
         return _Why.NOTHING_OWED
     if action == OrderAction.REFUND and not order.refund_due_amount:
         return _Why.NOTHING_TO_REFUND
-    if action == OrderAction.RESEND and not (order.shopper_phone or order.shopper_email):
+    if action in (OrderAction.RESEND, OrderAction.SEND_STATUS_LINK) and not (
+        order.shopper_phone or order.shopper_email
+    ):
         return _Why.NOT_ALLOWED
+    if action == OrderAction.MOVE and order.assignee_id is not None:
+        return _Why.NOT_YOURS  # someone may start it any moment: it stays where it is
     mine = holds(actor, order)
     if action == OrderAction.UNCLAIM_FOR_ANYONE and mine:
         return _Why.NOT_ALLOWED  # one's own order is given back with UNCLAIM
@@ -170,8 +186,20 @@ def _why_not(actor: Actor, order: Order, action: OrderAction) -> _Why | None:
     return _staff_why_not(actor.role, order, action, mine) if staff else None
 
 
+def _staff_may(role: Role | None, action: OrderAction) -> bool:
+    """Associates and supervisors work orders; customer service only serves shoppers (never picks)."""
+    if action in _SERVICE_ONLY:
+        return stores_policy.grants(role, Perm.SERVE_CUSTOMERS)
+    return stores_policy.grants(role, Perm.WORK_ORDERS) or (
+        action in _SERVICE and stores_policy.grants(role, Perm.SERVE_CUSTOMERS)
+    )
+
+
 def _staff_why_not(role: Role | None, order: Order, action: OrderAction, mine: bool) -> _Why | None:
-    """Staff work on the orders they hold; supervisors also on their colleagues'."""
+    """Staff work on the orders they hold; supervisors also on their colleagues'; customer service
+    (and admins) serve the shopper of any order."""
+    if action in _SERVICE and stores_policy.grants(role, Perm.SERVE_CUSTOMERS):
+        return None
     supervisor = stores_policy.grants(role, Perm.SUPERVISE)
     if action in _HOLDER_ONLY and not mine:
         return _Why.NOT_YOURS
