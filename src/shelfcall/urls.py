@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/v1/(?P<rest>.*)$", no_such_endpoint),
     path("w/", include("shelfcall.workspace.urls")),
+    path("hq/", include("shelfcall.hq.urls")),
     path("", include("shelfcall.shopper.urls")),
     path("", RedirectView.as_view(pattern_name="workspace:queue"), name="home"),
 ]

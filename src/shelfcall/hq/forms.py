@@ -1,0 +1,103 @@
+"""What head office types: the list's filters and the customer-service actions' fields."""
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from shelfcall.catalog.models import Product
+from shelfcall.orders.models import OrderSource, OrderStatus
+from shelfcall.stores.models import Store, Team
+
+_ANY = [("", pgettext_lazy("filter", "Any"))]
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class OrderFilterForm(forms.Form):
+    """Every field optional; an invalid one is reported by name and left out of the filter."""
+
+    q = forms.CharField(
+        label=_("Number, external id, name, phone or email"), required=False, max_length=100, strip=True
+    )
+    store = forms.ModelChoiceField(label=_("Store"), queryset=Store.objects.none(), required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=_ANY + OrderStatus.choices, required=False)
+    source = forms.ChoiceField(label=_("Source"), choices=_ANY + OrderSource.choices, required=False)
+    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+    payment = forms.ChoiceField(
+        label=_("Payment"),
+        choices=[*_ANY, ("paid", _("Paid")), ("unpaid", _("Something owed"))],
+        required=False,
+    )
+    date_from = forms.DateField(label=_("Sent from"), required=False, widget=DateInput)
+    date_to = forms.DateField(label=_("Sent until"), required=False, widget=DateInput)
+    overdue = forms.BooleanField(label=_("Overdue"), required=False)
+    escalated = forms.BooleanField(label=_("Escalated"), required=False)
+    refund_due = forms.BooleanField(label=_("Refund due"), required=False)
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.none(), required=False, widget=forms.HiddenInput, label=_("Holding the product")
+    )
+
+    def __init__(self, data: Any, *, stores: QuerySet[Store]) -> None:
+        super().__init__(data)
+        self.fields["store"].queryset = stores
+        self.fields["team"].queryset = (
+            Team.objects.filter(store__in=stores).select_related("store").order_by("store__name", "name")
+        )
+        self.fields["product"].queryset = Product.objects.filter(organization__stores__in=stores).distinct()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", _("Choose a day on or after the first one."))
+        return data
+
+    def valid_data(self) -> dict[str, Any]:
+        """The filters that validated; the invalid ones are shown as errors instead."""
+        self.is_valid()
+        return {name: value for name, value in self.cleaned_data.items() if name not in self.errors}
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why (the shopper is told)"),
+        max_length=200,
+        strip=True,
+        error_messages={"required": _("Give the reason: the shopper reads it.")},
+    )
+
+
+class SendLinkForm(forms.Form):
+    via = forms.ChoiceField(label=_("Send the status link by"), choices=[("sms", _("SMS")), ("email", _("Email"))])
+
+
+class MoveForm(forms.Form):
+    to_store = forms.TypedChoiceField(label=_("Move to"), coerce=int, choices=[])
+
+    def __init__(self, data: Any = None, *, stores: list[Store]) -> None:
+        super().__init__(data)
+        self.fields["to_store"].choices = [(store.pk, store.name) for store in stores]
+
+
+class LookupForm(forms.Form):
+    phone = forms.CharField(label=_("Phone"), required=False, max_length=40, strip=True)
+    email = forms.CharField(label=_("Email"), required=False, max_length=254, strip=True)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.is_bound and not (data.get("phone") or data.get("email")):
+            raise forms.ValidationError(_("Type the shopper's phone number or email."))
+        return data
+
+
+class InventoryForm(forms.Form):
+    q = forms.CharField(label=_("SKU or product name"), required=False, max_length=100, strip=True)
+    store = forms.ModelChoiceField(label=_("Store"), queryset=Store.objects.none(), required=False)
+
+    def __init__(self, data: Any, *, stores: QuerySet[Store]) -> None:
+        super().__init__(data)
+        self.fields["store"].queryset = stores
