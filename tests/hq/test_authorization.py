@@ -95,6 +95,11 @@ def test_another_organization_sees_nothing_of_ours(world):
     assert [p.product.name for p in client.get("/hq/inventory").context["products"]] == ["Kettle"]
 
 
+@pytest.mark.parametrize("role", ["supervisor", "associate"])
+def test_floor_staff_get_no_hq_stream(world, role):
+    assert signed_in(world.users[role]).get("/hq/stream").status_code == 403
+
+
 @pytest.mark.parametrize("action", ["claim", "pick", "stage", "hand_off", "unclaim"])
 def test_customer_service_cannot_claim_pick_or_hand_off(world, action):
     """Through the workspace (where picking happens) the order page is not theirs at all."""

@@ -1,6 +1,6 @@
 """What head office types: the list's filters and the customer-service actions' fields."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.db.models import QuerySet
@@ -12,6 +12,10 @@ from shelfcall.orders.models import OrderSource, OrderStatus
 from shelfcall.stores.models import Store, Team
 
 _ANY = [("", pgettext_lazy("filter", "Any"))]
+
+
+def _choose_from(form: forms.Form, name: str, queryset: QuerySet) -> None:
+    cast(forms.ModelChoiceField, form.fields[name]).queryset = queryset
 
 
 class DateInput(forms.DateInput):
@@ -44,14 +48,13 @@ class OrderFilterForm(forms.Form):
 
     def __init__(self, data: Any, *, stores: QuerySet[Store]) -> None:
         super().__init__(data)
-        self.fields["store"].queryset = stores
-        self.fields["team"].queryset = (
-            Team.objects.filter(store__in=stores).select_related("store").order_by("store__name", "name")
-        )
-        self.fields["product"].queryset = Product.objects.filter(organization__stores__in=stores).distinct()
+        _choose_from(self, "store", stores)
+        teams = Team.objects.filter(store__in=stores).select_related("store").order_by("store__name", "name")
+        _choose_from(self, "team", teams)
+        _choose_from(self, "product", Product.objects.filter(organization__stores__in=stores).distinct())
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
             self.add_error("date_to", _("Choose a day on or after the first one."))
         return data
@@ -80,7 +83,7 @@ class MoveForm(forms.Form):
 
     def __init__(self, data: Any = None, *, stores: list[Store]) -> None:
         super().__init__(data)
-        self.fields["to_store"].choices = [(store.pk, store.name) for store in stores]
+        cast(forms.TypedChoiceField, self.fields["to_store"]).choices = [(store.pk, store.name) for store in stores]
 
 
 class LookupForm(forms.Form):
@@ -88,7 +91,7 @@ class LookupForm(forms.Form):
     email = forms.CharField(label=_("Email"), required=False, max_length=254, strip=True)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.is_bound and not (data.get("phone") or data.get("email")):
             raise forms.ValidationError(_("Type the shopper's phone number or email."))
         return data
@@ -100,4 +103,4 @@ class InventoryForm(forms.Form):
 
     def __init__(self, data: Any, *, stores: QuerySet[Store]) -> None:
         super().__init__(data)
-        self.fields["store"].queryset = stores
+        _choose_from(self, "store", stores)

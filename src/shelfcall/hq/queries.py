@@ -102,11 +102,11 @@ def filter_condition(data: dict[str, Any], now: datetime) -> Q:
         condition &= Q(created_at__lt=_day_start(data["date_to"] + timedelta(days=1)))
     if data.get("product"):
         holding = Reservation.objects.filter(order=OuterRef("pk"), stock_level__product=data["product"], held_qty__gt=0)
-        condition &= Exists(holding)
+        condition &= Q(Exists(holding))
     return condition & search_condition(data.get("q") or "")
 
 
-def _item_count() -> Subquery:
+def _item_count() -> Coalesce:
     units = (
         OrderLine.objects.filter(order=OuterRef("pk"))
         .values("order")
@@ -127,14 +127,14 @@ def list_orders(stores: QuerySet[Store], condition: Q, *, before: int | None = N
     orders = Order.objects.filter(condition, store__in=stores)
     if before is not None:
         orders = orders.filter(pk__lt=before)
-    rows = list(
+    rows: list[Order] = list(
         orders.select_related("store", "team", "assignee")
         .annotate(item_count=_item_count())
         .order_by("-pk")[: PAGE_SIZE + 1]
     )
     now = clock.now()
-    for order in rows:
-        order.is_overdue = order.status in (OrderStatus.SUBMITTED, OrderStatus.PICKING) and order.due_at < now
+    for order in rows:  # as the overdue filter counts it
+        order.is_overdue = order.status in (OrderStatus.SUBMITTED, OrderStatus.PICKING) and order.due_at < now  # type: ignore[attr-defined]
     more = len(rows) > PAGE_SIZE
     return OrderPage(rows[:PAGE_SIZE], rows[PAGE_SIZE - 1].pk if more else None)
 

@@ -4,6 +4,7 @@ shopper who calls. Views parse, ask the policy (through the actions), call the a
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
@@ -54,7 +55,7 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
     def stores_if_allowed() -> tuple[list[int], int] | None:
         user = live_user(request)
         store_ids = list(visible_stores(user).values_list("pk", flat=True))
-        return (store_ids, user.pk) if store_ids else None
+        return (store_ids, user.pk) if store_ids and user.pk is not None else None
 
     allowed = await off_loop(stores_if_allowed)()
     if allowed is None:
@@ -114,10 +115,12 @@ def order_page(request: HqRequest, order_id: int) -> HttpResponse:
     return render(request, "hq/order.html", _order_context(request, order))
 
 
+# How an action's form is built from the POST, for the order it is about.
+FormMaker = Callable[[HqRequest, Order], forms.Form]
+
+
 def _order_action(
-    form_class: type[CancelForm | SendLinkForm | MoveForm] | None,
-    form_name: str,
-    act: Callable[[HqRequest, Order, dict[str, Any]], str],
+    make_form: FormMaker | None, form_name: str, act: Callable[[HqRequest, Order, dict[str, Any]], str]
 ) -> Callable:
     """A POST on one order: validate the form (its errors shown on the order's page), run the action,
     show what happened, or the refusal, and go back to the order as it is now."""
@@ -126,15 +129,15 @@ def _order_action(
     @hq_view
     def view(request: HqRequest, order_id: int) -> HttpResponse:
         order = order_in_view(request, order_id)
-        form = None
-        if form_class is not None:
-            kwargs = {"stores": _move_targets(request, order)} if form_class is MoveForm else {}
-            form = form_class(request.POST, **kwargs)
+        data: dict[str, Any] = {}
+        if make_form is not None:
+            form = make_form(request, order)
             if not form.is_valid():
                 context = _order_context(request, order, **{form_name: form})
                 return render(request, "hq/order.html", context, status=422)
+            data = form.cleaned_data
         with refusal_shown(request):
-            messages.success(request, act(request, order, form.cleaned_data if form else {}))
+            messages.success(request, act(request, order, data))
         return redirect("hq:order", order.pk)
 
     return view
@@ -163,10 +166,12 @@ def _move(request: HqRequest, order: Order, data: dict[str, Any]) -> str:
     }
 
 
-send_link = _order_action(SendLinkForm, "link_form", _send_link)
+send_link = _order_action(lambda request, order: SendLinkForm(request.POST), "link_form", _send_link)
 resend_ready = _order_action(None, "", _resend_ready)
-cancel = _order_action(CancelForm, "cancel_form", _cancel)
-move = _order_action(MoveForm, "move_form", _move)
+cancel = _order_action(lambda request, order: CancelForm(request.POST), "cancel_form", _cancel)
+move = _order_action(
+    lambda request, order: MoveForm(request.POST, stores=_move_targets(request, order)), "move_form", _move
+)
 
 
 @hq_view
