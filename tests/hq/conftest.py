@@ -35,8 +35,8 @@ def world(db) -> World:
     a = make_store(name="Alpha")
     b = make_store(name="Bravo", organization=a.organization)
     elsewhere = make_store(name="Zulu")
-    product = make_product(a, on_hand=10, name="Shaver")
-    StockLevel.objects.create(store=b, product=product, on_hand=10)
+    product = make_product(a, on_hand=1000, name="Shaver")
+    StockLevel.objects.create(store=b, product=product, on_hand=100)
     other_product = make_product(elsewhere, on_hand=10, name="Kettle")
     users = {
         "org_admin": make_org_member(a.organization, name="Oda", role=Role.ORG_ADMIN),
