@@ -39,8 +39,12 @@ def test_status_source_team_filters(world, cs):
     waiting, picking = world.order_a(), world.order_a()
     claimed(picking, staff(world.a))
     online = actions.create_order(
-        world.b, [actions.CartLine(world.product.pk, 1, world.product.price)], source=OrderSource.ONLINE,
-        external_id="WEB-77", contact=ShopperContact(name="Noa"), by=TILL,
+        world.b,
+        [actions.CartLine(world.product.pk, 1, world.product.price)],
+        source=OrderSource.ONLINE,
+        external_id="WEB-77",
+        contact=ShopperContact(name="Noa"),
+        by=TILL,
     ).order
     assert _listed(cs, "status=picking") == [picking.pk]
     assert _listed(cs, "source=online") == [online.pk]

@@ -69,7 +69,6 @@ TABLE = [
     (SUPERVISOR, (COMPLETED, ALEX, {"paid": True}), set()),
     # Customer service: never claims, picks or hands off; resends, cancels, moves what nobody started.
     (SERVICE, (SUBMITTED, None, {"contact": True}), {A.CANCEL, A.SEND_STATUS_LINK, A.MOVE}),
-    (SERVICE, (SUBMITTED, ALEX), {A.CANCEL}),
     (SERVICE, (PICKING, ALEX, {"contact": True}), {A.CANCEL, A.SEND_STATUS_LINK}),
     (SERVICE, (READY, ALEX, {"contact": True}), {A.CANCEL, A.RESEND, A.SEND_STATUS_LINK}),
     (SERVICE, (COMPLETED, ALEX, {"contact": True}), {A.SEND_STATUS_LINK}),

@@ -176,8 +176,6 @@ def _why_not(actor: Actor, order: Order, action: OrderAction) -> _Why | None:
         order.shopper_phone or order.shopper_email
     ):
         return _Why.NOT_ALLOWED
-    if action == OrderAction.MOVE and order.assignee_id is not None:
-        return _Why.NOT_YOURS  # someone may start it any moment: it stays where it is
     mine = holds(actor, order)
     if action == OrderAction.UNCLAIM_FOR_ANYONE and mine:
         return _Why.NOT_ALLOWED  # one's own order is given back with UNCLAIM
