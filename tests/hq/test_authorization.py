@@ -3,6 +3,8 @@
 import pytest
 from django.urls import URLPattern
 
+from shelfcall.core.jobs.models import Job
+from shelfcall.hq import bulk
 from shelfcall.hq import urls as hq_urls
 from shelfcall.orders.models import Order, OrderStatus
 from tests.factories import signed_in, submit
@@ -20,6 +22,9 @@ URLS = {
     "resend_ready": ("post", "/hq/orders/{order}/resend-ready"),
     "cancel": ("post", "/hq/orders/{order}/cancel"),
     "move": ("post", "/hq/orders/{order}/move"),
+    "bulk": ("post", "/hq/bulk"),
+    "job": ("get", "/hq/jobs/{job}"),
+    "job_refused_csv": ("get", "/hq/jobs/{job}/refused.csv"),
 }
 # What each role gets on a store-A order: 200 (or a redirect back after a POST), 403 or 404.
 SEES_A = {"org_admin", "customer_service", "store_admin"}
@@ -29,13 +34,14 @@ def test_every_hq_url_is_in_the_table():
     assert {p.name for p in hq_urls.urlpatterns if isinstance(p, URLPattern)} == set(URLS)
 
 
-def _call(client, name: str, order: Order):
+def _call(client, name: str, order: Order, job: Job | None = None):
     method, path = URLS[name]
-    url = path.format(order=order.pk)
+    url = path.format(order=order.pk, job=job.pk if job else 0)
     if name == "stream":
         return client.get(url)  # refused streams answer at once; allowed ones are checked in test_live
     if method == "post":
-        return client.post(url, {"reason": "Shopper asked", "via": "email", "to_store": order.store_id})
+        fields = {"reason": "Shopper asked", "via": "email", "to_store": order.store_id}
+        return client.post(url, fields | {"action": "cancel", "key": "k", "order": [order.pk]})
     return client.get(url)
 
 
@@ -45,7 +51,9 @@ def _call(client, name: str, order: Order):
 @pytest.mark.parametrize("name", sorted(set(URLS) - {"stream"}))
 def test_each_role_on_each_url(world, role, name):
     order = world.order_a(email="kim@example.com")
-    response = _call(signed_in(world.users[role]), name, order)
+    user = world.users[role]
+    job = bulk.start(bulk.BulkAction.RESEND_READY, [order.pk], by=user, key="own") if name.startswith("job") else None
+    response = _call(signed_in(user), name, order, job)
     if role in ("supervisor", "associate"):
         assert response.status_code == 403, "only admins and customer service open /hq/"
     elif role == "stranger" and "{order}" in URLS[name][1]:
@@ -60,7 +68,8 @@ def test_each_role_on_each_url(world, role, name):
 def test_signed_out_is_sent_to_sign_in(world, name):
     from django.test import Client
 
-    response = _call(Client(), name, world.order_a())
+    job = bulk.start(bulk.BulkAction.CANCEL, [], by=world.users["org_admin"], key="k", reason="x")
+    response = _call(Client(), name, world.order_a(), job)
     if name == "stream":
         assert response.status_code == 403
     else:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from shelfcall.catalog.models import Product
+from shelfcall.core.numbers import parse_number
 from shelfcall.orders.models import OrderSource, OrderStatus
 from shelfcall.stores.models import Store, Team
 
@@ -104,3 +105,36 @@ class InventoryForm(forms.Form):
     def __init__(self, data: Any, *, stores: QuerySet[Store]) -> None:
         super().__init__(data)
         _choose_from(self, "store", stores)
+
+
+def _order_id(value: str) -> int:
+    number = parse_number(value, minimum=1)
+    if number is None:
+        raise ValueError(value)
+    return number
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(label=_("With the selected orders"), choices=[])
+    order = forms.TypedMultipleChoiceField(
+        label=_("Orders"), coerce=_order_id, choices=[], error_messages={"required": _("Select at least one order.")}
+    )
+    reason = forms.CharField(label=_("Reason (to cancel)"), required=False, max_length=200, strip=True)
+    place = forms.CharField(label=_("Drop zone or place (to mark ready)"), required=False, max_length=200, strip=True)
+    key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, data: Any, *, actions: list[tuple[str, Any]]) -> None:
+        super().__init__(data)
+        cast(forms.ChoiceField, self.fields["action"]).choices = actions
+        # Any whole number: the job itself refuses, by name, what the user may not touch.
+        cast(forms.TypedMultipleChoiceField, self.fields["order"]).choices = [
+            (value, value) for value in (data.getlist("order") if data else [])
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("action") == "cancel" and not data.get("reason"):
+            self.add_error("reason", _("Give the reason: the shoppers read it."))
+        if data.get("action") == "mark_ready" and not data.get("place"):
+            self.add_error("place", _("Name the drop zone or the place where the orders wait."))
+        return data

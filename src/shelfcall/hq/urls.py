@@ -14,4 +14,7 @@ urlpatterns = [
     path("orders/<id:order_id>/resend-ready", views.resend_ready, name="resend_ready"),
     path("orders/<id:order_id>/cancel", views.cancel, name="cancel"),
     path("orders/<id:order_id>/move", views.move, name="move"),
+    path("bulk", views.bulk_start, name="bulk"),
+    path("jobs/<id:job_id>", views.job_page, name="job"),
+    path("jobs/<id:job_id>/refused.csv", views.job_refused_csv, name="job_refused_csv"),
 ]

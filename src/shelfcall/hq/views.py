@@ -1,21 +1,23 @@
 """Head office: every order of the stores one sees, live; one order's whole story; the stock; the
 shopper who calls. Views parse, ask the policy (through the actions), call the action, render."""
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from shelfcall.core import clock
+from shelfcall.core.jobs.models import Job
 from shelfcall.core.numbers import parse_number
-from shelfcall.hq import queries
+from shelfcall.hq import bulk, queries
 from shelfcall.hq.access import HqRequest, actor_for, hq_view, order_in_view, visible_stores
-from shelfcall.hq.forms import CancelForm, InventoryForm, LookupForm, MoveForm, OrderFilterForm, SendLinkForm
+from shelfcall.hq.forms import BulkForm, CancelForm, InventoryForm, LookupForm, MoveForm, OrderFilterForm, SendLinkForm
 from shelfcall.live.hub import store_topic
 from shelfcall.live.sse import Message, off_loop, stream_response
 from shelfcall.notify.channels.sms import twilio_configured
@@ -25,6 +27,7 @@ from shelfcall.orders.policy import OrderAction, allowed_actions
 from shelfcall.stores import policy
 from shelfcall.stores.models import Store
 from shelfcall.workspace.errors import refusal_shown
+from shelfcall.workspace.forms import valid_data
 from shelfcall.workspace.queries import get_order_lines, list_timeline
 from shelfcall.workspace.views.access import live_user
 
@@ -41,6 +44,8 @@ def order_list(request: HqRequest) -> HttpResponse:
     query.pop("fragment", None)
     context = {
         "form": form,
+        "bulk_labels": bulk.LABELS.items(),
+        "bulk_key": secrets.token_urlsafe(16),
         "page": page,
         "query": query.urlencode(),
         "last_event_id": queries.last_event_id(),
@@ -192,3 +197,52 @@ def inventory(request: HqRequest) -> HttpResponse:
     data = {name: value for name, value in form.cleaned_data.items() if name not in form.errors}
     products = queries.inventory(request.stores, search=data.get("q") or "", store=data.get("store"))
     return render(request, "hq/inventory.html", {"form": form, "products": products})
+
+
+@require_POST
+@hq_view
+def bulk_start(request: HqRequest) -> HttpResponse:
+    form = BulkForm(request.POST, actions=list(bulk.LABELS.items()))
+    with refusal_shown(request):  # a field in error is named, with its fix, on the list
+        data = valid_data(form)
+        job = bulk.start(
+            bulk.BulkAction(data["action"]),
+            data["order"],
+            by=request.user,
+            key=data["key"],
+            reason=data["reason"],
+            place=data["place"],
+        )
+        return redirect("hq:job", job.pk)
+    return redirect("hq:orders")
+
+
+def _job_of(request: HqRequest, job_id: int) -> Job:
+    job = bulk.jobs_of(request.user).filter(pk=job_id).first()
+    if job is None:
+        raise Http404("no such job of yours")
+    return job
+
+
+@hq_view
+def job_page(request: HqRequest, job_id: int) -> HttpResponse:
+    job = _job_of(request, job_id)
+    items = sorted((job.outcome or {}).get("items", {}).items(), key=lambda kv: int(kv[0]))
+    context = {
+        "job": job,
+        "label": bulk.LABELS[bulk.BulkAction(job.kind.removeprefix(bulk.KIND_PREFIX))],
+        "items": [(int(order_id), item) for order_id, item in items],
+        "refused": sum(1 for _id, item in items if item["status"] == "refused"),
+        "finished": job.finished_at is not None,
+        "percent": int(100 * job.done / job.total) if job.total else 0,
+    }
+    template = "hq/_job_progress.html" if request.GET.get("fragment") else "hq/job.html"
+    return render(request, template, context)
+
+
+@hq_view
+def job_refused_csv(request: HqRequest, job_id: int) -> HttpResponse:
+    job = _job_of(request, job_id)
+    response = HttpResponse(bulk.refused_csv(job), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="refused-{job.pk}.csv"'
+    return response
