@@ -6,7 +6,9 @@ a third with an email; one line, one reservation journal row and one event each)
 Django test client, signed in as the organization's customer service (every store) or as one store's
 admin, asks each page --repeat times; the first answer of each is discarded (warm-up). Reported per page:
 p50 / p95 wall time of the whole request (middleware, session, the page's queries, rendering) and its
-SQL statements. The machine is shared: read the figures with the load average printed beside them.
+SQL statements, and the p50 of the time its statements took in the database (as Django's debug cursor
+measures it: the round trip to PostgreSQL). The machine is shared: read the figures with the load
+average printed beside them.
 
 Only 127.0.0.1 is contacted; the database is dropped at the end (--keep leaves it).
 Run: PYTHONPATH=src .venv/bin/python benchmarks/hq_orders.py [--orders 100000] [--stores 20] [--repeat 20]
@@ -170,12 +172,12 @@ def _hold_open_orders() -> None:
         cursor.execute("ANALYZE")
 
 
-def measure(client, path: str, repeat: int) -> tuple[list[float], int]:
+def measure(client, path: str, repeat: int) -> tuple[list[float], list[float], int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     client.get(path)  # warm-up: the session's first write, prepared statements, caches
-    times = []
+    times, sql_times = [], []
     statements = 0
     for _ in range(repeat):
         with CaptureQueriesContext(connection) as captured:
@@ -184,7 +186,8 @@ def measure(client, path: str, repeat: int) -> tuple[list[float], int]:
             times.append(time.perf_counter() - started)
         assert response.status_code == 200, (path, response.status_code)
         statements = len(captured)
-    return times, statements
+        sql_times.append(sum(float(query["time"]) for query in captured.captured_queries))
+    return times, sql_times, statements
 
 
 def main() -> None:
@@ -214,11 +217,12 @@ def main() -> None:
             client = Client()
             client.force_login(world[who])
             print(f"\n{'customer service (every store)' if who == 'service' else 'store admin (one store)'}")
-            print(f"{'page':<28} {'p50 ms':>8} {'p95 ms':>8} {'SQL':>4}")
+            print(f"{'page':<28} {'p50 ms':>8} {'p95 ms':>8} {'SQL p50 ms':>11} {'SQL':>4}")
             for name, template in PAGES.items():
-                times, statements = measure(client, template.format(**world), args.repeat)
+                times, sql_times, statements = measure(client, template.format(**world), args.repeat)
                 p50, p95 = percentile(times, 50) * 1000, percentile(times, 95) * 1000
-                print(f"{name:<28} {p50:>8.1f} {p95:>8.1f} {statements:>4}")
+                sql_p50 = percentile(sql_times, 50) * 1000
+                print(f"{name:<28} {p50:>8.1f} {p95:>8.1f} {sql_p50:>11.1f} {statements:>4}", flush=True)
         print(f"\nload average after: {os.getloadavg()[0]:.1f}")
     finally:
         if not args.keep:
