@@ -20,7 +20,8 @@ class HqRequest(HttpRequest):
     """A request `hq_view` let in: a signed-in user who sees every order of `stores`."""
 
     user: User
-    stores: QuerySet[Store]
+    stores: QuerySet[Store]  # for choices, by name
+    store_ids: list[int]  # for filtering: a literal list lets the planner walk the orders' primary key
 
 
 def visible_stores(user: Any) -> QuerySet[Store]:
@@ -35,11 +36,12 @@ def hq_view(view: Callable) -> Callable:
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), "workspace:login")
-        stores = visible_stores(request.user)
-        if not stores.exists():
+        store_ids = list(visible_stores(request.user).values_list("pk", flat=True))
+        if not store_ids:
             raise PermissionDenied
         hq = cast(HqRequest, request)
-        hq.stores = stores
+        hq.store_ids = store_ids
+        hq.stores = Store.objects.filter(pk__in=store_ids).order_by("name")
         return view(hq, *args, **kwargs)
 
     return wrapped
@@ -48,7 +50,7 @@ def hq_view(view: Callable) -> Callable:
 def order_in_view(request: HqRequest, order_id: int) -> Order:
     """The order if it belongs to one of the request's stores; a 404 otherwise (its existence is not told)."""
     order = (
-        Order.objects.filter(pk=order_id, store__in=request.stores)
+        Order.objects.filter(pk=order_id, store_id__in=request.store_ids)
         .select_related("store__organization", "team", "assignee", "drop_zone", "origin_store")
         .first()
     )

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, Right
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from shelfcall.catalog.models import Product, StockLevel
@@ -56,27 +57,33 @@ def _day_start(day: date) -> datetime:
 
 
 def phone_condition(text: str) -> Q | None:
-    """Orders whose phone is this one, however it was spaced or prefixed (+33 6…, 06…); None when the
-    text holds too few digits to be a phone number."""
+    """Orders whose phone is this one, however it was spaced or prefixed (+33 6…, 06…): the last
+    PHONE_TAIL digits, through their own index (orders migration 0013); None when the text holds too few
+    digits to be a phone number."""
     digits = phone_key(text).lstrip("+")
     if len(digits) < MIN_PHONE_DIGITS:
         return None
-    return Q(phone_key__endswith=digits[-PHONE_TAIL:])
+    if len(digits) < PHONE_TAIL:
+        return Q(phone_key=digits)
+    return Q(Exact(Right("phone_key", PHONE_TAIL), digits[-PHONE_TAIL:]))
 
 
 def search_condition(text: str) -> Q:
-    """Number (SC1042 or 1042), external id, shopper name, phone or email."""
+    """An order number (SC1042 or 1042), a phone or an external id; an email (exactly); else a name
+    (or an external id). Each kind through an index, except names, whose matches are many."""
     text = text.strip()
     if not text:
         return Q()
-    condition = Q(external_id=text) | Q(shopper_name__icontains=text)
     if "@" in text:
-        condition |= Q(shopper_email__icontains=text.lower())
+        return Q(shopper_email=text.lower())
+    condition = Q(external_id=text)
     number = parse_number(text.upper().removeprefix(BARCODE_PREFIX), maximum=2**31 - 1)
     if number is not None:
         condition |= Q(number=number)
     if (phone := phone_condition(text)) is not None:
         condition |= phone
+    if number is None and phone is None:
+        condition |= Q(shopper_name__icontains=text)
     return condition
 
 
@@ -122,9 +129,9 @@ class OrderPage:
     older: int | None  # the `before` of the next page, None on the last one
 
 
-def list_orders(stores: QuerySet[Store], condition: Q, *, before: int | None = None) -> OrderPage:
-    """A page of the orders of `stores` matching `condition`, newest first. One query."""
-    orders = Order.objects.filter(condition, store__in=stores)
+def list_orders(store_ids: Sequence[int], condition: Q, *, before: int | None = None) -> OrderPage:
+    """A page of the orders of those stores matching `condition`, newest first. One query."""
+    orders = Order.objects.filter(condition, store_id__in=store_ids)
     if before is not None:
         orders = orders.filter(pk__lt=before)
     rows: list[Order] = list(
@@ -144,7 +151,7 @@ def last_event_id() -> int:
     return OrderEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
-def lookup_orders(stores: QuerySet[Store], *, phone: str = "", email: str = "") -> list[Order]:
+def lookup_orders(store_ids: Sequence[int], *, phone: str = "", email: str = "") -> list[Order]:
     """A shopper who calls: their orders across the stores, newest first, with what was sent to them.
     Two queries (orders, messages)."""
     condition = Q(pk__in=[])
@@ -154,7 +161,7 @@ def lookup_orders(stores: QuerySet[Store], *, phone: str = "", email: str = "") 
         condition |= Q(shopper_email=email.strip().lower())
     messages = OutboxMessage.objects.filter(channel__isnull=True).order_by("pk")
     return list(
-        Order.objects.filter(condition, store__in=stores)
+        Order.objects.filter(condition, store_id__in=store_ids)
         .select_related("store", "drop_zone", "assignee")
         .prefetch_related(Prefetch("messages", queryset=messages, to_attr="shopper_messages"))
         .order_by("-pk")[:PAGE_SIZE]
@@ -191,10 +198,10 @@ class ProductStock:
     reserved_total: int
 
 
-def inventory(stores: QuerySet[Store], *, search: str = "", store: Store | None = None) -> list[ProductStock]:
-    """Per product (SKU or name matching `search`), its stock in each of `stores`: on hand, reserved,
+def inventory(store_ids: Sequence[int], *, search: str = "", store: Store | None = None) -> list[ProductStock]:
+    """Per product (SKU or name matching `search`), its stock in each of those stores: on hand, reserved,
     available, and what all of them hold. Two queries."""
-    levels = StockLevel.objects.filter(store__in=[store] if store else stores)
+    levels = StockLevel.objects.filter(store_id__in=[store.pk] if store else store_ids)
     products = Product.objects.filter(Exists(levels.filter(product=OuterRef("pk"))))
     if search.strip():
         products = products.filter(Q(sku__iexact=search.strip()) | Q(name__icontains=search.strip()))

@@ -37,7 +37,9 @@ def order_list(request: HqRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET, stores=request.stores)
     data = form.valid_data()
     page = queries.list_orders(
-        request.stores, queries.filter_condition(data, clock.now()), before=parse_number(request.GET.get("before", ""))
+        request.store_ids,
+        queries.filter_condition(data, clock.now()),
+        before=parse_number(request.GET.get("before", "")),
     )
     query = request.GET.copy()
     query.pop("before", None)
@@ -185,7 +187,7 @@ def lookup(request: HqRequest) -> HttpResponse:
     found = None
     if form.is_valid():
         found = queries.lookup_orders(
-            request.stores, phone=form.cleaned_data["phone"], email=form.cleaned_data["email"]
+            request.store_ids, phone=form.cleaned_data["phone"], email=form.cleaned_data["email"]
         )
     return render(request, "hq/lookup.html", {"form": form, "found": found})
 
@@ -195,7 +197,7 @@ def inventory(request: HqRequest) -> HttpResponse:
     form = InventoryForm(request.GET, stores=request.stores)
     form.is_valid()
     data = {name: value for name, value in form.cleaned_data.items() if name not in form.errors}
-    products = queries.inventory(request.stores, search=data.get("q") or "", store=data.get("store"))
+    products = queries.inventory(request.store_ids, search=data.get("q") or "", store=data.get("store"))
     return render(request, "hq/inventory.html", {"form": form, "products": products})
 
 

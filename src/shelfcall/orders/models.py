@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Right
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.catalog.models import Product, Showcase, StockLevel
@@ -158,6 +159,8 @@ class Order(models.Model):
                 models.Index(fields=["store", contact], condition=~Q(**{contact: ""}), name=f"order_{contact}_idx")
                 for contact in ("phone_key", "shopper_email")
             ),
+            # Head office's lookup by phone, however it was prefixed: the number's last 9 digits (hq/queries.py).
+            models.Index(Right("phone_key", 9), condition=~Q(phone_key=""), name="order_phone_tail_idx"),
             *(
                 models.Index(fields=[timer], condition=Q(**{f"{timer}__isnull": False}), name=f"order_{timer}_idx")
                 for timer in ("next_escalation_at", "remind_at", "expires_at")
