@@ -77,3 +77,29 @@ def test_lookup_finds_the_shopper_across_stores_and_resends_the_link(open_page, 
     assert OutboxMessage.objects.filter(order=kim_alpha, purpose="status", kind="email").count() == 1
     expect(page.get_by_role("heading", name="Stock reservation journal")).to_be_visible()
     assert serious_violations(page) == []
+
+
+def test_a_bulk_cancel_shows_its_progress_and_result(open_page, live_server_url, chain):
+    from shelfcall.core.jobs import queue
+    from shelfcall.orders import actions
+    from tests.factories import TILL
+
+    kept = submit(chain["alpha"], contact=ShopperContact(name="Kim"))
+    gone = submit(chain["bravo"], contact=ShopperContact(name="Lou"))
+    page = open_page(TABLET, user=chain["service"])
+    page.goto("/hq/")
+    for order in (kept, gone):
+        page.get_by_label(f"Select order {order.number} of {order.store.name}").check()
+    page.get_by_label("Action").select_option("cancel")
+    page.get_by_label("Reason (to cancel)").fill("Store closed for the day")
+    actions.cancel_order(gone.pk, by=TILL, reason="Shopper called")  # it moves on before the job runs
+    page.get_by_role("button", name="Run on the selected orders").click()
+    expect(page.get_by_role("heading", name="Cancel with a reason")).to_be_visible()
+    assert serious_violations(page) == []
+    while queue.run_next():
+        pass
+    expect(page.get_by_role("status").last).to_contain_text("1 done, 1 refused", timeout=LIVE_TIMEOUT)
+    expect(page.locator("progress")).to_have_attribute("value", "2")
+    expect(page.get_by_role("link", name="Download the refused orders (CSV)")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="Bravo")).to_contain_text("cancelled now")
+    assert serious_violations(page) == []
