@@ -59,6 +59,13 @@ def make_user(store: Store, *, name: str = "Alex", role: str = Role.ASSOCIATE):
     return user
 
 
+def make_org_member(organization: Organization, *, name: str = "Cy", role: str = Role.CUSTOMER_SERVICE):
+    """A member of the whole organization (no store): an organization admin, or customer service."""
+    user = get_user_model().objects.create_user(f"{name.lower()}{next(_seq)}", password="x", first_name=name)
+    Membership.objects.create(user=user, organization=organization, role=role)
+    return user
+
+
 def staff(store: Store, name: str = "Alex", role: str = Role.ASSOCIATE) -> Actor:
     """A new staff member of the store, as the workspace's actor: with their role, so no query looks it up."""
     return Actor.staff(make_user(store, name=name, role=role), Role(role))

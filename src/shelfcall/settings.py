@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "shelfcall.live",
     "shelfcall.shopper",
     "shelfcall.workspace",
+    "shelfcall.hq",
     "shelfcall.notify",
     "shelfcall.api",
     "shelfcall.setup",

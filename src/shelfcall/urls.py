@@ -19,6 +19,7 @@ urlpatterns = [
     path("setup/", include("shelfcall.setup.urls")),
     *setup_public_urls,
     path("insights/", include("shelfcall.insights.urls")),
+    path("hq/", include("shelfcall.hq.urls")),
     path("", include("shelfcall.shopper.urls")),
     path("", RedirectView.as_view(pattern_name="workspace:queue"), name="home"),
 ]

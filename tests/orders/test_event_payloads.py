@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
+from shelfcall.catalog.models import StockLevel
 from shelfcall.core import clock
 from shelfcall.orders import actions
 from shelfcall.orders.actions import Rejection, ShopperContact
@@ -13,7 +14,16 @@ from shelfcall.orders.events import PAYLOADS, SHOPPER, SYSTEM, Actor, EventType,
 from shelfcall.orders.models import Order, OrderEvent, SubStatus
 from shelfcall.orders.queries import last_event_id
 from shelfcall.stores.models import Role
-from tests.factories import make_drop_zone, make_product, make_showcase, make_store, make_user, staff, submit
+from tests.factories import (
+    make_drop_zone,
+    make_org_member,
+    make_product,
+    make_showcase,
+    make_store,
+    make_user,
+    staff,
+    submit,
+)
 
 
 def test_every_event_type_has_a_documented_payload_schema_with_a_valid_example():
@@ -75,6 +85,10 @@ def _every_kind_of_event(store):
     )
     actions.answer_substitute(short.pk, yes.pk, accept=True, by=SHOPPER)
     actions.answer_substitute(short.pk, no.pk, accept=False, by=SHOPPER)
+    sister = make_store(organization=store.organization)  # customer service moves a sister store's order here
+    StockLevel.objects.create(store=sister, product=product, on_hand=1)
+    moved = submit(make_showcase(sister, products=[product]))
+    actions.move_order(moved.pk, to_store_id=store.pk, by=Actor.staff(make_org_member(store.organization)))
 
 
 @pytest.mark.django_db

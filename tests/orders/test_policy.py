@@ -31,6 +31,8 @@ User = get_user_model()
 ALEX, BEN = User(pk=1, username="alex", first_name="Alex"), User(pk=2, username="ben", first_name="Ben")
 ASSOCIATE = Actor.staff(BEN, Role.ASSOCIATE)
 SUPERVISOR = Actor.staff(BEN, Role.SUPERVISOR)
+SERVICE = Actor.staff(BEN, Role.CUSTOMER_SERVICE)
+ADMIN = Actor.staff(BEN, Role.STORE_ADMIN)
 
 SUBMITTED, PICKING, READY = OrderStatus.SUBMITTED, OrderStatus.PICKING, OrderStatus.READY
 COMPLETED, CANCELLED = OrderStatus.COMPLETED, OrderStatus.CANCELLED
@@ -83,6 +85,13 @@ TABLE = [
     (SUPERVISOR, (READY, ALEX), {A.RESTAGE, A.HAND_OFF, A.PAY, A.CANCEL, A.SET_SUB_STATUS}),
     (SUPERVISOR, (CANCELLED, ALEX, {"paid": True, "refund_due": True}), {A.REFUND}),
     (SUPERVISOR, (COMPLETED, ALEX, {"paid": True}), set()),
+    # Customer service: never claims, picks or hands off; resends, cancels, moves what nobody started.
+    (SERVICE, (SUBMITTED, None, {"contact": True}), {A.CANCEL, A.SEND_STATUS_LINK, A.MOVE}),
+    (SERVICE, (PICKING, ALEX, {"contact": True}), {A.CANCEL, A.SEND_STATUS_LINK}),
+    (SERVICE, (READY, ALEX, {"contact": True}), {A.CANCEL, A.RESEND, A.SEND_STATUS_LINK}),
+    (SERVICE, (COMPLETED, ALEX, {"contact": True}), {A.SEND_STATUS_LINK}),
+    # A store admin: a supervisor who also serves customers.
+    (ADMIN, (SUBMITTED, None), {A.CLAIM, A.PAY, A.CANCEL, A.REASSIGN, A.MOVE}),
     # The shopper: cancel while nobody picks, say they are here while the order is open.
     (SHOPPER, (SUBMITTED, None), {A.CANCEL, A.CHECK_IN}),
     (SHOPPER, (PICKING, ALEX), {A.CHECK_IN}),

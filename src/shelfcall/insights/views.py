@@ -21,7 +21,7 @@ INSIGHTS_PERM = policy.Perm.SUPERVISE
 
 
 def _visible_stores(request: HttpRequest) -> list[Store]:
-    stores = list(policy.stores_with(request.user, INSIGHTS_PERM))
+    stores = list(policy.stores_granting(request.user, INSIGHTS_PERM))
     if not stores:
         raise PermissionDenied
     return stores

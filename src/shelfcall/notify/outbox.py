@@ -50,6 +50,7 @@ EVENT_TITLES: dict[str, "StrPromise"] = {
     EventType.SUBSTITUTE_PROPOSED: gettext_lazy("substitute offered"),
     EventType.SUBSTITUTE_ACCEPTED: gettext_lazy("substitute accepted"),
     EventType.SUBSTITUTE_DECLINED: gettext_lazy("substitute declined"),
+    EventType.MOVED: gettext_lazy("moved to another store"),
 }
 
 # Shopper messages, by the event that causes them.
@@ -61,6 +62,7 @@ SHOPPER_PURPOSES: dict[str, str] = {
     EventType.LINE_NOT_FOUND: "partial",
     EventType.MESSAGE_RESENT: "ready",
     EventType.SUB_STATUS_CHANGED: "update",  # only when the sub-status says to tell the shopper
+    EventType.MOVED: "moved",
 }
 
 
@@ -296,10 +298,13 @@ def _shopper_rows(event: OrderEvent, order: Order) -> list[OutboxMessage]:
     purpose = SHOPPER_PURPOSES[event.type]
     if event.type == EventType.REMINDED:
         purpose = event.payload["kind"]
+    if event.type == EventType.MESSAGE_RESENT:
+        purpose = event.payload["purpose"]  # "ready", or "status": the status link
+    only = event.payload.get("via") if event.type == EventType.MESSAGE_RESENT else None
     addresses = [
         (plugin.kind, address)
         for plugin in REGISTRY.for_audience(Audience.SHOPPER)
-        if (address := plugin.shopper_address(order)) and plugin.is_configured()
+        if only in (None, plugin.kind) and (address := plugin.shopper_address(order)) and plugin.is_configured()
     ]
     if not addresses:
         return []
@@ -331,6 +336,14 @@ def shopper_message(purpose: str, order: Order) -> Message:
             "cancelled": (
                 _("Your order #%(number)s is cancelled") % {"number": order.number},
                 order.cancel_reason or _("Nothing was charged."),
+            ),
+            "status": (
+                _("Your order #%(number)s") % {"number": order.number},
+                _("Follow it live on your order page."),
+            ),
+            "moved": (
+                _("Your order #%(number)s moved to %(store)s") % {"number": order.number, "store": order.store.name},
+                _("Collect it at %(store)s; we will tell you when it is ready.") % {"store": order.store.name},
             ),
             "partial": (
                 _("Part of your order #%(number)s is not available") % {"number": order.number},

@@ -347,6 +347,19 @@ class CheckInDetailsRequired(OrderError):
         super().__init__(_("Tell us where you parked and what car to look for, e.g. 'Bay 3, red Clio'."))
 
 
+class ContactMissing(OrderError):
+    """A message was asked for by SMS or email, and the order has no phone number (or no email)."""
+
+    code = "contact_missing"
+    field = "via"
+
+    def __init__(self, number: int, via: str) -> None:
+        what = _("phone number") if via == "sms" else _("email address")
+        super().__init__(
+            _("Order %(number)s has no %(what)s; send it the other way.") % {"number": number, "what": what}
+        )
+
+
 class ContactRequired(OrderError):
     code = "contact_required"
 

@@ -121,11 +121,16 @@ class RemindedPayload(EventPayload):
 
 
 class MessageResentPayload(EventPayload):
-    """An associate sent the shopper's message again."""
+    """An associate (or customer service) sent the shopper's message again."""
 
-    example = {"purpose": "ready"}
+    example = {"purpose": "ready", "via": None}
 
-    purpose: Literal["ready"] = Field(description="Which message: `ready` (ready for pickup).")
+    purpose: Literal["ready", "status"] = Field(
+        description="Which message: `ready` (ready for pickup) or `status` (the link to the order's status page)."
+    )
+    via: Literal["sms", "email"] | None = Field(
+        default=None, description="Only by SMS or only by email; null: every contact the order has."
+    )
 
 
 class PickingPayload(EventPayload):
@@ -331,3 +336,15 @@ class SubstituteDecidedPayload(_SubstitutePayload):
 
     by_default: bool = Field(description="True when nobody answered in time and the store's default applied.")
     total: Amount = Field(description="The order's total after the answer.")
+
+
+class MovedPayload(EventPayload):
+    """Customer service moved an order nobody had started to another store of the organization: its
+    stock is held there now, that store picks it and the shopper collects it there."""
+
+    example = {"from_store_id": 3, "from_store": "Lyon Part-Dieu", "to_store_id": 4, "to_store": "Lyon Bellecour"}
+
+    from_store_id: int = Field(description="The store the order was to be collected at before.")
+    from_store: str = Field(description="That store's name.")
+    to_store_id: int = Field(description="The store that fills the order now.")
+    to_store: str = Field(description="That store's name.")

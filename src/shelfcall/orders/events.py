@@ -46,6 +46,7 @@ class EventType(StrEnum):
     SUBSTITUTE_PROPOSED = "order.substitute_proposed"
     SUBSTITUTE_ACCEPTED = "order.substitute_accepted"
     SUBSTITUTE_DECLINED = "order.substitute_declined"
+    MOVED = "order.moved"
 
 
 # One schema per type (tests check none is missing): what record() accepts, the feed and webhooks publish.
@@ -73,6 +74,7 @@ PAYLOADS: dict[EventType, type[payloads.EventPayload]] = {
     EventType.SUBSTITUTE_PROPOSED: payloads.SubstituteProposedPayload,
     EventType.SUBSTITUTE_ACCEPTED: payloads.SubstituteDecidedPayload,
     EventType.SUBSTITUTE_DECLINED: payloads.SubstituteDecidedPayload,
+    EventType.MOVED: payloads.MovedPayload,
 }
 
 
@@ -100,6 +102,7 @@ EVENT_LABELS: "dict[str, StrPromise]" = {
     EventType.SUBSTITUTE_PROPOSED: _("offered a substitute"),
     EventType.SUBSTITUTE_ACCEPTED: _("accepted a substitute"),
     EventType.SUBSTITUTE_DECLINED: _("declined a substitute"),
+    EventType.MOVED: _("moved it to another store"),
 }
 
 

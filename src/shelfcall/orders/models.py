@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Right
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.catalog.models import Product, Showcase, StockLevel
@@ -233,6 +234,8 @@ class Order(models.Model):
                 models.Index(fields=["store", contact], condition=~Q(**{contact: ""}), name=f"order_{contact}_idx")
                 for contact in ("phone_key", "shopper_email")
             ),
+            # Head office's lookup by phone, however it was prefixed: the number's last 9 digits (hq/queries.py).
+            models.Index(Right("phone_key", 9), condition=~Q(phone_key=""), name="order_phone_tail_idx"),
             *(
                 models.Index(fields=[timer], condition=Q(**{f"{timer}__isnull": False}), name=f"order_{timer}_idx")
                 for timer in ("next_escalation_at", "remind_at", "expires_at", "substitute_due_at")
@@ -467,6 +470,7 @@ class ReservationReason(models.TextChoices):
     REJECTED = "rejected", _("Turned down at hand-off")
     SUBSTITUTE_PROPOSED = "substitute_proposed", _("Substitute proposed")
     SUBSTITUTE_DECLINED = "substitute_declined", _("Substitute declined")
+    MOVED = "moved", _("Moved to another store")
 
 
 class ReservationEntry(models.Model):

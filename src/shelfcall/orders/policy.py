@@ -51,6 +51,8 @@ class OrderAction(StrEnum):
     SET_SUB_STATUS = "set_sub_status"
     SUBSTITUTE = "substitute"  # offer other products for units not found
     DECIDE_SUBSTITUTE = "decide_substitute"  # accept or decline a substitute offered
+    SEND_STATUS_LINK = "send_status_link"  # the shopper's live status link again, by SMS or email
+    MOVE = "move"  # to another store of the organization, while nobody has started it
 
 
 # How a refusal names the action: "Order 1001 is ready now, so it can't be <claimed>."
@@ -72,6 +74,8 @@ ATTEMPTED = {
     OrderAction.SET_SUB_STATUS: pgettext_lazy("order action", "given a sub-status"),
     OrderAction.SUBSTITUTE: pgettext_lazy("order action", "given a substitute"),
     OrderAction.DECIDE_SUBSTITUTE: pgettext_lazy("order action", "given an answer about a substitute"),
+    OrderAction.SEND_STATUS_LINK: pgettext_lazy("order action", "sent its status link"),
+    OrderAction.MOVE: pgettext_lazy("order action", "moved to another store"),
 }
 
 _PICKING, _READY = frozenset({OrderStatus.PICKING}), frozenset({OrderStatus.READY})
@@ -95,6 +99,8 @@ _STATUSES: dict[OrderAction, frozenset[str]] = {
     OrderAction.SUBSTITUTE: _PICKING,
     # A substitute is offered while picking; the order may have gone back to the queue since.
     OrderAction.DECIDE_SUBSTITUTE: frozenset({OrderStatus.SUBMITTED, OrderStatus.PICKING}),
+    OrderAction.SEND_STATUS_LINK: frozenset(OrderStatus),
+    OrderAction.MOVE: frozenset({OrderStatus.SUBMITTED}),
 }
 # Once an associate is picking, the shopper asks at the desk instead of cancelling alone.
 SHOPPER_CAN_CANCEL = frozenset({OrderStatus.SUBMITTED})
@@ -105,6 +111,8 @@ _KINDS: dict[OrderAction, frozenset[ActorKind]] = dict.fromkeys(OrderAction, _ST
     OrderAction.CHECK_IN: frozenset({ActorKind.SHOPPER}),
     # The shopper answers on the status page, staff or a till for them, the timers with the store's default.
     OrderAction.DECIDE_SUBSTITUTE: frozenset(ActorKind),
+    OrderAction.SEND_STATUS_LINK: frozenset({ActorKind.STAFF}),
+    OrderAction.MOVE: frozenset({ActorKind.STAFF}),
 }
 # What only the one who holds the order does (or a store system, for orders no person holds).
 _HOLDER_ONLY = frozenset(
@@ -112,6 +120,10 @@ _HOLDER_ONLY = frozenset(
 )
 # What staff do only as supervisors.
 _SUPERVISOR_ONLY = frozenset({OrderAction.REASSIGN, OrderAction.UNCLAIM_FOR_ANYONE, OrderAction.REFUND})
+# What customer service (and admins) do to any order of the stores they serve, whoever holds it; the
+# last two only they do.
+_SERVICE = frozenset({OrderAction.CANCEL, OrderAction.RESEND, OrderAction.SEND_STATUS_LINK, OrderAction.MOVE})
+_SERVICE_ONLY = frozenset({OrderAction.SEND_STATUS_LINK, OrderAction.MOVE})
 
 
 class _Why(Enum):
@@ -167,7 +179,7 @@ def _with_role(actor: Actor, order: Order) -> Actor:
 def _why_not(actor: Actor, order: Order, action: OrderAction) -> _Why | None:
     """None when allowed. Decided from columns only: no query, no message built."""
     staff = actor.kind == ActorKind.STAFF
-    if actor.kind not in _KINDS[action] or (staff and not stores_policy.grants(actor.role, Perm.WORK_ORDERS)):
+    if actor.kind not in _KINDS[action] or (staff and not _staff_may(actor.role, action)):
         return _Why.NOT_ALLOWED
     if order.status not in statuses_for(action, actor.kind):
         claimed = action == OrderAction.CLAIM and order.status == OrderStatus.PICKING
@@ -178,7 +190,9 @@ def _why_not(actor: Actor, order: Order, action: OrderAction) -> _Why | None:
         return _Why.NOTHING_TO_REFUND
     if action == OrderAction.DECIDE_SUBSTITUTE and order.substitute_due_at is None:
         return _Why.NOTHING_TO_DECIDE  # no substitute waits for an answer
-    if action == OrderAction.RESEND and not (order.shopper_phone or order.shopper_email):
+    if action in (OrderAction.RESEND, OrderAction.SEND_STATUS_LINK) and not (
+        order.shopper_phone or order.shopper_email
+    ):
         return _Why.NOT_ALLOWED
     mine = holds(actor, order)
     if action == OrderAction.UNCLAIM_FOR_ANYONE and mine:
@@ -188,8 +202,20 @@ def _why_not(actor: Actor, order: Order, action: OrderAction) -> _Why | None:
     return _staff_why_not(actor.role, order, action, mine) if staff else None
 
 
+def _staff_may(role: Role | None, action: OrderAction) -> bool:
+    """Associates and supervisors work orders; customer service only serves shoppers (never picks)."""
+    if action in _SERVICE_ONLY:
+        return stores_policy.grants(role, Perm.SERVE_CUSTOMERS)
+    return stores_policy.grants(role, Perm.WORK_ORDERS) or (
+        action in _SERVICE and stores_policy.grants(role, Perm.SERVE_CUSTOMERS)
+    )
+
+
 def _staff_why_not(role: Role | None, order: Order, action: OrderAction, mine: bool) -> _Why | None:
-    """Staff work on the orders they hold; supervisors also on their colleagues'."""
+    """Staff work on the orders they hold; supervisors also on their colleagues'; customer service
+    (and admins) serve the shopper of any order."""
+    if action in _SERVICE and stores_policy.grants(role, Perm.SERVE_CUSTOMERS):
+        return None
     supervisor = stores_policy.grants(role, Perm.SUPERVISE)
     if action in _HOLDER_ONLY and not mine:
         return _Why.NOT_YOURS

@@ -205,6 +205,8 @@ class Role(models.TextChoices):
     STORE_ADMIN = "store_admin", _("Store admin")
     SUPERVISOR = "supervisor", _("Supervisor")
     ASSOCIATE = "associate", _("Associate")
+    # Reads every store of the organization, resends messages, cancels, moves untouched orders; never picks.
+    CUSTOMER_SERVICE = "customer_service", _("Customer service")
 
 
 class Membership(models.Model):
@@ -232,9 +234,12 @@ class Membership(models.Model):
     def clean(self) -> None:
         if self.store is not None and self.organization_id and self.store.organization_id != self.organization_id:
             raise ValidationError({"store": _("Choose a store of this organization.")})
-        # Organization admins hold every store of the organization (stores.policy): a store here would mislead.
+        # Organization admins and customer service reach every store of the organization (stores.policy):
+        # a store here would mislead.
         if self.store_id and self.role == Role.ORG_ADMIN:
             raise ValidationError({"store": _("Leave the store empty for an organization admin.")})
+        if self.store_id and self.role == Role.CUSTOMER_SERVICE:
+            raise ValidationError({"store": _("Leave the store empty for customer service.")})
 
 
 class DropZone(models.Model):

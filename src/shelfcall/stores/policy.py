@@ -25,15 +25,19 @@ class Perm(StrEnum):
     SUPERVISE = "supervise"  # reassign, put someone else's order back, settle refunds
     ADMINISTER = "administer"  # store settings, staff, channels
     PRINT_SIGNS = "print_signs"  # the store's QR signs as PDFs (the HTML preview is public, as the code is)
+    SEE_ALL_ORDERS = "see_all_orders"  # head office (/hq/): every order, the journal, the inventory
+    SERVE_CUSTOMERS = "serve_customers"  # resend messages, cancel with a reason, move untouched orders
 
 
 _GRANTS: dict[str, frozenset[Perm]] = {
     Role.ASSOCIATE: frozenset({Perm.WORK_ORDERS, Perm.PRINT_SIGNS}),
     Role.SUPERVISOR: frozenset({Perm.WORK_ORDERS, Perm.SUPERVISE, Perm.PRINT_SIGNS}),
+    Role.CUSTOMER_SERVICE: frozenset({Perm.SEE_ALL_ORDERS, Perm.SERVE_CUSTOMERS}),
     Role.STORE_ADMIN: frozenset(Perm),
     Role.ORG_ADMIN: frozenset(Perm),
 }
-_RANK = [Role.ASSOCIATE, Role.SUPERVISOR, Role.STORE_ADMIN, Role.ORG_ADMIN]
+# Customer service ranks below store admins: they cannot grant it (it is organization-wide, see Membership).
+_RANK = [Role.ASSOCIATE, Role.SUPERVISOR, Role.CUSTOMER_SERVICE, Role.STORE_ADMIN, Role.ORG_ADMIN]
 
 
 def _memberships(user: User, store: Store) -> QuerySet[Membership]:
@@ -91,14 +95,18 @@ def stores_for(user: AnyUser) -> QuerySet[Store]:
     )
 
 
-def stores_with(user: AnyUser, perm: Perm) -> QuerySet[Store]:
-    """The stores where the user holds `perm`: by a role in that store or an organization-wide one."""
+def stores_granting(user: AnyUser, perm: Perm) -> QuerySet[Store]:
+    """The stores where the user holds `perm`: a store membership's own store, an organization-wide
+    one's every store. Answered in the database, for /hq/'s lists to filter by.
+
+    For a permission that every role above the lowest one holding it holds too (SEE_ALL_ORDERS,
+    SERVE_CUSTOMERS), as `role_in`'s "the highest role decides" then always agrees."""
     if not user.is_authenticated or not user.is_active:
         return Store.objects.none()
-    held = Membership.objects.filter(user=user, role__in=[role for role, perms in _GRANTS.items() if perm in perms])
+    granting = Membership.objects.filter(user=user, role__in=[role for role, held in _GRANTS.items() if perm in held])
     return Store.objects.filter(
-        Q(pk__in=held.filter(store__isnull=False).values("store"))
-        | Q(organization__in=held.filter(store__isnull=True).values("organization"))
+        Q(pk__in=granting.filter(store__isnull=False).values("store"))
+        | Q(organization__in=granting.filter(store__isnull=True).values("organization"))
     ).order_by("name")
 
 

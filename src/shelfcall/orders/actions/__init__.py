@@ -6,6 +6,7 @@ from shelfcall.orders.actions.closing import cancel_order, expire_order
 from shelfcall.orders.actions.creation import CartLine, CreatedOrder, ShopperContact, create_order
 from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, hand_off_order
 from shelfcall.orders.actions.lines import add_line, change_line_qty
+from shelfcall.orders.actions.moving import TargetLacksStock, UnknownTargetStore, move_order
 from shelfcall.orders.actions.payment import Receipt, mark_paid, record_payment, refund_order
 from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, stage_order
 from shelfcall.orders.actions.submission import submit_showcase_order
@@ -28,6 +29,7 @@ from shelfcall.orders.actions.timers import (
     remind_to_collect,
     resend_ready_message,
     restore_timer,
+    send_status_link,
     set_timer_aside,
 )
 
@@ -41,6 +43,8 @@ __all__ = [
     "Receipt",
     "Rejection",
     "ShopperContact",
+    "TargetLacksStock",
+    "UnknownTargetStore",
     "add_line",
     "answer_substitute",
     "apply_substitute_defaults",
@@ -55,6 +59,7 @@ __all__ = [
     "hand_off_order",
     "mark_line_not_found",
     "mark_paid",
+    "move_order",
     "next_sub_statuses",
     "pick_line",
     "propose_substitutes",
@@ -64,6 +69,7 @@ __all__ = [
     "remind_to_collect",
     "resend_ready_message",
     "restore_timer",
+    "send_status_link",
     "set_sub_status",
     "set_timer_aside",
     "stage_order",

@@ -15,7 +15,7 @@ from django.utils.translation import pgettext
 from shelfcall.core import clock
 from shelfcall.orders import policy
 from shelfcall.orders.actions._common import fetch, move
-from shelfcall.orders.errors import OrdersMoved
+from shelfcall.orders.errors import ContactMissing, OrdersMoved
 from shelfcall.orders.events import SYSTEM, Actor, EventType, record, record_many
 from shelfcall.orders.models import Order, OrderEvent, OrderStatus
 from shelfcall.orders.policy import OrderAction
@@ -101,6 +101,19 @@ def resend_ready_message(order_id: int, *, by: Actor) -> Order:
     policy.require(by, order, OrderAction.RESEND)
     order = move(order_id, from_statuses=[OrderStatus.READY], action=OrderAction.RESEND, actor=by, current=order)
     record(order, EventType.MESSAGE_RESENT, actor=by, purpose="ready")
+    return order
+
+
+@transaction.atomic
+def send_status_link(order_id: int, *, by: Actor, via: str | None = None) -> Order:
+    """Customer service sends the shopper the link to their order's status page again, by SMS or email
+    (`via`; None: every contact the order has), through notify's outbox."""
+    order = fetch(order_id)
+    policy.require(by, order, OrderAction.SEND_STATUS_LINK)
+    contact = {"sms": order.shopper_phone, "email": order.shopper_email}
+    if via is not None and not contact.get(via):
+        raise ContactMissing(order.number, via)
+    record(order, EventType.MESSAGE_RESENT, actor=by, purpose="status", via=via)
     return order
 
 
