@@ -41,11 +41,14 @@ class TestRegistration:
             "notify.escalations",
             "orders.reminders",
             "orders.expiries",
+            "orders.substitutes",
         ]
         assert [entry.name for entry in threads["deliveries"]] == ["notify.deliveries"]
         assert [entry.name for entry in threads["jobs"]] == ["core.jobs"]
         housekeeping = [(entry.name, entry.every) for entry in threads["housekeeping"]]
         assert housekeeping == [("core.housekeeping", timedelta(minutes=1))]
+        insights = [(entry.name, entry.every) for entry in threads["insights"]]
+        assert insights == [("insights.facts", None), ("insights.weekly_summaries", timedelta(hours=1))]
 
     @pytest.mark.parametrize("when", [{}, {"every": timedelta(seconds=5), "next_due": clock.now}])
     def test_periodic_work_needs_an_interval_or_a_due_time(self, when):

@@ -91,7 +91,7 @@ TABLE = [
     (SERVICE, (READY, ALEX, {"contact": True}), {A.CANCEL, A.RESEND, A.SEND_STATUS_LINK}),
     (SERVICE, (COMPLETED, ALEX, {"contact": True}), {A.SEND_STATUS_LINK}),
     # A store admin: a supervisor who also serves customers.
-    (ADMIN, (SUBMITTED, None), {A.CLAIM, A.PAY, A.CANCEL, A.REASSIGN, A.MOVE}),
+    (ADMIN, (SUBMITTED, None), {A.CLAIM, A.PAY, A.CANCEL, A.REASSIGN, A.MOVE, A.SET_SUB_STATUS}),
     # The shopper: cancel while nobody picks, say they are here while the order is open.
     (SHOPPER, (SUBMITTED, None), {A.CANCEL, A.CHECK_IN}),
     (SHOPPER, (PICKING, ALEX), {A.CHECK_IN}),
@@ -125,7 +125,11 @@ TABLE = [
     (SHOPPER, (PICKING, ALEX, {"substitute": True}), {A.CHECK_IN, A.DECIDE_SUBSTITUTE}),
     (SHOPPER, (SUBMITTED, None, {"substitute": True}), {A.CANCEL, A.CHECK_IN, A.DECIDE_SUBSTITUTE}),
     (ASSOCIATE, (PICKING, ALEX, {"substitute": True}), {A.PAY, A.DECIDE_SUBSTITUTE}),
-    (TILL, (SUBMITTED, None, {"substitute": True}), {A.CLAIM, A.REASSIGN, A.PAY, A.CANCEL, A.DECIDE_SUBSTITUTE}),
+    (
+        TILL,
+        (SUBMITTED, None, {"substitute": True}),
+        {A.CLAIM, A.REASSIGN, A.PAY, A.CANCEL, A.DECIDE_SUBSTITUTE, A.SET_SUB_STATUS},
+    ),
     (SYSTEM, (PICKING, ALEX, {"substitute": True}), {A.CANCEL, A.DECIDE_SUBSTITUTE}),
     (SHOPPER, (CANCELLED, ALEX, {"substitute": True}), set()),
     # The system's timers: only closing.
