@@ -3,6 +3,7 @@
 import pytest
 from django.urls import URLPattern
 
+from shelfcall.core.jobs import queue
 from shelfcall.core.jobs.models import Job
 from shelfcall.hq import bulk
 from shelfcall.hq import urls as hq_urls
@@ -25,6 +26,7 @@ URLS = {
     "bulk": ("post", "/hq/bulk"),
     "job": ("get", "/hq/jobs/{job}"),
     "job_refused_csv": ("get", "/hq/jobs/{job}/refused.csv"),
+    "job_document": ("get", "/hq/jobs/{job}/document.pdf"),
 }
 # What each role gets on a store-A order: 200 (or a redirect back after a POST), 403 or 404.
 SEES_A = {"org_admin", "customer_service", "store_admin"}
@@ -45,6 +47,16 @@ def _call(client, name: str, order: Order, job: Job | None = None):
     return client.get(url)
 
 
+def _own_job(name: str, order: Order, user) -> Job:
+    """The user's own job: for the document, a finished print of the order."""
+    if name != "job_document":
+        return bulk.start(bulk.BulkAction.RESEND_READY, [order.pk], by=user, key="own")
+    job = bulk.start(bulk.BulkAction.PRINT_RECEIPTS, [order.pk], by=user, key="own")
+    while queue.run_next():
+        pass
+    return job
+
+
 @pytest.mark.parametrize(
     "role", ["org_admin", "customer_service", "store_admin", "supervisor", "associate", "stranger"]
 )
@@ -52,7 +64,7 @@ def _call(client, name: str, order: Order, job: Job | None = None):
 def test_each_role_on_each_url(world, role, name):
     order = world.order_a(email="kim@example.com")
     user = world.users[role]
-    job = bulk.start(bulk.BulkAction.RESEND_READY, [order.pk], by=user, key="own") if name.startswith("job") else None
+    job = _own_job(name, order, user) if name.startswith("job") else None
     response = _call(signed_in(user), name, order, job)
     if role in ("supervisor", "associate"):
         assert response.status_code == 403, "only admins and customer service open /hq/"

@@ -16,6 +16,7 @@ from shelfcall.orders.events import Actor, EventType
 from shelfcall.orders.models import Order, OrderEvent, OrderStatus, ReservationEntry
 from shelfcall.stores.models import Role
 from tests.factories import TILL, claimed, make_drop_zone, picked, signed_in, staff, staged
+from tests.support.pdf import codes_on_pages, page_texts
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +130,41 @@ def test_only_the_requester_sees_a_job(world):
     )
     assert signed_in(world.users["org_admin"]).get(f"/hq/jobs/{job.pk}").status_code == 404
     assert signed_in(world.users["org_admin"]).get(f"/hq/jobs/{job.pk}/refused.csv").status_code == 404
+
+
+def test_pick_lists_and_receipts_print_as_one_pdf_of_the_printable_orders(world):
+    StockLevel.objects.filter(store=world.b).update(on_hand=10)
+    waiting, elsewhere, collected = world.order_a(), world.order_b(), world.order_a()
+    staged(collected, TILL)
+    actions.mark_paid(collected.pk, by=TILL)
+    actions.hand_off_order(collected.pk, by=TILL)
+    client = signed_in(world.users["customer_service"])
+    selection = [waiting.pk, elsewhere.pk, collected.pk]
+    client.post("/hq/bulk", {"action": "print_pick_lists", "key": "p1", "order": selection})
+    client.post("/hq/bulk", {"action": "print_receipts", "key": "p2", "order": selection})
+    _run_jobs()
+    pick, receipts = Job.objects.order_by("pk")
+    assert pick.outcome["result"] == {"done": 2, "refused": 1}
+    assert "nothing to pick" in pick.outcome["items"][str(collected.pk)]["reason"]
+    assert f'href="/hq/jobs/{pick.pk}/document.pdf"' in client.get(f"/hq/jobs/{pick.pk}").content.decode()
+    pick_pdf = client.get(f"/hq/jobs/{pick.pk}/document.pdf")
+    assert pick_pdf["Content-Type"] == "application/pdf"
+    pages = page_texts(pick_pdf.content)
+    assert len(pages) == 2, "one page for each store"
+    scanned = [code.text for page in codes_on_pages(pick_pdf.content) for code in page]
+    assert sorted(scanned) == sorted([waiting.barcode_value, elsewhere.barcode_value])
+    receipt_pdf = client.get(f"/hq/jobs/{receipts.pk}/document.pdf").content
+    assert len(page_texts(receipt_pdf)) == 3, "one receipt per order, a collected one too"
+
+
+def test_only_a_finished_print_job_of_ones_own_has_a_document(world):
+    order = world.order_a()
+    cancel = bulk.start(bulk.BulkAction.CANCEL, [order.pk], by=world.users["org_admin"], key="c", reason="x")
+    mine = bulk.start(bulk.BulkAction.PRINT_RECEIPTS, [order.pk], by=world.users["org_admin"], key="r")
+    admin = signed_in(world.users["org_admin"])
+    assert admin.get(f"/hq/jobs/{mine.pk}/document.pdf").status_code == 404, "not finished yet"
+    _run_jobs()
+    assert admin.get(f"/hq/jobs/{cancel.pk}/document.pdf").status_code == 404, "a cancel prints nothing"
+    assert admin.get(f"/hq/jobs/{mine.pk}/document.pdf").status_code == 200
+    other = signed_in(world.users["customer_service"])
+    assert other.get(f"/hq/jobs/{mine.pk}/document.pdf").status_code == 404, "another person's job"

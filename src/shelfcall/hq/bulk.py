@@ -35,13 +35,29 @@ class BulkAction(StrEnum):
     MARK_READY = "mark_ready"
     CANCEL = "cancel"
     RESEND_READY = "resend_ready"
+    PRINT_PICK_LISTS = "print_pick_lists"
+    PRINT_RECEIPTS = "print_receipts"
+
+
+# What prints one PDF of the orders the job found printable (hq/views.job_document makes it).
+PRINTS = frozenset({BulkAction.PRINT_PICK_LISTS, BulkAction.PRINT_RECEIPTS})
 
 
 LABELS = {
     BulkAction.MARK_READY: gettext_lazy("Mark ready at a drop zone"),
     BulkAction.CANCEL: gettext_lazy("Cancel with a reason"),
     BulkAction.RESEND_READY: gettext_lazy("Send the ready message again"),
+    BulkAction.PRINT_PICK_LISTS: gettext_lazy("Print pick lists (one PDF)"),
+    BulkAction.PRINT_RECEIPTS: gettext_lazy("Print receipt copies (one PDF)"),
 }
+
+
+class NothingToPick(ShelfcallError):
+    code = "nothing_to_pick"
+    status = 409
+
+    def __init__(self, number: int, status: str) -> None:
+        super().__init__(_("Order %(number)s is %(status)s: nothing to pick.") % {"number": number, "status": status})
 
 
 class AlreadyReady(ShelfcallError):
@@ -80,10 +96,22 @@ def _resend(order: Order, actor: Actor, params: dict[str, Any]) -> None:
     actions.resend_ready_message(order.pk, by=actor)
 
 
+def _to_pick(order: Order, actor: Actor, params: dict[str, Any]) -> None:
+    """On the pick list: what is still being prepared (its lines left to pick are printed)."""
+    if order.status not in (OrderStatus.SUBMITTED, OrderStatus.PICKING):
+        raise NothingToPick(order.number, order.get_status_display().lower())
+
+
+def _printable(order: Order, actor: Actor, params: dict[str, Any]) -> None:
+    """Any order the requester may see has a receipt copy."""
+
+
 _STEPS: dict[BulkAction, Callable[[Order, Actor, dict[str, Any]], None]] = {
     BulkAction.MARK_READY: _mark_ready,
     BulkAction.CANCEL: _cancel,
     BulkAction.RESEND_READY: _resend,
+    BulkAction.PRINT_PICK_LISTS: _to_pick,
+    BulkAction.PRINT_RECEIPTS: _printable,
 }
 
 
@@ -130,6 +158,16 @@ def summary(items: Sequence[dict[str, Any]]) -> dict[str, int]:
 def jobs_of(user: User) -> QuerySet[Job]:
     """The bulk jobs the user asked for: only they see them and their results."""
     return Job.objects.filter(requested_by=user, kind__startswith=KIND_PREFIX)
+
+
+def action_of(job: Job) -> BulkAction:
+    return BulkAction(job.kind.removeprefix(KIND_PREFIX))
+
+
+def done_order_ids(job: Job) -> list[int]:
+    """The orders the job did (for a print: found printable), in the selection's order."""
+    items = (job.outcome or {}).get("items", {})
+    return sorted(int(order_id) for order_id, item in items.items() if item["status"] == "done")
 
 
 def refused_csv(job: Job) -> str:

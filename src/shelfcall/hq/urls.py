@@ -17,4 +17,5 @@ urlpatterns = [
     path("bulk", views.bulk_start, name="bulk"),
     path("jobs/<id:job_id>", views.job_page, name="job"),
     path("jobs/<id:job_id>/refused.csv", views.job_refused_csv, name="job_refused_csv"),
+    path("jobs/<id:job_id>/document.pdf", views.job_document, name="job_document"),
 ]

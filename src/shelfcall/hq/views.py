@@ -6,15 +6,18 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from shelfcall.core import clock
+from shelfcall.core import clock, throttle
 from shelfcall.core.jobs.models import Job
 from shelfcall.core.numbers import parse_number
+from shelfcall.core.throttle import Rate
 from shelfcall.hq import bulk, queries
 from shelfcall.hq.access import HqRequest, actor_for, hq_view, order_in_view, visible_stores
 from shelfcall.hq.forms import BulkForm, CancelForm, InventoryForm, LookupForm, MoveForm, OrderFilterForm, SendLinkForm
@@ -24,6 +27,7 @@ from shelfcall.notify.channels.sms import twilio_configured
 from shelfcall.orders import actions
 from shelfcall.orders.models import Order, OrderEvent
 from shelfcall.orders.policy import OrderAction, allowed_actions
+from shelfcall.printing.orders import orders_for_printing, pick_list_pdf, receipts_pdf
 from shelfcall.stores import policy
 from shelfcall.stores.models import Store
 from shelfcall.workspace.errors import refusal_shown
@@ -232,7 +236,8 @@ def job_page(request: HqRequest, job_id: int) -> HttpResponse:
     items = sorted((job.outcome or {}).get("items", {}).items(), key=lambda kv: int(kv[0]))
     context = {
         "job": job,
-        "label": bulk.LABELS[bulk.BulkAction(job.kind.removeprefix(bulk.KIND_PREFIX))],
+        "label": bulk.LABELS[bulk.action_of(job)],
+        "prints": bulk.action_of(job) in bulk.PRINTS,
         "items": [(int(order_id), item) for order_id, item in items],
         "refused": sum(1 for _id, item in items if item["status"] == "refused"),
         "finished": job.finished_at is not None,
@@ -247,4 +252,27 @@ def job_refused_csv(request: HqRequest, job_id: int) -> HttpResponse:
     job = _job_of(request, job_id)
     response = HttpResponse(bulk.refused_csv(job), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="refused-{job.pk}.csv"'
+    return response
+
+
+# A PDF of hundreds of orders takes a core for seconds: enough for anyone printing, not for a loop.
+PRINT_RATE = Rate("hq.print", 10, 60)
+
+
+@hq_view
+def job_document(request: HqRequest, job_id: int) -> HttpResponse:
+    """The print job's one PDF, made from the orders it found printable that the requester still sees."""
+    job = _job_of(request, job_id)
+    action = bulk.action_of(job)
+    if action not in bulk.PRINTS or job.finished_at is None:
+        raise Http404("no document for this job")
+    throttle.check(PRINT_RATE, f"user:{request.user.pk}")
+    visible = set(request.store_ids)
+    orders = [order for order in orders_for_printing(bulk.done_order_ids(job)) if order.store_id in visible]
+    if action == bulk.BulkAction.PRINT_PICK_LISTS:
+        data, name = pick_list_pdf(orders, language=translation.get_language() or settings.LANGUAGE_CODE), "pick-lists"
+    else:
+        data, name = receipts_pdf(orders), "receipts"
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="shelfcall-{name}-{job.pk}.pdf"'
     return response
