@@ -129,3 +129,18 @@ def test_customer_service_cannot_claim_pick_or_hand_off(world, action):
     response = client.post(f"/w/orders/{order.pk}/{action}")
     assert response.status_code in (403, 404)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.SUBMITTED
+
+
+def test_customer_service_signing_in_to_the_workspace_lands_in_head_office(world):
+    client = signed_in(world.users["customer_service"])
+    for path in ["/w/", "/w/till"]:
+        response = client.get(path)
+        assert (response.status_code, response["Location"]) == (302, "/hq/")
+    assert signed_in(world.users["associate"]).get("/w/").status_code == 200
+
+
+def test_the_workspace_links_head_office_insights_and_setup_to_whom_may_open_them(world):
+    admin = signed_in(world.users["store_admin"]).get("/w/").content.decode()
+    assert all(link in admin for link in ['href="/hq/"', 'href="/insights/"', 'href="/setup/"'])
+    floor = signed_in(world.users["associate"]).get("/w/").content.decode()
+    assert not any(link in floor for link in ['href="/hq/"', 'href="/insights/"', 'href="/setup/"'])

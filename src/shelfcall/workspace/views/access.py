@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -60,6 +61,14 @@ def _enter(request: HttpRequest, store: Store, role: Role) -> None:
     timezone.activate(store.timezone)
 
 
+def _works_from_head_office(user: User, perm: policy.Perm) -> bool:
+    """Customer service: sees every order from /hq/ and holds no role on the floor."""
+    return (
+        not policy.stores_granting(user, perm).exists()
+        and policy.stores_granting(user, policy.Perm.SEE_ALL_ORDERS).exists()
+    )
+
+
 def staff_view(perm: policy.Perm = policy.Perm.WORK_ORDERS) -> Callable:
     """For the store-wide screens (queue, till, refunds): log in, pick a store, hold `perm` there."""
 
@@ -69,9 +78,16 @@ def staff_view(perm: policy.Perm = policy.Perm.WORK_ORDERS) -> Callable:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), "workspace:login")
             store = current_store(request)
+            if store is None and _works_from_head_office(request.user, perm):
+                return redirect("hq:orders")
             if store is None:
                 return redirect(f"{reverse('workspace:stores')}?{urlencode({'next': request.get_full_path()})}")
-            _enter(request, store, policy.require(request.user, perm, store))
+            role = policy.role_in(request.user, store)
+            if not policy.grants(role, perm):
+                if policy.grants(role, policy.Perm.SEE_ALL_ORDERS):
+                    return redirect("hq:orders")  # customer service works from head office, not the floor
+                raise PermissionDenied
+            _enter(request, store, cast(Role, role))
             return view(request, *args, **kwargs)
 
         return wrapped
