@@ -87,7 +87,11 @@ def seed_demo() -> Demo:
 
 
 def _notifications(store: Store) -> None:
-    """Emails (printed on the demo's console) for new orders, and escalation when nobody picks."""
+    """Emails (printed on the demo's console) for new orders, and escalation when nobody picks; lock-screen
+    alerts on the devices of staff who turn them on (My alerts) for new orders and arrivals."""
+    Channel.objects.create(
+        store=store, name="Staff devices", kind="push", target="", events=["order.created", "order.checked_in"]
+    )
     team = Channel.objects.create(
         store=store,
         name="Team inbox",
