@@ -19,7 +19,13 @@ from tests.factories import make_product, make_store, make_user, signed_in
 pytestmark = pytest.mark.django_db
 
 # Each of the store's roles: may they print its signs? A new role must be decided here.
-ROLES = {Role.ORG_ADMIN: True, Role.STORE_ADMIN: True, Role.SUPERVISOR: True, Role.ASSOCIATE: True}
+ROLES = {
+    Role.ORG_ADMIN: True,
+    Role.STORE_ADMIN: True,
+    Role.SUPERVISOR: True,
+    Role.ASSOCIATE: True,
+    Role.CUSTOMER_SERVICE: False,  # works from head office, never on the shop floor
+}
 OUTSIDERS = ["sister store's admin", "other organization's admin", "superuser without a role", "customer"]
 # The sign URLs of shelfcall/printing/views.py, for the world's showcase.
 URLS: dict[str, Callable[[Showcase], str]] = {
@@ -52,10 +58,10 @@ def _quick_pdfs(monkeypatch):
 
 
 def _member(store, role: Role):
-    """Organization admins hold the whole organization; the other roles hold the store."""
-    if role != Role.ORG_ADMIN:
+    """Organization admins and customer service hold the whole organization; the other roles hold the store."""
+    if role not in (Role.ORG_ADMIN, Role.CUSTOMER_SERVICE):
         return make_user(store, name=role.label.split()[0], role=role)
-    user = get_user_model().objects.create_user(f"org-admin-{store.pk}", password="x")
+    user = get_user_model().objects.create_user(f"{role}-{store.pk}", password="x")
     Membership.objects.create(user=user, organization=store.organization, store=None, role=role)
     return user
 

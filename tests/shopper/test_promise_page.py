@@ -9,6 +9,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
 from django.test import Client
+from django.utils import translation
+from django.utils.html import escape as html_escape
+from django.utils.translation import gettext
 
 from shelfcall.live import pg_listener
 from shelfcall.orders import actions
@@ -80,14 +83,17 @@ class TestWhatThePageSays:
         [("en", "Monday", "9 a.m."), ("fr", "lundi", "09:00"), ("es", "lunes", "9:00"), ("ko", "월요일", "9:00")],
     )
     def test_closed_says_when_it_opens_in_the_shoppers_language(self, showcase, time_machine, language, day, nine):
-        """The sentence waits for its translations (the lead regenerates the catalogues); the day and the
-        time are already the shopper's, at the store's clock."""
+        """In the shopper's language, the day and the time at the store's clock."""
         for weekday in range(5):
             OpeningPeriod.objects.create(store=showcase.store, weekday=weekday, opens=time(9), closes=time(18))
         time_machine.move_to(at("2026-11-14 10:00"), tick=False)  # Saturday
         html = page_of(submit(showcase), language)
         assert f'<html lang="{language}">' in html
-        assert "The store is closed now. It opens on" in html and day in html and nine in html
+        with translation.override(language):
+            sentence = gettext(
+                "The store is closed now. It opens on %(day)s at %(time)s, and your request will be taken then."
+            )
+        assert html_escape(sentence.split("%(day)s")[0]) in html and day in html and nine in html
 
     def test_closed_opens_today_in_the_stores_time_zone(self, time_machine):
         store = make_store(timezone="Asia/Seoul")
@@ -116,7 +122,7 @@ class TestLivePosition:
         since = last_event_id(mine.pk)
         assert poll(since) is None
         actions.claim_order(ahead.pk, by=staff(showcase.store))
-        assert "Yours is next in line." in poll(since).data["html"]
+        assert "La vôtre est la prochaine." in poll(since).data["html"]
 
     def test_once_taken_the_queue_costs_one_statement(self, showcase, django_assert_num_queries):
         ahead, mine = submit(showcase), submit(showcase)
