@@ -14,6 +14,7 @@ from shelfcall.orders.actions import ShopperContact
 from shelfcall.orders.models import Order, OrderSource
 from shelfcall.stores.models import Team
 from tests.factories import TILL, claimed, signed_in, staff
+from tests.orders.sub_status_factory import sub_status
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +143,13 @@ def test_statements_do_not_grow_with_orders(world, cs, query):
 def test_money_figures_are_not_floats(world):
     order = world.order_a(3)
     assert Order.objects.get(pk=order.pk).total_amount == Decimal("30.00")
+
+
+def test_the_list_and_the_order_page_show_the_sub_status(world):
+    order = world.order_a()
+    waiting = sub_status(world.a, "submitted", "waiting-for-stock")
+    actions.set_sub_status(order.pk, waiting.pk, by=TILL)
+    client = signed_in(world.users["customer_service"])
+    badge = '<span class="badge sub-status">Waiting For Stock</span>'
+    assert badge in client.get("/hq/").content.decode()
+    assert badge in client.get(f"/hq/orders/{order.pk}").content.decode()

@@ -135,7 +135,7 @@ def list_orders(store_ids: Sequence[int], condition: Q, *, before: int | None = 
     if before is not None:
         orders = orders.filter(pk__lt=before)
     rows: list[Order] = list(
-        orders.select_related("store", "team", "assignee")
+        orders.select_related("store", "team", "assignee", "sub_status")
         .annotate(item_count=_item_count())
         .order_by("-pk")[: PAGE_SIZE + 1]
     )
@@ -162,7 +162,7 @@ def lookup_orders(store_ids: Sequence[int], *, phone: str = "", email: str = "")
     messages = OutboxMessage.objects.filter(channel__isnull=True).order_by("pk")
     return list(
         Order.objects.filter(condition, store_id__in=store_ids)
-        .select_related("store", "drop_zone", "assignee")
+        .select_related("store", "drop_zone", "assignee", "sub_status")
         .prefetch_related(Prefetch("messages", queryset=messages, to_attr="shopper_messages"))
         .order_by("-pk")[:PAGE_SIZE]
     )
