@@ -11,6 +11,7 @@ from shelfcall.orders import actions
 from shelfcall.orders.actions import ShopperContact
 from shelfcall.orders.models import Order
 from shelfcall.printing.orders import orders_for_printing, pick_list_pdf, pick_rows, receipts_pdf
+from shelfcall.stores.models import Store
 from tests.factories import TILL, claimed, make_product, make_showcase, make_store, staged, submit
 from tests.printing.conftest import LONG_NAME
 from tests.support.pdf import codes_on_pages, page_texts, page_words
@@ -40,7 +41,7 @@ def world():
 def test_the_orders_are_read_in_three_statements_whatever_their_number(world):
     with CaptureQueriesContext(connection) as captured:
         orders = orders_for_printing(order.pk for order in world["orders"])
-        pick_list_pdf(orders, language="en")
+        pick_list_pdf(orders)
         receipts_pdf(orders)
     assert len(captured.captured_queries) == 3
 
@@ -54,33 +55,36 @@ def test_a_pick_list_groups_by_store_then_by_location(world):
         ("Aisle 4", "DRILL-18V", world["orders"][1].number),
         ("", "LONG-1", world["orders"][1].number),  # no location: last
     ]
-    pages = page_texts(pick_list_pdf(orders, language="en"))
+    pages = page_texts(pick_list_pdf(orders))
     lyon, nantes = pages[0], pages[-1]
     assert "Pick list · Lyon Part-Dieu" in lyon and "Pick list · Nantes Atlantis" in nantes
     assert lyon.index("Aisle 2") < lyon.index("Aisle 4") < lyon.index("No location given")
     assert "Jigsaw" in lyon and "Desk lamp" not in lyon and "Desk lamp" in nantes
     assert "Perceuse-visseuse" in lyon and "…" in lyon, "a long name is cut, never run off the page"
-    assert not [word for page in page_words(pick_list_pdf(orders, language="en")) for word in page.overflowing()]
+    assert not [word for page in page_words(pick_list_pdf(orders)) for word in page.overflowing()]
 
 
 def test_every_order_on_a_pick_list_has_a_barcode_that_scans_to_it(world):
     orders = orders_for_printing(order.pk for order in world["orders"])
-    scanned = [code.text for page in codes_on_pages(pick_list_pdf(orders, language="en")) for code in page]
+    scanned = [code.text for page in codes_on_pages(pick_list_pdf(orders)) for code in page]
     assert scanned == [order.barcode_value for order in orders]
 
 
-def test_a_pick_list_in_french(world):
-    orders = orders_for_printing([world["orders"][0].pk])
-    text = page_texts(pick_list_pdf(orders, language="fr"))[0]
-    assert "Liste de préparation" in text and "Commandes de cette liste" in text
+def test_each_stores_pick_list_is_in_the_language_its_staff_read(world):
+    Store.objects.filter(pk=world["lyon"].pk).update(language="fr")
+    orders = orders_for_printing([world["orders"][0].pk, world["orders"][3].pk])
+    lyon, nantes = page_texts(pick_list_pdf(orders))
+    assert "Pick list · Nantes Atlantis" in nantes
+    assert "Liste de préparation" in lyon and "Commandes de cette liste" in lyon
 
 
-def test_a_receipt_per_order_with_its_lines_totals_and_payments_in_its_language(world):
+def test_a_receipt_per_order_with_its_lines_totals_and_payments_in_its_stores_language(world):
     first, second = world["orders"][:2]
     actions.record_payment(first.pk, amount=Decimal("50.00"), method="card", by=TILL, reference="T-42")
-    Order.objects.filter(pk=second.pk).update(locale="fr")
+    english = page_texts(receipts_pdf(orders_for_printing([first.pk])))[0]
+    Store.objects.filter(pk=world["lyon"].pk).update(language="fr")
     pdf = receipts_pdf(orders_for_printing([first.pk, second.pk]))
-    english, french = page_texts(pdf)
+    french = page_texts(pdf)[1]
     assert f"Receipt copy · Order {first.number}" in english
     assert "17 rue du Docteur Bouchut" in english and "Camille" in english
     assert "€207.90" in english and "€50.00" in english and "€157.90" in english, "total, paid, still to pay"
@@ -109,7 +113,7 @@ def staged_after_short_pick(order: Order) -> Order:
 
 
 def test_nothing_selected_prints_a_page_saying_so():
-    assert "Nothing to print." in page_texts(pick_list_pdf([], language="en"))[0]
+    assert "Nothing to print." in page_texts(pick_list_pdf([]))[0]
     assert "Nothing to print." in page_texts(receipts_pdf([]))[0]
 
 
@@ -120,6 +124,5 @@ def test_staged_orders_are_printed_too():
     receipt = page_texts(receipts_pdf(orders_for_printing([order.pk])))[0]
     assert f"Order {order.number}" in receipt
     assert (
-        "Everything on these orders is picked already."
-        in page_texts(pick_list_pdf(orders_for_printing([order.pk]), language="en"))[0]
+        "Everything on these orders is picked already." in page_texts(pick_list_pdf(orders_for_printing([order.pk])))[0]
     )

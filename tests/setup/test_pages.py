@@ -93,6 +93,17 @@ class TestStoreDetails:
         with translation.override("es"):
             assert store.shopper_help_text == "Ask at the desk."
 
+    def test_the_stores_language_is_kept_and_a_form_without_it_keeps_the_one_it_had(self, store, store_admin):
+        client = signed_in(store_admin)
+        client.post(f"/setup/stores/{store.pk}/edit", self._form(store, language="ko"))
+        store.refresh_from_db()
+        assert store.language == "ko"
+        client.post(f"/setup/stores/{store.pk}/edit", self._form(store))
+        store.refresh_from_db()
+        assert store.language == "ko"
+        refused = client.post(f"/setup/stores/{store.pk}/edit", self._form(store, language="de"))
+        assert refused.status_code == 400 and Store.objects.get(pk=store.pk).language == "ko"
+
     def test_a_day_of_three_periods_keeps_them_all(self, store, store_admin):
         for opens, closes in [(time(8), time(10)), (time(11), time(13)), (time(15), time(19))]:
             OpeningPeriod.objects.create(store=store, weekday=2, opens=opens, closes=closes)

@@ -6,11 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -270,7 +268,7 @@ def job_document(request: HqRequest, job_id: int) -> HttpResponse:
     visible = set(request.store_ids)
     orders = [order for order in orders_for_printing(bulk.done_order_ids(job)) if order.store_id in visible]
     if action == bulk.BulkAction.PRINT_PICK_LISTS:
-        data, name = pick_list_pdf(orders, language=translation.get_language() or settings.LANGUAGE_CODE), "pick-lists"
+        data, name = pick_list_pdf(orders), "pick-lists"
     else:
         data, name = receipts_pdf(orders), "receipts"
     response = HttpResponse(data, content_type="application/pdf")

@@ -1,5 +1,5 @@
 """Printed order documents for head office: pick lists (grouped by store, then by where the items stand)
-and receipt copies (one per order, in the order's language and the store's currency and time zone).
+and receipt copies (one per order), each in its store's language, currency and time zone.
 
 Each order carries a Code 128 of its barcode value, the one the status page shows, so a printed list is
 scanned at the hand-off like the shopper's phone.
@@ -177,13 +177,16 @@ def _order_caption(order: Order) -> str:
     return " · ".join(part for part in parts if part)
 
 
-def pick_list_pdf(orders: Sequence[Order], *, language: str) -> bytes:
-    """One PDF for the whole selection: each store on pages of its own, its items grouped by location."""
-    with translation.override(language):
-        sheet = Sheet(_("Pick list"))
-        for _store_id, of_store in groupby(orders, key=lambda order: order.store_id):
-            store_orders = list(of_store)
-            _pick_store(sheet, store_orders[0].store, store_orders)
+def pick_list_pdf(orders: Sequence[Order]) -> bytes:
+    """One PDF for the whole selection: each store on pages of its own, in the language its staff read,
+    its items grouped by location."""
+    sheet = Sheet("Pick list")
+    for _store_id, of_store in groupby(orders, key=lambda order: order.store_id):
+        store_orders = list(of_store)
+        store = store_orders[0].store
+        with translation.override(store.language):
+            _pick_store(sheet, store, store_orders)
+    with translation.override(settings.LANGUAGE_CODE):
         return sheet.pdf_bytes()
 
 
@@ -237,9 +240,10 @@ def _receipt(sheet: Sheet, order: Order) -> None:
 
 
 def receipts_pdf(orders: Sequence[Order]) -> bytes:
-    """One page (or more) per order, each in the language the order was placed in."""
+    """One page (or more) per order, each in its store's language and currency."""
     sheet = Sheet("Receipts")
     for order in orders:
-        with translation.override(order.locale or settings.LANGUAGE_CODE):
+        with translation.override(order.store.language):
             _receipt(sheet, order)
-    return sheet.pdf_bytes()
+    with translation.override(settings.LANGUAGE_CODE):
+        return sheet.pdf_bytes()

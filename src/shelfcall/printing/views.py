@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
@@ -48,10 +47,9 @@ def _count_pages(store: Store, pages: int) -> None:
         throttle.check(STORE_PAGE_RATE, f"store:{store.pk}")
 
 
-def default_languages() -> list[str]:
-    """Until stores choose their own, every language the shopper pages offer, the reader's own first."""
-    current = translation.get_language() or settings.LANGUAGE_CODE
-    return parse_languages([current, *(code for code, _name in settings.LANGUAGES)])
+def default_languages(store: Store) -> list[str]:
+    """Every language the shopper pages offer, the store's own first (it prints largest)."""
+    return parse_languages([store.language, *(code for code, _name in settings.LANGUAGES)])
 
 
 def _root(request: HttpRequest) -> str:
@@ -72,7 +70,7 @@ def _pdf_response(request: HttpRequest, store: Store, make_signs: Callable[[], l
     throttle.check(PRINT_RATE, f"user:{request.user.pk}")
     try:
         size = get_page_size(request.GET.get("size", "a4"))
-        languages = parse_languages(request.GET.getlist("lang")) or default_languages()
+        languages = parse_languages(request.GET.getlist("lang")) or default_languages(store)
         signs = make_signs()
         if not signs:
             return HttpResponse(
@@ -148,9 +146,9 @@ def sign_downloads(request: HttpRequest, showcase: Showcase) -> SignDownloads | 
     if not policy.can(request.user, policy.Perm.PRINT_SIGNS, showcase.store):
         return None
     try:
-        languages = parse_languages(request.GET.getlist("lang")) or default_languages()
+        languages = parse_languages(request.GET.getlist("lang")) or default_languages(showcase.store)
     except ShelfcallError:
-        languages = default_languages()
+        languages = default_languages(showcase.store)
     items = showcase.items.filter(active=True, product__active=True).select_related("product")
     return SignDownloads(
         showcase=_downloads(reverse("shopper:sign_pdf", args=[showcase.code]), languages),

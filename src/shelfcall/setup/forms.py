@@ -44,6 +44,7 @@ class StoreForm(forms.ModelForm):
             "slug",
             "timezone",
             "currency",
+            "language",
             "address",
             "latitude",
             "longitude",
@@ -65,6 +66,8 @@ class StoreForm(forms.ModelForm):
         cast(forms.ChoiceField, self.fields["timezone"]).choices = [
             (name, name) for name in sorted(zoneinfo.available_timezones())
         ]
+        # Left out (a script posting the other fields), the store keeps its language.
+        self.fields["language"].required = False
         texts = self.instance.shopper_texts or {}
         for code, language in other_languages():
             for field in SHOPPER_TEXT_FIELDS:
@@ -74,6 +77,9 @@ class StoreForm(forms.ModelForm):
                     widget=forms.Textarea(attrs={"rows": 2}),
                     initial=texts.get(code, {}).get(field, ""),
                 )
+
+    def clean_language(self) -> str:
+        return self.cleaned_data.get("language") or self.instance.language or settings.LANGUAGE_CODE
 
     def language_fields(self) -> list[forms.BoundField]:
         return [self[f"{field}_{code}"] for code, _name in other_languages() for field in SHOPPER_TEXT_FIELDS]

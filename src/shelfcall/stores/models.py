@@ -51,6 +51,14 @@ class Store(models.Model):
         help_text=_("Shown to shoppers beside the opening hours, e.g. 'Closed on public holidays'."),
     )
     currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        db_default=settings.LANGUAGE_CODE,
+        help_text=_("What the store's staff read: its pick lists and receipt copies, and its signs first."),
+    )
     # Where the store is, for "nearest first" in the API's availability of a basket; optional.
     latitude = models.DecimalField(
         _("latitude"),
