@@ -186,7 +186,7 @@ def seed(receiver_url: str) -> Seeded:
     from shelfcall.api.keys import issue_key
     from shelfcall.api.scopes import Scope
     from shelfcall.catalog.models import Product, StockLevel
-    from shelfcall.notify.models import Channel, ChannelKind, EscalationLevel, EscalationPolicy
+    from shelfcall.notify.models import Channel, EscalationLevel, EscalationPolicy
     from shelfcall.stores.models import Store
 
     bench = make_store(showcases=2, products_per_showcase=10, stock=INITIAL_STOCK)
@@ -201,7 +201,7 @@ def seed(receiver_url: str) -> Seeded:
         return Channel.objects.create(
             store=on,
             name=path,
-            kind=ChannelKind.WEBHOOK,
+            kind="webhook",
             target=f"{receiver_url}/{path}",
             secret=TEST_WEBHOOK_SECRET,
             events=events,

@@ -160,7 +160,7 @@ def make_store_and_orders(timers: int) -> tuple[int, int]:
     from django.db import transaction
 
     from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
-    from shelfcall.notify.models import Channel, ChannelKind, EscalationLevel, EscalationPolicy
+    from shelfcall.notify.models import Channel, EscalationLevel, EscalationPolicy
     from shelfcall.orders.models import Order, OrderSource, OrderStatus
     from shelfcall.stores.models import Organization, Store, Team
 
@@ -176,7 +176,7 @@ def make_store_and_orders(timers: int) -> tuple[int, int]:
     channel = Channel.objects.create(
         store=store,
         name="Supervisors",
-        kind=ChannelKind.WEBHOOK,
+        kind="webhook",
         target="http://127.0.0.1:9/",
         secret="bench-secret",
         events=[],
