@@ -359,8 +359,11 @@ async def follow(http: httpx.AsyncClient, watch: Watch) -> None:
                 else:
                     watch.opened += 1
                     async for message in _messages(response):
+                        types = json.loads(message["data"])["types"]
+                        if not types:
+                            continue  # the panel again as the queue ahead moved (the pickup promise): no event
                         watch.ids.append(int(message["id"]))
-                        watch.types += json.loads(message["data"])["types"]
+                        watch.types += types
         except httpx.TransportError:
             watch.cuts.append(time.time())
         await asyncio.sleep(STREAM_RETRY_SECONDS)
