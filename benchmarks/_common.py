@@ -67,6 +67,18 @@ def setup_django(env: dict[str, str]) -> None:
     django.setup()
 
 
+def backend_cpu_seconds(connection) -> float | None:
+    """user+system CPU of this Django connection's PostgreSQL backend process (local server only)."""
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return None
+    pid = connection.connection.info.backend_pid
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def migrate() -> None:
     from django.core.management import call_command
 
