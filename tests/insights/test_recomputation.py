@@ -10,8 +10,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 
-from shelfcall.insights import facts
+from shelfcall.insights import facts, figures
 from shelfcall.insights.figures import BREAKDOWN_INTERVALS, INTERVALS, Figures, Period, build_dashboard
 from shelfcall.orders.events import Actor, EventType
 from shelfcall.orders.models import Order, OrderEvent
@@ -192,3 +193,15 @@ def test_the_products_agree_with_the_order_lines(generated):
         for product in build_dashboard(generated, PERIOD).products
     }
     assert shown == {key: dict(value) for key, value in expected.items()}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="grouping sets: PostgreSQL only")
+def test_the_grouping_sets_query_gives_each_breakdown_its_own_query_s_rows(generated):
+    """The breakdowns in one query (PostgreSQL) hold what a query per breakdown gives, null keys too."""
+    facts = figures.facts_of(generated, PERIOD)
+    one_query = figures.rows_by_grouping_sets(facts)
+    for dimension, rows in figures.rows_by_dimension(facts).items():
+        wanted = sorted(rows, key=repr)
+        got = sorted(({name: row[name] for name in wanted[0]} for row in one_query[dimension]), key=repr)
+        assert got == wanted, dimension
+    assert any(row["associate_id"] is None for row in one_query["associate"])

@@ -230,11 +230,20 @@ class _Grouping(Func):
 def _breakdown_rows(facts: QuerySet[OrderFact]) -> dict[str, list[dict[str, Any]]]:
     """The rows of every breakdown, by dimension. PostgreSQL: one query whose grouping sets are the five
     breakdowns, so the facts are read once, not five times; SQLite has no grouping sets: a query each."""
-    if connection.vendor != "postgresql":
-        return {
-            dimension: list(facts.values(PERIOD_COLUMN, column).annotate(**_BREAKDOWN))
-            for dimension, column in _DIMENSIONS.items()
-        }
+    return (rows_by_grouping_sets if connection.vendor == "postgresql" else rows_by_dimension)(facts)
+
+
+def rows_by_dimension(facts: QuerySet[OrderFact]) -> dict[str, list[dict[str, Any]]]:
+    return {
+        dimension: list(facts.values(PERIOD_COLUMN, column).annotate(**_BREAKDOWN))
+        for dimension, column in _DIMENSIONS.items()
+    }
+
+
+def rows_by_grouping_sets(facts: QuerySet[OrderFact]) -> dict[str, list[dict[str, Any]]]:
+    """rows_by_dimension's rows in one query (PostgreSQL): Django writes it grouped by every dimension at
+    once, and its GROUP BY becomes one grouping set per dimension. Each row also holds the other
+    dimensions' columns (null) and `grouping`."""
     columns = list(_DIMENSIONS.values())
     query = facts.values(PERIOD_COLUMN, *columns).annotate(**_BREAKDOWN, grouping=_Grouping(*columns))
     sql, params = query.query.sql_with_params()
