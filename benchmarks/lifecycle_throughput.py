@@ -20,6 +20,7 @@ from pathlib import Path
 
 from _common import (
     MACHINE_NOTE,
+    backend_cpu_seconds,
     bench_environment,
     create_database,
     drop_database,
@@ -146,20 +147,6 @@ def worker_loop(worker: int, shared: Shared, bench, actor, start: threading.Barr
                 shared.step_seconds[name] += seconds
             shared.errors += errors
             shared.first_error = shared.first_error or first_error
-
-
-def backend_cpu_seconds(connection) -> float | None:
-    """user+system CPU of this connection's PostgreSQL backend process (local server only)."""
-    import os
-
-    if connection.connection is None:
-        return None
-    pid = connection.connection.info.backend_pid
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def check_books(bench) -> str:
