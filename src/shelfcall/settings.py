@@ -200,6 +200,7 @@ STORAGES = {
     },
 }
 
+SESSION_ENGINE = "shelfcall.core.sessions"  # Django's database sessions, minus the new key's look-up
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14

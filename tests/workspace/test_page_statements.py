@@ -19,26 +19,26 @@ from tests.factories import make_drop_zone, make_product, make_showcase, make_st
 
 pytestmark = pytest.mark.django_db
 
-# Every workspace page reads the session and the user (Django's middleware) and the user's role in
-# the store (the policy); an order's screens read the order too. The rest is the page's own reads or
-# its action's statements (orders/actions, counted there too).
+# Every workspace page reads the session, then the user with all its roles in one statement (the
+# sign-in backends' get_user: the policy asks nothing more); an order's screens read the order too. The
+# rest is the page's own reads or its action's statements (orders/actions, counted there too).
 EXPECTED = {
     # + the chosen store, the user's teams, the last store event, the queue itself, the store's opening
     # hours for the promises (the history figures are the process's: see below)
-    "queue": 8,
-    "order": 7,  # + lines, timeline (which gives the stream's last event id), messages sent
-    "claim": 7,  # + the claim's conditional update, its read-back and its event
-    "order after claim": 7,
-    "scan": 8,  # + the line the code matches, then the pick
-    "order after scan": 8,  # + the drop zones of the staging form, shown once every unit is picked
-    "stage": 8,  # + the drop zone chosen, then the staging
-    "order after stage": 8,
-    "pay": 8,
-    "order after pay": 8,
-    "hand-off form": 5,  # + the picked lines
-    "hand-off review": 12,  # + the lines, then the hand-off rehearsed and rolled back
-    "hand-off confirm": 12,  # + the lines, then the hand-off
-    "order after hand-off": 7,  # completed: no staging form any more
+    "queue": 7,
+    "order": 6,  # + lines, timeline (which gives the stream's last event id), messages sent
+    "claim": 6,  # + the claim's conditional update, its read-back and its event
+    "order after claim": 6,
+    "scan": 7,  # + the line the code matches, then the pick
+    "order after scan": 7,  # + the drop zones of the staging form, shown once every unit is picked
+    "stage": 7,  # + the drop zone chosen, then the staging
+    "order after stage": 7,
+    "pay": 7,
+    "order after pay": 7,
+    "hand-off form": 4,  # + the picked lines
+    "hand-off review": 11,  # + the lines, then the hand-off rehearsed and rolled back
+    "hand-off confirm": 11,  # + the lines, then the hand-off
+    "order after hand-off": 6,  # completed: no staging form any more
 }
 
 

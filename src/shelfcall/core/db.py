@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BigIntegerField, Func
+from django.db.models import Aggregate, BigIntegerField, Expression, Func, TextField, Value
 from django.db.models.sql.compiler import SQLCompiler
 
 
@@ -30,3 +30,17 @@ class OldestRunningTransactionId(Func):
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
     ) -> tuple[str, list[Any]]:
         return "pg_snapshot_xmin(pg_current_snapshot())::text::bigint", []
+
+
+class JoinedText(Aggregate):
+    """The group's texts in one, `separator` between them (NULL for no rows): STRING_AGG on PostgreSQL,
+    GROUP_CONCAT on SQLite. Django 5.2 has no portable one."""
+
+    function = "GROUP_CONCAT"
+    output_field = TextField()
+
+    def __init__(self, expression: Expression, separator: str) -> None:
+        super().__init__(expression, Value(separator))
+
+    def as_postgresql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any) -> Any:
+        return self.as_sql(compiler, connection, function="STRING_AGG", **extra_context)

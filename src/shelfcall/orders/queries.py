@@ -3,7 +3,7 @@
 import re
 from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from shelfcall.catalog.models import Product, ShowcaseItem
 from shelfcall.orders.models import Order, OrderEvent, OrderLine
@@ -26,8 +26,12 @@ def find_order_by_token(token: str) -> Order | None:
     """The order behind a shopper's status URL. Looked up by an indexed equality, never compared in Python."""
     if not _TOKEN_SHAPE.match(token):
         return None
+    latest_event = OrderEvent.objects.filter(order_id=OuterRef("pk")).order_by("-pk").values("pk")[:1]
     return (
-        Order.objects.select_related("store", "assignee", "drop_zone", "sub_status").filter(public_token=token).first()
+        Order.objects.select_related("store", "assignee", "drop_zone", "sub_status")
+        .annotate(last_event_id=Subquery(latest_event))  # where the status page's stream starts: read with it
+        .filter(public_token=token)
+        .first()
     )
 
 

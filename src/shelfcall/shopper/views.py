@@ -29,7 +29,6 @@ from shelfcall.orders.events import SHOPPER
 from shelfcall.orders.models import OPEN_STATUSES, Order
 from shelfcall.orders.promise import queue_topics
 from shelfcall.orders.queries import find_order_by_token
-from shelfcall.orders.queries import last_event_id as latest_event_id
 from shelfcall.printing.views import sign_downloads
 from shelfcall.shopper.cart import Cart, cart_rows
 from shelfcall.shopper.codes import qr_svg
@@ -278,7 +277,7 @@ def _order_or_404(token: str) -> Order:
 @throttled_by(*PAGE_LIMITS)
 def status_page(request: HttpRequest, token: str) -> HttpResponse:
     order = _order_or_404(token)
-    context = panel_context(order) | {"store": order.store, "last_event_id": latest_event_id(order.pk)}
+    context = panel_context(order) | {"store": order.store, "last_event_id": order.last_event_id or 0}  # type: ignore[attr-defined]  # queries.find_order_by_token
     return render(request, "shopper/status.html", context)
 
 

@@ -1,14 +1,16 @@
 """Who may do what, in one place. Views and API endpoints ask here; nothing checks roles ad hoc."""
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Permission, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import CharField, F, Model, OuterRef, Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.http import HttpRequest
 
+from shelfcall.core.db import JoinedText
 from shelfcall.stores import signin
 from shelfcall.stores.models import Membership, Organization, Role, Store
 
@@ -47,11 +49,52 @@ def _memberships(user: User, store: Store) -> QuerySet[Membership]:
     )
 
 
+# A membership as `with_held_roles` reads it: "store id (empty: organization-wide):organization id:role".
+_HELD_ROLE = Concat(
+    Coalesce(Cast("store_id", CharField()), Value("")),
+    Value(":"),
+    Cast("organization_id", CharField()),
+    Value(":"),
+    F("role"),
+    output_field=CharField(),
+)
+
+
+_NOT_READ: Any = object()
+
+
+def with_held_roles(users: QuerySet[User]) -> QuerySet[User]:
+    """The users with all their memberships read in the same statement (`held_roles`), for `role_in`
+    to answer from. The sign-in backends load a request's user this way: its roles are read once per
+    request, with the user, and never kept beyond it (a role changed or taken away counts from the
+    next request on, in every process)."""
+    held = (
+        Membership.objects.filter(user=OuterRef("pk"))
+        .values("user")
+        .annotate(held=JoinedText(_HELD_ROLE, ","))
+        .values("held")
+    )
+    return users.annotate(held_roles=Subquery(held, output_field=TextField()))
+
+
+def _roles_reaching(user: User, store: Store) -> set[str]:
+    """The roles of the memberships that reach `store`, from `held_roles` when the user was loaded with it."""
+    held_roles: str | None = getattr(user, "held_roles", _NOT_READ)
+    if held_roles is _NOT_READ:
+        return set(_memberships(user, store).values_list("role", flat=True))
+    roles = set()
+    for held in filter(None, (held_roles or "").split(",")):  # NULL: no membership at all
+        store_id, organization_id, role = held.split(":")
+        if store_id == str(store.pk) or (not store_id and organization_id == str(store.organization_id)):
+            roles.add(role)
+    return roles
+
+
 def role_in(user: AnyUser, store: Store) -> Role | None:
     """The highest role the user holds in the store, or None for strangers."""
     if not user.is_authenticated or not user.is_active:
         return None
-    roles = set(_memberships(user, store).values_list("role", flat=True))
+    roles = _roles_reaching(user, store)
     return next((Role(role) for role in reversed(_RANK) if role in roles), None)
 
 
