@@ -26,6 +26,7 @@ from shelfcall.orders import actions
 from shelfcall.orders.models import Order, OrderEvent
 from shelfcall.orders.policy import OrderAction, allowed_actions
 from shelfcall.printing.orders import orders_for_printing, pick_list_pdf, receipts_pdf
+from shelfcall.printing.responses import pdf_response
 from shelfcall.stores import policy
 from shelfcall.stores.models import Store
 from shelfcall.workspace.errors import refusal_shown
@@ -271,6 +272,4 @@ def job_document(request: HqRequest, job_id: int) -> HttpResponse:
         data, name = pick_list_pdf(orders), "pick-lists"
     else:
         data, name = receipts_pdf(orders), "receipts"
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="shelfcall-{name}-{job.pk}.pdf"'
-    return response
+    return pdf_response(data, name, str(job.pk))
