@@ -60,6 +60,12 @@ def _test_settings(settings):
 
 
 @pytest.fixture
+def fast_passwords(settings):
+    """For tests that make many staff accounts and PINs: the default hasher's slowness protects nothing here."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
 def rate_limits(settings, time_machine):
     """Rate limits on, in a frozen moment: their windows follow the wall clock, and a test that
     straddled the end of one would see its counter start again."""

@@ -217,6 +217,23 @@ class TestFlowThroughThePages:
         assert again.preview["stock"] == {"created": 0, "changed": 0, "unchanged": 2}
 
 
+def _endless_upload(app, headers: list[tuple[bytes, bytes]]) -> tuple[list[dict], list[int]]:
+    """POST a body of 1 MB chunks that never ends to `app` behind the upload limit: the messages sent back,
+    and one entry for each chunk read."""
+    sent, reads = [], []
+
+    async def receive():
+        reads.append(1)
+        return {"type": "http.request", "body": b"x" * (1 << 20), "more_body": True}
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {"type": "http", "method": "POST", "path": "/setup/catalogue/1/", "headers": headers}
+    asyncio.run(limit_uploads(app)(scope, receive, send))
+    return sent, reads
+
+
 class TestTheLimit:
     def test_a_declared_length_past_the_limit_is_refused_unread(self, world):
         response = signed_in(world.admin).post(
@@ -238,40 +255,19 @@ class TestTheLimit:
         assert CatalogImport.objects.count() == count
 
     def test_over_asgi_200_mb_is_refused_before_it_is_read(self):
-        sent, reads = [], []
-
-        async def receive():
-            reads.append(1)
-            return {"type": "http.request", "body": b"x" * (1 << 20), "more_body": True}
-
-        async def send(message):
-            sent.append(message)
-
         async def never(scope, receive, send):
             raise AssertionError("the application must not be reached")
 
-        scope = {"type": "http", "method": "POST", "path": "/setup/catalogue/1/"}
-        headers = [(b"content-length", str(200 * 1024 * 1024).encode())]
-        asyncio.run(limit_uploads(never)(scope | {"headers": headers}, receive, send))
+        sent, reads = _endless_upload(never, [(b"content-length", str(200 * 1024 * 1024).encode())])
         assert sent[0]["status"] == 413 and not reads
         assert b"32 MB" in sent[1]["body"]
 
     def test_over_asgi_a_chunked_body_stops_being_read_past_the_limit(self):
-        sent, reads = [], []
-
-        async def receive():
-            reads.append(1)
-            return {"type": "http.request", "body": b"x" * (1 << 20), "more_body": True}
-
-        async def send(message):
-            sent.append(message)
-
         async def reads_it_all(scope, receive, send):
             while (await receive())["type"] != "http.disconnect":
                 pass
 
-        scope = {"type": "http", "method": "POST", "path": "/setup/catalogue/1/", "headers": []}
-        asyncio.run(limit_uploads(reads_it_all)(scope, receive, send))
+        sent, reads = _endless_upload(reads_it_all, [])
         assert sent[0]["status"] == 413
         assert len(reads) <= csv_import.MAX_UPLOAD_BYTES // (1 << 20) + 2, "the rest of the 200 MB is never read"
 

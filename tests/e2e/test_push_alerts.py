@@ -27,13 +27,12 @@ from tests.factories import make_product, make_showcase, make_store, make_user, 
 from tests.notify.push_device import BrowserKeys
 from tests.notify.receiver import start_receiver
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_passwords")]
 
 
 @pytest.fixture(autouse=True)
 def _local_push_service(settings):
     settings.SHELFCALL_PRIVATE_HOSTS_ALLOWED = {"127.0.0.1"}
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ def showcase():
 
 
 @pytest.fixture
-def tablet(open_page, showcase, settings) -> Page:
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def tablet(open_page, showcase, fast_passwords) -> Page:
     return open_page(TABLET, user=make_user(showcase.store, role=Role.SUPERVISOR), store=showcase.store)
 
 

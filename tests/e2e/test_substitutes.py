@@ -12,14 +12,9 @@ from tests.e2e.conftest import PHONE, TABLET
 from tests.e2e.test_shopper_journey import serious_violations, wait_for_live_updates
 from tests.factories import claimed, make_drop_zone, make_product, make_showcase, make_store, make_user, submit
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_passwords")]
 
 LIVE_TIMEOUT = 5_000
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -30,17 +30,11 @@ from tests.factories import (
     submit,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_passwords")]
 
 LIVE_TIMEOUT = 5_000  # ms for a change made elsewhere to show on an open page
 UPC = "4006381333931"
 NARROW_PHONE = PHONE | {"viewport": {"width": 360, "height": 740}}
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    """Staff accounts and PINs are made in every test; the default hasher's slowness protects nothing here."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass

@@ -4,12 +4,11 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connection
 from django.test import AsyncClient
 
 from shelfcall.live import pg_listener
 from tests.factories import submit
-from tests.live.test_status_stream import next_message
+from tests.live.test_status_stream import listening, next_message, open_stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,12 +17,8 @@ def test_orders_of_every_store_reach_customer_service(world):
     async def scenario():
         client = AsyncClient()
         await client.aforce_login(world.users["customer_service"])
-        response = await client.get("/hq/stream?last_event_id=0")
-        assert response.status_code == 200
-        stream = aiter(response.streaming_content)
-        await anext(stream)  # retry:
-        if connection.vendor == "postgresql":
-            await asyncio.wait_for(pg_listener.listening.wait(), 5)
+        stream = await open_stream("/hq/stream?last_event_id=0", client=client)
+        await listening()
         await sync_to_async(submit)(world.showcase_elsewhere)  # another organization: not heard
         order = await sync_to_async(world.order_b)()
         message = await next_message(stream)

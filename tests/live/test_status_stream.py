@@ -34,13 +34,20 @@ async def next_message(stream, timeout: float = 5.0) -> dict:
             return found[0]
 
 
-async def open_stream(url: str, **headers):
-    response = await AsyncClient().get(url, headers=headers)
+async def open_stream(url: str, *, client: AsyncClient | None = None, **headers):
+    """The stream's body, its first chunk (the retry interval) read: the stream is open."""
+    response = await (client or AsyncClient()).get(url, headers=headers)
     assert response.status_code == 200 and response["Content-Type"].startswith("text/event-stream")
     stream = aiter(response.streaming_content)
     first = await anext(stream)
     assert (first.decode() if isinstance(first, bytes) else first).startswith("retry:")
     return stream
+
+
+async def listening() -> None:
+    """On PostgreSQL, until this process LISTENs: only then does the next commit wake an open stream."""
+    if connection.vendor == "postgresql":
+        await asyncio.wait_for(pg_listener.listening.wait(), 5)
 
 
 @pytest.fixture
@@ -55,8 +62,7 @@ def test_change_reaches_an_open_stream(order):
 
     async def scenario():
         stream = await open_stream(f"/o/{order.public_token}/events?last_event_id={created}")
-        if connection.vendor == "postgresql":
-            await asyncio.wait_for(pg_listener.listening.wait(), 5)
+        await listening()
         await sync_to_async(actions.claim_order)(order.pk, by=alex)
         message = await next_message(stream)
         assert message["event"] == "order" and message["types"] == ["order.claimed"]

@@ -4,13 +4,12 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connection
 from django.test import AsyncClient
 
 from shelfcall.live import pg_listener
 from shelfcall.workspace.views.access import STORE_KEY
 from tests.factories import make_showcase, make_store, make_user, submit
-from tests.live.test_status_stream import next_message
+from tests.live.test_status_stream import listening, next_message, open_stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,12 +25,8 @@ def test_new_order_reaches_the_queue_stream():
         session = await client.asession()
         await session.aset(STORE_KEY, store.pk)
         await session.asave()
-        response = await client.get("/w/stream?last_event_id=0")
-        assert response.status_code == 200
-        stream = aiter(response.streaming_content)
-        await anext(stream)  # retry:
-        if connection.vendor == "postgresql":
-            await asyncio.wait_for(pg_listener.listening.wait(), 5)
+        stream = await open_stream("/w/stream?last_event_id=0", client=client)
+        await listening()
         order = await sync_to_async(submit)(showcase)
         message = await next_message(stream)
         assert message["event"] == "change" and "order.created" in message["types"]

@@ -273,6 +273,16 @@ class TestCancelAndExpire:
         assert order.events.filter(type=EventType.EXPIRED).get().actor_kind == SYSTEM.kind
 
 
+def _collected(order, alex, desk) -> None:
+    """The whole way from the queue to the shopper's hands: claimed, each line picked, staged, paid, handed off."""
+    actions.claim_order(order.pk, by=alex)
+    for line in order.lines.all():
+        actions.pick_line(order.pk, line.pk, by=alex)
+    actions.stage_order(order.pk, by=alex, drop_zone=desk)
+    actions.mark_paid(order.pk, by=TILL)
+    actions.hand_off_order(order.pk, by=alex)
+
+
 class TestStatementBudget:
     """Queries are counted: no N+1, and the whole lifecycle stays within DESIGN.md's budget.
 
@@ -294,12 +304,7 @@ class TestStatementBudget:
         alex, desk = staff(store), make_drop_zone(store)
         with count_statements(37) as captured:
             order = submit(showcase, dict.fromkeys(products, 1))
-            actions.claim_order(order.pk, by=alex)
-            for line in order.lines.all():
-                actions.pick_line(order.pk, line.pk, by=alex)
-            actions.stage_order(order.pk, by=alex, drop_zone=desk)
-            actions.mark_paid(order.pk, by=TILL)
-            actions.hand_off_order(order.pk, by=alex)
+            _collected(order, alex, desk)
         print(f"full lifecycle, 3 lines: {len(captured)} statements")
         assert len(captured) >= 20  # the counter sees the statements at all
 
@@ -324,12 +329,7 @@ class TestStatementBudget:
         alex, desk = staff(store), make_drop_zone(store)
         with count_statements(35) as captured:
             order = submit(showcase, dict.fromkeys(products, 1), contact=ShopperContact(email="kim@example.com"))
-            actions.claim_order(order.pk, by=alex)
-            for line in order.lines.all():
-                actions.pick_line(order.pk, line.pk, by=alex)
-            actions.stage_order(order.pk, by=alex, drop_zone=desk)
-            actions.mark_paid(order.pk, by=TILL)
-            actions.hand_off_order(order.pk, by=alex)
+            _collected(order, alex, desk)
         print(f"full lifecycle, 2 lines, every notification on: {len(captured)} statements")
 
     @pytest.mark.parametrize("lines", [1, 10])

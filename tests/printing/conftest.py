@@ -46,5 +46,5 @@ def staff_client(associate):
 
 
 @pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _quick_passwords(fast_passwords):
+    """Every test here makes staff."""

@@ -14,14 +14,9 @@ from shelfcall.demo.seed import DEMO_PASSWORD
 from shelfcall.stores import signin
 from tests.factories import make_store, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rate_limits", "fast_passwords")]
 PASSWORD = "tall-ladder-aisle-7"
 WRONG = "Please enter a correct username and password"
-
-
-@pytest.fixture(autouse=True)
-def _fast_limits(rate_limits, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -12,13 +12,8 @@ from shelfcall.stores import signin
 from shelfcall.stores.models import Role, StaffPin
 from tests.factories import make_store, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rate_limits", "fast_passwords")]
 SAM_PIN = "482193"
-
-
-@pytest.fixture(autouse=True)
-def _fast_limits(rate_limits, settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

@@ -44,6 +44,5 @@ def store_admin(store):
 
 
 @pytest.fixture(autouse=True)
-def _quick_passwords(settings):
-    """These tests make several people each; the real hasher is slow on purpose."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _quick_passwords(fast_passwords):
+    """These tests make several people each."""

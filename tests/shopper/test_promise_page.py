@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connection
 from django.test import Client
 from django.utils import translation
 from django.utils.html import escape as html_escape
@@ -20,7 +19,7 @@ from shelfcall.orders.queries import last_event_id
 from shelfcall.shopper.status import status_poll
 from shelfcall.stores.models import OpeningPeriod
 from tests.factories import TILL, make_product, make_showcase, make_store, staff, submit
-from tests.live.test_status_stream import next_message, open_stream
+from tests.live.test_status_stream import listening, next_message, open_stream
 from tests.orders.history import daily
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -144,8 +143,7 @@ def test_the_stream_follows_the_queue(showcase):
 
     async def scenario():
         stream = await open_stream(f"/o/{mine.public_token}/events?ahead=1&last_event_id={created}")
-        if connection.vendor == "postgresql":
-            await asyncio.wait_for(pg_listener.listening.wait(), 5)
+        await listening()
         await sync_to_async(actions.cancel_order)(ahead.pk, by=TILL)
         message = await next_message(stream)
         assert message["id"] == created and message["types"] == [] and "Yours is next in line." in message["html"]

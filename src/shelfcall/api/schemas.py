@@ -209,8 +209,8 @@ class SubStatusOut(Schema):
 
     @staticmethod
     def of(order: Order) -> "SubStatusOut | None":
-        sub = order.sub_status
-        if sub is None or sub.status != order.status:
+        sub = order.current_sub_status
+        if sub is None:
             return None
         return SubStatusOut(code=sub.code, name=sub.name, shopper_text=sub.shopper_text(order.locale))
 

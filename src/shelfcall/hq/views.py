@@ -19,19 +19,20 @@ from shelfcall.core.throttle import Rate
 from shelfcall.hq import bulk, queries
 from shelfcall.hq.access import HqRequest, actor_for, hq_view, order_in_view, visible_stores
 from shelfcall.hq.forms import BulkForm, CancelForm, InventoryForm, LookupForm, MoveForm, OrderFilterForm, SendLinkForm
-from shelfcall.live.hub import store_topic
-from shelfcall.live.sse import Message, off_loop, stream_response
+from shelfcall.live.sse import off_loop
 from shelfcall.notify.channels.sms import twilio_configured
 from shelfcall.orders import actions
-from shelfcall.orders.models import Order, OrderEvent
+from shelfcall.orders.models import Order
 from shelfcall.orders.policy import OrderAction, allowed_actions
 from shelfcall.printing.orders import orders_for_printing, pick_list_pdf, receipts_pdf
+from shelfcall.printing.responses import pdf_response
 from shelfcall.stores import policy
 from shelfcall.stores.models import Store
 from shelfcall.workspace.errors import refusal_shown
 from shelfcall.workspace.forms import valid_data
 from shelfcall.workspace.queries import get_order_lines, list_timeline
 from shelfcall.workspace.views.access import live_user
+from shelfcall.workspace.views.queue import store_changes_stream
 
 
 @hq_view
@@ -70,20 +71,7 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
     if allowed is None:
         return HttpResponse(status=403)
     store_ids, user_id = allowed
-
-    def poll(since: int) -> Message | None:
-        events = list(
-            OrderEvent.objects.filter(order__store_id__in=store_ids, pk__gt=since)
-            .order_by("pk")
-            .values_list("pk", "type", "order_id")[:200]
-        )
-        if not events:
-            return None
-        return Message(
-            events[-1][0], "change", {"types": [t for _, t, _ in events], "orders": sorted({o for *_, o in events})}
-        )
-
-    return stream_response(request, [store_topic(pk) for pk in store_ids], poll, holder=f"user:{user_id}")
+    return store_changes_stream(request, store_ids, user_id=user_id)
 
 
 def _move_targets(request: HqRequest, order: Order) -> list[Store]:
@@ -271,6 +259,4 @@ def job_document(request: HqRequest, job_id: int) -> HttpResponse:
         data, name = pick_list_pdf(orders), "pick-lists"
     else:
         data, name = receipts_pdf(orders), "receipts"
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="shelfcall-{name}-{job.pk}.pdf"'
-    return response
+    return pdf_response(data, name, str(job.pk))

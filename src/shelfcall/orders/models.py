@@ -256,6 +256,13 @@ class Order(models.Model):
         return code in {self.barcode_value, str(self.number)}
 
     @property
+    def current_sub_status(self) -> SubStatus | None:
+        """The order's sub-status if it still belongs to the order's status (the actions clear it on a change;
+        this guards a row written before that rule). Reads the sub_status relation: select it with the order."""
+        sub = self.sub_status
+        return sub if sub is not None and sub.status == self.status else None
+
+    @property
     def delivery_method(self) -> DeliveryMethod:
         taken_elsewhere = self.origin_store_id is not None and self.origin_store_id != self.store_id
         return DeliveryMethod.PICKUP_OTHER_STORE if taken_elsewhere else DeliveryMethod.PICKUP_HERE

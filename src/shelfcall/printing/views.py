@@ -18,6 +18,7 @@ from shelfcall.core import throttle
 from shelfcall.core.errors import ShelfcallError
 from shelfcall.core.throttle import Rate
 from shelfcall.printing.pages import PAGE_SIZES, PageSize, get_page_size
+from shelfcall.printing.responses import pdf_response
 from shelfcall.printing.signs import Sign, product_sign, render_signs, showcase_sign, store_signs
 from shelfcall.printing.text import parse_languages
 from shelfcall.stores import policy
@@ -82,13 +83,7 @@ def _pdf_response(request: HttpRequest, store: Store, make_signs: Callable[[], l
         data = render_signs(store, signs, size, languages, title=f"{store.name} · {name}")
     except ShelfcallError as error:
         return _refusal(error)
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{_filename(name, size)}"'
-    return response
-
-
-def _filename(name: str, size: PageSize) -> str:
-    return f"shelfcall-{''.join(c if c.isalnum() else '-' for c in name)}-{size.slug}.pdf"
+    return pdf_response(data, "".join(c if c.isalnum() else "-" for c in name), size.slug)
 
 
 @require_GET

@@ -108,10 +108,8 @@ def lapse_note(order: Order) -> str:
 
 def sub_status_text(order: Order) -> str:
     """The store's own word on where the order is ("Your item is being engraved"), in the page's language."""
-    sub = order.sub_status
-    if sub is None or sub.status != order.status:
-        return ""
-    return sub.shopper_text(translation.get_language() or order.locale)
+    sub = order.current_sub_status
+    return sub.shopper_text(translation.get_language() or order.locale) if sub else ""
 
 
 def line_state(line: OrderLine) -> str:

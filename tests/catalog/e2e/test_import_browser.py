@@ -16,14 +16,9 @@ from tests.e2e.conftest import TABLET, watch_offline
 from tests.e2e.test_shopper_journey import serious_violations
 from tests.factories import make_product, make_store, make_user, stock_of
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fast_passwords")]
 
 LIVE_TIMEOUT = 10_000
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _accessible(page: Page) -> None:

@@ -11,7 +11,6 @@ from shelfcall.orders.actions.payment import Receipt, mark_paid, record_payment,
 from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, stage_order
 from shelfcall.orders.actions.submission import submit_showcase_order
 from shelfcall.orders.actions.substatus import (
-    current_sub_status,
     next_sub_statuses,
     set_sub_status,
     sub_status_id_by_code,
@@ -53,7 +52,6 @@ __all__ = [
     "check_in",
     "claim_order",
     "create_order",
-    "current_sub_status",
     "escalate_orders",
     "expire_order",
     "hand_off_order",

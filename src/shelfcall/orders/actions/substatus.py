@@ -28,17 +28,10 @@ def next_sub_statuses(order: Order) -> list[SubStatus]:
     candidates = SubStatus.objects.filter(
         organization_id=order.store.organization_id, status=order.status, active=True
     ).order_by("position", "name")
-    current = current_sub_status(order)
+    current = order.current_sub_status
     if current is None:
         return list(candidates.filter(entry=True))
     return list(candidates.filter(pk__in=current.next_sub_statuses.values("pk")))
-
-
-def current_sub_status(order: Order) -> SubStatus | None:
-    """The order's sub-status if it still belongs to the order's status (the actions clear it on a change;
-    this guards a row written before that rule)."""
-    sub = order.sub_status
-    return sub if sub is not None and sub.status == order.status else None
 
 
 @transaction.atomic
@@ -46,7 +39,7 @@ def set_sub_status(order_id: int, sub_status_id: int | None, *, by: Actor) -> Or
     """Set (or with None, clear) the order's sub-status. The same one again changes nothing."""
     order = fetch(order_id, lock=True)
     policy.require(by, order, OrderAction.SET_SUB_STATUS)
-    current = current_sub_status(order)
+    current = order.current_sub_status
     wanted = _wanted(order, sub_status_id)
     if wanted == current:
         return order

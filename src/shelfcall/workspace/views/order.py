@@ -58,7 +58,7 @@ def order_context(request: WorkspaceRequest, order: Order) -> dict:
         "cancel_form": CancelForm(),
         "reassign_form": ReassignForm(store=order.store) if OrderAction.REASSIGN in allowed else None,
         "scan_form": ScanForm(),
-        "current_sub_status": actions.current_sub_status(order),
+        "current_sub_status": order.current_sub_status,
         "next_sub_statuses": actions.next_sub_statuses(order) if OrderAction.SET_SUB_STATUS in allowed else [],
         "last_event_id": timeline[-1].pk if timeline else 0,  # the stream resumes after what the page shows
     }
@@ -153,7 +153,7 @@ def _reassign(request: WorkspaceRequest, order: Order) -> str:
 def _set_sub_status(request: WorkspaceRequest, order: Order) -> str:
     chosen = valid_data(SubStatusForm(request.POST))["sub_status"]
     changed = actions.set_sub_status(order.pk, chosen, by=request.actor)
-    current = actions.current_sub_status(changed)
+    current = changed.current_sub_status
     if current is None:
         return _("Sub-status cleared.")
     return _("Sub-status set to %(name)s.") % {"name": current.name}

@@ -53,10 +53,16 @@ async def store_stream(request: HttpRequest) -> HttpResponseBase:
     if allowed is None:
         return HttpResponse(status=403)
     store, user_id = allowed
+    return store_changes_stream(request, [store.pk], user_id=user_id)
+
+
+def store_changes_stream(request: HttpRequest, store_ids: list[int], *, user_id: int) -> HttpResponseBase:
+    """The live stream of these stores' order events, 200 at a time, each message naming their types and
+    orders: what the queue and head office's lists re-read on."""
 
     def poll(since: int) -> Message | None:
         events = list(
-            OrderEvent.objects.filter(order__store_id=store.pk, pk__gt=since)
+            OrderEvent.objects.filter(order__store_id__in=store_ids, pk__gt=since)
             .order_by("pk")
             .values_list("pk", "type", "order_id")[:200]
         )
@@ -66,4 +72,4 @@ async def store_stream(request: HttpRequest) -> HttpResponseBase:
             events[-1][0], "change", {"types": [t for _, t, _ in events], "orders": sorted({o for *_, o in events})}
         )
 
-    return stream_response(request, [store_topic(store.pk)], poll, holder=f"user:{user_id}")
+    return stream_response(request, [store_topic(pk) for pk in store_ids], poll, holder=f"user:{user_id}")
