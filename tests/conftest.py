@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from shelfcall.api import keys
+from shelfcall.core.jobs import queue as jobs_queue
 from shelfcall.live import caps
 from shelfcall.notify import policies
 from shelfcall.orders import promise
@@ -41,6 +42,15 @@ def _starts_processes(module) -> bool:
 def _fresh_stream_counts(monkeypatch):
     """Every test client is 127.0.0.1: one test's streams must not count against the next's caps."""
     monkeypatch.setattr(caps, "open_streams", caps.OpenStreams())
+
+
+@pytest.fixture(autouse=True)
+def _no_job_heartbeat_inside_a_test_transaction(request, monkeypatch):
+    """A job's heartbeat renews its lease from its own connection, which cannot see a job created inside
+    the test's transaction: on a slow machine its first beat would find no job and stop a healthy one."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction", False):
+        monkeypatch.setattr(jobs_queue, "HEARTBEAT_SECONDS", 3600.0)
 
 
 @pytest.fixture(autouse=True)
