@@ -3,6 +3,7 @@ import subprocess
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.utils import timezone
 
 from shelfcall.api import keys
 from shelfcall.core.jobs import queue as jobs_queue
@@ -51,6 +52,14 @@ def _no_job_heartbeat_inside_a_test_transaction(request, monkeypatch):
     marker = request.node.get_closest_marker("django_db")
     if marker is None or not marker.kwargs.get("transaction", False):
         monkeypatch.setattr(jobs_queue, "HEARTBEAT_SECONDS", 3600.0)
+
+
+@pytest.fixture(autouse=True)
+def _default_time_zone():
+    """Store pages activate their store's time zone for the request; under ASGI that stays in the request's
+    context, but the test client runs every request in this thread, where it would outlive the test."""
+    yield
+    timezone.deactivate()
 
 
 @pytest.fixture(autouse=True)
