@@ -23,6 +23,7 @@ from shelfcall.live.hub import store_topic
 from shelfcall.live.sse import Message, off_loop, stream_response
 from shelfcall.notify.channels.sms import twilio_configured
 from shelfcall.orders import actions
+from shelfcall.orders.events import of_stores
 from shelfcall.orders.models import Order, OrderEvent
 from shelfcall.orders.policy import OrderAction, allowed_actions
 from shelfcall.printing.orders import orders_for_printing, pick_list_pdf, receipts_pdf
@@ -73,7 +74,7 @@ async def stream(request: HttpRequest) -> HttpResponseBase:
 
     def poll(since: int) -> Message | None:
         events = list(
-            OrderEvent.objects.filter(order__store_id__in=store_ids, pk__gt=since)
+            OrderEvent.objects.filter(of_stores(store_ids), pk__gt=since)
             .order_by("pk")
             .values_list("pk", "type", "order_id")[:200]
         )

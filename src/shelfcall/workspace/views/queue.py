@@ -5,6 +5,7 @@ from django.shortcuts import render
 
 from shelfcall.live.hub import store_topic
 from shelfcall.live.sse import Message, off_loop, stream_response
+from shelfcall.orders.events import of_stores
 from shelfcall.orders.models import OrderEvent
 from shelfcall.orders.promise import queue_promises
 from shelfcall.stores import policy
@@ -56,7 +57,7 @@ async def store_stream(request: HttpRequest) -> HttpResponseBase:
 
     def poll(since: int) -> Message | None:
         events = list(
-            OrderEvent.objects.filter(order__store_id=store.pk, pk__gt=since)
+            OrderEvent.objects.filter(of_stores([store.pk]), pk__gt=since)
             .order_by("pk")
             .values_list("pk", "type", "order_id")[:200]
         )
