@@ -25,6 +25,7 @@ from shelfcall.catalog.models import Product, Showcase, ShowcaseItem
 from shelfcall.core import clock
 from shelfcall.notify.messages import absolute_url
 from shelfcall.orders.models import OPEN_STATUSES, Order
+from shelfcall.setup import first_password
 from shelfcall.setup.logo import Logo
 from shelfcall.setup.models import StoreLogo
 from shelfcall.stores.models import DropZone, Membership, OpeningPeriod, Organization, Role, StaffPin, Store, Team
@@ -162,6 +163,8 @@ def add_staff(
     )
     if invite:
         transaction.on_commit(lambda: _send_invitation(user, store))
+    else:
+        first_password.give(user)
     return NewStaff(user, password)
 
 
