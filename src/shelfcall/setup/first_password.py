@@ -4,6 +4,8 @@ At a sign-in with the password (not a PIN switch, which cannot change it), the s
 the account still has its one-time password; while marked, every staff page sends them to the page
 that sets a new one. The mark lives in the session, so other requests cost no query."""
 
+from collections.abc import Callable
+
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
@@ -56,7 +58,7 @@ def choose(request: HttpRequest, form: SetPasswordForm) -> None:
 class ChooseOwnPasswordMiddleware:
     """After authentication: a marked session reaches no staff page but the one that sets a password."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self._allowed: frozenset[str] | None = None
 

@@ -1,8 +1,11 @@
 """Signing in, and choosing the store on a device shared by people who work in several."""
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import SetPasswordForm
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -45,7 +48,7 @@ def choose_password(request: HttpRequest) -> HttpResponse:
     Only for such a session: anyone else changes a password knowing the current one."""
     if not first_password.must_choose(request):
         return redirect("workspace:queue")
-    form = SetPasswordForm(request.user, request.POST or None)
+    form = SetPasswordForm(cast(User, request.user), request.POST or None)
     if request.method == "POST" and form.is_valid():
         first_password.choose(request, form)
         messages.success(request, _("Your password is set. Use it from now on."))
