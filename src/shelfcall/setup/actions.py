@@ -243,6 +243,14 @@ def delete_unless_used(obj: Model) -> Refusal | None:
     return None
 
 
+def deleted_with(obj: Model) -> list[str]:
+    """The names of what deleting `obj` deletes too, for the page to say and the person to confirm: a
+    team's alert channels exist only for its orders, so they go with it (and its alerts stop)."""
+    if isinstance(obj, Team):
+        return list(obj.channels.order_by("name").values_list("name", flat=True))
+    return []
+
+
 def archive(obj: Model) -> None:
     """Take a showcase, drop zone or product out of use without touching anything that refers to it."""
     type(obj)._default_manager.filter(pk=obj.pk).update(active=False)
