@@ -5,7 +5,9 @@ the account still has its one-time password; while marked, every staff page send
 that sets a new one. The mark lives in the session, so other requests cost no query."""
 
 from collections.abc import Callable
+from functools import cache
 
+from asgiref.sync import iscoroutinefunction
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import SetPasswordForm
 from django.contrib.auth.models import User
@@ -13,6 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.deprecation import MiddlewareMixin
 
 from shelfcall.setup.models import OneTimePassword
 from shelfcall.stores import signin
@@ -55,19 +58,19 @@ def choose(request: HttpRequest, form: SetPasswordForm) -> None:
     request.session.pop(SESSION_KEY, None)
 
 
-class ChooseOwnPasswordMiddleware:
-    """After authentication: a marked session reaches no staff page but the one that sets a password."""
+@cache
+def _allowed_paths() -> frozenset[str]:
+    return frozenset(reverse(name) for name in ALLOWED_URL_NAMES)
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        self._allowed: frozenset[str] | None = None
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(STAFF_PAGES) and must_choose(request) and request.path not in self.allowed():
+class ChooseOwnPasswordMiddleware(MiddlewareMixin):
+    """After authentication: a marked session reaches no staff page but the one that sets a password.
+    A mixin middleware, so live streams stay async: they are left alone (they show no page, and reading
+    the session here would hold a database connection for as long as the stream lasts)."""
+
+    def process_view(self, request: HttpRequest, view: Callable, args: tuple, kwargs: dict) -> HttpResponse | None:
+        if iscoroutinefunction(view) or not request.path.startswith(STAFF_PAGES):
+            return None
+        if must_choose(request) and request.path not in _allowed_paths():
             return redirect("workspace:choose_password")
-        return self.get_response(request)
-
-    def allowed(self) -> frozenset[str]:
-        if self._allowed is None:
-            self._allowed = frozenset(reverse(name) for name in ALLOWED_URL_NAMES)
-        return self._allowed
+        return None
