@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "shelfcall.stores.idle.StaffIdleTimeoutMiddleware",  # after messages: it says why you were signed out
+    "shelfcall.setup.first_password.ChooseOwnPasswordMiddleware",  # a one-time password is replaced first
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "shelfcall.api.middleware.ApiMethodNotAllowedMiddleware",
     "shelfcall.core.middleware.RateLimitedMiddleware",

@@ -7,11 +7,13 @@ import pytest
 from django.db import transaction
 
 from shelfcall.notify.models import DeliveryAttempt, MessageStatus, OutboxMessage
+from shelfcall.notify.outbox import on_order_events
 from shelfcall.notify.worker import deliver_due, retry_now
 from shelfcall.orders import actions
-from shelfcall.orders.actions import ShopperContact
-from shelfcall.orders.events import Actor
-from tests.factories import make_drop_zone, make_showcase, make_store, staff, submit
+from shelfcall.orders.actions import Offer, ShopperContact
+from shelfcall.orders.events import Actor, EventType
+from shelfcall.orders.models import Order, OrderEvent
+from tests.factories import make_drop_zone, make_product, make_showcase, make_store, staff, submit
 from tests.notify.factories import make_channel
 
 pytestmark = pytest.mark.django_db
@@ -166,3 +168,50 @@ def test_associate_can_resend_the_ready_message(store, showcase, client):
     client.force_login(alex)
     client.post(f"/w/orders/{order.pk}/resend")
     assert OutboxMessage.objects.filter(purpose="ready", destination="kim@example.com").count() == 2
+
+
+class TestSubstituteOffer:
+    """The shopper hears of a substitute by their own channels, not only on a page they keep open."""
+
+    @pytest.fixture
+    def offered(self, store, time_machine):
+        time_machine.move_to("2026-11-23 10:00:00+00:00", tick=False)
+        store.substitute_wait_minutes = 10
+        store.save()
+        wanted = make_product(store, name="Series 9 shaver", price="300.00")
+        order = submit(
+            make_showcase(store, products=[wanted]),
+            {wanted: 2},
+            contact=ShopperContact(name="Kim", email="kim@example.com"),
+        )
+        Order.objects.filter(pk=order.pk).update(locale="fr")
+        alex = staff(store, "Alex")
+        actions.claim_order(order.pk, by=alex)
+        return order, order.lines.get(), alex
+
+    def test_once_per_proposal_with_every_offer_and_the_link(self, store, offered):
+        order, line, alex = offered
+        series8 = make_product(store, name="Series 8 shaver", price="249.99")
+        series7 = make_product(store, name="Series 7 shaver", price="199.00")
+        offers = [Offer(series8.pk, 1), Offer(series7.pk, 1)]
+        actions.propose_substitutes(order.pk, line.pk, by=alex, offers=offers, not_found_qty=1)
+        [message] = OutboxMessage.objects.filter(purpose="substitute")
+        assert (message.kind, message.destination) == ("email", "kim@example.com")
+        assert message.body["url"].endswith(order.public_token)  # the status page, where they answer
+        # in the shopper's language (French money), with the time the store's default applies (Paris time)
+        assert message.body["items"] == ["1 × Series 8 shaver — 249,99\xa0€", "1 × Series 7 shaver — 199,00\xa0€"]
+        assert "11:10" in message.body["text"] and "Series 7 shaver" in message.body["text"]
+
+        actions.propose_substitutes(
+            order.pk, line.pk, by=alex, offers=[Offer(make_product(store).pk, 1)], not_found_qty=1
+        )
+        assert OutboxMessage.objects.filter(purpose="substitute").count() == 2  # a new proposal, a new message
+
+    def test_recorded_again_the_message_is_not_written_twice(self, store, offered):
+        order, line, alex = offered
+        actions.propose_substitutes(
+            order.pk, line.pk, by=alex, offers=[Offer(make_product(store).pk, 1)], not_found_qty=1
+        )
+        events = OrderEvent.objects.filter(order=order, type=EventType.SUBSTITUTE_PROPOSED).select_related("order")
+        on_order_events([(event, event.order) for event in events])
+        assert OutboxMessage.objects.filter(purpose="substitute").count() == 1

@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from shelfcall.core import clock
 from shelfcall.live import caps
+from shelfcall.orders.models import Order
 from tests.factories import make_showcase, make_store, submit
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +31,7 @@ def test_open_orders_outbox_and_timers_come_from_the_database(client, django_ass
     store = make_store(unclaimed_expiry_minutes=5)
     submit(make_showcase(store))
     submit(make_showcase(store))
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(6):  # open orders, the outbox, one per timer
         seen = scrape(client)
     assert seen[("shelfcall_orders_open", (("status", "submitted"), ("store", str(store.pk))))] == 2
     assert ("shelfcall_outbox_pending", ()) in seen
@@ -38,6 +40,16 @@ def test_open_orders_outbox_and_timers_come_from_the_database(client, django_ass
     time_machine.shift(timedelta(minutes=7))
     seen = scrape(client)
     assert seen[("shelfcall_timer_lateness_seconds", (("timer", "expires_at"),))] == pytest.approx(120, abs=1)
+
+
+def test_the_substitutes_decision_is_a_timer_like_the_others(client, time_machine):
+    """Its job thread (orders.substitutes) lagging shows as the other timers' sweepers do."""
+    time_machine.move_to("2026-11-23 10:00:00+00:00", tick=False)
+    order = submit(make_showcase(make_store()))
+    assert scrape(client)[("shelfcall_timer_lateness_seconds", (("timer", "substitute_due_at"),))] == 0
+    Order.objects.filter(pk=order.pk).update(substitute_due_at=clock.now() - timedelta(seconds=90))
+    seen = scrape(client)
+    assert seen[("shelfcall_timer_lateness_seconds", (("timer", "substitute_due_at"),))] == pytest.approx(90, abs=1)
 
 
 def test_requests_are_timed_by_route_pattern_never_by_raw_path_or_invented_method(client):

@@ -4,16 +4,22 @@ wrong ones count per target account in the database, and changing one asks for t
 import pytest
 from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
 from django.test import Client
 
 from shelfcall import cli
 from shelfcall.demo.seed import DEMO_PIN, seed_demo
+from shelfcall.notify.devices import MAX_DEVICES_PER_PERSON
+from shelfcall.notify.models import PushSubscription
+from shelfcall.notify.webpush import on_shift_devices
 from shelfcall.stores import signin
 from shelfcall.stores.models import Role, StaffPin
 from tests.factories import make_store, make_user
+from tests.notify.push_device import BrowserKeys
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rate_limits", "fast_passwords")]
 SAM_PIN = "482193"
+TABLET_ENDPOINT = "https://fcm.googleapis.com/fcm/send/till-tablet"
 
 
 @pytest.fixture
@@ -160,3 +166,50 @@ def test_the_demo_pin_follows_the_rule_and_is_printed(capsys):
 def test_odd_person_ids_are_a_plain_refusal(alex, sam, who):
     response = device(alex).post("/w/switch", {"user": who, "pin": SAM_PIN}, follow=True)
     assert response.status_code == 200 and "not right" in shown(response)
+
+
+class TestTheDevicesAlertsFollowThePerson:
+    """A shared tablet with alerts on for Alex: when Sam switches in by PIN, the tablet alerts Sam, not Alex
+    (the switch form carries the browser's subscription, which alerts.js reads)."""
+
+    @pytest.fixture
+    def tablet_alerts(self, alex):
+        keys = BrowserKeys()
+        return PushSubscription.objects.create(
+            user=alex, name="Till tablet", endpoint=TABLET_ENDPOINT, p256dh=keys.p256dh, auth=keys.auth
+        )
+
+    def switch_with(self, client: Client, person, *, auth: str):
+        return client.post(
+            "/w/switch",
+            {"user": person.pk, "pin": SAM_PIN, "device_endpoint": TABLET_ENDPOINT, "device_auth": auth},
+            follow=True,
+        )
+
+    def test_the_old_person_no_longer_gets_the_tablets_alerts(self, sam, alex, tablet_alerts):
+        tablet = device(alex)
+        assert self.switch_with(tablet, sam, auth=tablet_alerts.auth).redirect_chain[-1][0] == "/w/"
+        assert list(on_shift_devices(User.objects.filter(pk=alex.pk))) == []
+        assert list(on_shift_devices(User.objects.filter(pk=sam.pk))) == [tablet_alerts]
+        assert PushSubscription.objects.get().name == "Till tablet"
+
+    def test_without_the_subscriptions_auth_secret_nothing_moves(self, sam, alex, tablet_alerts):
+        self.switch_with(device(alex), sam, auth=BrowserKeys().auth)
+        assert PushSubscription.objects.get().user == alex
+
+    def test_a_wrong_pin_moves_nothing(self, sam, alex, tablet_alerts):
+        tablet = device(alex)
+        tablet.post(
+            "/w/switch",
+            {"user": sam.pk, "pin": "000111", "device_endpoint": TABLET_ENDPOINT, "device_auth": tablet_alerts.auth},
+        )
+        assert PushSubscription.objects.get().user == alex
+
+    def test_a_person_with_the_most_devices_already_stops_the_tablet_alerting_anyone(self, sam, alex, tablet_alerts):
+        for n in range(MAX_DEVICES_PER_PERSON):
+            keys = BrowserKeys()
+            PushSubscription.objects.create(
+                user=sam, name=f"Phone {n}", endpoint=f"{TABLET_ENDPOINT}-{n}", p256dh=keys.p256dh, auth=keys.auth
+            )
+        self.switch_with(device(alex), sam, auth=tablet_alerts.auth)
+        assert not PushSubscription.objects.filter(endpoint=TABLET_ENDPOINT).exists()

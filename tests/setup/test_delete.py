@@ -4,9 +4,11 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from shelfcall.catalog.models import Product, Showcase
+from shelfcall.notify.models import Channel
 from shelfcall.orders.models import Order, OrderEvent, OrderLine
 from shelfcall.stores.models import DropZone, Store, Team
 from tests.factories import TILL, make_product, make_showcase, make_store, signed_in, staff, staged, submit
+from tests.notify.factories import make_channel
 
 pytestmark = pytest.mark.django_db
 
@@ -132,3 +134,31 @@ class TestAdmin:
         product = make_product(store)
         signed_in(superuser).post(f"/admin/catalog/product/{product.pk}/delete/", {"post": "yes"})
         assert not Product.objects.filter(pk=product.pk).exists() and not OrderLine.objects.exists()
+
+
+class TestATeamsAlertChannels:
+    """They exist only for the team's orders: deleting the team says which go with it, and asks first."""
+
+    @pytest.fixture
+    def team_with_channels(self, store):
+        team = Team.objects.create(store=store, name="Shavers")
+        for name in ("Shavers Teams", "Floor mail"):
+            make_channel(store, "https://example.com/hook", name=name, team=team)
+        return team
+
+    def test_the_page_names_them_and_deleting_needs_the_confirmation(self, store, store_admin, team_with_channels):
+        admin = signed_in(store_admin)
+        path = f"/setup/stores/{store.pk}/teams/{team_with_channels.pk}"
+        page = admin.get(path).content.decode()
+        assert "Floor mail" in page and "Shavers Teams" in page and 'name="confirm"' in page
+        refused = admin.post(f"{path}/delete", follow=True)
+        assert "also deletes its alert channels: Floor mail, Shavers Teams" in messages_of(refused)
+        assert Team.objects.filter(pk=team_with_channels.pk).exists() and Channel.objects.count() == 2
+        done = admin.post(f"{path}/delete", {"confirm": "1"}, follow=True)
+        assert "is deleted" in messages_of(done)
+        assert not Team.objects.filter(pk=team_with_channels.pk).exists() and not Channel.objects.exists()
+
+    def test_the_stores_own_channels_stay(self, store, store_admin, team_with_channels):
+        make_channel(store, "https://example.com/hook", name="Store desk")
+        signed_in(store_admin).post(f"/setup/stores/{store.pk}/teams/{team_with_channels.pk}/delete", {"confirm": "1"})
+        assert list(Channel.objects.values_list("name", flat=True)) == ["Store desk"]

@@ -17,6 +17,9 @@ from typing import Any
 
 from django.db import connection, transaction
 
+# The PostgreSQL channel the event table's trigger notifies on (orders/migrations/0002_notify_trigger.py).
+CHANNEL = "shelfcall_events"
+
 
 @dataclass(frozen=True)
 class Announcement:
@@ -135,4 +138,16 @@ def announce(event: Any, *, store_id: int, team_id: int | None) -> None:
     if connection.vendor == "postgresql":
         return  # the event table's trigger notifies, atomically with the commit
     announcement = Announcement(event.pk, event.order_id, store_id, team_id)
+    transaction.on_commit(lambda: hub.publish(announcement))
+
+
+def announce_to_store(event: Any, *, store_id: int) -> None:
+    """Also wake `store_id`'s streams about `event`, inside the business transaction: the store an
+    order was moved away from, whose queue and lists must drop it (the trigger and `announce` tell
+    only the store the order belongs to now)."""
+    announcement = Announcement(event.pk, event.order_id, store_id, None)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_notify(%s, %s)", [CHANNEL, announcement.encode()])
+        return
     transaction.on_commit(lambda: hub.publish(announcement))

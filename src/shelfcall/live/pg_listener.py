@@ -9,9 +9,8 @@ from django.conf import settings
 from django.db import connection
 
 from shelfcall.live.backoff import Backoff
-from shelfcall.live.hub import Announcement, hub
+from shelfcall.live.hub import CHANNEL, Announcement, hub
 
-CHANNEL = "shelfcall_events"
 # libpq options for the LISTEN connection, unless the database settings give their own.
 LISTEN_KEEPALIVES = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 log = logging.getLogger(__name__)

@@ -4,6 +4,7 @@ Each person sees and changes only their own devices: every read here is scoped t
 """
 
 import binascii
+import hmac
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -105,6 +106,26 @@ def subscribe(user: User, *, endpoint: str, p256dh: str, auth: str, name: str) -
             create_defaults={"user": user, "p256dh": p256dh, "auth": auth, "name": name, "created_at": clock.now()},
         )
     return device
+
+
+def hand_over(*, endpoint: str, auth: str, to: User) -> bool:
+    """A shared device switched person (by PIN): its alerts follow the person now using it, so the one
+    who left stops getting them. Only the browser holding the subscription knows its auth secret, so
+    only it can move it. A person with the most devices already gets nothing: the device's alerts stop.
+    True if the device's alerts moved (or stopped)."""
+    if not endpoint or not auth:
+        return False
+    with transaction.atomic():
+        device = PushSubscription.objects.select_for_update().filter(endpoint=endpoint).first()
+        if device is None or not hmac.compare_digest(device.auth.encode(), auth.encode()):
+            return False
+        if device.user_id == to.pk:
+            return False
+        if devices_of(to).count() >= MAX_DEVICES_PER_PERSON:
+            device.delete()
+        else:
+            PushSubscription.objects.filter(pk=device.pk).update(user=to, last_alert_at=None, last_error="")
+    return True
 
 
 def rename(user: User, device_id: int, name: str) -> bool:

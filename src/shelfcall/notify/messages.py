@@ -9,7 +9,7 @@ from django.urls import reverse
 @dataclass(frozen=True)
 class Message:
     # new_order, arrived, claimed, escalation, resolved, ready, reminder, expiry_warning, cancelled, partial,
-    # event, test
+    # substitute, event, test
     purpose: str
     title: str
     text: str

@@ -1,7 +1,8 @@
 """Messages written in the business transaction (the outbox), chosen from the event that just happened."""
 
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -19,6 +20,7 @@ from shelfcall.notify.messages import Message, absolute_url, manage_order_url, s
 from shelfcall.notify.models import Channel, OutboxMessage
 from shelfcall.orders.events import EventType
 from shelfcall.orders.models import Order, OrderEvent
+from shelfcall.stores.models import SubstituteDefault
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrPromise
@@ -69,6 +71,7 @@ SHOPPER_PURPOSES: dict[str, str] = {
 def on_order_events(recorded: Sequence[tuple[OrderEvent, Order]]) -> None:
     """orders.hooks subscriber: queue what these events should tell whom, in the same transaction."""
     rows = [queued for event, order in recorded for queued in _rows_for(event, order)]
+    rows += _substitute_offer_rows(recorded)
     if rows:
         OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
 
@@ -301,11 +304,7 @@ def _shopper_rows(event: OrderEvent, order: Order) -> list[OutboxMessage]:
     if event.type == EventType.MESSAGE_RESENT:
         purpose = event.payload["purpose"]  # "ready", or "status": the status link
     only = event.payload.get("via") if event.type == EventType.MESSAGE_RESENT else None
-    addresses = [
-        (plugin.kind, address)
-        for plugin in REGISTRY.for_audience(Audience.SHOPPER)
-        if only in (None, plugin.kind) and (address := plugin.shopper_address(order)) and plugin.is_configured()
-    ]
+    addresses = _shopper_addresses(order, only)
     if not addresses:
         return []
     message = shopper_message(purpose, order)
@@ -313,6 +312,60 @@ def _shopper_rows(event: OrderEvent, order: Order) -> list[OutboxMessage]:
         row(f"{event.pk}:{kind}", message, event.pk, order.pk, kind=kind, destination=address)
         for kind, address in addresses
     ]
+
+
+def _shopper_addresses(order: Order, only: str | None = None) -> list[tuple[str, str]]:
+    """(kind, address) of each shopper channel that is set up and that the order has an address for."""
+    return [
+        (plugin.kind, address)
+        for plugin in REGISTRY.for_audience(Audience.SHOPPER)
+        if only in (None, plugin.kind) and (address := plugin.shopper_address(order)) and plugin.is_configured()
+    ]
+
+
+def _substitute_offer_rows(recorded: Sequence[tuple[OrderEvent, Order]]) -> list[OutboxMessage]:
+    """One message per proposal, with every substitute it offers: a proposal of several substitutes for
+    a line records one event each, in one batch. Keyed by its first event, so it is written once."""
+    proposals: dict[tuple[int, int], list[OrderEvent]] = {}
+    orders: dict[int, Order] = {}
+    for event, order in recorded:
+        if event.type == EventType.SUBSTITUTE_PROPOSED:
+            proposals.setdefault((order.pk, event.payload["for_line_id"]), []).append(event)
+            orders[order.pk] = order
+    rows = []
+    for (order_id, _line_id), events in proposals.items():
+        order = orders[order_id]
+        message = _substitute_offer_message(order, [event.payload for event in events])
+        rows += [
+            row(f"{events[0].pk}:{kind}", message, events[0].pk, order_id, kind=kind, destination=address)
+            for kind, address in _shopper_addresses(order)
+        ]
+    return rows
+
+
+def _substitute_offer_message(order: Order, offers: list[dict[str, Any]]) -> Message:
+    """In the shopper's language: what is offered, at what price, and until when they may answer (the
+    store's default applies after), with the link to their order page, where they answer."""
+    with translation.override(order.locale or settings.LANGUAGE_CODE), timezone.override(order.store.timezone):
+        items = [
+            f"{offer['qty']} × {offer['name']}"
+            + (f" ({offer['variant']})" if offer["variant"] else "")
+            + f" — {format_money(Decimal(offer['unit_price']), order.currency)}"
+            for offer in offers
+        ]
+        decide_by = timezone.localtime(datetime.fromisoformat(offers[0]["decide_by"]))
+        if order.store.substitute_default == SubstituteDefault.ACCEPT:
+            text = _("We could not find an item and offer instead: %(offers)s. Answer by %(time)s, or we add it.")
+        else:
+            text = _("We could not find an item and offer instead: %(offers)s. Answer by %(time)s, or we leave it out.")
+        return Message(
+            "substitute",
+            f"{order.store.name}: " + _("A substitute for your order #%(number)s") % {"number": order.number},
+            text % {"offers": "; ".join(items), "time": time_format(decide_by, "TIME_FORMAT")},
+            items=items,
+            url=status_url(order.public_token),
+            button=_("Accept or decline"),
+        )
 
 
 def shopper_message(purpose: str, order: Order) -> Message:

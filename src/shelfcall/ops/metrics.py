@@ -57,7 +57,6 @@ SQL_STATEMENTS = Counter(
 )
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_TIMERS = ("next_escalation_at", "remind_at", "expires_at")
 
 
 class SystemCollector(Collector):
@@ -65,6 +64,7 @@ class SystemCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from shelfcall.notify.models import MessageStatus, OutboxMessage
+        from shelfcall.orders.actions.timers import TIMER_COLUMNS
         from shelfcall.orders.models import OPEN_STATUSES, Order
 
         now = clock.now()
@@ -91,7 +91,7 @@ class SystemCollector(Collector):
             "How long the most overdue timer of each kind is past due (0 when none is): the sweeper's lag.",
             labels=["timer"],
         )
-        for timer in _TIMERS:
+        for timer in TIMER_COLUMNS:  # every timer the sweepers fire, the substitutes' decision included
             due = Order.objects.filter(**{f"{timer}__lte": now}).aggregate(oldest=Min(timer))["oldest"]
             lateness.add_metric([timer], (now - due).total_seconds() if due else 0.0)
         yield lateness

@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.models import User
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
@@ -175,6 +176,12 @@ def record_many(changes: Sequence[tuple[Order, EventType, dict[str, Any]]], *, a
         announce(event, store_id=event.order.store_id, team_id=event.order.team_id)
     hooks.notify_subscribers([(event, event.order) for event in events])
     return events
+
+
+def of_stores(store_ids: Sequence[int]) -> Q:
+    """The events the lists of these stores must hear of: their orders' events, and the move of an
+    order away from one of them (the order belongs to another store now, and must leave its lists)."""
+    return Q(order__store_id__in=store_ids) | Q(type=EventType.MOVED, payload__from_store_id__in=store_ids)
 
 
 def payload_json(type: EventType, payload: dict[str, Any]) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from shelfcall.catalog.models import Product, Showcase, ShowcaseItem
 from shelfcall.core import clock
 from shelfcall.notify.messages import absolute_url
 from shelfcall.orders.models import OPEN_STATUSES, Order
+from shelfcall.setup import first_password
 from shelfcall.setup.logo import Logo
 from shelfcall.setup.models import StoreLogo
 from shelfcall.stores.models import DropZone, Membership, OpeningPeriod, Organization, Role, StaffPin, Store, Team
@@ -162,6 +163,8 @@ def add_staff(
     )
     if invite:
         transaction.on_commit(lambda: _send_invitation(user, store))
+    else:
+        first_password.give(user)
     return NewStaff(user, password)
 
 
@@ -238,6 +241,14 @@ def delete_unless_used(obj: Model) -> Refusal | None:
             reason += " " + _("Archive it instead: it leaves the shop and stays in the orders' history.")
         return Refusal(reason, can_archive)
     return None
+
+
+def deleted_with(obj: Model) -> list[str]:
+    """The names of what deleting `obj` deletes too, for the page to say and the person to confirm: a
+    team's alert channels exist only for its orders, so they go with it (and its alerts stop)."""
+    if isinstance(obj, Team):
+        return list(obj.channels.order_by("name").values_list("name", flat=True))
+    return []
 
 
 def archive(obj: Model) -> None:

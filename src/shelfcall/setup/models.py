@@ -1,8 +1,10 @@
 """What the setup pages keep of their own: a store's uploaded logo, checked and stored in the database."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from shelfcall.core import clock
 from shelfcall.stores.models import Store
 
 
@@ -22,3 +24,18 @@ class StoreLogo(models.Model):
 
     def __str__(self) -> str:
         return f"Logo of {self.store}"
+
+
+class OneTimePassword(models.Model):
+    """An account whose password an admin chose ("create with a one-time password"): its owner must
+    choose their own at their first sign-in with it (`setup.first_password`). Gone once they have."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="one_time_password")
+    created_at = models.DateTimeField(default=clock.now)
+
+    class Meta:
+        verbose_name = _("one-time password")
+        verbose_name_plural = _("one-time passwords")
+
+    def __str__(self) -> str:
+        return f"One-time password of {self.user}"

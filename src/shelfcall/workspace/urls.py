@@ -21,6 +21,7 @@ urlpatterns = [
     path("login", session.LoginView.as_view(), name="login"),
     path("logout", auth_views.LogoutView.as_view(next_page="workspace:login"), name="logout"),
     path("stores", session.stores, name="stores"),
+    path("password", session.choose_password, name="choose_password"),
     path("switch", switch.switch_user, name="switch"),
     path("pin", switch.my_pin, name="pin"),
     path("stream", queue.store_stream, name="stream"),

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from shelfcall.catalog.models import StockLevel
 from shelfcall.core import clock
+from shelfcall.live.hub import announce_to_store
 from shelfcall.orders import hooks, policy, reservations
 from shelfcall.orders.actions._common import fetch, move
 from shelfcall.orders.actions.creation import _next_order_number
@@ -109,7 +110,7 @@ def move_order(order_id: int, *, to_store_id: int, by: Actor) -> Order:
         remind_at=None,
         expires_at=target.unclaimed_expiry_at(max(order.due_at, now)),
     )
-    record(
+    event = record(
         moved,
         EventType.MOVED,
         actor=by,
@@ -118,4 +119,5 @@ def move_order(order_id: int, *, to_store_id: int, by: Actor) -> Order:
         to_store_id=target.pk,
         to_store=target.name,
     )
+    announce_to_store(event, store_id=source.pk)
     return moved

@@ -129,7 +129,9 @@ def section_edit(request: SetupRequest, section: str, row_id: int) -> HttpRespon
 
 
 def extra_context(request: SetupRequest, row: Model) -> dict[str, Any]:
-    """What the edit page's extra part shows (the showcase's products)."""
+    """What the edit page's extra part shows (the showcase's products), and what deleting it deletes too."""
+    if isinstance(row, Team):
+        return {"deleted_with": actions.deleted_with(row)}
     if isinstance(row, Showcase):
         return {"products_form": products_form(request.store, row)}
     if isinstance(row, Channel):
@@ -146,6 +148,13 @@ def section_delete(request: SetupRequest, section: str, row_id: int) -> HttpResp
         actions.archive(row)
         messages.success(request, _("%(name)s is archived.") % {"name": row})
         return redirect(f"setup:{part.name}", request.store.pk)
+    if (going := actions.deleted_with(row)) and not request.POST.get("confirm"):
+        messages.error(
+            request,
+            _("Deleting %(name)s also deletes its alert channels: %(channels)s. Tick the box to confirm.")
+            % {"name": row, "channels": ", ".join(going)},
+        )
+        return redirect(reverse(f"setup:{part.name}_edit", args=[request.store.pk, row_id]) + "#remove")
     refusal = actions.delete_unless_used(row)
     if refusal is None:
         messages.success(request, _("%(name)s is deleted.") % {"name": row})

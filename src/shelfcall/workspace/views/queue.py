@@ -5,6 +5,7 @@ from django.shortcuts import render
 
 from shelfcall.live.hub import store_topic
 from shelfcall.live.sse import Message, off_loop, stream_response
+from shelfcall.orders.events import of_stores
 from shelfcall.orders.models import OrderEvent
 from shelfcall.orders.promise import queue_promises
 from shelfcall.stores import policy
@@ -62,7 +63,7 @@ def store_changes_stream(request: HttpRequest, store_ids: list[int], *, user_id:
 
     def poll(since: int) -> Message | None:
         events = list(
-            OrderEvent.objects.filter(order__store_id__in=store_ids, pk__gt=since)
+            OrderEvent.objects.filter(of_stores(store_ids), pk__gt=since)
             .order_by("pk")
             .values_list("pk", "type", "order_id")[:200]
         )

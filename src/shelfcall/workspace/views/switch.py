@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from shelfcall.core.numbers import IdChoiceField
 from shelfcall.core.people import display_name
 from shelfcall.core.throttle import Throttled
+from shelfcall.notify import devices as device_actions
 from shelfcall.stores import policy, signin
 from shelfcall.stores.models import Membership, StaffPin
 from shelfcall.workspace.views.access import WorkspaceRequest, choose_store, staff_view
@@ -94,6 +95,9 @@ def my_pin(request: WorkspaceRequest) -> HttpResponse:
 class SwitchForm(forms.Form):
     user = IdChoiceField(queryset=get_user_model().objects.none())
     pin = forms.CharField()
+    # The device's own alert subscription, if it has one (filled by alerts.js): moved to the new person.
+    device_endpoint = forms.CharField(required=False, max_length=1000)
+    device_auth = forms.CharField(required=False, max_length=40)
 
     def __init__(self, people: QuerySet[User], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -146,10 +150,14 @@ def switch_user(request: WorkspaceRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "workspace/switch.html", {"people": people, "pin_pattern": signin.PIN_PATTERN})
     store = request.store
-    person = _person_for(request, SwitchForm(people, request.POST))
+    form = SwitchForm(people, request.POST)
+    person = _person_for(request, form)
     if person is None:
         return redirect("workspace:switch")
     login(request, person)  # by the PIN backend, which the session records: see signin.signed_in_with_pin
+    device_actions.hand_over(
+        endpoint=form.cleaned_data["device_endpoint"], auth=form.cleaned_data["device_auth"], to=person
+    )
     choose_store(request, store)
     messages.success(request, _("Hello %(name)s!") % {"name": display_name(person)})
     return redirect("workspace:queue")

@@ -6,6 +6,20 @@
     scope: document.body.dataset.serviceWorkerScope,
   });
 
+  // On a shared device, the switch form carries this browser's subscription, so that its alerts follow
+  // the person switching in (the server moves it only with the subscription's auth secret).
+  const endpointField = document.getElementById("switch-device-endpoint");
+  if (endpointField && "PushManager" in window) {
+    registered
+      .then((registration) => registration.pushManager.getSubscription())
+      .then((subscription) => {
+        if (!subscription) return;
+        endpointField.value = subscription.endpoint;
+        document.getElementById("switch-device-auth").value = subscription.toJSON().keys.auth;
+      })
+      .catch(() => {});
+  }
+
   const setup = document.getElementById("push-setup");
   if (!setup) return;
   const button = document.getElementById("push-on");
