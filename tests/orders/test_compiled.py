@@ -76,3 +76,9 @@ def test_a_compiled_insert_writes_the_row_and_sets_what_the_database_returns(ord
     assert (stored.order_id, stored.payload, stored.created_at) == (second.pk, {"n": 1}, made[1].created_at)
     # the db_default column comes back from the INSERT, as bulk_create sets it
     assert made[1].xact_id == stored.xact_id and (stored.xact_id is not None) == (connection.vendor == "postgresql")
+
+
+def test_a_compiled_insert_refuses_a_value_where_the_database_sets_one(orders):
+    event = OrderEvent(order=orders[0], type="note", created_at=clock.now(), actor_kind="system", xact_id=7)
+    with pytest.raises(ValueError, match="xact_id"):
+        INSERT_EVENT.create(event)

@@ -164,6 +164,7 @@ class CompiledUpdate(_PerDatabase):
 class _InsertStatement:
     sql: str
     bound: "tuple[Field[Any, Any], ...]"  # the fields whose values are parameters, in order
+    defaulted: tuple[str, ...]  # the attnames the database fills (db_default): the statement has no place for a value
     returning: "tuple[Field[Any, Any], ...]"
     converters: dict[int, tuple[list[Any], Any]]
     compiler: SQLInsertCompiler
@@ -192,9 +193,10 @@ class CompiledInsert(Generic[M]):
         compiler.returning_fields = opts.db_returning_fields
         [(sql, _params)] = compiler.as_sql()
         bound = tuple(f for f in fields if not hasattr(getattr(probe, f.attname), "resolve_expression"))
+        defaulted = tuple(f.attname for f in fields if f not in bound)
         returning = tuple(opts.db_returning_fields)
         converters = compiler.get_converters([f.get_col(opts.db_table) for f in returning])
-        return _InsertStatement(sql, bound, returning, converters, compiler)
+        return _InsertStatement(sql, bound, defaulted, returning, converters, compiler)
 
     def _statement(self, alias: str) -> _InsertStatement:
         if (statement := self._statements.get(alias)) is None:
@@ -207,6 +209,8 @@ class CompiledInsert(Generic[M]):
         alias = router.db_for_write(self.model)
         statement = self._statement(alias)
         connection = connections[alias]
+        if given := [name for name in statement.defaulted if not hasattr(getattr(obj, name), "resolve_expression")]:
+            raise ValueError(f"{self.model.__name__}: the database sets {given}; compiled insert takes no value there")
         params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in statement.bound]
         with connection.cursor() as cursor:
             cursor.execute(statement.sql, params)
