@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
-from shelfcall.api import keys
+from shelfcall.api import auth, keys
 from shelfcall.core.jobs import queue as jobs_queue
 from shelfcall.live import caps
 from shelfcall.notify import policies
@@ -76,6 +76,7 @@ def _test_settings(settings):
     policies.forget()  # store ids come back after a rollback: no channel or timer policy may leak
     promise.history.forget()  # nor a store's history figures
     keys.forget()  # so do API keys (the demo's are the same in every test): no copy of a rolled-back row
+    auth.API_ALLOWANCE.forget()  # nor their rate limit's hits counted ahead
 
 
 @pytest.fixture

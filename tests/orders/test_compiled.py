@@ -1,9 +1,11 @@
 """Hot-path queries compiled once: they return what the ORM would, bind each call's own arguments."""
 
 import pytest
+from django.db import connection
 
-from shelfcall.orders.compiled import CompiledGet, CompiledUpdate
-from shelfcall.orders.models import Order, OrderLine
+from shelfcall.core import clock
+from shelfcall.orders.compiled import CompiledGet, CompiledInsert, CompiledUpdate
+from shelfcall.orders.models import Order, OrderEvent, OrderLine
 from tests.factories import make_product, make_showcase, make_store, staff, submit
 
 pytestmark = pytest.mark.django_db
@@ -11,6 +13,7 @@ pytestmark = pytest.mark.django_db
 ORDER_WITH_STORE = CompiledGet(
     lambda order_id: Order.objects.select_related("store", "assignee").filter(pk=order_id), int
 )
+INSERT_EVENT = CompiledInsert(OrderEvent)
 RENAME = CompiledUpdate(
     lambda order_id, name: (Order.objects.filter(pk=order_id, status="submitted"), {"shopper_name": name}), int, str
 )
@@ -57,3 +60,25 @@ def test_an_argument_that_does_not_reach_the_statement_is_refused_at_compile_tim
     ignores_its_argument = CompiledGet(lambda line_id: OrderLine.objects.filter(pk=1), int)
     with pytest.raises(AssertionError, match="do not reach the statement"):
         ignores_its_argument.first(1)
+
+
+def test_a_compiled_insert_writes_the_row_and_sets_what_the_database_returns(orders, django_assert_num_queries):
+    first, second = orders
+    made = [
+        OrderEvent(order=order, type="note", created_at=clock.now(), actor_kind="system", payload={"n": n})
+        for n, order in enumerate((first, second))
+    ]
+    with django_assert_num_queries(2):
+        for event in made:
+            assert INSERT_EVENT.create(event) is event
+    assert made[0].pk and made[1].pk > made[0].pk and not made[0]._state.adding
+    stored = OrderEvent.objects.get(pk=made[1].pk)
+    assert (stored.order_id, stored.payload, stored.created_at) == (second.pk, {"n": 1}, made[1].created_at)
+    # the db_default column comes back from the INSERT, as bulk_create sets it
+    assert made[1].xact_id == stored.xact_id and (stored.xact_id is not None) == (connection.vendor == "postgresql")
+
+
+def test_a_compiled_insert_refuses_a_value_where_the_database_sets_one(orders):
+    event = OrderEvent(order=orders[0], type="note", created_at=clock.now(), actor_kind="system", xact_id=7)
+    with pytest.raises(ValueError, match="xact_id"):
+        INSERT_EVENT.create(event)

@@ -76,3 +76,46 @@ def test_hits_at_the_same_moment_on_separate_connections_all_count():
     for thread in threads:
         thread.join()
     assert throttle.hits(LOCKOUT, "shared") == workers * per_worker
+
+
+BUSY = Rate("test.busy", 600, 60)  # counted 10 hits a statement
+
+
+def _let_through(allowance: throttle.Allowance, rate: Rate, key: str) -> bool:
+    try:
+        allowance.check(rate, key)
+    except throttle.Throttled:
+        return False
+    return True
+
+
+@pytest.mark.django_db
+def test_a_busy_key_is_counted_a_block_at_a_time(django_assert_num_queries):
+    allowance = throttle.Allowance()
+    assert throttle.Allowance.block(BUSY) == 10 and throttle.Allowance.block(LOCKOUT) == 1
+    with django_assert_num_queries(1):
+        for _ in range(10):
+            allowance.check(BUSY, "till")
+    assert throttle.hits(BUSY, "till") == 10
+    allowance.check(BUSY, "till")
+    assert throttle.hits(BUSY, "till") == 20, "the next block is counted before its first hit goes through"
+
+
+@pytest.mark.django_db
+def test_two_processes_counting_in_blocks_never_let_more_than_the_limit_through():
+    """Each process (its own Allowance) lets through only hits the shared counter took under the limit."""
+    processes = [throttle.Allowance(), throttle.Allowance()]
+    through = sum(_let_through(processes[n % 2], BUSY, "till") for n in range(700))
+    assert through <= BUSY.limit
+    assert through >= BUSY.limit - len(processes) * (throttle.Allowance.block(BUSY) - 1)
+    assert not any(_let_through(process, BUSY, "till") for process in processes)
+
+
+@pytest.mark.django_db
+def test_a_block_starts_afresh_in_the_next_window(time_machine):
+    allowance = throttle.Allowance()
+    for _ in range(BUSY.limit):
+        allowance.check(BUSY, "till")
+    assert not _let_through(allowance, BUSY, "till")
+    time_machine.shift(60)
+    assert _let_through(allowance, BUSY, "till")

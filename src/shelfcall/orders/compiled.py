@@ -5,7 +5,8 @@ lifecycle runs (read an order with its store and holder, read a line with its or
 that was the largest part of the actions' Python time (benchmarks/README.md, "Domain CPU"). A
 compiled query is built from placeholder arguments on its first use on a database; later calls only
 bind their own arguments. The arguments must be ints or strs: those reach the statement's parameters
-unchanged, so each placeholder is found among them and replaced.
+unchanged, so each placeholder is found among them and replaced. An INSERT (`CompiledInsert`, an
+order's event) takes its parameters from the new model's fields instead.
 """
 
 import itertools
@@ -16,10 +17,10 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
 
 from django.db import connections, router
-from django.db.models import Model, QuerySet
+from django.db.models import AutoField, Field, Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # not in the stubs
-from django.db.models.sql import UpdateQuery
-from django.db.models.sql.compiler import SQLCompiler
+from django.db.models.sql import InsertQuery, UpdateQuery
+from django.db.models.sql.compiler import SQLCompiler, SQLInsertCompiler
 
 M = TypeVar("M", bound=Model)
 Argument = int | str
@@ -77,6 +78,44 @@ class _PerDatabase(ABC):
         """Compile this kind of statement for the database `alias`, with `placeholders` as its arguments."""
 
 
+@dataclass(frozen=True)
+class _RowStatement(_Statement):
+    """A SELECT with what turns its row into models, worked out once: Django's iterator works out the
+    converters of every column (85 for an order with its store and holder) and the related populators
+    again for each query."""
+
+    converters: dict[int, tuple[list[Any], Any]]
+    attnames: list[str]
+    populators: list[Any]
+
+    @classmethod
+    def of(cls, statement: _Statement, alias: str) -> "_RowStatement":
+        compiler = statement.compiler
+        klass_info, select = compiler.klass_info, compiler.select
+        assert klass_info is not None
+        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+        assert start == 0, "a compiled get selects its model's own columns first"
+        return cls(
+            statement.sql,
+            statement.slots,
+            statement.constants,
+            compiler,
+            converters=compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
+            attnames=[column[0].target.attname for column in select[start:end]],
+            populators=get_related_populators(klass_info, select, alias),
+        )
+
+    def model(self, alias: str, row: Sequence[Any]) -> Model:
+        """The row as Django's own iterator makes it: the model, and the related ones it selected."""
+        [values] = self.compiler.apply_converters([row], self.converters) if self.converters else [list(row)]
+        klass_info = self.compiler.klass_info
+        assert klass_info is not None
+        obj = klass_info["model"].from_db(alias, self.attnames, values[: len(self.attnames)])
+        for populator in self.populators:
+            populator.populate(values, obj)
+        return obj
+
+
 class CompiledGet(_PerDatabase, Generic[M]):
     """`build(*args)` is a queryset of at most one row (select_related allowed); `first(*args)` runs it."""
 
@@ -86,27 +125,16 @@ class CompiledGet(_PerDatabase, Generic[M]):
         self.model = build(*_placeholders(kinds)).model
 
     def _make(self, alias: str, placeholders: Sequence[Argument]) -> _Statement:
-        return _compile(self.build(*placeholders).query.get_compiler(alias), placeholders)
+        return _RowStatement.of(_compile(self.build(*placeholders).query.get_compiler(alias), placeholders), alias)
 
     def first(self, *args: Argument) -> M | None:
         """The row as Django's own iterator makes it: the model, and the related ones it selected."""
         alias = router.db_for_read(self.model)
-        statement = self.statement(alias)
+        statement = cast(_RowStatement, self.statement(alias))
         with connections[alias].cursor() as cursor:
             cursor.execute(statement.sql, statement.params(args))
             row = cursor.fetchone()
-        if row is None:
-            return None
-        compiler = statement.compiler
-        klass_info, select = compiler.klass_info, compiler.select
-        assert klass_info is not None
-        start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
-        [values] = compiler.results_iter([[row]])
-        attnames = [column[0].target.attname for column in select[start:end]]
-        obj = klass_info["model"].from_db(alias, attnames, values[start:end])
-        for populator in get_related_populators(klass_info, select, alias):
-            populator.populate(values, obj)
-        return obj
+        return None if row is None else cast(M, statement.model(alias, row))
 
 
 class CompiledUpdate(_PerDatabase):
@@ -130,3 +158,67 @@ class CompiledUpdate(_PerDatabase):
         with connections[alias].cursor() as cursor:
             cursor.execute(statement.sql, statement.params(args))
             return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class _InsertStatement:
+    sql: str
+    bound: "tuple[Field[Any, Any], ...]"  # the fields whose values are parameters, in order
+    defaulted: tuple[str, ...]  # the attnames the database fills (db_default): the statement has no place for a value
+    returning: "tuple[Field[Any, Any], ...]"
+    converters: dict[int, tuple[list[Any], Any]]
+    compiler: SQLInsertCompiler
+
+
+class CompiledInsert(Generic[M]):
+    """`create(obj)` inserts one new `obj` as `Model.objects.bulk_create([obj])` does, its INSERT compiled
+    once per database: each value is prepared as Django prepares it (the field's pre_save and
+    get_db_prep_save), and the columns the database returns (the id, db_default ones) are set on `obj`.
+
+    The fields that are parameters are those of a model made with its defaults: a value that is an
+    expression must be one there too (a db_default), or the statement would not fit it."""
+
+    def __init__(self, model: type[M]) -> None:
+        self.model = model
+        self._lock = threading.Lock()
+        self._statements: dict[str, _InsertStatement] = {}
+
+    def _make(self, alias: str) -> _InsertStatement:
+        opts = self.model._meta
+        fields = [f for f in opts.concrete_fields if not f.generated and not isinstance(f, AutoField)]
+        probe = self.model()
+        query = InsertQuery(self.model)
+        query.insert_values(fields, [probe])
+        compiler = cast(SQLInsertCompiler, query.get_compiler(alias))
+        compiler.returning_fields = opts.db_returning_fields
+        [(sql, _params)] = compiler.as_sql()
+        bound = tuple(f for f in fields if not hasattr(getattr(probe, f.attname), "resolve_expression"))
+        defaulted = tuple(f.attname for f in fields if f not in bound)
+        returning = tuple(opts.db_returning_fields)
+        converters = compiler.get_converters([f.get_col(opts.db_table) for f in returning])
+        return _InsertStatement(sql, bound, defaulted, returning, converters, compiler)
+
+    def _statement(self, alias: str) -> _InsertStatement:
+        if (statement := self._statements.get(alias)) is None:
+            statement = self._make(alias)
+            with self._lock:
+                self._statements.setdefault(alias, statement)
+        return statement
+
+    def create(self, obj: M) -> M:
+        alias = router.db_for_write(self.model)
+        statement = self._statement(alias)
+        connection = connections[alias]
+        if given := [name for name in statement.defaulted if not hasattr(getattr(obj, name), "resolve_expression")]:
+            raise ValueError(f"{self.model.__name__}: the database sets {given}; compiled insert takes no value there")
+        params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in statement.bound]
+        with connection.cursor() as cursor:
+            cursor.execute(statement.sql, params)
+            row = connection.ops.fetch_returned_insert_columns(cursor, statement.compiler.returning_params)
+        if statement.converters:
+            [row] = statement.compiler.apply_converters([row], statement.converters)
+        for field, value in zip(statement.returning, row, strict=True):
+            setattr(obj, field.attname, value)
+        obj._state.adding = False
+        obj._state.db = alias
+        return obj

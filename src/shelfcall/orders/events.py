@@ -14,6 +14,7 @@ from shelfcall.core.people import display_name
 from shelfcall.live.hub import announce
 from shelfcall.orders import event_payloads as payloads
 from shelfcall.orders import hooks
+from shelfcall.orders.compiled import CompiledInsert
 from shelfcall.orders.models import Order, OrderEvent
 from shelfcall.stores.models import Role
 
@@ -145,6 +146,8 @@ class Actor:
         return self.kind == ActorKind.STAFF
 
 
+_INSERT_EVENT = CompiledInsert(OrderEvent)
+
 SHOPPER = Actor(ActorKind.SHOPPER, None, "shopper")
 SYSTEM = Actor(ActorKind.SYSTEM, None, "Shelfcall")
 
@@ -158,9 +161,8 @@ def record_many(changes: Sequence[tuple[Order, EventType, dict[str, Any]]], *, a
 
     Each payload is validated against its type's schema first: one that does not fit raises
     pydantic.ValidationError (a programming error) and nothing is written."""
-    checked = [(order, type, payload_json(type, payload)) for order, type, payload in changes]
     now = clock.now()
-    events = OrderEvent.objects.bulk_create(
+    events = [
         OrderEvent(
             order=order,
             type=type,
@@ -168,10 +170,15 @@ def record_many(changes: Sequence[tuple[Order, EventType, dict[str, Any]]], *, a
             actor=actor.user,
             actor_kind=actor.kind.value,
             actor_label=actor.label,
-            payload=payload,
+            payload=payload_json(type, payload),
         )
-        for order, type, payload in checked
-    )
+        for order, type, payload in changes
+    ]
+    # Most actions record one event: its INSERT is compiled once (orders/compiled.py); a batch is one bulk INSERT.
+    if len(events) == 1:
+        _INSERT_EVENT.create(events[0])
+    else:
+        OrderEvent.objects.bulk_create(events)
     for event in events:
         announce(event, store_id=event.order.store_id, team_id=event.order.team_id)
     hooks.notify_subscribers([(event, event.order) for event in events])

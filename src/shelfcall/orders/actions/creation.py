@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
 from shelfcall.core import clock
 from shelfcall.orders import holdings, hooks, reservations
-from shelfcall.orders.compiled import CompiledGet
+from shelfcall.orders.compiled import CompiledGet, CompiledInsert
 from shelfcall.orders.errors import CartProblems, ContactRequired, LineProblem
 from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.line_checks import check_order_size, line_problem, shortage
@@ -117,6 +117,7 @@ def _first_order_of_store_where(first: str, second: str) -> CompiledGet[Order]:
 # Every order asks first whether it was already made: compiled once (orders/compiled.py).
 _SAME_SUBMISSION = _first_order_of_store_where("device_id", "submission_key")
 _SAME_IMPORT = _first_order_of_store_where("source", "external_id")
+_INSERT_ORDER = CompiledInsert(Order)
 
 
 def _find_existing(
@@ -185,32 +186,34 @@ def _create(
 
     now = clock.now()
     team_id = showcase.showcase.team_id if showcase else None
-    order = Order.objects.create(
-        store=store,
-        origin_store=origin_store if origin_store != store else None,
-        team_id=team_id,
-        showcase=showcase.showcase if showcase else None,
-        source=source,
-        external_id=external_id,
-        number=number,
-        submission_key=showcase.submission_key if showcase else "",
-        device_id=showcase.device_id if showcase else "",
-        client_key=showcase.client_key if showcase else "",
-        held_units=units,
-        locale=locale,
-        shopper_name=contact.name.strip()[:80],
-        shopper_phone=contact.phone.strip()[:32],
-        phone_key=phone_key(contact.phone),
-        shopper_email=contact.email.strip().lower()[:254],
-        comments=comments.strip(),
-        currency=store.currency,
-        total_amount=sum((products[line.product_id].price * line.qty for line in lines), Decimal("0")),
-        created_at=now,
-        updated_at=now,
-        due_at=due_at or now + timedelta(minutes=store.pick_target_minutes),
-        next_escalation_at=hooks.timer_policy.first_escalation_at(store.pk, team_id, now),
-        # An order due later (a webshop's pick-up slot) waits from its due time, not from its creation.
-        expires_at=store.unclaimed_expiry_at(max(due_at or now, now)),
+    order = _INSERT_ORDER.create(
+        Order(
+            store=store,
+            origin_store=origin_store if origin_store != store else None,
+            team_id=team_id,
+            showcase=showcase.showcase if showcase else None,
+            source=source,
+            external_id=external_id,
+            number=number,
+            submission_key=showcase.submission_key if showcase else "",
+            device_id=showcase.device_id if showcase else "",
+            client_key=showcase.client_key if showcase else "",
+            held_units=units,
+            locale=locale,
+            shopper_name=contact.name.strip()[:80],
+            shopper_phone=contact.phone.strip()[:32],
+            phone_key=phone_key(contact.phone),
+            shopper_email=contact.email.strip().lower()[:254],
+            comments=comments.strip(),
+            currency=store.currency,
+            total_amount=sum((products[line.product_id].price * line.qty for line in lines), Decimal("0")),
+            created_at=now,
+            updated_at=now,
+            due_at=due_at or now + timedelta(minutes=store.pick_target_minutes),
+            next_escalation_at=hooks.timer_policy.first_escalation_at(store.pk, team_id, now),
+            # An order due later (a webshop's pick-up slot) waits from its due time, not from its creation.
+            expires_at=store.unclaimed_expiry_at(max(due_at or now, now)),
+        )
     )
     order_lines = OrderLine.objects.bulk_create(
         [new_line(order, products[line.product_id], line.qty) for line in lines]

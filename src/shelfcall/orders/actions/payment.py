@@ -14,6 +14,7 @@ from shelfcall.core import clock
 from shelfcall.core.money import format_money
 from shelfcall.orders import policy
 from shelfcall.orders.actions._common import fetch
+from shelfcall.orders.compiled import CompiledInsert
 from shelfcall.orders.errors import InvalidAmount, NothingToRefund, Overpayment, WrongCurrency
 from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import Actor, EventType, record
@@ -21,6 +22,8 @@ from shelfcall.orders.models import Order, Payment, PaymentKind, PaymentMethod, 
 from shelfcall.orders.policy import OrderAction
 
 CENT = Decimal("0.01")
+
+_INSERT_PAYMENT = CompiledInsert(Payment)
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,7 @@ def _record(order: Order, kind: PaymentKind, amount: Decimal, *, method: str, re
     )
     event_type, payload = _announcement(payment)
     payment.event = record(order, event_type, actor=by, **payload)
-    payment.save()
+    _INSERT_PAYMENT.create(payment)
     return Receipt(order, payment)
 
 
