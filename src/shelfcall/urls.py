@@ -13,7 +13,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
-    re_path(r"^api/v1/(?P<rest>.*)$", no_such_endpoint),
+    re_path(r"^api/v1/(?P<rest>(?s:.*))\Z", no_such_endpoint),  # (?s): a newline in the path is still the API's
     path("w/", include("shelfcall.workspace.urls")),
     path("setup/catalogue/", include("shelfcall.catalog.urls")),  # before the other setup/ pages
     path("setup/", include("shelfcall.setup.urls")),

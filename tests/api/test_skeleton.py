@@ -33,8 +33,9 @@ def test_missing_scope_is_403_naming_it(api_get, make_key, store):
     assert "orders:read" in _error(response)["message"]
 
 
-def test_unknown_endpoint_is_404_in_json(api_get, till_key):
-    response = api_get("/api/v1/nothing/here", till_key)
+@pytest.mark.parametrize("path", ["/api/v1/nothing/here", "/api/v1/orders/1%0A", "/api/v1/x%0Ay/z%0A"])
+def test_unknown_endpoint_is_404_in_json(api_get, till_key, path):
+    response = api_get(path, till_key)  # a newline in the path too (found by the schema fuzz)
     assert response.status_code == 404 and _error(response)["code"] == "not_found"
 
 
