@@ -8,15 +8,17 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.core import signals
 from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from shelfcall.live import pg_listener
-from shelfcall.live.asgi import StreamsOnTheLoop, serves_async_view
+from shelfcall.live.asgi import PAGE_THREADS, StreamsOnTheLoop, serves_async_view
 from shelfcall.live.hub import Announcement, Hub, order_topic
 from shelfcall.live.sse import Message, follow, off_loop
 from shelfcall.orders.models import OrderEvent
 from tests.factories import make_showcase, make_store, submit
+from tests.live import page_urls
 
 STREAMS = 40
 POOL_THREADS = 2
@@ -131,12 +133,58 @@ def test_open_streams_add_no_thread_no_database_connection_and_no_database_wrapp
     assert grown["connections"] <= POOL_THREADS, grown
 
 
-def test_async_views_are_served_on_the_loop_and_pages_as_django_serves_them():
+def test_async_views_are_served_on_the_loop_and_pages_in_a_pooled_thread():
     assert serves_async_view({"path": "/o/" + "x" * 32 + "/events"})
     assert serves_async_view({"path": "/w/stream"})
     assert serves_async_view({"path": "/w/orders/7/stream"})
     assert not serves_async_view({"path": "/w/login"})
     assert not serves_async_view({"path": "/no/such/page"})
+
+
+def serve_pages(paths: list[str]) -> list[AsgiStream]:
+    """Each path as one browser's GET, all at once, into one application; each answered in full."""
+    app = StreamsOnTheLoop()
+
+    async def scenario() -> list[AsgiStream]:
+        pages = [AsgiStream(app, page, "", 1 + n) for n, page in enumerate(paths)]
+        await asyncio.wait_for(asyncio.gather(*(page.run() for page in pages)), 20)
+        return pages
+
+    return asyncio.run(scenario())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_runs_start_to_finish_on_one_pooled_thread_which_hands_its_connection_back(settings):
+    """One hop per page, not Django's thread per request and two hops per middleware: the request's
+    signals and the view share a thread, and request_finished closes that thread's connection."""
+    settings.ROOT_URLCONF = "tests.live.page_urls"
+    signalled: list[tuple[str, str]] = []
+
+    def note(signal: str):
+        return lambda **kwargs: signalled.append((signal, threading.current_thread().name))
+
+    started, finished = note("started"), note("finished")
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    page_urls.seen.clear()
+    threads_before = threading.active_count()
+    try:
+        pages = serve_pages(["/read"] * (PAGE_THREADS + 8))
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+    assert [(page.status, page.body) for page in pages] == [(200, "read")] * len(pages)
+    views = {name for name, _ in page_urls.seen}
+    assert all(name.startswith("page") for name in views)
+    assert {name for _, name in signalled} == views, "the signals run where the view ran"
+    assert threading.active_count() - threads_before <= PAGE_THREADS, "threads are reused, not one per page"
+    assert all(wrapper.connection is None for _, wrapper in page_urls.seen), "each connection handed back"
+
+
+def test_a_sync_streaming_page_is_sent_whole(settings):
+    settings.ROOT_URLCONF = "tests.live.page_urls"
+    [page] = serve_pages(["/parts"])
+    assert (page.status, page.body) == (200, "part 0\npart 1\npart 2\n")
 
 
 @pytest.mark.django_db(transaction=True)
