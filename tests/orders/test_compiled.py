@@ -2,9 +2,10 @@
 
 import pytest
 from django.db import connection
+from django.db.models import F
 
 from shelfcall.core import clock
-from shelfcall.orders.compiled import CompiledGet, CompiledInsert, CompiledUpdate
+from shelfcall.orders.compiled import CompiledGet, CompiledInsert, CompiledList, CompiledUpdate
 from shelfcall.orders.models import Order, OrderEvent, OrderLine
 from tests.factories import make_product, make_showcase, make_store, staff, submit
 
@@ -12,6 +13,15 @@ pytestmark = pytest.mark.django_db
 
 ORDER_WITH_STORE = CompiledGet(
     lambda order_id: Order.objects.select_related("store", "assignee").filter(pk=order_id), int
+)
+LINES_OF_STORE = CompiledList(
+    lambda store_id: (
+        OrderLine.objects.select_related("order")
+        .filter(order__store_id=store_id)
+        .annotate(doubled=F("requested_qty") * 2)
+        .order_by("pk")
+    ),
+    int,
 )
 INSERT_EVENT = CompiledInsert(OrderEvent)
 RENAME = CompiledUpdate(
@@ -36,6 +46,25 @@ def test_a_compiled_read_gives_the_orm_s_object_and_its_related_ones(orders, dja
         ]
     assert read[0].created_at == Order.objects.get(pk=first.pk).created_at
     assert read[0].total_amount == first.total_amount and read[0]._state.db == "default"
+
+
+def test_a_compiled_list_gives_the_orm_s_objects_with_their_related_ones_and_annotations(
+    orders, django_assert_num_queries
+):
+    store_id = orders[0].store_id
+    expected = list(
+        OrderLine.objects.select_related("order")
+        .filter(order__store_id=store_id)
+        .annotate(doubled=F("requested_qty") * 2)
+        .order_by("pk")
+    )
+    with django_assert_num_queries(1):
+        lines = LINES_OF_STORE.all(store_id)
+    with django_assert_num_queries(0):
+        assert [(line.pk, line.unit_price, line.order.number, line.doubled) for line in lines] == [
+            (line.pk, line.unit_price, line.order.number, line.doubled) for line in expected
+        ]
+    assert len(lines) == 2 and LINES_OF_STORE.all(store_id + 1000) == []
 
 
 def test_a_compiled_read_of_no_row_is_none(orders):

@@ -4,7 +4,8 @@ Django builds and compiles a query's SQL on every call: for the few fixed-shape 
 lifecycle runs (read an order with its store and holder, read a line with its order, count a pick),
 that was the largest part of the actions' Python time (benchmarks/README.md, "Domain CPU"). A
 compiled query is built from placeholder arguments on its first use on a database; later calls only
-bind their own arguments. The arguments must be ints or strs: those reach the statement's parameters
+bind their own arguments. `CompiledGet` reads one row, `CompiledList` many (select_related and
+annotations come out as the ORM gives them). The arguments must be ints or strs: those reach the statement's parameters
 unchanged, so each placeholder is found among them and replaced. An INSERT (`CompiledInsert`, an
 order's event) takes its parameters from the new model's fields instead.
 """
@@ -87,6 +88,7 @@ class _RowStatement(_Statement):
     converters: dict[int, tuple[list[Any], Any]]
     attnames: list[str]
     populators: list[Any]
+    annotations: dict[str, int]  # attribute name -> its column in the row
 
     @classmethod
     def of(cls, statement: _Statement, alias: str) -> "_RowStatement":
@@ -103,6 +105,7 @@ class _RowStatement(_Statement):
             converters=compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
             attnames=[column[0].target.attname for column in select[start:end]],
             populators=get_related_populators(klass_info, select, alias),
+            annotations=dict(compiler.annotation_col_map or {}),
         )
 
     def model(self, alias: str, row: Sequence[Any]) -> Model:
@@ -113,6 +116,8 @@ class _RowStatement(_Statement):
         obj = klass_info["model"].from_db(alias, self.attnames, values[: len(self.attnames)])
         for populator in self.populators:
             populator.populate(values, obj)
+        for name, column in self.annotations.items():
+            setattr(obj, name, values[column])
         return obj
 
 
@@ -135,6 +140,18 @@ class CompiledGet(_PerDatabase, Generic[M]):
             cursor.execute(statement.sql, statement.params(args))
             row = cursor.fetchone()
         return None if row is None else cast(M, statement.model(alias, row))
+
+
+class CompiledList(CompiledGet[M]):
+    """`build(*args)` is a queryset (select_related and annotations allowed); `all(*args)` runs it."""
+
+    def all(self, *args: Argument) -> list[M]:
+        alias = router.db_for_read(self.model)
+        statement = cast(_RowStatement, self.statement(alias))
+        with connections[alias].cursor() as cursor:
+            cursor.execute(statement.sql, statement.params(args))
+            rows = cursor.fetchall()
+        return [cast(M, statement.model(alias, row)) for row in rows]
 
 
 class CompiledUpdate(_PerDatabase):
