@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from shelfcall.catalog.errors import InvalidRows, RowError, duplicates
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
+from shelfcall.orders.compiled import CompiledGet, CompiledList
 from shelfcall.stores.models import Store
 
 if TYPE_CHECKING:
@@ -42,9 +43,13 @@ class Offer:
     availability: Availability
 
 
+# Every shopper page reads its showcase and most its offers: compiled once per process (orders/compiled.py).
+_SHOWCASE = CompiledGet(lambda code: Showcase.objects.select_related("store").filter(code=code), str)
+
+
 def find_showcase(code: str) -> Showcase | None:
     """Any showcase with this code, enabled or not, with its store; None if the code is unknown."""
-    return Showcase.objects.select_related("store").filter(code=code.upper()[:16]).first()
+    return _SHOWCASE.first(code.upper()[:16])
 
 
 class _Stock(TypedDict):
@@ -71,10 +76,16 @@ def _offer(item: "WithAnnotations[ShowcaseItem, _Stock]", store: Store) -> Offer
     return Offer(item.code, item.product, available, availability(available, store))
 
 
+_OFFERED_ON = CompiledList(
+    lambda store_id, showcase_id: _offered_items(store_id).filter(showcase_id=showcase_id), int, int
+)
+
+
 def list_offers(showcase: Showcase, product_ids: list[int] | None = None) -> list[Offer]:
-    items = _offered_items(showcase.store_id).filter(showcase=showcase)
-    if product_ids is not None:
-        items = items.filter(product_id__in=product_ids)
+    if product_ids is None:
+        items = _OFFERED_ON.all(showcase.store_id, showcase.pk)
+    else:
+        items = list(_offered_items(showcase.store_id).filter(showcase=showcase, product_id__in=product_ids))
     return [_offer(item, showcase.store) for item in items]
 
 
