@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from shelfcall.catalog.models import Product, ShowcaseItem
+from shelfcall.orders.compiled import CompiledGet
 from shelfcall.orders.models import Order, OrderEvent, OrderLine
 
 _NOT_DIGITS = re.compile(r"[^0-9]", re.ASCII)
@@ -22,17 +23,23 @@ def phone_key(phone: str) -> str:
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 
 
-def find_order_by_token(token: str) -> Order | None:
-    """The order behind a shopper's status URL. Looked up by an indexed equality, never compared in Python."""
-    if not _TOKEN_SHAPE.match(token):
-        return None
+def _order_by_token(token: str) -> QuerySet[Order]:
     latest_event = OrderEvent.objects.filter(order_id=OuterRef("pk")).order_by("-pk").values("pk")[:1]
     return (
         Order.objects.select_related("store", "assignee", "drop_zone", "sub_status")
         .annotate(last_event_id=Subquery(latest_event))  # where the status page's stream starts: read with it
         .filter(public_token=token)
-        .first()
     )
+
+
+_ORDER_BY_TOKEN = CompiledGet(_order_by_token, str)  # every status page and stream: compiled once per process
+
+
+def find_order_by_token(token: str) -> Order | None:
+    """The order behind a shopper's status URL. Looked up by an indexed equality, never compared in Python."""
+    if not _TOKEN_SHAPE.match(token):
+        return None
+    return _ORDER_BY_TOKEN.first(token)
 
 
 def list_events_after(order_id: int, last_id: int) -> QuerySet[OrderEvent]:
