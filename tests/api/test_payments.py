@@ -187,6 +187,22 @@ def test_another_stores_order_cannot_be_paid(api_post, make_key, order):
     assert not Payment.objects.exists()
 
 
+def test_another_stores_order_is_answered_as_no_order_at_all(api_post, make_key, order):
+    """The payment's locked read is the key's look-up: another store's order and another organization's
+    get the very answer an order that does not exist gets."""
+    from shelfcall.api.scopes import Scope
+    from tests.factories import make_store
+
+    sister = make_key(make_store(organization=order.store.organization), Scope.PAYMENTS_WRITE)
+    stranger = make_key(make_store(), Scope.PAYMENTS_WRITE, whole_organization=True)
+    for key in (sister, stranger):
+        refused = api_post(f"/api/v1/orders/{order.pk}/refunds", key, {})
+        missing = api_post(f"/api/v1/orders/{order.pk + 1000}/refunds", key, {})
+        assert (refused.status_code, refused.json()) == (missing.status_code, missing.json())
+        assert _error(refused) == (404, "not_found", None)
+    assert not Payment.objects.exists()
+
+
 @pytest.mark.parametrize("lines", [1, 12])
 def test_mark_paid_and_the_lookup_take_a_few_statements_whatever_the_lines(
     api_get, api_post, till_key, store, lines, count_statements

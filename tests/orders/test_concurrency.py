@@ -11,7 +11,7 @@ from django.test import Client
 from shelfcall.api.keys import issue_key
 from shelfcall.api.scopes import Scope
 from shelfcall.orders import actions
-from shelfcall.orders.actions import handoff
+from shelfcall.orders.actions import handoff, with_action_relations
 from shelfcall.orders.errors import AlreadyClaimed, CartProblems
 from shelfcall.orders.models import Order, OrderStatus
 from tests.factories import TILL, make_product, make_showcase, make_store, staff, staged, stock_of, submit
@@ -87,6 +87,30 @@ def test_twenty_claimers_one_winner():
     assert {loser.holder for loser in losers} == {winners[0].assignee.first_name}
     order.refresh_from_db()
     assert order.status == OrderStatus.PICKING and order.events.filter(type="order.claimed").count() == 1
+
+
+def test_claimers_who_all_read_the_order_waiting_still_make_one_winner():
+    """Each claimer hands the action its own read (`current`), all made before anyone claimed: stale for all
+    but one, and the conditional UPDATE still lets exactly one through; the others read why, afresh."""
+    store = make_store()
+    order = submit(make_showcase(store))
+    claimers = [staff(store, f"A{i}") for i in range(10)]
+    reads = [with_action_relations(Order.objects.filter(pk=order.pk)).get() for _ in claimers]
+
+    results = race(
+        [
+            lambda by=by, read=read: actions.claim_order(order.pk, by=by, current=read)
+            for by, read in zip(claimers, reads, strict=True)
+        ]
+    )
+
+    winners = [r for r in results if isinstance(r, Order)]
+    losers = [r for r in results if isinstance(r, AlreadyClaimed)]
+    assert len(winners) == 1 and len(losers) == 9, results
+    assert {loser.holder for loser in losers} == {winners[0].assignee.first_name}
+    order.refresh_from_db()
+    assert order.assignee_id == winners[0].assignee_id
+    assert order.events.filter(type="order.claimed").count() == 1
 
 
 def test_same_cart_submitted_twice_at_once_makes_one_order():

@@ -19,7 +19,7 @@ from shelfcall.orders.errors import (
     WrongStatus,
 )
 from shelfcall.orders.events import SHOPPER, SYSTEM, EventType
-from shelfcall.orders.models import OrderStatus, PaymentStatus, Reservation
+from shelfcall.orders.models import Order, OrderStatus, PaymentStatus, Reservation
 from shelfcall.stores.models import Role
 from tests.factories import (
     TILL,
@@ -371,6 +371,59 @@ def test_pressing_picking_twice_is_harmless(store, order):
     actions.claim_order(order.pk, by=alex)
     assert actions.claim_order(order.pk, by=alex).assignee == alex.user
     assert order.events.filter(type=EventType.CLAIMED).count() == 1
+
+
+class TestTheCallersRead:
+    """An action that reads its order unlocked takes the caller's read of it (`current`) as its own."""
+
+    def read(self, order):
+        return actions.with_action_relations(Order.objects.filter(pk=order.pk)).get()
+
+    def test_serves_the_claim_and_staging(self, store, order, count_statements):
+        alex, desk = staff(store), make_drop_zone(store)
+        read = self.read(order)
+        with count_statements(2) as statements:  # the conditional UPDATE and the event: no read of the order
+            claimed = actions.claim_order(order.pk, by=alex, current=read)
+        assert len(statements) == 2
+        assert claimed is read and (read.status, read.assignee) == (OrderStatus.PICKING, alex.user)
+        picked(order, alex)
+        read = self.read(order)
+        with count_statements(2) as statements:
+            ready = actions.stage_order(order.pk, by=alex, drop_zone=desk, current=read)
+        assert len(statements) == 2
+        assert ready is read and (read.status, read.drop_zone) == (OrderStatus.READY, desk)
+        assert Order.objects.get(pk=order.pk).status == OrderStatus.READY
+
+    def test_a_stale_read_lets_no_second_claim_through(self, store, order):
+        stale = self.read(order)  # waiting, as the page showed it
+        actions.claim_order(order.pk, by=staff(store, "Ana"))
+        with pytest.raises(AlreadyClaimed, match="Ana"):  # the refusal reads the order as it is now
+            actions.claim_order(order.pk, by=staff(store, "Ben"), current=stale)
+        assert order.events.filter(type=EventType.CLAIMED).count() == 1
+
+    def test_a_stale_read_stages_nothing_the_update_refuses(self, store, order):
+        alex, desk = staff(store), make_drop_zone(store)
+        actions.claim_order(order.pk, by=alex)
+        stale = self.read(order)  # picking, before the units are
+        actions.unclaim_order(order.pk, by=alex)
+        with pytest.raises(WrongStatus):
+            actions.stage_order(order.pk, by=alex, drop_zone=desk, current=stale)
+        assert Order.objects.get(pk=order.pk).status == OrderStatus.SUBMITTED
+
+    def test_only_a_read_with_what_the_actions_need(self, store, order):
+        alex = staff(store)
+        with pytest.raises(ValueError, match="with_action_relations"):
+            actions.claim_order(order.pk, by=alex, current=Order.objects.get(pk=order.pk))
+        other = submit(make_showcase(store))
+        with pytest.raises(ValueError, match="is not order"):
+            actions.claim_order(order.pk, by=alex, current=self.read(other))
+        assert not order.events.filter(type=EventType.CLAIMED).exists()
+
+    def test_never_for_a_locked_read(self, order):
+        from shelfcall.orders.actions._common import fetch
+
+        with pytest.raises(ValueError, match="holds no lock"):
+            fetch(order.pk, lock=True, current=self.read(order))
 
 
 def test_refusals_speak_the_shoppers_language(store, order):

@@ -27,13 +27,13 @@ EXPECTED = {
     # hours for the promises (the history figures are the process's: see below)
     "queue": 7,
     "order": 6,  # + lines, timeline (which gives the stream's last event id), messages sent
-    "claim": 6,  # + the claim's conditional update, its read-back and its event
+    "claim": 5,  # + the claim's conditional update and its event (the order read serves the claim)
     "order after claim": 6,
-    "scan": 7,  # + the line the code matches, then the pick
+    "scan": 6,  # + the line the code matches, locked, with its order; its conditional count, its event
     "order after scan": 7,  # + the drop zones of the staging form, shown once every unit is picked
-    "stage": 7,  # + the drop zone chosen, then the staging
+    "stage": 6,  # + the drop zone chosen, the staging's conditional update and its event (the order read serves it)
     "order after stage": 7,
-    "pay": 7,
+    "pay": 7,  # + the order locked (what is owed is read under it); its sums, the event, the payment row
     "order after pay": 7,
     "hand-off form": 4,  # + the picked lines
     "hand-off review": 11,  # + the lines, then the hand-off rehearsed and rolled back

@@ -1,7 +1,6 @@
 """Reads for the API, always through the key: a key reaches only its organization's or its store's rows."""
 
 import re
-from collections.abc import Sequence
 from datetime import datetime
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -12,6 +11,7 @@ from django.utils.translation import gettext as _
 from shelfcall.api import cursors
 from shelfcall.api.errors import InvalidInput, NotFound
 from shelfcall.api.models import ApiKey
+from shelfcall.orders.actions import keep_lines, with_action_relations
 from shelfcall.orders.models import BARCODE_PREFIX, Order, OrderEvent, OrderLine, Payment, ReservationEntry
 from shelfcall.orders.queries import phone_key
 from shelfcall.stores.models import Store
@@ -57,31 +57,35 @@ def orders_of(api_key: ApiKey) -> QuerySet[Order]:
 def _one_order(api_key: ApiKey, **order_filters: object) -> Order | None:
     """One order with its lines and version in one statement: its lines, each joined to the order.
 
-    Every read of a single order (a till's look-up, the answer to every action) is this one statement.
+    Every read of a single order (a till's look-up, the order an action starts from) is this one statement;
+    with what the actions read with it (its store and holder), it is also their read of it (`current`).
     An order without lines (none is made so, but the schema allows it) is read the two-statement way."""
     on_the_order = {f"order__{name}": value for name, value in order_filters.items()}
     lines = list(
-        OrderLine.objects.filter(_reached(api_key, via="order__"), **on_the_order)
+        with_action_relations(OrderLine.objects.filter(_reached(api_key, via="order__"), **on_the_order), via="order__")
         .select_related("order__sub_status")
         .annotate(order_version=Coalesce(_latest_event_id(OuterRef("order_id")), 0))
         .order_by("pk")
     )
     if not lines:
-        return orders_of(api_key).filter(**order_filters).first()
+        return with_action_relations(orders_of(api_key).filter(**order_filters)).first()
     order = lines[0].order
     order.version = lines[0].order_version  # type: ignore[attr-defined]  # as orders_of annotates it
     for line in lines:
         line.order = order  # one instance, as a prefetch gives
-    _keep_lines(order, lines)
+    keep_lines(order, lines)
     return order
 
 
-def _keep_lines(order: Order, lines: Sequence[OrderLine]) -> None:
-    """Make `order.lines.all()` answer with `lines`, read already: what prefetch_related stores, stored here."""
-    kept = order.lines.all()
-    kept._result_cache = list(lines)
-    kept._prefetch_done = True  # type: ignore[attr-defined]  # the stubs leave out this QuerySet field
-    order._prefetched_objects_cache = {"lines": kept}  # type: ignore[attr-defined]  # Django's prefetch cache
+def after_line_action(found: Order, line: OrderLine) -> Order:
+    """The order as an action on one of its lines left it, `found` before: the action's read of the order
+    (`line.order`, with the line locked) and its event as the version; the lines found, that one as it is now.
+    The sub-status found serves while the order still has it (the action read none)."""
+    order = line.order
+    if order.sub_status_id == found.sub_status_id:
+        order.sub_status = found.sub_status
+    keep_lines(order, [line if kept.pk == line.pk else kept for kept in found.lines.all()])
+    return order
 
 
 def get_order(api_key: ApiKey, order_id: int) -> Order:
@@ -89,13 +93,6 @@ def get_order(api_key: ApiKey, order_id: int) -> Order:
     if order is None:
         raise NotFound(_("No order with this id."))
     return order
-
-
-def reachable_order_id(api_key: ApiKey, order_id: int) -> int:
-    """The id back if the key reaches the order; 404 for another store's order, as for one that does not exist."""
-    if not Order.objects.filter(api_key.store_filter(), pk=order_id).exists():
-        raise NotFound(_("No order with this id."))
-    return order_id
 
 
 def payments_of(api_key: ApiKey, order_id: int) -> list[Payment]:

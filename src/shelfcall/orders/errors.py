@@ -134,6 +134,16 @@ class LineNotInOrder(OrderError):
         super().__init__(_("That item is not part of this order."))
 
 
+class CodeNotInOrder(OrderError):
+    """A scan (or a typed SKU) that no line of the order has."""
+
+    code = "code_not_in_order"
+    field = "code"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(_("%(code)s is not in this order. Check the item, or type its SKU.") % {"code": code})
+
+
 class QuantityTooLarge(OrderError):
     code = "quantity_too_large"
     field = "qty"

@@ -180,6 +180,9 @@ def record_many(changes: Sequence[tuple[Order, EventType, dict[str, Any]]], *, a
     else:
         OrderEvent.objects.bulk_create(events)
     for event in events:
+        # The order's latest event is its version (api/queries.py annotates it so): an action's caller
+        # answers with the order as the action left it, without reading the version back.
+        event.order.version = event.pk  # type: ignore[attr-defined]
         announce(event, store_id=event.order.store_id, team_id=event.order.team_id)
     hooks.notify_subscribers([(event, event.order) for event in events])
     return events

@@ -170,6 +170,13 @@ def _act(request: ApiRequest, order_id: int, act: Callable[[Order, Actor], objec
     return OrderOut.of(queries.get_order(api_key, order_id))
 
 
+def _act_on_found(request: ApiRequest, order_id: int, act: Callable[[Order, Actor], Order]) -> OrderOut:
+    """As `_act`, for an action that takes the order found as its read of it (`current`, orders/actions/
+    _common.py) and gives it back as it left it, its new event as the version: the answer, read once."""
+    api_key: ApiKey = request.auth
+    return OrderOut.of(act(queries.get_order(api_key, order_id), Actor.api(api_key.name)))
+
+
 def _on_line(request: ApiRequest, order_id: int, line_id: int, qty: int, action: Callable[..., object]) -> OrderOut:
     """`action(order_id, line_id, by=…, qty=…)` on a line of the order: another order's line is not found."""
     return _act(request, order_id, lambda order, by: action(order.pk, _line_of(order, line_id), by=by, qty=qty))
@@ -190,12 +197,11 @@ def _associate(username: str) -> User:
     return user
 
 
-def _claim(order: Order, by: Actor, username: str | None) -> None:
+def _claim(order: Order, by: Actor, username: str | None) -> Order:
     holder = _associate(username) if username else None
     if holder is not None and order.status == OrderStatus.PICKING and order.assignee_id != holder.pk:
-        actions.reassign_order(order.pk, to=holder, by=by)
-    else:
-        actions.claim_order(order.pk, by=by, holder=holder)
+        return actions.reassign_order(order.pk, to=holder, by=by, current=order)
+    return actions.claim_order(order.pk, by=by, holder=holder, current=order)
 
 
 def _drop_zone(order: Order, drop_zone_id: int | None) -> DropZone | None:
@@ -225,7 +231,7 @@ def _rejections(order: Order, rejections: list[RejectionIn]) -> list[Rejection]:
     "(422, field `associate`).",
 )
 def claim(request: ApiRequest, order_id: int, payload: ClaimIn = _OPTIONAL_BODY) -> OrderOut:
-    return _act(request, order_id, lambda order, by: _claim(order, by, payload.associate if payload else None))
+    return _act_on_found(request, order_id, lambda order, by: _claim(order, by, payload.associate if payload else None))
 
 
 @order_action(
@@ -234,7 +240,11 @@ def claim(request: ApiRequest, order_id: int, payload: ClaimIn = _OPTIONAL_BODY)
     "`qty` more units are in hand. Also: `quantity_too_large` (422, field `qty`: more than are still open).",
 )
 def pick(request: ApiRequest, order_id: int, line_id: int, payload: QuantityIn) -> OrderOut:
-    return _on_line(request, order_id, line_id, payload.qty, actions.pick_line)
+    def act(order: Order, by: Actor) -> Order:
+        picked = actions.pick_line(order.pk, _line_of(order, line_id), by=by, qty=payload.qty)
+        return queries.after_line_action(order, picked)
+
+    return _act_on_found(request, order_id, act)
 
 
 @order_action(
@@ -309,11 +319,11 @@ def answer_substitute(request: ApiRequest, order_id: int, line_id: int, payload:
     "`drop_zone_id` for a drop zone not in the order's store.",
 )
 def ready_for_pickup(request: ApiRequest, order_id: int, payload: ReadyIn) -> OrderOut:
-    return _act(
+    return _act_on_found(
         request,
         order_id,
         lambda order, by: actions.stage_order(
-            order.pk, by=by, drop_zone=_drop_zone(order, payload.drop_zone_id), note=payload.location
+            order.pk, by=by, drop_zone=_drop_zone(order, payload.drop_zone_id), note=payload.location, current=order
         ),
     )
 

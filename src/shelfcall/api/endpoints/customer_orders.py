@@ -49,11 +49,11 @@ def _actor(request: ApiRequest) -> Actor:
     return Actor.api(request.auth.name)
 
 
-def _order_response(api_key: ApiKey, order_id: int, response: HttpResponse) -> OrderOut:
-    """The order as the key reads it (two statements), with its version as the ETag."""
-    order = OrderOut.of(queries.get_order(api_key, order_id))
-    response["ETag"] = f'"{order.version}"'
-    return order
+def _order_response(order: Order, response: HttpResponse) -> OrderOut:
+    """The order with its version as the ETag."""
+    answer = OrderOut.of(order)
+    response["ETag"] = f'"{answer.version}"'
+    return answer
 
 
 def _taking_store(api_key: ApiKey, store_id: int | None) -> Store:
@@ -122,13 +122,16 @@ def create_order(request: ApiRequest, payload: CreateOrderIn, response: HttpResp
             due_at=payload.due_at,
             comments=payload.comments,
             origin_store=taken_at,
+            products=products,
         )
     except CartProblems as refused:
         raise refused_line(refused, products, payload.lines) from None
     except ContactRequired as missing:
         missing.field = f"customer.{missing.field}"
         raise
-    return (201 if created else 200), _order_response(api_key, order.pk, response)
+    if not created:  # made before: as it is now
+        return 200, _order_response(queries.get_order(api_key, order.pk), response)
+    return 201, _order_response(order, response)  # as the action made it, its lines and event with it
 
 
 class RecallParams(Schema):
@@ -201,7 +204,7 @@ def add_order_line(
         actions.add_line(order.pk, product.pk, payload.qty, by=_actor(request), version=version)
     except CartProblems as refused:
         raise refused_line(refused, [product], [payload], in_list=False) from None
-    return 201, _order_response(request.auth, order.pk, response)
+    return 201, _order_response(queries.get_order(request.auth, order.pk), response)
 
 
 @router.patch(
@@ -222,7 +225,7 @@ def change_order_line(
         actions.change_line_qty(order.pk, line_id, payload.qty, by=_actor(request), version=version)
     except CartProblems as refused:
         raise refused_line(refused, [], [], in_list=False) from None
-    return 200, _order_response(request.auth, order.pk, response)
+    return 200, _order_response(queries.get_order(request.auth, order.pk), response)
 
 
 @router.get(

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated
 
+from django.utils.translation import gettext as _
 from ninja import Field as F
 from ninja import Router, Schema, Status
 from pydantic import BeforeValidator, ConfigDict, WithJsonSchema
@@ -12,10 +13,12 @@ from pydantic import BeforeValidator, ConfigDict, WithJsonSchema
 from shelfcall.api import auth, queries
 from shelfcall.api.auth import ApiRequest
 from shelfcall.api.endpoints.orders import READ_ERRORS
+from shelfcall.api.errors import NotFound
 from shelfcall.api.idempotency import idempotent
 from shelfcall.api.responses import ErrorOut
 from shelfcall.api.schemas import OrderOut, PaymentList, PaymentOut, ReceiptOut
 from shelfcall.orders import actions
+from shelfcall.orders.errors import OrderNotFound
 from shelfcall.orders.events import Actor
 from shelfcall.orders.models import PaymentMethod
 
@@ -80,11 +83,14 @@ def _settle(
 ) -> Status[ReceiptOut]:
     """Run the payment action on an order the key reaches; 201 with the row and the order as it is now.
 
-    The payload's fields are the action's keyword arguments, by name."""
-    order_id = queries.reachable_order_id(request.auth, order_id)
-    receipt = action(order_id, by=Actor.api(request.auth.name), **dict(payload))
-    # Its latest event is the order's version (schemas.order_version): no query to read it back.
-    receipt.order.version = receipt.payment.event_id  # type: ignore[attr-defined]
+    The payload's fields are the action's keyword arguments, by name. The action's read of the order under
+    its lock, narrowed to the key's stores, is the key's look-up too: another store's order is the same 404
+    as one that does not exist. The order's version is the payment's event, as the action recorded it."""
+    api_key = request.auth
+    try:
+        receipt = action(order_id, by=Actor.api(api_key.name), within=api_key.store_filter(), **dict(payload))
+    except OrderNotFound:
+        raise NotFound(_("No order with this id.")) from None
     return Status(201, ReceiptOut(payment=PaymentOut.of(receipt.payment), order=OrderOut.of(receipt.order)))
 
 

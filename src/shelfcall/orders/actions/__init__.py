@@ -1,5 +1,6 @@
 """The only writers of order state. Each action is one transaction that records an OrderEvent."""
 
+from shelfcall.orders.actions._common import keep_lines, with_action_relations
 from shelfcall.orders.actions.arrival import CHECK_IN_MODES, check_in
 from shelfcall.orders.actions.claiming import claim_order, reassign_order, unclaim_order
 from shelfcall.orders.actions.closing import cancel_order, expire_order
@@ -8,7 +9,7 @@ from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, hand_off
 from shelfcall.orders.actions.lines import add_line, change_line_qty
 from shelfcall.orders.actions.moving import TargetLacksStock, UnknownTargetStore, move_order
 from shelfcall.orders.actions.payment import Receipt, mark_paid, record_payment, refund_order
-from shelfcall.orders.actions.picking import mark_line_not_found, pick_line, stage_order
+from shelfcall.orders.actions.picking import mark_line_not_found, pick_by_code, pick_line, stage_order
 from shelfcall.orders.actions.submission import submit_showcase_order
 from shelfcall.orders.actions.substatus import (
     next_sub_statuses,
@@ -55,10 +56,12 @@ __all__ = [
     "escalate_orders",
     "expire_order",
     "hand_off_order",
+    "keep_lines",
     "mark_line_not_found",
     "mark_paid",
     "move_order",
     "next_sub_statuses",
+    "pick_by_code",
     "pick_line",
     "propose_substitutes",
     "reassign_order",
@@ -74,5 +77,6 @@ __all__ = [
     "sub_status_id_by_code",
     "submit_showcase_order",
     "unclaim_order",
+    "with_action_relations",
     "with_sub_statuses_defined",
 ]

@@ -1,9 +1,9 @@
 """Conditional updates shared by the actions: the database, not Python, decides who wins a race."""
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from shelfcall.core import clock
 from shelfcall.core.people import display_name
@@ -12,8 +12,10 @@ from shelfcall.orders.compiled import CompiledGet
 from shelfcall.orders.errors import NotYourOrder, OrderNotFound, WrongStatus
 from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import Actor, EventType, record
-from shelfcall.orders.models import Order, OrderStatus, PaymentStatus
+from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
 from shelfcall.orders.policy import OrderAction
+
+M = TypeVar("M", bound=Model)
 
 
 def holder_name(order: Order) -> str:
@@ -28,23 +30,60 @@ def assignee_filter(actor: Actor, *, via: str = "") -> Q:
     return Q(**{f"{via}assignee": actor.user}) if actor.is_staff_user else Q()
 
 
-def _with_store_and_assignee() -> QuerySet[Order]:
-    return Order.objects.select_related("store", "assignee")
+# What an action reads with its order. A caller that reads the order with these (`with_action_relations`)
+# may hand it to an action that reads it unlocked, as `current`, so that one read serves both.
+ACTION_RELATIONS = ("store", "assignee")
+
+
+def with_action_relations(orders: QuerySet[M], *, via: str = "") -> QuerySet[M]:
+    """`orders` (or rows reaching the order through `via`, e.g. "order__") with what the actions read."""
+    return orders.select_related(*(via + relation for relation in ACTION_RELATIONS))
 
 
 # Every action reads its order this way, most of them several times a lifecycle: compiled once.
-_ORDER = CompiledGet(lambda order_id: _with_store_and_assignee().filter(pk=order_id), int)
+_ORDER = CompiledGet(lambda order_id: with_action_relations(Order.objects.filter(pk=order_id)), int)
 _LOCKED_ORDER = CompiledGet(
-    lambda order_id: _with_store_and_assignee().select_for_update(of=("self",)).filter(pk=order_id), int
+    lambda order_id: with_action_relations(Order.objects.select_for_update(of=("self",)).filter(pk=order_id)), int
 )
 
 
-def fetch(order_id: int, *, lock: bool = False) -> Order:
-    """The order with its store and assignee; `lock` holds its row (FOR UPDATE) until the transaction ends."""
-    order = (_LOCKED_ORDER if lock else _ORDER).first(order_id)
+def fetch(order_id: int, *, lock: bool = False, current: Order | None = None, within: Q | None = None) -> Order:
+    """The order with its store and assignee; `lock` holds its row (FOR UPDATE) until the transaction ends.
+
+    `current` is the order as the caller has just read it: it is the answer, unread again. Only for an
+    unlocked read, where the action's conditional UPDATE still refuses what a stale read would allow; a
+    lock must be taken by the action's own read, in its transaction. `within` narrows the read to the
+    caller's orders (an API key's stores): another's is OrderNotFound, and its row is not locked."""
+    if current is not None:
+        if lock:
+            raise ValueError("a caller's read holds no lock: an action that locks reads the order itself")
+        return _as_read_for_actions(current, order_id)
+    if within is not None:  # the caller's own filter: not a compiled statement
+        orders = Order.objects.select_for_update(of=("self",)) if lock else Order.objects
+        order = with_action_relations(orders.filter(within, pk=order_id)).first()
+    else:
+        order = (_LOCKED_ORDER if lock else _ORDER).first(order_id)
     if order is None:
         raise OrderNotFound()
     return order
+
+
+def _as_read_for_actions(order: Order, order_id: int) -> Order:
+    """`order`, if it is order `order_id` read with ACTION_RELATIONS: else the action would read them one
+    by one (or act on another order), so this is a programming error."""
+    missing = [name for name in ACTION_RELATIONS if not Order._meta.get_field(name).is_cached(order)]  # type: ignore[union-attr]
+    if order.pk != order_id or missing:
+        raise ValueError(f"order {order.pk} is not order {order_id} read with_action_relations (lacks {missing})")
+    return order
+
+
+def keep_lines(order: Order, lines: Sequence[OrderLine]) -> None:
+    """Make `order.lines.all()` answer with `lines`, in hand already (read, or just written): what
+    prefetch_related stores, stored here."""
+    kept = order.lines.all()
+    kept._result_cache = list(lines)
+    kept._prefetch_done = True  # type: ignore[attr-defined]  # the stubs leave out this QuerySet field
+    order._prefetched_objects_cache = {"lines": kept}  # type: ignore[attr-defined]  # Django's prefetch cache
 
 
 def refuse(order: Order, attempted: str, actor: Actor | None = None, action: OrderAction | None = None) -> None:

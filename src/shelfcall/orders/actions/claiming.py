@@ -15,15 +15,16 @@ from shelfcall.stores import policy as stores_policy
 
 
 @transaction.atomic
-def claim_order(order_id: int, *, by: Actor, holder: User | None = None) -> Order:
+def claim_order(order_id: int, *, by: Actor, holder: User | None = None, current: Order | None = None) -> Order:
     """Exactly one of any number of simultaneous claimers wins; the others learn who did.
 
     `holder` is who picks when a store system (an API key) claims for a named associate; a staff
     member claims for themselves, a store system without a holder for the store. Pressing "Picking"
-    twice is harmless: the holder gets their order back, with no second event.
+    twice is harmless: the holder gets their order back, with no second event. `current`: the order as
+    the caller just read it (see `fetch`); returned as it now is.
     """
     holder = by.user if by.is_staff_user else holder
-    order = fetch(order_id)
+    order = fetch(order_id, current=current)
     if _held_by(order, holder):
         return order
     policy.require(by, order, OrderAction.CLAIM)
@@ -51,12 +52,13 @@ def claim_order(order_id: int, *, by: Actor, holder: User | None = None) -> Orde
 
 
 @transaction.atomic
-def unclaim_order(order_id: int, *, by: Actor) -> Order:
+def unclaim_order(order_id: int, *, by: Actor, current: Order | None = None) -> Order:
     """Put a picking order back in the queue. Picked units stay picked for whoever takes it next.
 
-    Anyone may give back their own; someone else's takes a supervisor (or a store system).
+    Anyone may give back their own; someone else's takes a supervisor (or a store system). `current`:
+    the order as the caller just read it (see `fetch`).
     """
-    current = fetch(order_id)
+    current = fetch(order_id, current=current)
     mine = policy.holds(by, current)
     action = OrderAction.UNCLAIM if mine else OrderAction.UNCLAIM_FOR_ANYONE
     policy.require(by, current, action)
@@ -81,9 +83,11 @@ def unclaim_order(order_id: int, *, by: Actor) -> Order:
 
 
 @transaction.atomic
-def reassign_order(order_id: int, *, to: User, by: Actor) -> Order:
-    """A supervisor (or a store system) hands a waiting or picking order to a named associate of the store."""
-    current = fetch(order_id)
+def reassign_order(order_id: int, *, to: User, by: Actor, current: Order | None = None) -> Order:
+    """A supervisor (or a store system) hands a waiting or picking order to a named associate of the store.
+
+    `current`: the order as the caller just read it (see `fetch`)."""
+    current = fetch(order_id, current=current)
     policy.require(by, current, OrderAction.REASSIGN)
     _require_member(to, current)
     previous_name = holder_name(current)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
 from shelfcall.core import clock
 from shelfcall.orders import holdings, hooks, reservations
+from shelfcall.orders.actions._common import keep_lines
 from shelfcall.orders.compiled import CompiledGet, CompiledInsert
 from shelfcall.orders.errors import CartProblems, ContactRequired, LineProblem
 from shelfcall.orders.events import Actor, EventType, record
@@ -71,10 +72,12 @@ def create_order(
     origin_store: Store | None = None,
     showcase: ShowcaseSubmission | None = None,
     locale: str = "en",
+    products: Sequence[Product] | None = None,
 ) -> CreatedOrder:
     """Create the order in `store` (the one that fills it and where it is collected) and hold its stock, or
     raise and write nothing. `origin_store`: the store of the same organization that took the order, when
-    it is collected elsewhere.
+    it is collected elsewhere. `products`: the lines' products as the caller has just read them (inactive
+    ones too), not read again; not with a showcase, whose items decide what may be ordered.
 
     The same (store, source, external id), or the same showcase submission key from the same device, gives
     back the order it made the first time, also when both arrive at the same moment.
@@ -96,6 +99,7 @@ def create_order(
             origin_store=origin_store,
             showcase=showcase,
             locale=locale,
+            products=products,
         )
     except IntegrityError:
         # The same order arrived twice at the same moment: the other request created it.
@@ -137,8 +141,15 @@ def _check_contact(store: Store, contact: ShopperContact) -> None:
         raise ContactRequired("phone", _("Please enter a phone number or an email address."))
 
 
-def _offered_products(store: Store, product_ids: Sequence[int], showcase: Showcase | None) -> dict[int, Product]:
-    """What may be ordered: a showcase's active items, or else the organization's active products."""
+def _offered_products(
+    store: Store, product_ids: Sequence[int], showcase: Showcase | None, read: Sequence[Product] | None
+) -> dict[int, Product]:
+    """What may be ordered: a showcase's active items, or else the organization's active products (of
+    those the caller `read`, when it did)."""
+    if read is not None:
+        if showcase is not None:
+            raise ValueError("a showcase's items decide what its orders may have: read them here")
+        return {p.pk: p for p in read if p.active and p.organization_id == store.organization_id}
     if showcase is not None:
         items = ShowcaseItem.objects.filter(
             showcase=showcase, product_id__in=product_ids, active=True, product__active=True
@@ -162,15 +173,16 @@ def _create(
     origin_store: Store | None,
     showcase: ShowcaseSubmission | None,
     locale: str,
+    products: Sequence[Product] | None,
 ) -> Order:
     product_ids = [line.product_id for line in lines]
-    products = _offered_products(store, product_ids, showcase.showcase if showcase else None)
+    offered = _offered_products(store, product_ids, showcase.showcase if showcase else None, products)
     levels = {level.product_id: level for level in StockLevel.objects.filter(store=store, product_id__in=product_ids)}
     problems = [
         line_problem(
             line.product_id,
             line.qty,
-            product=products.get(line.product_id),
+            product=offered.get(line.product_id),
             available=levels[line.product_id].available if line.product_id in levels else 0,
             store=store,
             seen_price=line.seen_price,
@@ -206,7 +218,7 @@ def _create(
             shopper_email=contact.email.strip().lower()[:254],
             comments=comments.strip(),
             currency=store.currency,
-            total_amount=sum((products[line.product_id].price * line.qty for line in lines), Decimal("0")),
+            total_amount=sum((offered[line.product_id].price * line.qty for line in lines), Decimal("0")),
             created_at=now,
             updated_at=now,
             due_at=due_at or now + timedelta(minutes=store.pick_target_minutes),
@@ -215,10 +227,9 @@ def _create(
             expires_at=store.unclaimed_expiry_at(max(due_at or now, now)),
         )
     )
-    order_lines = OrderLine.objects.bulk_create(
-        [new_line(order, products[line.product_id], line.qty) for line in lines]
-    )
+    order_lines = OrderLine.objects.bulk_create([new_line(order, offered[line.product_id], line.qty) for line in lines])
     hold_for_new_lines(order, order_lines, levels, reason=ReservationReason.CREATED, by=by)
+    keep_lines(order, order_lines)  # the order as made, with its lines: the caller's answer, unread
     record(
         order,
         EventType.CREATED,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 
 from shelfcall.core import clock
 from shelfcall.core.money import format_money
@@ -45,15 +46,23 @@ def is_cent_amount(amount: Decimal) -> bool:
 
 @transaction.atomic
 def record_payment(
-    order_id: int, *, amount: Decimal, method: str, by: Actor, reference: str = "", currency: str | None = None
+    order_id: int,
+    *,
+    amount: Decimal,
+    method: str,
+    by: Actor,
+    reference: str = "",
+    currency: str | None = None,
+    within: Q | None = None,
 ) -> Receipt:
     """A deposit, a part or the rest of what is owed, taken at a till or a self-checkout.
 
     `currency`, when the caller states one, must be the order's. More than is owed is refused with what is owed.
+    `within` (e.g. an API key's stores): an order outside it is OrderNotFound, its row neither read nor locked.
     """
     if not is_cent_amount(amount):
         raise InvalidAmount()
-    order = _payable(order_id, by)
+    order = _payable(order_id, by, within)
     if currency is not None and currency != order.currency:
         raise WrongCurrency(order.currency)
     if amount > order.owed_amount:
@@ -62,22 +71,30 @@ def record_payment(
 
 
 @transaction.atomic
-def mark_paid(order_id: int, *, by: Actor, method: str = PaymentMethod.OTHER, reference: str = "") -> Receipt:
+def mark_paid(
+    order_id: int, *, by: Actor, method: str = PaymentMethod.OTHER, reference: str = "", within: Q | None = None
+) -> Receipt:
     """The till, the POS API or an associate confirms the shopper paid all that is still owed."""
-    order = _payable(order_id, by)
+    order = _payable(order_id, by, within)
     return _record(order, PaymentKind.PAYMENT, order.owed_amount, method=method, reference=reference, by=by)
 
 
 @transaction.atomic
 def refund_order(
-    order_id: int, *, by: Actor, amount: Decimal | None = None, method: str = PaymentMethod.OTHER, reference: str = ""
+    order_id: int,
+    *,
+    by: Actor,
+    amount: Decimal | None = None,
+    method: str = PaymentMethod.OTHER,
+    reference: str = "",
+    within: Q | None = None,
 ) -> Receipt:
     """Settle (part of) the refund due: short picks, rejected lines, a cancelled paid order.
 
     `amount` None settles all that is due. What is due is read under the order's row lock: a second
     press at the same moment (another web process) waits, then sees the first refund and is refused.
     """
-    order = fetch(order_id, lock=True)
+    order = fetch(order_id, lock=True, within=within)
     policy.require(by, order, OrderAction.REFUND)
     due = order.refund_due_amount
     refund = due if amount is None else amount
@@ -86,9 +103,9 @@ def refund_order(
     return _record(order, PaymentKind.REFUND, refund, method=method, reference=reference, by=by)
 
 
-def _payable(order_id: int, by: Actor) -> Order:
+def _payable(order_id: int, by: Actor, within: Q | None) -> Order:
     """The order, locked, if it can take money now: not closed early, and something still owed."""
-    order = fetch(order_id, lock=True)
+    order = fetch(order_id, lock=True, within=within)
     policy.require(by, order, OrderAction.PAY)
     return order
 

@@ -10,6 +10,7 @@ from shelfcall.orders.actions._common import assignee_filter, fetch, move, settl
 from shelfcall.orders.actions.closing import close_order
 from shelfcall.orders.compiled import CompiledGet, CompiledUpdate
 from shelfcall.orders.errors import (
+    CodeNotInOrder,
     LineNotInOrder,
     LocationRequired,
     NotFullyPicked,
@@ -87,10 +88,28 @@ def line_to_work_on(order_id: int, line_id: int, by: Actor, action: OrderAction)
     if line is None:
         fetch(order_id)  # no such order at all: say that
         raise LineNotInOrder()
+    return _workable(line, by, action)
+
+
+def _workable(line: OrderLine, by: Actor, action: OrderAction) -> OrderLine:
+    """`line`, read locked with its order, if `by` may work on it now."""
     policy.require(by, line.order, action)
     if line.is_proposed:  # its row is locked: the shopper's answer waits for this transaction
         raise SubstituteNotAccepted(line.name)
     return line
+
+
+def _line_by_code(order_id: int, code: str) -> OrderLine | None:
+    """The order's line a scanned barcode or typed SKU names, locked as `line_to_work_on` locks it: of
+    several, the one with the most units still open."""
+    return (
+        OrderLine.objects.select_for_update(of=("self",))
+        .select_related("order__store", "order__assignee")
+        .filter(Q(product__upc=code) | Q(sku__iexact=code), order_id=order_id)
+        .annotate(still_open=F("requested_qty") - F("short_qty") - F("picked_qty"))
+        .order_by("-still_open", "pk")
+        .first()
+    )
 
 
 def _explain_line_refusal(line: OrderLine, by: Actor, action: OrderAction) -> None:
@@ -102,7 +121,23 @@ def _explain_line_refusal(line: OrderLine, by: Actor, action: OrderAction) -> No
 @transaction.atomic
 def pick_line(order_id: int, line_id: int, *, by: Actor, qty: int = 1) -> OrderLine:
     """Confirm `qty` more units of a line are in hand."""
-    line = line_to_work_on(order_id, line_id, by, OrderAction.PICK)
+    return _pick(line_to_work_on(order_id, line_id, by, OrderAction.PICK), by, qty)
+
+
+@transaction.atomic
+def pick_by_code(order_id: int, code: str, *, by: Actor) -> OrderLine:
+    """A scan (camera or keyboard-wedge scanner) or a typed SKU: one more unit of the line it names is in
+    hand. The line is found and locked in one read."""
+    line = _line_by_code(order_id, code)
+    if line is None:
+        fetch(order_id)  # no such order at all: say that
+        raise CodeNotInOrder(code)
+    return _pick(_workable(line, by, OrderAction.PICK), by, 1)
+
+
+def _pick(line: OrderLine, by: Actor, qty: int) -> OrderLine:
+    """Count `qty` more units picked on `line`, locked and workable, and record it."""
+    order_id, line_id = line.order_id, line.pk
     won = qty >= 1 and _count_picked(order_id, line_id, qty, by)
     if not won:
         _explain_line_refusal(line, by, OrderAction.PICK)
@@ -161,13 +196,16 @@ def count_not_found(line: OrderLine, qty: int, by: Actor) -> Order:
 
 
 @transaction.atomic
-def stage_order(order_id: int, *, by: Actor, drop_zone: DropZone | None = None, note: str = "") -> Order:
+def stage_order(
+    order_id: int, *, by: Actor, drop_zone: DropZone | None = None, note: str = "", current: Order | None = None
+) -> Order:
     """1x for Customer: the picked order waits at a drop zone (or a place in free text).
 
-    On a ready order this moves it, e.g. from the desk to a locker.
+    On a ready order this moves it, e.g. from the desk to a locker. `current`: the order as the caller
+    just read it (see `fetch`); returned as it now is.
     """
     location = _location(drop_zone, note)
-    order = fetch(order_id)
+    order = fetch(order_id, current=current)
     if drop_zone is not None and drop_zone.store_id != order.store_id:
         raise UnknownDropZone()
     changes = {"drop_zone": drop_zone, "staged_location": location, "staged_at": clock.now()}

@@ -13,7 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
-from shelfcall.orders.actions import with_sub_statuses_defined
+from shelfcall.orders.actions import with_action_relations, with_sub_statuses_defined
 from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order
 from shelfcall.stores import policy
@@ -103,8 +103,9 @@ def order_view(perm: policy.Perm = policy.Perm.WORK_ORDERS) -> Callable:
         def wrapped(request: HttpRequest, order_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), "workspace:login")
-            related = ("store", "assignee", "drop_zone", "team", "sub_status")
-            order = with_sub_statuses_defined(Order.objects.select_related(*related)).filter(pk=order_id).first()
+            # With what the actions read with it: their read of it too (`current`, orders/actions/_common.py).
+            orders = with_action_relations(Order.objects.select_related("drop_zone", "team", "sub_status"))
+            order = with_sub_statuses_defined(orders).filter(pk=order_id).first()
             role = policy.role_in(request.user, order.store) if order else None
             if order is None or role is None or not policy.can(request.user, perm, order.store, role=role):
                 raise Http404("no such order here")

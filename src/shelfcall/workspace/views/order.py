@@ -3,14 +3,12 @@
 from collections.abc import Callable
 
 from django.contrib import messages
-from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from shelfcall.core.errors import ShelfcallError
 from shelfcall.core.people import display_name
 from shelfcall.live.hub import order_topic
 from shelfcall.live.sse import Message, off_loop, stream_response
@@ -85,17 +83,7 @@ def _line_of(order: Order, line_id: int) -> OrderLine:
 def _pick_by_code(request: WorkspaceRequest, order: Order) -> str:
     """A scan (camera or keyboard-wedge scanner) or a typed SKU picks one unit of the matching line."""
     code = valid_data(ScanForm(request.POST))["code"].strip()
-    line: OrderLine | None = (
-        OrderLine.objects.filter(Q(product__upc=code) | Q(sku__iexact=code), order=order)
-        .annotate(still_open=F("requested_qty") - F("short_qty") - F("picked_qty"))
-        .order_by("-still_open", "pk")
-        .first()
-    )
-    if line is None:
-        raise ShelfcallError(
-            _("%(code)s is not in this order. Check the item, or type its SKU.") % {"code": code}, field="code"
-        )
-    line = actions.pick_line(order.pk, line.pk, by=request.actor)
+    line = actions.pick_by_code(order.pk, code, by=request.actor)
     return _("Picked %(name)s (%(done)s of %(count)s).") % {
         "name": line.name,
         "done": line.picked_qty,
@@ -117,7 +105,9 @@ def _not_found(request: WorkspaceRequest, order: Order) -> str:
 
 def _stage(request: WorkspaceRequest, order: Order) -> str:
     data = valid_data(StageForm(request.POST, store=order.store))
-    staged = actions.stage_order(order.pk, by=request.actor, drop_zone=data["drop_zone"], note=data["note"])
+    staged = actions.stage_order(
+        order.pk, by=request.actor, drop_zone=data["drop_zone"], note=data["note"], current=order
+    )
     return _("Dropped at %(place)s.") % {"place": staged.staged_location}
 
 
@@ -134,19 +124,19 @@ def _cancel(request: WorkspaceRequest, order: Order) -> str:
 
 
 def _claim(request: WorkspaceRequest, order: Order) -> str:
-    actions.claim_order(order.pk, by=request.actor)
+    actions.claim_order(order.pk, by=request.actor, current=order)
     return _("You are picking this order.")
 
 
 def _unclaim(request: WorkspaceRequest, order: Order) -> str:
-    actions.unclaim_order(order.pk, by=request.actor)
+    actions.unclaim_order(order.pk, by=request.actor, current=order)
     return _("Order put back in the queue.")
 
 
 def _reassign(request: WorkspaceRequest, order: Order) -> str:
     policy.require(request.actor, order, OrderAction.REASSIGN)  # before the form: its choices are the store's staff
     to = valid_data(ReassignForm(request.POST, store=order.store))["to"]
-    actions.reassign_order(order.pk, to=to, by=request.actor)
+    actions.reassign_order(order.pk, to=to, by=request.actor, current=order)
     return _("%(name)s is now picking this order.") % {"name": display_name(to)}
 
 
