@@ -12,6 +12,7 @@ from shelfcall.api import cursors
 from shelfcall.api.errors import InvalidInput, NotFound
 from shelfcall.api.models import ApiKey
 from shelfcall.orders.actions import keep_lines, with_action_relations
+from shelfcall.orders.compiled import CompiledList
 from shelfcall.orders.models import BARCODE_PREFIX, Order, OrderEvent, OrderLine, Payment, ReservationEntry
 from shelfcall.orders.queries import phone_key
 from shelfcall.stores.models import Store
@@ -54,19 +55,51 @@ def orders_of(api_key: ApiKey) -> QuerySet[Order]:
     )
 
 
+def _lines_with_their_order(api_key: ApiKey, **order_filters: object) -> QuerySet[OrderLine]:
+    on_the_order = {f"order__{name}": value for name, value in order_filters.items()}
+    return (
+        with_action_relations(OrderLine.objects.filter(_reached(api_key, via="order__"), **on_the_order), via="order__")
+        .select_related("order__sub_status")
+        .annotate(order_version=Coalesce(_latest_event_id(OuterRef("order_id")), 0))
+        .order_by("pk")
+    )
+
+
+# The read by id (every action's first read, a till's look-up) compiled once per process, one statement
+# for each kind of key: a store key (its store, and the orders it took for another) or an organization key.
+_BY_ID_FOR_A_STORE_KEY = CompiledList(
+    lambda store_id, order_id: _lines_with_their_order(ApiKey(store_id=store_id, organization_id=0), pk=order_id),
+    int,
+    int,
+)
+_BY_ID_FOR_AN_ORGANIZATION_KEY = CompiledList(
+    lambda organization_id, order_id: _lines_with_their_order(
+        ApiKey(store_id=None, organization_id=organization_id), pk=order_id
+    ),
+    int,
+    int,
+)
+
+
+_BIGINT_END = 2**63  # past it the ORM finds nothing without a query; a bound argument would overflow on SQLite
+
+
+def _lines_of_one_order(api_key: ApiKey, **order_filters: object) -> list[OrderLine]:
+    order_id = order_filters.get("pk")
+    if list(order_filters) == ["pk"] and isinstance(order_id, int) and 0 < order_id < _BIGINT_END:
+        if api_key.store_id is not None:
+            return _BY_ID_FOR_A_STORE_KEY.all(api_key.store_id, order_id)
+        return _BY_ID_FOR_AN_ORGANIZATION_KEY.all(api_key.organization_id, order_id)
+    return list(_lines_with_their_order(api_key, **order_filters))
+
+
 def _one_order(api_key: ApiKey, **order_filters: object) -> Order | None:
     """One order with its lines and version in one statement: its lines, each joined to the order.
 
     Every read of a single order (a till's look-up, the order an action starts from) is this one statement;
     with what the actions read with it (its store and holder), it is also their read of it (`current`).
     An order without lines (none is made so, but the schema allows it) is read the two-statement way."""
-    on_the_order = {f"order__{name}": value for name, value in order_filters.items()}
-    lines = list(
-        with_action_relations(OrderLine.objects.filter(_reached(api_key, via="order__"), **on_the_order), via="order__")
-        .select_related("order__sub_status")
-        .annotate(order_version=Coalesce(_latest_event_id(OuterRef("order_id")), 0))
-        .order_by("pk")
-    )
+    lines = _lines_of_one_order(api_key, **order_filters)
     if not lines:
         return with_action_relations(orders_of(api_key).filter(**order_filters)).first()
     order = lines[0].order
