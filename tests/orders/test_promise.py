@@ -212,6 +212,20 @@ class TestQueuePosition:
         mine.refresh_from_db()
         assert orders_ahead(mine) == 1
 
+    def test_read_with_the_order_by_its_token_it_is_the_same_count(self, store, showcase, alex):
+        from shelfcall.orders.queries import find_order_by_token
+
+        orders = [submit(showcase) for _ in range(4)]
+        Order.objects.filter(pk__in=[orders[1].pk, orders[3].pk]).update(team=None)
+        Order.objects.filter(pk=orders[2].pk).update(due_at=orders[0].due_at)  # a tie: sent later, so behind
+        actions.claim_order(orders[0].pk, by=alex)
+        for order in orders:
+            order.refresh_from_db()
+            read = find_order_by_token(order.public_token)
+            assert getattr(read, promise.AHEAD) == orders_ahead(order), order
+            if order.status == "submitted":
+                assert order_promise(read).ahead == orders_ahead(order)
+
     def test_one_statement(self, showcase, django_assert_num_queries):
         mine = submit(showcase)
         with django_assert_num_queries(1):

@@ -24,9 +24,9 @@ EXPECTED = {
     "showcase again": 3,  # + the session
     "cart": 3,  # the session, the showcase, the cart's offers
     "submit": 14,  # session, showcase, the submission (11: orders/actions), the session written back
-    # the session, the order with its store and its last event id (for the stream), its lines; the promise:
-    # the store's opening hours and the queue position (its history figure is the process's: see below)
-    "status": 5,
+    # the session, the order with its store, its last event id (for the stream) and its queue position, its
+    # lines; the promise: the store's opening hours (its history figure is the process's: see below)
+    "status": 4,
 }
 
 

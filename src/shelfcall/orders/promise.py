@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, OuterRef, Q, Subquery, Window
-from django.db.models.functions import ExtractHour, RowNumber, TruncDate
+from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import Coalesce, ExtractHour, RowNumber, TruncDate
 
 from shelfcall.core import clock
 from shelfcall.live.hub import store_topic, team_topic
@@ -151,10 +151,29 @@ history = HistoryCache()
 
 def orders_ahead(order: Order) -> int:
     """Requests of the same store and team still waiting to be taken that the queue puts before this one
-    (earlier due, or due together and sent first). One count, on the queue index."""
+    (earlier due, or due together and sent first). One count, on the queue index, counted now."""
     team = Q(team_id=order.team_id) if order.team_id else Q(team__isnull=True)
     before = Q(due_at__lt=order.due_at) | Q(due_at=order.due_at, pk__lt=order.pk)
     return Order.objects.filter(team, before, store_id=order.store_id, status=OrderStatus.SUBMITTED).count()
+
+
+AHEAD = "ahead_in_queue"
+
+
+def ahead_in_queue() -> Coalesce:
+    """`orders_ahead` as a column of the order's own read (annotate it as AHEAD): the status page's count."""
+    no_team = 0  # ids start at 1: "no team" queues only with "no team"
+    waiting = (
+        Order.objects.filter(store_id=OuterRef("store_id"), status=OrderStatus.SUBMITTED)
+        .annotate(queue_team=Coalesce("team_id", no_team))
+        .filter(queue_team=Coalesce(OuterRef("team_id"), no_team))
+        .filter(Q(due_at__lt=OuterRef("due_at")) | Q(due_at=OuterRef("due_at"), pk__lt=OuterRef("pk")))
+        .order_by()
+        .values("store_id")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(waiting), 0)
 
 
 def queue_topics(order: Order) -> list[str]:
@@ -206,15 +225,19 @@ class Promise:
 def order_promise(order: Order, *, now: datetime | None = None) -> Promise | None:
     """The promise for an order that is sent or being picked (None otherwise).
 
-    Two statements for a waiting request (the store's opening hours, its position), one once it is
-    being picked; the history is the process's (HistoryCache).
+    Two statements for a waiting request (the store's opening hours, its position: none when the order was
+    read with `ahead_in_queue`), one once it is being picked; the history is the process's (HistoryCache).
     """
     if order.status not in PENDING:
         return None
     now = now or clock.now()
     hours = weekly_hours(order.store)
     waiting = order.status == OrderStatus.SUBMITTED
-    ahead = orders_ahead(order) if waiting else None
+    # Read with the order when it was (the status page): counted then, the moment it is shown.
+    ahead = None
+    if waiting:
+        ahead = getattr(order, AHEAD, None)
+        ahead = orders_ahead(order) if ahead is None else ahead
     if waiting and not hours.is_open(now):
         return Promise(
             now=now, ahead=ahead, closed=True, opens_at=hours.next_opening(now), timezone=order.store.timezone

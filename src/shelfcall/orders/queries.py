@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from shelfcall.catalog.models import Product, ShowcaseItem
+from shelfcall.orders import promise
 from shelfcall.orders.compiled import CompiledGet
 from shelfcall.orders.models import Order, OrderEvent, OrderLine
 
@@ -27,7 +28,8 @@ def _order_by_token(token: str) -> QuerySet[Order]:
     latest_event = OrderEvent.objects.filter(order_id=OuterRef("pk")).order_by("-pk").values("pk")[:1]
     return (
         Order.objects.select_related("store", "assignee", "drop_zone", "sub_status")
-        .annotate(last_event_id=Subquery(latest_event))  # where the status page's stream starts: read with it
+        # Read with it: where the status page's stream starts, and the requests ahead of it in the queue.
+        .annotate(last_event_id=Subquery(latest_event), **{promise.AHEAD: promise.ahead_in_queue()})
         .filter(public_token=token)
     )
 
