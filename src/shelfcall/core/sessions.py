@@ -22,8 +22,8 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, get_user_model
 from django.contrib.auth import SESSION_KEY as USER_KEY
-from django.contrib.auth import get_user_model
 from django.contrib.auth import middleware as auth_middleware
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.sessions.backends import signed_cookies
@@ -37,6 +37,9 @@ from shelfcall.core import clock
 from shelfcall.core.models import RevokedSignIn
 
 SIGN_IN_KEY = "shelfcall_sign_in"
+_SIGNED_IN_KEYS = (USER_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY, SIGN_IN_KEY)
+# A request that read its user just before a revocation may write its cookie just after: room for it.
+_LONGEST_REQUEST = timedelta(hours=1)
 _sign_in_id: ContextVar[str | None] = ContextVar("shelfcall_sign_in_id", default=None)
 
 
@@ -67,7 +70,8 @@ def revoke(session: SessionBase) -> None:
     sign_in, user_id = session.get(SIGN_IN_KEY), session.get(USER_KEY)
     if not sign_in or user_id is None:
         return
-    expires_at = clock.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE)  # the cookie's own limit
+    # No cookie carrying it is signed later (AuthenticationMiddleware), so none outlives this.
+    expires_at = clock.now() + timedelta(seconds=settings.SESSION_COOKIE_AGE) + _LONGEST_REQUEST
     revoked = RevokedSignIn(
         sign_in=sign_in, user_id=get_user_model()._meta.pk.to_python(user_id), expires_at=expires_at
     )
@@ -112,9 +116,19 @@ async def _auser(request: HttpRequest) -> User | AnonymousUser:
 
 
 class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
-    """Django's, the lazy user (and `auser`) read with the session's sign-in id in reach."""
+    """Django's, the lazy user (and `auser`) read with the session's sign-in id in reach; and a session
+    written again keeps its sign-in only if that sign-in is valid now. Each write dates the cookie
+    afresh: a revoked cookie kept fresh by its pages (a cart changed, the idle stamp) would otherwise
+    sign its person in again once its revocation was purged."""
 
     def process_request(self, request: HttpRequest) -> Any:
         super().process_request(request)  # its check that sessions come first
         request.user = SimpleLazyObject(partial(_user, request))
         request.auser = partial(_auser, request)
+
+    def process_response(self, request: HttpRequest, response: Any) -> Any:
+        session = getattr(request, "session", None)
+        if session is not None and session.modified and USER_KEY in session and not request.user.is_authenticated:
+            for key in _SIGNED_IN_KEYS:
+                session.pop(key, None)
+        return response

@@ -112,6 +112,8 @@ def account_key(username: str) -> str:
 class _LockedOutBackend(ModelBackend):
     # ModelBackend's async sign-in checks the password on its own; ours goes through authenticate().
     aauthenticate = BaseBackend.aauthenticate  # type: ignore[assignment]  # the generic form, on purpose
+    # Its async user read too, without the roles and the revoked sign-in; ours goes through get_user().
+    aget_user = BaseBackend.aget_user  # type: ignore[assignment]
 
     def get_user(self, user_id: int) -> User | None:
         """A request's user, with its roles and whether its sign-in was revoked in the same statement:
