@@ -3,8 +3,10 @@
 from decimal import Decimal
 from itertools import count
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.test import Client
+from django.contrib.sessions.backends.base import SessionBase
+from django.test import AsyncClient, Client
 
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
 from shelfcall.orders import actions
@@ -127,3 +129,9 @@ def signed_in(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def save_session(client: Client | AsyncClient, session: SessionBase) -> None:
+    """A session changed by a test reaches the browser as its new cookie: the session is the cookie."""
+    session.save()
+    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key

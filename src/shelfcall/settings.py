@@ -56,7 +56,6 @@ INSTALLED_APPS = [
     "shelfcall.stores.apps.ShelfcallAdminConfig",  # django.contrib.admin, with our admin site
     "django.contrib.auth",
     "django.contrib.contenttypes",
-    "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
@@ -88,7 +87,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "shelfcall.core.sessions.AuthenticationMiddleware",  # Django's, with the session's sign-in id in reach
     "django.contrib.messages.middleware.MessageMiddleware",
     "shelfcall.stores.idle.StaffIdleTimeoutMiddleware",  # after messages: it says why you were signed out
     "shelfcall.setup.first_password.ChooseOwnPasswordMiddleware",  # a one-time password is replaced first
@@ -201,12 +200,15 @@ STORAGES = {
     },
 }
 
-SESSION_ENGINE = "shelfcall.core.sessions"  # Django's database sessions, minus the new key's look-up
+# Signed cookies (JSON): no page reads or writes a session row; signing out revokes (core/sessions.py).
+SESSION_ENGINE = "shelfcall.core.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_SECURE = _flag("SHELFCALL_SECURE_COOKIES")
+# Messages in a cookie of their own, never in the session's: overflowing messages would grow its cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 if SESSION_COOKIE_SECURE:
     # Behind HTTPS: the balancer's X-Forwarded-Proto says the request came over TLS. Only a trusted

@@ -139,12 +139,14 @@ def session_cookie(user, url: str, *, store=None) -> dict:
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 
+    from shelfcall.core.sessions import SIGN_IN_KEY
     from shelfcall.workspace.views.access import STORE_KEY
 
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = user._meta.pk.value_to_string(user)
     session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]  # a password sign-in
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session[SIGN_IN_KEY] = f"e2e-{user.pk}"
     if store is not None:
         session[STORE_KEY] = store.pk
     session.save()

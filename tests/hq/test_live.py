@@ -13,7 +13,7 @@ from shelfcall.orders import actions
 from shelfcall.orders.events import Actor
 from shelfcall.orders.models import OrderEvent
 from shelfcall.workspace.views.access import STORE_KEY
-from tests.factories import submit
+from tests.factories import save_session, submit
 from tests.live.test_status_stream import listening, next_message, open_stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -55,7 +55,7 @@ def test_an_order_moved_away_leaves_the_old_stores_queue_and_lists_live(world):
         await store_admin.aforce_login(world.users["store_admin"])
         session = await store_admin.asession()
         await session.aset(STORE_KEY, world.a.pk)
-        await session.asave()
+        save_session(store_admin, session)
         since = await sync_to_async(lambda: OrderEvent.objects.order_by("pk").values_list("pk", flat=True).last())()
         streams = [
             await _opened(store_admin, f"/w/stream?last_event_id={since or 0}"),

@@ -8,7 +8,7 @@ from django.test import AsyncClient
 
 from shelfcall.live import pg_listener
 from shelfcall.workspace.views.access import STORE_KEY
-from tests.factories import make_showcase, make_store, make_user, submit
+from tests.factories import make_showcase, make_store, make_user, save_session, submit
 from tests.live.test_status_stream import listening, next_message, open_stream
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +24,7 @@ def test_new_order_reaches_the_queue_stream():
         await client.aforce_login(alex)
         session = await client.asession()
         await session.aset(STORE_KEY, store.pk)
-        await session.asave()
+        save_session(client, session)
         stream = await open_stream("/w/stream?last_event_id=0", client=client)
         await listening()
         order = await sync_to_async(submit)(showcase)

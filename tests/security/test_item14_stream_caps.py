@@ -9,7 +9,7 @@ from django.test import AsyncClient
 from shelfcall.live import caps, pg_listener
 from shelfcall.live.caps import Cap, OpenStreams
 from shelfcall.workspace.views.access import STORE_KEY
-from tests.factories import make_showcase, make_store, make_user, submit
+from tests.factories import make_showcase, make_store, make_user, save_session, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,7 +100,7 @@ def test_a_signed_in_user_holds_at_most_the_cap_across_workspace_streams(store, 
         await signed_in.aforce_login(alex)
         session = await signed_in.asession()
         await session.aset(STORE_KEY, store.pk)
-        await session.asave()
+        save_session(signed_in, session)
         queue, queue_body = await open_stream("/w/stream", signed_in)
         page, page_body = await open_stream(f"/w/orders/{order.pk}/stream", signed_in)
         refused, _ = await open_stream("/w/stream", signed_in)

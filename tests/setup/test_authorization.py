@@ -10,7 +10,7 @@ from django.urls import URLPattern
 from shelfcall.setup import urls as setup_urls
 from shelfcall.stores import signin
 from shelfcall.stores.models import Membership, Role
-from tests.factories import make_store, make_user, signed_in
+from tests.factories import make_store, make_user, save_session, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -116,7 +116,7 @@ def test_a_pin_session_is_refused(name, store_admin, world):
     client = signed_in(store_admin)
     session = client.session
     session["_auth_user_backend"] = signin.PIN_BACKEND
-    session.save()
+    save_session(client, session)
     assert _ask(client, PAGES[name], world).status_code == 403
 
 

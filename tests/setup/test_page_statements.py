@@ -10,22 +10,23 @@ from tests.factories import make_product, make_showcase, make_store, make_user, 
 
 pytestmark = pytest.mark.django_db
 
-# Each page reads the session, the user and whether they administer anything; a store's pages also
-# the store among those they administer and whether they administer its organization (5 in all).
+# Each page reads the user (the session is a cookie: no statement) and whether they administer
+# anything; a store's pages also the store among those they administer and whether they administer
+# its organization (4 in all).
 # The rest is the page's own reads, counted exactly.
 BUDGET = {
-    "/setup/": 5,  # + every store with its checklist, in one query (one store would redirect to it)
-    "/setup/roles": 4,  # + whether they administer an organization
-    "/setup/stores/{store}/": 6,  # + the checklist
-    "/setup/stores/{store}/edit": 6,  # + the opening hours
-    "/setup/stores/{store}/settings": 9,  # + collection and escalation policies, each level's channels
-    "/setup/stores/{store}/teams": 6,  # + the teams
-    "/setup/stores/{store}/drop-zones": 6,  # + the drop zones
-    "/setup/stores/{store}/showcases": 8,  # + the showcases with their teams, the teams to choose from
-    "/setup/stores/{store}/showcases/{showcase}": 9,  # + the showcase, the teams, its products
-    "/setup/stores/{store}/channels": 7,  # + the channels with their teams, the teams to choose from
-    "/setup/stores/{store}/channels/{channel}": 8,  # + the channel, the teams, its last tests
-    "/setup/stores/{store}/staff": 9,  # + the people with their PINs, their teams, the roles to grant
+    "/setup/": 4,  # + every store with its checklist, in one query (one store would redirect to it)
+    "/setup/roles": 3,  # + whether they administer an organization
+    "/setup/stores/{store}/": 5,  # + the checklist
+    "/setup/stores/{store}/edit": 5,  # + the opening hours
+    "/setup/stores/{store}/settings": 8,  # + collection and escalation policies, each level's channels
+    "/setup/stores/{store}/teams": 5,  # + the teams
+    "/setup/stores/{store}/drop-zones": 5,  # + the drop zones
+    "/setup/stores/{store}/showcases": 7,  # + the showcases with their teams, the teams to choose from
+    "/setup/stores/{store}/showcases/{showcase}": 8,  # + the showcase, the teams, its products
+    "/setup/stores/{store}/channels": 6,  # + the channels with their teams, the teams to choose from
+    "/setup/stores/{store}/channels/{channel}": 7,  # + the channel, the teams, its last tests
+    "/setup/stores/{store}/staff": 8,  # + the people with their PINs, their teams, the roles to grant
 }
 
 

@@ -1,10 +1,12 @@
-"""A request's user comes with its roles in one statement (stores.policy.with_held_roles, loaded by the
-sign-in backends). Nothing is kept beyond the request: whatever changes counts from the next one on."""
+"""A request's user comes with its roles and its sign-in's revocation in one statement
+(stores.policy.with_held_roles and core.sessions.is_revoked, loaded by the sign-in backends). Nothing is
+kept beyond the request: whatever changes counts from the next one on."""
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
+from shelfcall.core import sessions
 from shelfcall.stores import policy
 from shelfcall.stores.models import Membership, Organization, Role
 from shelfcall.stores.signin import PasswordBackend
@@ -14,8 +16,19 @@ pytestmark = pytest.mark.django_db
 
 
 def request_user(user):
-    """The user as a request gets it: through the backend, roles included."""
-    return PasswordBackend().get_user(user.pk)
+    """The user as a request gets it: through the backend, roles included, for a session signed in."""
+    session = sessions.SessionStore()
+    session[sessions.SIGN_IN_KEY] = "a-sign-in"
+    with sessions.reading_user_of(session):
+        return PasswordBackend().get_user(user.pk)
+
+
+def test_the_user_its_roles_and_its_sign_in_are_read_in_one_statement(django_assert_num_queries):
+    store = make_store()
+    alex = make_user(store)
+    with django_assert_num_queries(1):
+        loaded = request_user(alex)
+        assert policy.role_in(loaded, store) == Role.ASSOCIATE
 
 
 def test_the_roles_read_with_the_user_are_those_the_database_answers(django_assert_num_queries):

@@ -2,22 +2,17 @@
 
 from collections.abc import Callable
 from datetime import timedelta
-from importlib import import_module
 
-from django.conf import settings
-
-from shelfcall.core import throttle
+from shelfcall.core import sessions, throttle
 
 EVERY = timedelta(minutes=1)
 _tasks: list[Callable[[], int]] = []
 
 
 def tidy() -> int:
-    """Delete what has expired: rate-limit counters (their number is returned, with what the apps'
-    tasks report) and sessions past their expiry date, which nothing else would ever delete (Django's
-    clean-up returns no count)."""
-    removed = throttle.purge_expired()
-    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
+    """Delete what has expired: rate-limit counters and revoked sign-ins whose cookies have expired,
+    which nothing else would ever delete (their number is returned, with what the apps' tasks report)."""
+    removed = throttle.purge_expired() + sessions.purge_revoked()
     return removed + sum(task() for task in _tasks)
 
 

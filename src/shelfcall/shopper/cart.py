@@ -1,4 +1,8 @@
-"""The shopper's cart, kept in their session (server side): a reload or a dropped connection loses nothing."""
+"""The shopper's cart, kept in their session: a reload or a dropped connection loses nothing.
+
+The session is a cookie (core/sessions.py), which a browser drops without a word past 4 KB: so a
+session keeps the carts of the few showcases changed last, each of a bounded number of products
+(tests/shopper/test_session_size.py proves the worst case fits)."""
 
 import secrets
 from collections.abc import Sequence
@@ -14,6 +18,8 @@ from shelfcall.orders.errors import LineProblem
 from shelfcall.orders.line_checks import line_problem
 
 SESSION_KEY = "shelfcall_carts"
+MAX_LINES = 30  # different products in one cart
+KEPT_CARTS = 3  # showcases whose carts a session keeps: those changed last
 
 
 class Cart:
@@ -22,7 +28,7 @@ class Cart:
     def __init__(self, session: SessionBase, showcase_code: str) -> None:
         self._session = session
         self._showcase_code = showcase_code
-        # Only read here: a visit that puts nothing in the cart must not write a session row.
+        # Only read here: a visit that puts nothing in the cart must not write the session.
         stored = session.get(SESSION_KEY, {}).get(showcase_code)
         self._data = stored or {"key": secrets.token_urlsafe(16), "lines": {}}
 
@@ -40,6 +46,9 @@ class Cart:
 
     def qty_of(self, product_id: int) -> int:
         return self.lines.get(str(product_id), {}).get("qty", 0)
+
+    def has_room_for(self, product_id: int) -> bool:
+        return str(product_id) in self.lines or len(self.lines) < MAX_LINES
 
     def add(self, product: Product, qty: int = 1) -> None:
         line = self.lines.setdefault(str(product.pk), {"qty": 0, "price": str(product.price)})
@@ -72,8 +81,10 @@ class Cart:
         ]
 
     def _changed(self) -> None:
-        self._session.setdefault(SESSION_KEY, {})[self._showcase_code] = self._data
-        self._session.modified = True
+        """This cart becomes the last changed; the carts of older showcases beyond KEPT_CARTS go."""
+        carts = {code: cart for code, cart in self._session.get(SESSION_KEY, {}).items() if code != self._showcase_code}
+        carts[self._showcase_code] = self._data
+        self._session[SESSION_KEY] = dict(list(carts.items())[-KEPT_CARTS:])
 
 
 @dataclass(frozen=True)

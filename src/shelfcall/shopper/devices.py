@@ -1,8 +1,8 @@
 """A shopper's phone, as their session knows it: the unit that one shopper's limits count by.
 
 The device id is created when the shopper first puts something in a cart, not on a visit: a visit
-that stores nothing writes no session row. It lives server-side, so a client cannot choose it; a
-client that drops its cookie simply has no device, and is counted with every other such client
+that stores nothing sets no session cookie. It lives in the signed session, so a client cannot choose
+it; a client that drops its cookie simply has no device, and is counted with every other such client
 behind its address (see `newcomer_key`)."""
 
 import secrets

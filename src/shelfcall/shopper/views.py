@@ -30,7 +30,7 @@ from shelfcall.orders.models import OPEN_STATUSES, Order
 from shelfcall.orders.promise import queue_topics
 from shelfcall.orders.queries import find_order_by_token
 from shelfcall.printing.views import sign_downloads
-from shelfcall.shopper.cart import Cart, cart_rows
+from shelfcall.shopper.cart import MAX_LINES, Cart, cart_rows
 from shelfcall.shopper.codes import qr_svg
 from shelfcall.shopper.devices import device_id, ensure_device, newcomer_key
 from shelfcall.shopper.forms import ContactForm, QuantityForm
@@ -45,7 +45,7 @@ PAGE_RATE = Rate("shopper.page", 240, 60)
 # requests without a device (first steps, or a script dropping its cookie) together per address, so
 # a client over its own limit cannot start afresh by dropping the cookie. Pages are read by shoppers
 # who never store anything (no device), hence a roomy share for them; a step that stores something
-# without a device is a newcomer's first (and makes a session row), a few a second at most per
+# without a device is a newcomer's first (and makes a session), a few a second at most per
 # address; a submit needs a cart, hence a device: without one, 20 an hour per address is plenty.
 PAGE_LIMITS = (
     Limit(Rate("shopper.page.device", 240, 60), device_id),
@@ -141,6 +141,8 @@ def add_to_cart(request: HttpRequest, code: str) -> HttpResponse:
             request,
             _("You already have as many of %(name)s as you can request.") % {"name": offer.product.name},
         )
+    elif not cart.has_room_for(offer.product.pk):
+        _say_cart_is_full(request)
     else:
         ensure_device(request)
         cart.add(offer.product)
@@ -159,10 +161,20 @@ def product_link(request: HttpRequest, code: str) -> HttpResponse:
     if item is None or not item.active or not item.showcase.active or not item.product.active:
         return _unavailable(request, ShowcaseUnavailable(item.showcase.store if item else None))
     cart = Cart(request.session, item.showcase.code)
-    if not cart.qty_of(item.product_id):
+    if not cart.has_room_for(item.product_id):
+        _say_cart_is_full(request)
+    elif not cart.qty_of(item.product_id):
         ensure_device(request)
         cart.add(item.product)
     return redirect("shopper:cart", item.showcase.code)
+
+
+def _say_cart_is_full(request: HttpRequest) -> None:
+    messages.error(
+        request,
+        _("Your cart holds %(max)d different items, the most it can. Send it or remove an item first.")
+        % {"max": MAX_LINES},
+    )
 
 
 @require_GET

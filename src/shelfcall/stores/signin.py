@@ -26,7 +26,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
-from shelfcall.core import clock, throttle
+from shelfcall.core import clock, sessions, throttle
 from shelfcall.core.clients import address_key
 from shelfcall.core.throttle import Rate, Throttled
 from shelfcall.stores.models import StaffPin
@@ -112,13 +112,20 @@ def account_key(username: str) -> str:
 class _LockedOutBackend(ModelBackend):
     # ModelBackend's async sign-in checks the password on its own; ours goes through authenticate().
     aauthenticate = BaseBackend.aauthenticate  # type: ignore[assignment]  # the generic form, on purpose
+    # Its async user read too, without the roles and the revoked sign-in; ours goes through get_user().
+    aget_user = BaseBackend.aget_user  # type: ignore[assignment]
 
     def get_user(self, user_id: int) -> User | None:
-        """A request's user, with its roles in the same statement: the policy asks nothing more."""
+        """A request's user, with its roles and whether its sign-in was revoked in the same statement:
+        the policy asks nothing more. A session without a sign-in id (core/sessions.py) is nobody's."""
         from shelfcall.stores.policy import with_held_roles  # the policy builds on this module
 
-        user = with_held_roles(get_user_model()._default_manager.filter(pk=user_id)).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        sign_in = sessions.current_sign_in()
+        if sign_in is None:
+            return None
+        users = with_held_roles(get_user_model()._default_manager.filter(pk=user_id))
+        user = users.annotate(signed_out=sessions.is_revoked(sign_in)).first()
+        return user if user is not None and not user.signed_out and self.user_can_authenticate(user) else None
 
 
 class PasswordBackend(_LockedOutBackend):
