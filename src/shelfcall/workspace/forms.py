@@ -37,10 +37,13 @@ class StageForm(forms.Form):
     )
     note = forms.CharField(label=_("Where exactly (slot, shelf), or another place"), max_length=120, required=False)
 
-    def __init__(self, *args: Any, store: Store, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, store: Store, drop_zones: Sequence[DropZone] | None = None, **kwargs: Any) -> None:
+        """`drop_zones`: the store's active ones as the page already read them, to show without reading them again."""
         super().__init__(*args, **kwargs)
         drop_zone = cast(forms.ModelChoiceField, self.fields["drop_zone"])
         drop_zone.queryset = DropZone.objects.filter(store=store, active=True).order_by("name")
+        if drop_zones is not None:
+            drop_zone.choices = [(zone.pk, drop_zone.label_from_instance(zone)) for zone in drop_zones]
 
 
 class SubStatusForm(forms.Form):
