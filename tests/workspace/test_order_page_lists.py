@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import Model
 
+from shelfcall.notify.models import OutboxMessage
 from shelfcall.orders import actions
 from shelfcall.orders.actions import ShopperContact
 from shelfcall.orders.events import Actor
@@ -13,7 +14,6 @@ from shelfcall.stores import policy
 from shelfcall.stores.models import DropZone, Membership, OpeningPeriod, Team
 from shelfcall.workspace.queries import (
     get_order_lines,
-    list_order_messages,
     list_timeline,
     read_order_page_lists,
     read_queue_facts,
@@ -67,7 +67,7 @@ def test_the_lists_are_what_the_orm_reads(order):
     timeline = list(list_timeline(order))
     assert len(timeline) >= 4 and any(event.payload for event in timeline)
     assert [columns(event) for event in lists.timeline] == [columns(event) for event in timeline]
-    messages = list(list_order_messages(order))
+    messages = list(OutboxMessage.objects.filter(order=order).select_related("channel").order_by("pk"))
     assert {message.channel_id is None for message in messages} == {True, False}
     assert [columns(message) for message in lists.messages] == [columns(message) for message in messages]
     assert [columns(m.channel) for m in lists.messages] == [columns(m.channel) for m in messages]

@@ -99,7 +99,6 @@ class HandOffForm(forms.Form):
 
     def __init__(self, *args: Any, lines: Sequence[OrderLine], require_id: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.lines = lines
         self.fields["id_checked"].required = require_id
         self._add_line_fields({line.pk: line.picked_qty for line in lines})
 

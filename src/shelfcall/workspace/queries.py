@@ -138,13 +138,6 @@ def list_timeline(order: Order) -> QuerySet[OrderEvent]:
     return OrderEvent.objects.filter(order=order).select_related("actor").order_by("pk")
 
 
-def list_order_messages(order: Order) -> QuerySet:
-    """What was sent about this order, to whom, and how it went (one query)."""
-    from shelfcall.notify.models import OutboxMessage
-
-    return OutboxMessage.objects.filter(order=order).select_related("channel").order_by("pk")
-
-
 @dataclass(frozen=True)
 class OrderPageLists:
     lines: list[OrderLine]
@@ -155,8 +148,8 @@ class OrderPageLists:
 
 def read_order_page_lists(order: Order, *, drop_zones: bool) -> OrderPageLists:
     """What the order page lists, in one statement however long the lists: the order's lines (with their
-    product and the line they substitute for), its whole timeline and the messages sent about it (as
-    get_order_lines, list_timeline and list_order_messages read them), and with `drop_zones` the store's
+    product and the line they substitute for, as get_order_lines), its whole timeline (as list_timeline),
+    the messages sent about it (with their channel, by id), and with `drop_zones` the store's
     active ones, by name, for the staging form. Each row of the UNION ALL is one of them as a JSON
     object, turned back into the model instance the ORM would have made."""
     from shelfcall.notify.models import Channel, OutboxMessage
