@@ -164,6 +164,54 @@ class TestOrderPage:
         )
         assert "Choose why this item was turned down" in body(rejected)
 
+    def test_the_review_names_the_field_of_each_refusal_and_writes_nothing(self, store, showcase, alex):
+        """The review runs the hand-off's own checks (orders.actions.check_hand_off) on what it read."""
+        store.require_id_check = True
+        store.save()
+        order = submit(showcase, {showcase.items.first().product: 2})
+        actions.claim_order(order.pk, by=Actor.staff(alex))
+        line = order.lines.get()
+        actions.pick_line(order.pk, line.pk, by=Actor.staff(alex), qty=2)
+        actions.stage_order(order.pk, by=Actor.staff(alex), note="Desk")
+        actions.mark_paid(order.pk, by=TILL)
+        client = signed_in(alex)
+        url, code = f"/w/orders/{order.pk}/handoff", str(order.number)
+
+        def errors(data: dict) -> dict:
+            response = client.post(url, data)
+            assert response.status_code == 200 and "Mark Picked Up" not in body(response)
+            return response.context["form"].errors
+
+        assert "id_checked" in errors({"pickup_code": code})
+        assert "does not belong" in errors({"pickup_code": "SC1", "id_checked": "on"})["pickup_code"][0]
+        too_many = {"pickup_code": code, "id_checked": "on", f"reject_{line.pk}": "3", f"reason_{line.pk}": "damaged"}
+        assert errors(too_many)[f"reject_{line.pk}"]
+        order.refresh_from_db()
+        assert order.status == OrderStatus.READY and not order.lines.filter(rejected_qty__gt=0).exists()
+
+    def test_a_refused_confirmation_shows_the_form_again_with_the_reason(self, store, showcase, alex):
+        order = submit(showcase)
+        actions.claim_order(order.pk, by=Actor.staff(alex))
+        line = order.lines.get()
+        actions.pick_line(order.pk, line.pk, by=Actor.staff(alex))
+        actions.stage_order(order.pk, by=Actor.staff(alex), note="Desk")
+        actions.mark_paid(order.pk, by=TILL)
+        client = signed_in(alex)
+        url = f"/w/orders/{order.pk}/handoff"
+        review = body(client.post(url, {"pickup_code": str(order.number)}))
+        hidden = dict(re.findall(r'type="hidden" name="([^"]+)" value="([^"]*)"', review))
+        # A forged confirmation turning down more than was picked: the hand-off's check refuses it.
+        forged = {**hidden, f"reject_{line.pk}": "5", f"reason_{line.pk}": "damaged", "confirm": "yes"}
+        response = client.post(url, forged)
+        assert response.status_code == 200 and "Hand off order" in body(response)
+        assert response.context["form"].errors
+        actions.hand_off_order(order.pk, by=TILL)  # someone else was quicker
+        response = client.post(url, {**hidden, "confirm": "yes"})
+        assert response.status_code == 200
+        assert response.context["form"].non_field_errors() == [
+            f"Order {order.number} is collected now, so it can't be handed over."
+        ]
+
     def test_stale_page_gets_a_reason_not_a_crash(self, store, showcase, alex):
         order = submit(showcase)
         actions.cancel_order(order.pk, by=Actor.staff(make_user(store, name="Sam")), reason="Customer left")

@@ -259,14 +259,17 @@ class QueuePromise:
     at_risk: bool  # not missed yet, but at the usual picking pace it will be
 
 
-def queue_promises(store: Store, orders: Iterable[Order], *, now: datetime | None = None) -> dict[int, QueuePromise]:
+def queue_promises(
+    store: Store, orders: Iterable[Order], *, now: datetime | None = None, hours: WeeklyHours | None = None
+) -> dict[int, QueuePromise]:
     """The promise of each order of the queue not ready yet, by order id: one statement (the store's
-    opening hours) when there is any, and the history of each hour they were sent in, once per process."""
+    opening hours, unless given) when there is any, and the history of each hour they were sent in, once
+    per process."""
     pending = [order for order in orders if order.status in PENDING]
     if not pending:
         return {}
     now = now or clock.now()
-    hours = weekly_hours(store)
+    hours = weekly_hours(store) if hours is None else hours
     promises = {}
     for order in pending:
         start = started_at(order, hours)

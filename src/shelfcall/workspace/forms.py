@@ -1,7 +1,7 @@
 """Parsing of the workspace's small forms: each names the field and the fix when input is wrong."""
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
@@ -10,9 +10,9 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core.errors import ShelfcallError
-from shelfcall.core.numbers import IdChoiceField, WholeNumberField
+from shelfcall.core.numbers import MAX_NUMBER, IdChoiceField, WholeNumberField
 from shelfcall.core.people import display_name
-from shelfcall.orders.actions import REJECT_REASONS
+from shelfcall.orders.actions import REJECT_REASONS, Rejection
 from shelfcall.orders.models import OrderLine
 from shelfcall.orders.queries import SubstituteCandidate
 from shelfcall.stores.models import DropZone, Membership, Store
@@ -37,10 +37,13 @@ class StageForm(forms.Form):
     )
     note = forms.CharField(label=_("Where exactly (slot, shelf), or another place"), max_length=120, required=False)
 
-    def __init__(self, *args: Any, store: Store, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, store: Store, drop_zones: Sequence[DropZone] | None = None, **kwargs: Any) -> None:
+        """`drop_zones`: the store's active ones as the page already read them, to show without reading them again."""
         super().__init__(*args, **kwargs)
         drop_zone = cast(forms.ModelChoiceField, self.fields["drop_zone"])
         drop_zone.queryset = DropZone.objects.filter(store=store, active=True).order_by("name")
+        if drop_zones is not None:
+            drop_zone.choices = [(zone.pk, drop_zone.label_from_instance(zone)) for zone in drop_zones]
 
 
 class SubStatusForm(forms.Form):
@@ -85,6 +88,7 @@ class ReassignForm(forms.Form):
 
 
 _SIGNATURE_PATH = re.compile(r"^[ML0-9 .,-]{0,20000}$")
+_REJECT_KEY = re.compile(r"^reject_[0-9]{1,18}$")  # ASCII digits, as WholeNumberField reads them
 
 
 class HandOffForm(forms.Form):
@@ -95,13 +99,25 @@ class HandOffForm(forms.Form):
 
     def __init__(self, *args: Any, lines: Sequence[OrderLine], require_id: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.lines = lines
         self.fields["id_checked"].required = require_id
-        for line in lines:
-            self.fields[f"reject_{line.pk}"] = WholeNumberField(
-                label=_("Turned down"), min_value=0, max_value=line.picked_qty, initial=0, required=False
+        self._add_line_fields({line.pk: line.picked_qty for line in lines})
+
+    @classmethod
+    def reviewed(cls, data: Mapping[str, Any], *, require_id: bool) -> "HandOffForm":
+        """The answers the review showed, sent back to confirm, read without the order's lines: the hand-off
+        checks every line it names under its lock, by the review's own rules (orders.actions.check_hand_off)."""
+        form = cls(data, lines=(), require_id=require_id)
+        form._add_line_fields(dict.fromkeys((int(key[7:]) for key in data if _REJECT_KEY.match(key)), MAX_NUMBER))
+        return form
+
+    def _add_line_fields(self, most: Mapping[int, int]) -> None:
+        """A turned-down count and its reason for each line id, up to `most` units of it."""
+        self._line_ids = list(most)
+        for line_id, limit in most.items():
+            self.fields[f"reject_{line_id}"] = WholeNumberField(
+                label=_("Turned down"), min_value=0, max_value=limit, initial=0, required=False
             )
-            self.fields[f"reason_{line.pk}"] = forms.ChoiceField(
+            self.fields[f"reason_{line_id}"] = forms.ChoiceField(
                 label=_("Why"), choices=[("", "—"), *REJECT_REASONS.items()], required=False
             )
 
@@ -114,16 +130,16 @@ class HandOffForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data
-        for line in self.lines:
-            if data.get(f"reject_{line.pk}") and not data.get(f"reason_{line.pk}"):
-                self.add_error(f"reason_{line.pk}", _("Choose why this item was turned down."))
+        for line_id in self._line_ids:
+            if data.get(f"reject_{line_id}") and not data.get(f"reason_{line_id}"):
+                self.add_error(f"reason_{line_id}", _("Choose why this item was turned down."))
         return data
 
-    def rejections(self) -> list[tuple[int, int, str]]:
+    def rejections(self) -> list[Rejection]:
         return [
-            (line.pk, self.cleaned_data[f"reject_{line.pk}"], self.cleaned_data[f"reason_{line.pk}"])
-            for line in self.lines
-            if self.cleaned_data.get(f"reject_{line.pk}")
+            Rejection(line_id, self.cleaned_data[f"reject_{line_id}"], self.cleaned_data[f"reason_{line_id}"])
+            for line_id in self._line_ids
+            if self.cleaned_data.get(f"reject_{line_id}")
         ]
 
     def signature_svg(self) -> str:

@@ -1,16 +1,23 @@
 """Reads for the associate's screens: each a fixed number of queries, however long the queue."""
 
+import json
 import string
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Case, F, Func, IntegerField, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Replace
+from django.db import connection, models
+from django.db.models import Case, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, TextField, Value, When
+from django.db.models.functions import Cast, JSONObject, Replace
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime, parse_time
 from django.utils.translation import gettext_lazy as _
 
+from shelfcall.catalog.models import Product
 from shelfcall.core import clock
 from shelfcall.core.numbers import parse_number
 from shelfcall.orders.models import (
@@ -22,7 +29,7 @@ from shelfcall.orders.models import (
     OrderStatus,
     PaymentStatus,
 )
-from shelfcall.stores.models import Store
+from shelfcall.stores.models import DropZone, Membership, OpeningPeriod, Store
 
 QUEUE_LIMIT = 200
 
@@ -131,11 +138,147 @@ def list_timeline(order: Order) -> QuerySet[OrderEvent]:
     return OrderEvent.objects.filter(order=order).select_related("actor").order_by("pk")
 
 
-def list_order_messages(order: Order) -> QuerySet:
-    """What was sent about this order, to whom, and how it went (one query)."""
-    from shelfcall.notify.models import OutboxMessage
+@dataclass(frozen=True)
+class OrderPageLists:
+    lines: list[OrderLine]
+    timeline: list[OrderEvent]  # without their actors: the page shows the label each event keeps
+    messages: list[Any]  # notify's OutboxMessage, each with its channel
+    drop_zones: list[DropZone]
 
-    return OutboxMessage.objects.filter(order=order).select_related("channel").order_by("pk")
+
+def read_order_page_lists(order: Order, *, drop_zones: bool) -> OrderPageLists:
+    """What the order page lists, in one statement however long the lists: the order's lines (with their
+    product and the line they substitute for, as get_order_lines), its whole timeline (as list_timeline),
+    the messages sent about it (with their channel, by id), and with `drop_zones` the store's
+    active ones, by name, for the staging form. Each row of the UNION ALL is one of them as a JSON
+    object, turned back into the model instance the ORM would have made."""
+    from shelfcall.notify.models import Channel, OutboxMessage
+
+    parts = [
+        _json_rows(
+            "line",
+            OrderLine.objects.filter(order=order),
+            JSONObject(
+                row=_json_of(OrderLine),
+                product=_json_of(Product, "product__"),
+                substitute_for=_json_of(OrderLine, "substitute_for__"),
+            ),
+        ),
+        _json_rows("event", OrderEvent.objects.filter(order=order), JSONObject(row=_json_of(OrderEvent))),
+        _json_rows(
+            "message",
+            OutboxMessage.objects.filter(order=order),
+            JSONObject(row=_json_of(OutboxMessage), channel=_json_of(Channel, "channel__")),
+        ),
+    ]
+    if drop_zones:
+        zones = DropZone.objects.filter(store_id=order.store_id, active=True)
+        parts.append(_json_rows("zone", zones, JSONObject(row=_json_of(DropZone)), sort_name=F("name")))
+    lists = OrderPageLists(lines=[], timeline=[], messages=[], drop_zones=[])
+    for kind, data in _read_json_rows(parts):
+        if kind == "line":
+            line = _instance(OrderLine, data["row"])
+            line.product = _instance(Product, data["product"])
+            if line.substitute_for_id is not None:
+                line.substitute_for = _instance(OrderLine, data["substitute_for"])
+            lists.lines.append(line)
+        elif kind == "event":
+            lists.timeline.append(_instance(OrderEvent, data["row"]))
+        elif kind == "message":
+            message = _instance(OutboxMessage, data["row"])
+            if message.channel_id is not None:
+                message.channel = _instance(Channel, data["channel"])
+            lists.messages.append(message)
+        else:
+            lists.drop_zones.append(_instance(DropZone, data["row"]))
+    return lists
+
+
+@dataclass(frozen=True)
+class QueueFacts:
+    team_ids: list[int]  # as stores.policy.team_ids_for: empty means the whole store
+    opening_periods: list[OpeningPeriod]  # for the promises (stores.hours.weekly_hours)
+    last_event_id: int  # where the queue's live stream resumes
+
+
+def read_queue_facts(store: Store, user: User) -> QueueFacts:
+    """What the queue needs besides its orders, in one statement: the user's teams in the store, the
+    store's opening periods and its last event id."""
+    last_event = OrderEvent.objects.filter(order__store=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    parts = [
+        _json_rows(
+            "team",
+            Membership.teams.through.objects.filter(membership__user=user, membership__store=store),
+            JSONObject(team_id=F("team_id")),
+        ),
+        _json_rows("period", OpeningPeriod.objects.filter(store=store), JSONObject(row=_json_of(OpeningPeriod))),
+        _json_rows("store", Store.objects.filter(pk=store.pk), JSONObject(last_event_id=Subquery(last_event))),
+    ]
+    team_ids, periods, last_event_id = [], [], 0
+    for kind, data in _read_json_rows(parts):
+        if kind == "team":
+            team_ids.append(data["team_id"])
+        elif kind == "period":
+            periods.append(_instance(OpeningPeriod, data["row"]))
+        else:
+            last_event_id = data["last_event_id"] or 0
+    periods.sort(key=lambda period: (period.weekday, period.opens))  # the model's ordering
+    return QueueFacts(team_ids, periods, last_event_id)
+
+
+def _json_rows(kind: str, rows: QuerySet, data: JSONObject, *, sort_name: F | None = None) -> QuerySet:
+    """One part of a UNION ALL read by `_read_json_rows`: its rows as JSON text, and what sorts them."""
+    return rows.order_by().annotate(
+        page_kind=Value(kind),
+        page_sort_name=sort_name or Value(""),
+        page_sort_id=F("pk"),
+        page_data=Cast(data, TextField()),
+    )
+
+
+def _read_json_rows(parts: Sequence[QuerySet]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The parts' rows in one statement, each as (its kind, its JSON object), by kind, then sort name and id."""
+    columns = ("page_kind", "page_sort_name", "page_sort_id", "page_data")
+    first, *others = (part.values_list(*columns) for part in parts)
+    for kind, _name, _pk, data in first.union(*others, all=True).order_by(*columns[:3]):
+        yield kind, json.loads(data, parse_float=Decimal)
+
+
+def _json_of(model: type[models.Model], path: str = "") -> JSONObject:
+    """Every column of `model` (reached from the rows by `path`) as a JSON object; a JSON column as its text,
+    which each database keeps in its own way."""
+    return JSONObject(
+        **{
+            field.attname: Cast(f"{path}{field.attname}", TextField())
+            if isinstance(field, models.JSONField)
+            else F(f"{path}{field.attname}")
+            for field in model._meta.concrete_fields
+        }
+    )
+
+
+def _instance(model: type[models.Model], data: dict[str, Any]) -> Any:
+    """The instance the ORM makes of these column values, each converted as the database's own driver
+    and Django's converters do (JSON has no dates, decimals or, in SQLite, booleans)."""
+    fields = model._meta.concrete_fields
+    return model.from_db(connection.alias, [f.attname for f in fields], [_value(f, data[f.attname]) for f in fields])
+
+
+def _value(field: models.Field, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(field, models.DateTimeField):
+        moment = parse_datetime(value)
+        return moment if moment is None or timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
+    if isinstance(field, models.DecimalField):
+        return Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places))
+    if isinstance(field, models.TimeField):
+        return parse_time(value)
+    if isinstance(field, models.BooleanField):
+        return bool(value)
+    if isinstance(field, models.JSONField):
+        return json.loads(value, cls=field.decoder)
+    return value
 
 
 @dataclass(frozen=True)
@@ -151,8 +294,3 @@ def list_refunds_due(store: Store) -> list[RefundDue]:
         .order_by("updated_at")
     )
     return [RefundDue(order, order.refund_due_amount) for order in orders]
-
-
-def last_store_event_id(store: Store) -> int:
-    last = OrderEvent.objects.filter(order__store=store).order_by("-pk").values_list("pk", flat=True).first()
-    return last or 0

@@ -5,7 +5,7 @@ from shelfcall.orders.actions.arrival import CHECK_IN_MODES, check_in
 from shelfcall.orders.actions.claiming import claim_order, reassign_order, unclaim_order
 from shelfcall.orders.actions.closing import cancel_order, expire_order
 from shelfcall.orders.actions.creation import CartLine, CreatedOrder, ShopperContact, create_order
-from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, hand_off_order
+from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, check_hand_off, hand_off_order
 from shelfcall.orders.actions.lines import add_line, change_line_qty
 from shelfcall.orders.actions.moving import TargetLacksStock, UnknownTargetStore, move_order
 from shelfcall.orders.actions.payment import Receipt, mark_paid, record_payment, refund_order
@@ -50,6 +50,7 @@ __all__ = [
     "apply_substitute_defaults",
     "cancel_order",
     "change_line_qty",
+    "check_hand_off",
     "check_in",
     "claim_order",
     "create_order",

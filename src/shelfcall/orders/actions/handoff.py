@@ -36,6 +36,42 @@ class Rejection:
     reason: str  # a key of REJECT_REASONS
 
 
+def check_hand_off(
+    order: Order,
+    lines: Sequence[OrderLine],
+    *,
+    by: Actor,
+    pickup_code: str | None = None,
+    rejections: Sequence[Rejection] = (),
+    id_checked: bool = False,
+) -> None:
+    """Raise why the hand-off would be refused, reading and writing nothing: the rules `hand_off_order`
+    applies, here on the order and all its lines as the caller read them (the review before the
+    associate confirms). The one place these rules live, so a review never passes what the hand-off refuses.
+
+    The store's checks are this action's own, whoever calls it: the pickup code when one is given, the
+    ID check when the store requires it, payment unless the store lets shoppers pay at pick-up."""
+    policy.require(by, order, OrderAction.HAND_OFF)
+    if pickup_code is not None and not order.matches_pickup_code(pickup_code):
+        raise PickupCodeMismatch()
+    if order.store.require_id_check and not id_checked:
+        raise IdCheckRequired()
+    if order.owed_amount and not order.store.allow_pay_at_pickup:
+        raise PaymentRequired(order.number)
+    by_id = {line.pk: line for line in lines}
+    turned_down: dict[int, int] = {}
+    for rejection in rejections:
+        line = by_id.get(rejection.line_id)
+        if line is None:
+            raise LineNotInOrder()
+        if rejection.reason not in REJECT_REASONS:
+            raise RejectReasonRequired()
+        left = line.picked_qty - line.rejected_qty - turned_down.get(line.pk, 0)
+        if not 1 <= rejection.qty <= left:
+            raise QuantityTooLarge(line.name, left)
+        turned_down[line.pk] = turned_down.get(line.pk, 0) + rejection.qty
+
+
 @transaction.atomic
 def hand_off_order(
     order_id: int,
@@ -48,21 +84,15 @@ def hand_off_order(
     signature_svg: str = "",
 ) -> Order:
     """Mark Picked Up. Accepted units leave the stock; rejected ones go back and may fall due as refunds.
-
-    The store's checks are this action's own, whoever calls it: the pickup code when one is given, the
-    ID check when the store requires it, payment unless the store lets shoppers pay at pick-up.
+    Refused as `check_hand_off` says, on the order and lines as they are under the lock.
 
     The order's row is locked from the first read, as payments lock it: a payment at the till in the
     same moment waits, so the payment status settled here is computed from the sums as they end up."""
     order = fetch(order_id, lock=True)
-    policy.require(by, order, OrderAction.HAND_OFF)
-    if pickup_code is not None and not order.matches_pickup_code(pickup_code):
-        raise PickupCodeMismatch()
-    if order.store.require_id_check and not id_checked:
-        raise IdCheckRequired()
-    if order.owed_amount and not order.store.allow_pay_at_pickup:
-        raise PaymentRequired(order.number)
     lines = {line.pk: line for line in OrderLine.objects.filter(order_id=order_id).select_related("reservation")}
+    check_hand_off(
+        order, list(lines.values()), by=by, pickup_code=pickup_code, rejections=rejections, id_checked=id_checked
+    )
     rejected = _apply_rejections(lines, rejections)
     closed = move(
         order_id,
@@ -106,14 +136,9 @@ def hand_off_order(
 
 
 def _apply_rejections(lines: dict[int, OrderLine], rejections: Sequence[Rejection]) -> list[OrderLine]:
+    """The units turned down, on lines `check_hand_off` accepted them for."""
     for rejection in rejections:
-        line = lines.get(rejection.line_id)
-        if line is None:
-            raise LineNotInOrder()
-        if rejection.reason not in REJECT_REASONS:
-            raise RejectReasonRequired()
-        if not 1 <= rejection.qty <= line.picked_qty - line.rejected_qty:
-            raise QuantityTooLarge(line.name, line.picked_qty - line.rejected_qty)
+        line = lines[rejection.line_id]
         line.rejected_qty += rejection.qty
         line.reject_reason = rejection.reason
     return [line for line in lines.values() if line.rejected_qty]

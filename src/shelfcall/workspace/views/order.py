@@ -28,7 +28,7 @@ from shelfcall.workspace.forms import (
     SubStatusForm,
     valid_data,
 )
-from shelfcall.workspace.queries import get_order_lines, list_order_messages, list_timeline
+from shelfcall.workspace.queries import read_order_page_lists
 from shelfcall.workspace.views import substitutes
 from shelfcall.workspace.views.access import WorkspaceRequest, live_user, order_view
 from shelfcall.workspace.views.session import safe_next
@@ -36,11 +36,12 @@ from shelfcall.workspace.views.session import safe_next
 
 def order_context(request: WorkspaceRequest, order: Order) -> dict:
     """`allowed` (the policy's answer for this associate and this order now) decides which buttons show."""
-    lines = get_order_lines(order)
+    allowed = allowed_actions(request.actor, order)
+    staging = bool({OrderAction.STAGE, OrderAction.RESTAGE} & allowed)  # the staging form lists the drop zones
+    lists = read_order_page_lists(order, drop_zones=staging)
+    lines, timeline = lists.lines, lists.timeline
     requested = sum(line.requested_qty for line in lines)
     done = sum(line.picked_qty + line.short_qty for line in lines)
-    allowed = allowed_actions(request.actor, order)
-    timeline = list(list_timeline(order))
     return {
         "order": order,
         "store": order.store,
@@ -50,8 +51,12 @@ def order_context(request: WorkspaceRequest, order: Order) -> dict:
         "allowed": allowed,
         "all_resolved": done >= requested,
         "timeline": timeline,
-        "order_messages": list_order_messages(order),
-        "stage_form": StageForm(store=order.store, initial={"drop_zone": order.drop_zone_id}),
+        "order_messages": lists.messages,
+        "stage_form": StageForm(
+            store=order.store,
+            initial={"drop_zone": order.drop_zone_id},
+            drop_zones=lists.drop_zones if staging else None,
+        ),
         "payment_form": PaymentForm(),
         "cancel_form": CancelForm(),
         "reassign_form": ReassignForm(store=order.store) if OrderAction.REASSIGN in allowed else None,

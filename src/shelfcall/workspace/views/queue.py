@@ -9,8 +9,9 @@ from shelfcall.orders.events import of_stores
 from shelfcall.orders.models import OrderEvent
 from shelfcall.orders.promise import queue_promises
 from shelfcall.stores import policy
+from shelfcall.stores.hours import weekly_hours
 from shelfcall.stores.models import Store
-from shelfcall.workspace.queries import FILTER_LABELS, QueueFilter, last_store_event_id, list_queue
+from shelfcall.workspace.queries import FILTER_LABELS, QueueFilter, list_queue, read_queue_facts
 from shelfcall.workspace.views.access import WorkspaceRequest, current_store, live_user, staff_view
 
 
@@ -21,20 +22,18 @@ def queue(request: WorkspaceRequest) -> HttpResponse:
     except ValueError:
         queue_filter = QueueFilter.OPEN
     search = request.GET.get("q", "")[:80]
+    facts = read_queue_facts(request.store, request.user)
     orders = list_queue(
-        request.store,
-        user=request.user,
-        team_ids=policy.team_ids_for(request.user, request.store),
-        queue_filter=queue_filter,
-        search=search,
+        request.store, user=request.user, team_ids=facts.team_ids, queue_filter=queue_filter, search=search
     )
+    hours = weekly_hours(request.store, facts.opening_periods)
     context = {
         "orders": orders,
-        "promises": queue_promises(request.store, orders),  # reads the queue: the template's loop reuses it
+        "promises": queue_promises(request.store, orders, hours=hours),  # reads the queue: the loop reuses it
         "filters": FILTER_LABELS.items(),
         "queue_filter": queue_filter,
         "search": search,
-        "last_event_id": last_store_event_id(request.store),
+        "last_event_id": facts.last_event_id,
     }
     template = "workspace/_queue_list.html" if request.GET.get("fragment") else "workspace/queue.html"
     return render(request, template, context)
