@@ -1,12 +1,14 @@
-"""The order actions' hot reads and writes, compiled to SQL once per process and database.
+"""The hot reads and writes (the actions', the pages' and the API's), compiled to SQL once per process
+and database.
 
 Django builds and compiles a query's SQL on every call: for the few fixed-shape statements every
 lifecycle runs (read an order with its store and holder, read a line with its order, count a pick),
 that was the largest part of the actions' Python time (benchmarks/README.md, "Domain CPU"). A
 compiled query is built from placeholder arguments on its first use on a database; later calls only
 bind their own arguments. `CompiledGet` reads one row, `CompiledList` many (select_related and
-annotations come out as the ORM gives them). The arguments must be ints or strs: those reach the statement's parameters
-unchanged, so each placeholder is found among them and replaced. An INSERT (`CompiledInsert`, an
+annotations come out as the ORM gives them), `CompiledRows` plain rows (values_list, a union). The
+arguments must be ints or strs: those reach the statement's parameters unchanged, so each
+placeholder is found among them and replaced. An INSERT (`CompiledInsert`, an
 order's event) takes its parameters from the new model's fields instead.
 """
 
@@ -152,6 +154,26 @@ class CompiledList(CompiledGet[M]):
             cursor.execute(statement.sql, statement.params(args))
             rows = cursor.fetchall()
         return [cast(M, statement.model(alias, row)) for row in rows]
+
+
+class CompiledRows(_PerDatabase):
+    """`build(*args)` is a queryset of plain rows (values_list, a union); `rows(*args)` runs it: its tuples.
+    `model` is its first model (it routes the read): `build` runs at first use only, so it may import late."""
+
+    def __init__(self, build: Callable[..., QuerySet[Any]], *kinds: type[Argument], model: type[Model]) -> None:
+        super().__init__(kinds)
+        self.build = build
+        self.model = model
+
+    def _make(self, alias: str, placeholders: Sequence[Argument]) -> _Statement:
+        return _compile(self.build(*placeholders).query.get_compiler(alias), placeholders)
+
+    def rows(self, *args: Argument) -> list[tuple[Any, ...]]:
+        alias = router.db_for_read(self.model)
+        statement = self.statement(alias)
+        with connections[alias].cursor() as cursor:
+            cursor.execute(statement.sql, statement.params(args))
+            return cursor.fetchall()
 
 
 class CompiledUpdate(_PerDatabase):

@@ -9,6 +9,7 @@ the account exists or not. Each attempt is counted before the secret is checked,
 guesses sent at the same moment cannot all be checked before the first failure is counted."""
 
 import contextlib
+import functools
 import math
 import re
 import unicodedata
@@ -23,12 +24,14 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import ngettext
 
 from shelfcall.core import clock, sessions, throttle
 from shelfcall.core.clients import address_key
 from shelfcall.core.throttle import Rate, Throttled
+from shelfcall.orders.compiled import CompiledGet
 from shelfcall.stores.models import StaffPin
 
 MINUTE, HOUR = 60, 3600
@@ -118,14 +121,24 @@ class _LockedOutBackend(ModelBackend):
     def get_user(self, user_id: int) -> User | None:
         """A request's user, with its roles and whether its sign-in was revoked in the same statement:
         the policy asks nothing more. A session without a sign-in id (core/sessions.py) is nobody's."""
-        from shelfcall.stores.policy import with_held_roles  # the policy builds on this module
-
         sign_in = sessions.current_sign_in()
-        if sign_in is None:
+        if sign_in is None or not isinstance(user_id, int) or not 0 < user_id < 2**63:
             return None
-        users = with_held_roles(get_user_model()._default_manager.filter(pk=user_id))
-        user = users.annotate(signed_out=sessions.is_revoked(sign_in)).first()
+        user = _signed_in_user().first(user_id, sign_in)
         return user if user is not None and not user.signed_out and self.user_can_authenticate(user) else None
+
+
+@functools.cache
+def _signed_in_user() -> CompiledGet[User]:
+    """Every signed-in request's statement: compiled once per process (orders/compiled.py), at first use,
+    as the policy it reads the roles with builds on this module."""
+    from shelfcall.stores.policy import with_held_roles
+
+    def build(user_id: int, sign_in: str) -> QuerySet[User]:
+        users = with_held_roles(get_user_model()._default_manager.filter(pk=user_id))
+        return users.annotate(signed_out=sessions.is_revoked(sign_in))
+
+    return CompiledGet(build, int, str)
 
 
 class PasswordBackend(_LockedOutBackend):

@@ -2,7 +2,7 @@
 
 import json
 import string
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from shelfcall.catalog.models import Product
 from shelfcall.core import clock
 from shelfcall.core.numbers import parse_number
+from shelfcall.orders.compiled import CompiledRows
 from shelfcall.orders.models import (
     BARCODE_PREFIX,
     OPEN_STATUSES,
@@ -146,6 +147,39 @@ class OrderPageLists:
     drop_zones: list[DropZone]
 
 
+def _order_page_union(order_id: int, store_id: int | None = None) -> QuerySet:
+    """The order page's lists as one UNION ALL; with `store_id`, the store's active drop zones too."""
+    from shelfcall.notify.models import Channel, OutboxMessage
+
+    parts = [
+        _json_rows(
+            "line",
+            OrderLine.objects.filter(order_id=order_id),
+            JSONObject(
+                row=_json_of(OrderLine),
+                product=_json_of(Product, "product__"),
+                substitute_for=_json_of(OrderLine, "substitute_for__"),
+            ),
+        ),
+        _json_rows("event", OrderEvent.objects.filter(order_id=order_id), JSONObject(row=_json_of(OrderEvent))),
+        _json_rows(
+            "message",
+            OutboxMessage.objects.filter(order_id=order_id),
+            JSONObject(row=_json_of(OutboxMessage), channel=_json_of(Channel, "channel__")),
+        ),
+    ]
+    if store_id is not None:
+        zones = DropZone.objects.filter(store_id=store_id, active=True)
+        parts.append(_json_rows("zone", zones, JSONObject(row=_json_of(DropZone)), sort_name=F("name")))
+    return _union_of(parts)
+
+
+# Built and compiled once per process (orders/compiled.py): building these JSON objects field by field
+# cost more than everything else the page does.
+_ORDER_PAGE_LISTS = CompiledRows(_order_page_union, int, model=OrderLine)
+_ORDER_PAGE_LISTS_WITH_ZONES = CompiledRows(_order_page_union, int, int, model=OrderLine)
+
+
 def read_order_page_lists(order: Order, *, drop_zones: bool) -> OrderPageLists:
     """What the order page lists, in one statement however long the lists: the order's lines (with their
     product and the line they substitute for, as get_order_lines), its whole timeline (as list_timeline),
@@ -154,28 +188,12 @@ def read_order_page_lists(order: Order, *, drop_zones: bool) -> OrderPageLists:
     object, turned back into the model instance the ORM would have made."""
     from shelfcall.notify.models import Channel, OutboxMessage
 
-    parts = [
-        _json_rows(
-            "line",
-            OrderLine.objects.filter(order=order),
-            JSONObject(
-                row=_json_of(OrderLine),
-                product=_json_of(Product, "product__"),
-                substitute_for=_json_of(OrderLine, "substitute_for__"),
-            ),
-        ),
-        _json_rows("event", OrderEvent.objects.filter(order=order), JSONObject(row=_json_of(OrderEvent))),
-        _json_rows(
-            "message",
-            OutboxMessage.objects.filter(order=order),
-            JSONObject(row=_json_of(OutboxMessage), channel=_json_of(Channel, "channel__")),
-        ),
-    ]
     if drop_zones:
-        zones = DropZone.objects.filter(store_id=order.store_id, active=True)
-        parts.append(_json_rows("zone", zones, JSONObject(row=_json_of(DropZone)), sort_name=F("name")))
+        rows = _ORDER_PAGE_LISTS_WITH_ZONES.rows(order.pk, order.store_id)
+    else:
+        rows = _ORDER_PAGE_LISTS.rows(order.pk)
     lists = OrderPageLists(lines=[], timeline=[], messages=[], drop_zones=[])
-    for kind, data in _read_json_rows(parts):
+    for kind, data in _json_rows_of(rows):
         if kind == "line":
             line = _instance(OrderLine, data["row"])
             line.product = _instance(Product, data["product"])
@@ -201,21 +219,27 @@ class QueueFacts:
     last_event_id: int  # where the queue's live stream resumes
 
 
+def _queue_facts_union(user_id: int, store_id: int) -> QuerySet:
+    last_event = OrderEvent.objects.filter(order__store=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    memberships = Membership.teams.through.objects.filter(membership__user_id=user_id, membership__store_id=store_id)
+    periods = OpeningPeriod.objects.filter(store_id=store_id)
+    return _union_of(
+        [
+            _json_rows("team", memberships, JSONObject(team_id=F("team_id"))),
+            _json_rows("period", periods, JSONObject(row=_json_of(OpeningPeriod))),
+            _json_rows("store", Store.objects.filter(pk=store_id), JSONObject(last_event_id=Subquery(last_event))),
+        ]
+    )
+
+
+_QUEUE_FACTS = CompiledRows(_queue_facts_union, int, int, model=Membership)
+
+
 def read_queue_facts(store: Store, user: User) -> QueueFacts:
     """What the queue needs besides its orders, in one statement: the user's teams in the store, the
     store's opening periods and its last event id."""
-    last_event = OrderEvent.objects.filter(order__store=OuterRef("pk")).order_by("-pk").values("pk")[:1]
-    parts = [
-        _json_rows(
-            "team",
-            Membership.teams.through.objects.filter(membership__user=user, membership__store=store),
-            JSONObject(team_id=F("team_id")),
-        ),
-        _json_rows("period", OpeningPeriod.objects.filter(store=store), JSONObject(row=_json_of(OpeningPeriod))),
-        _json_rows("store", Store.objects.filter(pk=store.pk), JSONObject(last_event_id=Subquery(last_event))),
-    ]
     team_ids, periods, last_event_id = [], [], 0
-    for kind, data in _read_json_rows(parts):
+    for kind, data in _json_rows_of(_QUEUE_FACTS.rows(user.pk, store.pk)):
         if kind == "team":
             team_ids.append(data["team_id"])
         elif kind == "period":
@@ -236,11 +260,18 @@ def _json_rows(kind: str, rows: QuerySet, data: JSONObject, *, sort_name: F | No
     )
 
 
-def _read_json_rows(parts: Sequence[QuerySet]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The parts' rows in one statement, each as (its kind, its JSON object), by kind, then sort name and id."""
-    columns = ("page_kind", "page_sort_name", "page_sort_id", "page_data")
-    first, *others = (part.values_list(*columns) for part in parts)
-    for kind, _name, _pk, data in first.union(*others, all=True).order_by(*columns[:3]):
+_COLUMNS = ("page_kind", "page_sort_name", "page_sort_id", "page_data")
+
+
+def _union_of(parts: Sequence[QuerySet]) -> QuerySet:
+    """The parts' rows in one statement, by kind, then sort name and id; read by `_json_rows_of`."""
+    first, *others = (part.values_list(*_COLUMNS) for part in parts)
+    return first.union(*others, all=True).order_by(*_COLUMNS[:3])
+
+
+def _json_rows_of(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each row of a `_union_of` as (its kind, its JSON object)."""
+    for kind, _name, _pk, data in rows:
         yield kind, json.loads(data, parse_float=Decimal)
 
 

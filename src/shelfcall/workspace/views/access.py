@@ -8,12 +8,14 @@ from urllib.parse import urlencode
 from django.contrib.auth.models import AnonymousUser, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
 
 from shelfcall.orders.actions import with_action_relations, with_sub_statuses_defined
+from shelfcall.orders.compiled import CompiledGet
 from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order
 from shelfcall.stores import policy
@@ -95,6 +97,15 @@ def staff_view(perm: policy.Perm = policy.Perm.WORK_ORDERS) -> Callable:
     return decorate
 
 
+def _order_for_its_screens(order_id: int) -> QuerySet[Order]:
+    # With what the actions read with it: their read of it too (`current`, orders/actions/_common.py).
+    orders = with_action_relations(Order.objects.select_related("drop_zone", "team", "sub_status"))
+    return with_sub_statuses_defined(orders).filter(pk=order_id)
+
+
+_ORDER_FOR_ITS_SCREENS = CompiledGet(_order_for_its_screens, int)  # every order screen: compiled once
+
+
 def order_view(perm: policy.Perm = policy.Perm.WORK_ORDERS) -> Callable:
     """For one order's screens. Another store's order is a 404: its existence is not revealed."""
 
@@ -103,9 +114,7 @@ def order_view(perm: policy.Perm = policy.Perm.WORK_ORDERS) -> Callable:
         def wrapped(request: HttpRequest, order_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), "workspace:login")
-            # With what the actions read with it: their read of it too (`current`, orders/actions/_common.py).
-            orders = with_action_relations(Order.objects.select_related("drop_zone", "team", "sub_status"))
-            order = with_sub_statuses_defined(orders).filter(pk=order_id).first()
+            order = _ORDER_FOR_ITS_SCREENS.first(order_id) if 0 < order_id < 2**63 else None
             role = policy.role_in(request.user, order.store) if order else None
             if order is None or role is None or not policy.can(request.user, perm, order.store, role=role):
                 raise Http404("no such order here")
