@@ -14,6 +14,7 @@ from collections import defaultdict
 
 import pytest
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from shelfcall.api.keys import issue_key
@@ -54,9 +55,18 @@ class InProcessWorker:
                 if rest:
                     break
 
-    def notified(self, topic: str | None = registry.ORDER_EVENTS) -> None:
-        """What the LISTEN connection does at a notification (wakeup.listen): an order event's, by default."""
+    def notified(self, topic: str | None) -> None:
+        """What the LISTEN connection does at a notification (wakeup.listen)."""
         wakeup.bells.ring(topic)
+        self.run_rung()
+
+    def committed(self, callbacks: list) -> None:
+        """After a step's commit: on SQLite its on-commit callbacks ring the bells (wakeup.on_order_events,
+        messages_queued); on PostgreSQL the event trigger's notification does (there is no outbox row)."""
+        if connection.vendor == "postgresql":
+            wakeup.bells.ring(registry.ORDER_EVENTS)
+        for callback in callbacks:
+            callback()
         self.run_rung()
 
     def take(self) -> dict[str, list[str]]:
@@ -76,9 +86,10 @@ def _lifecycle(client, n: int, key: str, skus: list[str], desk_id: int, after_ea
     headers = {"Authorization": f"Bearer {key}"}
 
     def post(url: str, body: dict) -> dict:
-        response = client.post(url, body, content_type="application/json", headers=headers)
+        with TestCase.captureOnCommitCallbacks() as callbacks:
+            response = client.post(url, body, content_type="application/json", headers=headers)
         assert response.status_code in {200, 201}, response.content
-        after_each_step()
+        after_each_step(callbacks)
         return response.json()
 
     order = post(
@@ -109,14 +120,13 @@ def bench_store_and_key():
     return key, skus, desk.pk
 
 
-# Per order of two lines: 7 steps, each an order-event commit whose wake-up rings the timers and the
-# deliveries (not the job queue: jobs come with a queued-work wake-up of their own; not the facts or
-# housekeeping, which keep their own time), each one statement:
-# - timers: the first due of the four order timers (escalation, reminder, expiry, substitute), one
-#   statement of four index reads (orders/timers.py), shared by the thread's four entries;
-# - deliveries: when the first waiting message is due (notify/worker.py next_message_at).
-# Nothing falls due and nothing is sent (no channel, no timer due yet), so nothing else runs.
-PER_ORDER = {"timers": 7, "deliveries": 7}
+# Per order of two lines: 7 steps, each an order-event commit whose wake-up rings the timers thread
+# only (deliveries wake when messages are written, notify/migrations/0009; jobs when one is queued;
+# the facts and housekeeping keep their own time), which reads the first due of the four order timers
+# (escalation, reminder, expiry, substitute): one statement of four index reads (orders/timers.py),
+# shared by the thread's four entries. Nothing falls due and nothing is queued (no channel, no shopper
+# channel configured, no timer due yet), so nothing else runs.
+PER_ORDER = {"timers": 7}
 # A pass at the end of a rest with nothing due (at most every LONGEST_REST_SECONDS per thread): the
 # timers' one read, the outbox's, the job queue's two (queued, lease run out), the facts' cursor.
 IDLE_PASS = {"timers": 1, "deliveries": 1, "jobs": 2, "insights": 1, "housekeeping": 0}
@@ -131,11 +141,11 @@ def _printed(ran: dict[str, list[str]]) -> dict[str, int]:
 def test_what_the_worker_runs_per_order(client, worker, bench_store_and_key):
     key, skus, desk_id = bench_store_and_key
     worker.notified(None)  # started before the orders: housekeeping, the facts' first refresh
-    _lifecycle(client, 0, key, skus, desk_id, lambda: None)  # warm: keys and policies read once per process
+    _lifecycle(client, 0, key, skus, desk_id, lambda _callbacks: None)  # warm: keys and policies read once per process
     worker.notified(None)
     worker.take()
 
-    _lifecycle(client, 1, key, skus, desk_id, worker.notified)
+    _lifecycle(client, 1, key, skus, desk_id, worker.committed)
     assert _printed(worker.take()) == PER_ORDER
 
 
@@ -144,3 +154,20 @@ def test_what_an_idle_pass_runs(client, worker, bench_store_and_key):
     worker.take()
     worker.notified(None)  # every thread's rest ends: what each runs then
     assert _printed(worker.take()) == IDLE_PASS
+
+
+def test_each_notification_rings_only_the_threads_it_concerns():
+    """wakeup.listen's topics: an order event's notification, the outbox trigger's, a queued job's."""
+    assert wakeup.topic_of(wakeup.EVENTS_CHANNEL, "7,3,1,0") == registry.ORDER_EVENTS
+    assert wakeup.topic_of(wakeup.WORK_CHANNEL, wakeup.MESSAGES_PAYLOAD) == registry.MESSAGES_QUEUED
+    assert wakeup.topic_of(wakeup.WORK_CHANNEL, "") == registry.QUEUED_WORK
+    rung = {
+        name: frozenset().union(*(entry.woken_by for entry in entries)) for name, entries in registry.threads().items()
+    }
+    assert rung == {
+        "timers": {registry.ORDER_EVENTS, registry.QUEUED_WORK},
+        "deliveries": {registry.MESSAGES_QUEUED, registry.QUEUED_WORK},
+        "jobs": {registry.QUEUED_WORK},
+        "insights": frozenset(),
+        "housekeeping": frozenset(),
+    }

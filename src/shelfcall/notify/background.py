@@ -13,9 +13,13 @@ registry.periodic(
     next_due=sweeper.next_escalation_at,
     thread=registry.TIMERS,
     step=0,
-    woken_by=registry.ANY_WORK,
+    woken_by=frozenset({registry.ORDER_EVENTS, registry.QUEUED_WORK}),
 )
 registry.periodic(
-    "notify.deliveries", deliver_due, next_due=next_message_at, thread="deliveries", woken_by=registry.ANY_WORK
+    "notify.deliveries",
+    deliver_due,
+    next_due=next_message_at,
+    thread="deliveries",
+    woken_by=frozenset({registry.MESSAGES_QUEUED, registry.QUEUED_WORK}),
 )
 hooks.on_timer_set_aside(sweeper.remember_set_aside)

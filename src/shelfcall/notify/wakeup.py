@@ -1,8 +1,9 @@
 """Wakes the worker's resting loops when new work may have come, so that they can rest long.
 
-New timers and messages come with order events. On PostgreSQL the event table's trigger notifies
-every process at commit, and each worker keeps one LISTEN connection; work queued without an event
-(an admin's "try again", a job) notifies WORK_CHANNEL. Each rings only the loops whose work such a
+New timers come with order events: on PostgreSQL the event table's trigger notifies every process at
+commit, and each worker keeps one LISTEN connection. Writing outbox messages notifies WORK_CHANNEL
+the same way (the outbox's insert trigger, payload "messages"), and so does work queued otherwise
+(an admin's "try again", a job; no payload). Each rings only the loops whose work such a
 wake-up may bring (registry.Periodic.woken_by), so that the job queue is not read at every order
 event, nor the timers at every queued job. On SQLite the worker runs inside the one web process,
 and a commit rings this process's bells directly.
@@ -16,12 +17,12 @@ from typing import Any
 import psycopg
 from django.db import connection, transaction
 
-from shelfcall.core.jobs.registry import ORDER_EVENTS, QUEUED_WORK
+from shelfcall.core.jobs.registry import MESSAGES_QUEUED, ORDER_EVENTS, QUEUED_WORK
 from shelfcall.live.pg_listener import CHANNEL as EVENTS_CHANNEL
 from shelfcall.live.pg_listener import connection_kwargs
 
 WORK_CHANNEL = "shelfcall_work"
-TOPICS = {EVENTS_CHANNEL: ORDER_EVENTS, WORK_CHANNEL: QUEUED_WORK}  # what each channel's notifications say
+MESSAGES_PAYLOAD = "messages"  # the outbox's insert trigger's (notify/migrations/0009)
 STOP_CHECK_SECONDS = 1.0  # how often the listener looks whether the worker is stopping
 RECONNECT_SECONDS = 1.0
 log = logging.getLogger(__name__)
@@ -62,6 +63,12 @@ def on_order_events(recorded: Sequence[tuple[Any, Any]]) -> None:
         transaction.on_commit(lambda: bells.ring(ORDER_EVENTS))
 
 
+def messages_queued() -> None:
+    """Outbox messages were written: on PostgreSQL the outbox's insert trigger notifies at commit."""
+    if connection.vendor != "postgresql":
+        transaction.on_commit(lambda: bells.ring(MESSAGES_QUEUED))
+
+
 def work_queued() -> None:
     """Work was queued without an order event: wake the workers once it commits."""
     if connection.vendor == "postgresql":
@@ -69,6 +76,12 @@ def work_queued() -> None:
             cursor.execute("SELECT pg_notify(%s, '')", [WORK_CHANNEL])
     else:
         transaction.on_commit(lambda: bells.ring(QUEUED_WORK))
+
+
+def topic_of(channel: str, payload: str) -> str:
+    if channel == EVENTS_CHANNEL:
+        return ORDER_EVENTS
+    return MESSAGES_QUEUED if payload == MESSAGES_PAYLOAD else QUEUED_WORK
 
 
 def listen(stop: threading.Event) -> None:
@@ -83,7 +96,7 @@ def listen(stop: threading.Event) -> None:
                 bells.ring()  # whatever was queued while nobody listened
                 while not stop.is_set():
                     for notification in conn.notifies(timeout=STOP_CHECK_SECONDS):
-                        bells.ring(TOPICS[notification.channel])
+                        bells.ring(topic_of(notification.channel, notification.payload))
         except psycopg.Error:
             log.warning("Lost the worker's LISTEN connection; reconnecting in %s s", RECONNECT_SECONDS, exc_info=True)
             stop.wait(RECONNECT_SECONDS)

@@ -37,7 +37,7 @@ class Periodic:
     next_due: Callable[[], datetime | None] | None = None
     thread: str | None = None
     step: int = 0
-    # The wake-ups (ORDER_EVENTS, QUEUED_WORK) that may bring it new work; without one it keeps its own time.
+    # The wake-ups (ORDER_EVENTS, MESSAGES_QUEUED, QUEUED_WORK) that may bring it work; none: it keeps its own time.
     woken_by: frozenset[str] = frozenset()
 
     @property
@@ -75,11 +75,11 @@ class UnknownJobKind(ValueError):
         super().__init__(f"No job kind {kind!r} is registered; known kinds: {', '.join(known) or 'none'}")
 
 
-# What a wake-up says came: an order event committed (new or moved timers, new messages), or work queued
-# without one (a job, an admin's "try again", a test message).
+# What a wake-up says came: an order event committed (new or moved timers), outbox messages written, or
+# work queued otherwise (a job, an admin's "try again").
 ORDER_EVENTS = "order events"
+MESSAGES_QUEUED = "messages queued"
 QUEUED_WORK = "queued work"
-ANY_WORK = frozenset({ORDER_EVENTS, QUEUED_WORK})
 TIMERS = "timers"  # the thread of the order timers: escalations, reminders, expiries (loop.fire_due_timers)
 _lock = threading.RLock()
 _discovered = False
