@@ -8,7 +8,18 @@ from shelfcall.orders import hooks
 
 registry.use_wakeups(wakeup)
 registry.periodic(
-    "notify.escalations", sweeper.escalate_due, next_due=sweeper.next_escalation_at, thread=registry.TIMERS, step=0
+    "notify.escalations",
+    sweeper.escalate_due,
+    next_due=sweeper.next_escalation_at,
+    thread=registry.TIMERS,
+    step=0,
+    woken_by=frozenset({registry.ORDER_EVENTS, registry.QUEUED_WORK}),
 )
-registry.periodic("notify.deliveries", deliver_due, next_due=next_message_at, thread="deliveries")
+registry.periodic(
+    "notify.deliveries",
+    deliver_due,
+    next_due=next_message_at,
+    thread="deliveries",
+    woken_by=frozenset({registry.MESSAGES_QUEUED, registry.QUEUED_WORK}),
+)
 hooks.on_timer_set_aside(sweeper.remember_set_aside)

@@ -74,6 +74,7 @@ def on_order_events(recorded: Sequence[tuple[OrderEvent, Order]]) -> None:
     rows += _substitute_offer_rows(recorded)
     if rows:
         OutboxMessage.objects.bulk_create(rows, ignore_conflicts=True)
+        wakeup.messages_queued()
 
 
 def _rows_for(event: OrderEvent, order: Order) -> list[OutboxMessage]:

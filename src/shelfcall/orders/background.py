@@ -9,13 +9,26 @@ from shelfcall.core.jobs import registry
 from shelfcall.orders import timers
 
 registry.periodic(
-    "orders.reminders", timers.remind_due, next_due=timers.next_reminder_at, thread=registry.TIMERS, step=1
+    "orders.reminders",
+    timers.remind_due,
+    next_due=timers.next_reminder_at,
+    thread=registry.TIMERS,
+    step=1,
+    woken_by=frozenset({registry.ORDER_EVENTS, registry.QUEUED_WORK}),
 )
-registry.periodic("orders.expiries", timers.expire_due, next_due=timers.next_expiry_at, thread=registry.TIMERS, step=2)
+registry.periodic(
+    "orders.expiries",
+    timers.expire_due,
+    next_due=timers.next_expiry_at,
+    thread=registry.TIMERS,
+    step=2,
+    woken_by=frozenset({registry.ORDER_EVENTS, registry.QUEUED_WORK}),
+)
 registry.periodic(
     "orders.substitutes",
     timers.answer_due_substitutes,
     next_due=timers.next_substitute_due_at,
     thread=registry.TIMERS,
     step=3,
+    woken_by=frozenset({registry.ORDER_EVENTS, registry.QUEUED_WORK}),
 )

@@ -18,11 +18,12 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.core.errors import DATABASE_UNAVAILABLE, ShelfcallError
+from shelfcall.core.jobs.loop import once_per_pass
 from shelfcall.orders import actions, hooks
 from shelfcall.orders.models import OPEN_STATUSES, Order, OrderStatus
 
@@ -43,9 +44,23 @@ def due(timer: str, now: datetime) -> QuerySet[Order]:
 
 
 def first_due_at(timer: str) -> datetime | None:
-    """When this timer next falls due on any order (one small index read)."""
-    waiting = Order.objects.filter(TIMERS[timer], **{f"{timer}__isnull": False})
-    return waiting.order_by(timer).values_list(timer, flat=True).first()
+    """When this timer next falls due on any order: of the four timers' read, which the worker's
+    timers thread shares in each pass (its escalations, reminders, expiries and substitutes ask)."""
+    return _first_due_of_each()[timer]
+
+
+@once_per_pass
+def _first_due_of_each() -> dict[str, datetime | None]:
+    """One statement: a small index read per timer, each a subquery (on any one order row: with no
+    order at all, no timer is due)."""
+    firsts = {
+        f"first_{timer}": Subquery(
+            Order.objects.filter(condition, **{f"{timer}__isnull": False}).order_by(timer).values(timer)[:1]
+        )
+        for timer, condition in TIMERS.items()
+    }
+    row = Order.objects.order_by().values(**firsts).first()
+    return {timer: row[f"first_{timer}"] if row else None for timer in TIMERS}
 
 
 def next_reminder_at() -> datetime | None:

@@ -4,17 +4,19 @@ One thread per registered thread name (registry.py): the timers (escalations, co
 expiries, one after another in each pass), the outbox's deliveries, housekeeping, queued jobs. Apart,
 a send held up by a slow receiver delays other sends, never an escalation, and a long import delays
 no timer. Each thread asks when its next item falls due and rests until then, or until a wake-up
-(the registered WakeupSource) says new work may have come: an idle worker costs a few statements a
-minute. Without a wake-up source heard (PostgreSQL's LISTEN connection down, a separate worker
-process on SQLite) it looks again every UNHEARD_REST_SECONDS.
+(the registered WakeupSource) says work of its kind may have come (Periodic.woken_by): an idle
+worker costs a few statements a minute. Without a wake-up source heard (PostgreSQL's LISTEN connection
+down, a separate worker process on SQLite) it looks again every UNHEARD_REST_SECONDS.
 
 Whatever raises is logged and tried again after RETRY_SECONDS; the other work of the pass goes on.
 """
 
+import functools
 import logging
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from django.db import close_old_connections, connection
 
@@ -28,6 +30,8 @@ UNHEARD_REST_SECONDS = 1.0
 # Due, yet nothing was done: another worker holds those rows, or the firing was refused.
 BLOCKED_REST_SECONDS = 0.5
 RETRY_SECONDS = 1.0  # after a failed pass (the database restarting, say); nothing is lost meanwhile
+T = TypeVar("T")
+_in_pass = threading.local()  # .reads: what once_per_pass read in this thread's pass under way
 
 
 class Schedule:
@@ -46,6 +50,24 @@ class Schedule:
         """Before it runs: a run that fails waits for its next interval too, not for RETRY_SECONDS."""
         if entry.every is not None:
             self._next_at[entry.name] = clock.now() + entry.every
+
+
+def once_per_pass(read: Callable[[], T]) -> Callable[[], T]:
+    """A read that the `next_due` of several entries of one thread share (the four order timers in one
+    statement): made once per pass, and again after any of the pass's work ran (it may have moved what
+    was read: an escalation that cancels sets the expiry the same pass fires). Outside a pass, each
+    call reads."""
+
+    @functools.wraps(read)
+    def shared() -> T:
+        reads = getattr(_in_pass, "reads", None)
+        if reads is None:
+            return read()
+        if read not in reads:
+            reads[read] = read()
+        return reads[read]
+
+    return shared
 
 
 def run(stop: threading.Event, *, in_process_wakeups: bool = False) -> None:
@@ -77,7 +99,7 @@ def start_in_background() -> threading.Event:
 def keep_doing(
     entries: list[Periodic], stop: threading.Event, source: registry.WakeupSource, heard: Callable[[], bool]
 ) -> None:
-    bell = source.bells.new()
+    bell = source.bells.new(frozenset().union(*(entry.woken_by for entry in entries)))
     schedule = Schedule()
     try:
         while not stop.is_set():
@@ -93,19 +115,23 @@ def keep_doing(
 def one_pass(entries: list[Periodic], schedule: Schedule, heard: Callable[[], bool]) -> float:
     """Run what is due, one batch each, in order; returns how long to rest (0: go on, more may be due)."""
     handled, failed, dues = 0, False, []
+    _in_pass.reads = {}
     try:
         for entry in entries:
             try:
                 due = schedule.due_at(entry)
                 if due is not None and due <= clock.now():
                     schedule.starting(entry)
+                    _in_pass.reads.clear()
                     handled += entry.work()
+                    _in_pass.reads.clear()
                     due = schedule.due_at(entry) if entry.every is not None else due
                 dues.append(due)
             except Exception:
                 log.exception("Worker %s pass failed; retrying", entry.name)
                 failed = True
     finally:
+        _in_pass.reads = None
         close_old_connections()
     if handled:
         return 0.0

@@ -9,6 +9,9 @@ AppConfig.ready:
 
 Periodic work is due either at a fixed interval (`every`, counted in each worker process, first
 at its start) or when the data says so (`next_due`: the earliest timer, the next queued message).
+`woken_by` names the wake-ups that may bring it new work (a thread rests through the others): each pass
+costs the `next_due` reads of its thread, so work that keeps its own time (housekeeping, a cursor's
+next run) is woken by none.
 Work naming the same `thread` runs one after another in each pass of that thread, lowest `step`
 first; otherwise each runs in a thread of its own, so that a slow one never delays another.
 """
@@ -34,6 +37,8 @@ class Periodic:
     next_due: Callable[[], datetime | None] | None = None
     thread: str | None = None
     step: int = 0
+    # The wake-ups (ORDER_EVENTS, MESSAGES_QUEUED, QUEUED_WORK) that may bring it work; none: it keeps its own time.
+    woken_by: frozenset[str] = frozenset()
 
     @property
     def thread_name(self) -> str:
@@ -48,9 +53,9 @@ class JobKind:
 
 
 class Bells(Protocol):
-    def new(self) -> threading.Event: ...
+    def new(self, topics: frozenset[str]) -> threading.Event: ...  # rung by these topics, and by ring() without one
     def forget(self, bell: threading.Event) -> None: ...
-    def ring(self) -> None: ...
+    def ring(self, topic: str | None = None) -> None: ...  # None: every bell (the worker stops, missed wake-ups)
 
 
 class WakeupSource(Protocol):
@@ -70,6 +75,11 @@ class UnknownJobKind(ValueError):
         super().__init__(f"No job kind {kind!r} is registered; known kinds: {', '.join(known) or 'none'}")
 
 
+# What a wake-up says came: an order event committed (new or moved timers), outbox messages written, or
+# work queued otherwise (a job, an admin's "try again").
+ORDER_EVENTS = "order events"
+MESSAGES_QUEUED = "messages queued"
+QUEUED_WORK = "queued work"
 TIMERS = "timers"  # the thread of the order timers: escalations, reminders, expiries (loop.fire_due_timers)
 _lock = threading.RLock()
 _discovered = False
@@ -86,10 +96,11 @@ def periodic(
     next_due: Callable[[], datetime | None] | None = None,
     thread: str | None = None,
     step: int = 0,
+    woken_by: frozenset[str] = frozenset(),
 ) -> Periodic:
     if (every is None) == (next_due is None):
         raise ImproperlyConfigured(f"Periodic work {name!r} needs exactly one of `every` and `next_due`")
-    entry = Periodic(name, work, every, next_due, thread, step)
+    entry = Periodic(name, work, every, next_due, thread, step, woken_by)
     with _lock:
         _periodic[name] = entry  # registering again (a module imported twice) replaces it
     return entry
