@@ -123,7 +123,7 @@ class AuthenticationMiddleware(auth_middleware.AuthenticationMiddleware):
 
     def process_request(self, request: HttpRequest) -> Any:
         super().process_request(request)  # its check that sessions come first
-        request.user = SimpleLazyObject(partial(_user, request))
+        request.user = SimpleLazyObject(partial(_user, request))  # type: ignore[assignment]  # as Django's own does
         request.auser = partial(_auser, request)
 
     def process_response(self, request: HttpRequest, response: Any) -> Any:

@@ -18,9 +18,9 @@ through `sse.off_loop`, and the few synchronous middleware steps of its opening 
 after another on asgiref's one shared thread for synchronous work outside a request context.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 import django
 from asgiref.sync import iscoroutinefunction, sync_to_async
@@ -29,7 +29,7 @@ from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
 from django.core.handlers.base import BaseHandler
-from django.http import FileResponse, HttpResponseBase
+from django.http import FileResponse, HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.urls import Resolver404, get_resolver, set_script_prefix
 
 PAGE_THREADS = 32
@@ -86,15 +86,18 @@ class StreamsOnTheLoop(ASGIHandler):
         """In a pooled thread: the request from start to finish, as Django's WSGI handler runs it."""
         set_script_prefix(get_script_prefix(scope))
         signals.request_started.send(sender=self.__class__, scope=scope)
-        request, response = self.create_request(scope, body_file)
-        if request is not None:
-            response = self._pages.get_response(request)
-            response._handler_class = self.__class__
-            if isinstance(response, FileResponse):
-                response.block_size = self.chunk_size
-        if response.streaming and not response.is_async:
-            response.streaming_content = _replay(list(response.streaming_content))
+        request, refusal = self.create_request(scope, body_file)
+        response = cast(HttpResponseBase, refusal) if request is None else self._page(request)
+        if isinstance(response, StreamingHttpResponse) and not response.is_async:
+            response.streaming_content = _replay(list(cast(Iterator[bytes], response.streaming_content)))
         response.close()  # request_finished, on the thread whose connection it hands back
+        return response
+
+    def _page(self, request: HttpRequest) -> HttpResponseBase:
+        response = self._pages.get_response(request)
+        response._handler_class = self.__class__  # type: ignore[attr-defined]  # as Django's handler marks it
+        if isinstance(response, FileResponse):
+            response.block_size = self.chunk_size
         return response
 
 

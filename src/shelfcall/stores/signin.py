@@ -116,7 +116,7 @@ class _LockedOutBackend(ModelBackend):
     # ModelBackend's async sign-in checks the password on its own; ours goes through authenticate().
     aauthenticate = BaseBackend.aauthenticate  # type: ignore[assignment]  # the generic form, on purpose
     # Its async user read too, without the roles and the revoked sign-in; ours goes through get_user().
-    aget_user = BaseBackend.aget_user  # type: ignore[assignment]
+    aget_user = BaseBackend.aget_user
 
     def get_user(self, user_id: int) -> User | None:
         """A request's user, with its roles and whether its sign-in was revoked in the same statement:
@@ -125,7 +125,8 @@ class _LockedOutBackend(ModelBackend):
         if sign_in is None or not isinstance(user_id, int) or not 0 < user_id < 2**63:
             return None
         user = _signed_in_user().first(user_id, sign_in)
-        return user if user is not None and not user.signed_out and self.user_can_authenticate(user) else None
+        signed_out = getattr(user, "signed_out", True)  # annotated by the statement
+        return user if user is not None and not signed_out and self.user_can_authenticate(user) else None
 
 
 @functools.cache
