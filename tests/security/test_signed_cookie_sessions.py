@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.test import AsyncClient, Client
 
-from shelfcall.asgi import application
 from shelfcall.core import clock, sessions
 from shelfcall.core.housekeeping import tidy
 from shelfcall.core.models import RevokedSignIn
@@ -52,6 +51,9 @@ async def asgi_get(path: str, cookie: str) -> int:
         "client": ("127.0.0.1", 50000),
         "server": ("testserver", 80),
     }
+    # Imported here, not at collection: the application's static files middleware reads the test settings.
+    from shelfcall.asgi import application
+
     communicator = ApplicationCommunicator(application, scope)
     await communicator.send_input({"type": "http.request", "body": b""})
     start = await communicator.receive_output(timeout=20)
