@@ -12,7 +12,7 @@ from shelfcall.api import cursors
 from shelfcall.api.errors import InvalidInput, NotFound
 from shelfcall.api.models import ApiKey
 from shelfcall.orders.actions import keep_lines, with_action_relations
-from shelfcall.orders.compiled import CompiledList
+from shelfcall.orders.compiled import CompiledList, is_row_id
 from shelfcall.orders.models import BARCODE_PREFIX, Order, OrderEvent, OrderLine, Payment, ReservationEntry
 from shelfcall.orders.queries import phone_key
 from shelfcall.stores.models import Store
@@ -81,12 +81,9 @@ _BY_ID_FOR_AN_ORGANIZATION_KEY = CompiledList(
 )
 
 
-_BIGINT_END = 2**63  # past it the ORM finds nothing without a query; a bound argument would overflow on SQLite
-
-
 def _lines_of_one_order(api_key: ApiKey, **order_filters: object) -> list[OrderLine]:
     order_id = order_filters.get("pk")
-    if list(order_filters) == ["pk"] and isinstance(order_id, int) and 0 < order_id < _BIGINT_END:
+    if list(order_filters) == ["pk"] and is_row_id(order_id):
         if api_key.store_id is not None:
             return _BY_ID_FOR_A_STORE_KEY.all(api_key.store_id, order_id)
         return _BY_ID_FOR_AN_ORGANIZATION_KEY.all(api_key.organization_id, order_id)

@@ -8,6 +8,7 @@ from ninja import Field, Schema
 from pydantic import ConfigDict
 from pydantic.json_schema import JsonDict
 
+from shelfcall.core.numbers import MAX_NUMBER
 from shelfcall.orders.models import (
     DeliveryMethod,
     Order,
@@ -28,7 +29,7 @@ _CENT = Decimal("0.01")
 
 # A row's id as the database keeps it, a signed 64-bit integer: a larger number names nothing (and SQLite
 # cannot even compare one), so it is refused as invalid input instead of reaching a query.
-RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+RowId = Annotated[int, Field(ge=1, le=MAX_NUMBER)]
 
 
 def _money(amount: Decimal) -> Decimal:

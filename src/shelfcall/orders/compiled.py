@@ -17,13 +17,15 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeGuard, TypeVar, cast
 
 from django.db import connections, router
 from django.db.models import AutoField, Field, Model, QuerySet
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # not in the stubs
 from django.db.models.sql import InsertQuery, UpdateQuery
 from django.db.models.sql.compiler import SQLCompiler, SQLInsertCompiler
+
+from shelfcall.core.numbers import MAX_NUMBER
 
 M = TypeVar("M", bound=Model)
 Argument = int | str
@@ -40,6 +42,13 @@ class _Statement:
 
     def params(self, args: Sequence[Argument]) -> list[Any]:
         return [self.constants[i] if slot is None else args[slot] for i, slot in enumerate(self.slots)]
+
+
+def is_row_id(value: object) -> TypeGuard[int]:
+    """Whether `value` can be the id of a row (a positive int that fits a bigint column), to look up with a
+    compiled statement. The ORM finds nothing for a larger one without a query; a compiled statement binds it
+    as it is, which overflows on SQLite."""
+    return isinstance(value, int) and 0 < value <= MAX_NUMBER
 
 
 def _placeholders(kinds: Sequence[type[Argument]]) -> list[Argument]:

@@ -31,7 +31,7 @@ from django.utils.translation import ngettext
 from shelfcall.core import clock, sessions, throttle
 from shelfcall.core.clients import address_key
 from shelfcall.core.throttle import Rate, Throttled
-from shelfcall.orders.compiled import CompiledGet
+from shelfcall.orders.compiled import CompiledGet, is_row_id
 from shelfcall.stores.models import StaffPin
 
 MINUTE, HOUR = 60, 3600
@@ -122,7 +122,7 @@ class _LockedOutBackend(ModelBackend):
         """A request's user, with its roles and whether its sign-in was revoked in the same statement:
         the policy asks nothing more. A session without a sign-in id (core/sessions.py) is nobody's."""
         sign_in = sessions.current_sign_in()
-        if sign_in is None or not isinstance(user_id, int) or not 0 < user_id < 2**63:
+        if sign_in is None or not is_row_id(user_id):
             return None
         user = _signed_in_user().first(user_id, sign_in)
         signed_out = getattr(user, "signed_out", True)  # annotated by the statement

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from shelfcall.orders.actions import with_action_relations, with_sub_statuses_defined
-from shelfcall.orders.compiled import CompiledGet
+from shelfcall.orders.compiled import CompiledGet, is_row_id
 from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order
 from shelfcall.stores import policy
@@ -114,7 +114,7 @@ def order_view(perm: policy.Perm = policy.Perm.WORK_ORDERS) -> Callable:
         def wrapped(request: HttpRequest, order_id: int, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), "workspace:login")
-            order = _ORDER_FOR_ITS_SCREENS.first(order_id) if 0 < order_id < 2**63 else None
+            order = _ORDER_FOR_ITS_SCREENS.first(order_id) if is_row_id(order_id) else None
             role = policy.role_in(request.user, order.store) if order else None
             if order is None or role is None or not policy.can(request.user, perm, order.store, role=role):
                 raise Http404("no such order here")
