@@ -13,7 +13,7 @@ registry.periodic(
     next_due=sweeper.next_escalation_at,
     thread=registry.TIMERS,
     step=0,
-    woken_by=frozenset({registry.ORDER_EVENTS, registry.QUEUED_WORK}),
+    woken_by=registry.TIMER_WAKEUPS,
 )
 registry.periodic(
     "notify.deliveries",

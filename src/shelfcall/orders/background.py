@@ -14,7 +14,7 @@ registry.periodic(
     next_due=timers.next_reminder_at,
     thread=registry.TIMERS,
     step=1,
-    woken_by=frozenset({registry.ORDER_EVENTS, registry.QUEUED_WORK}),
+    woken_by=registry.TIMER_WAKEUPS,
 )
 registry.periodic(
     "orders.expiries",
@@ -22,7 +22,7 @@ registry.periodic(
     next_due=timers.next_expiry_at,
     thread=registry.TIMERS,
     step=2,
-    woken_by=frozenset({registry.ORDER_EVENTS, registry.QUEUED_WORK}),
+    woken_by=registry.TIMER_WAKEUPS,
 )
 registry.periodic(
     "orders.substitutes",
@@ -30,5 +30,5 @@ registry.periodic(
     next_due=timers.next_substitute_due_at,
     thread=registry.TIMERS,
     step=3,
-    woken_by=frozenset({registry.ORDER_EVENTS, registry.QUEUED_WORK}),
+    woken_by=registry.TIMER_WAKEUPS,
 )

@@ -81,6 +81,8 @@ ORDER_EVENTS = "order events"
 MESSAGES_QUEUED = "messages queued"
 QUEUED_WORK = "queued work"
 TIMERS = "timers"  # the thread of the order timers: escalations, reminders, expiries (loop.fire_due_timers)
+# The wake-ups that may bring each of that thread's timers work (an order event may set or move one).
+TIMER_WAKEUPS = frozenset({ORDER_EVENTS, QUEUED_WORK})
 _lock = threading.RLock()
 _discovered = False
 _periodic: dict[str, Periodic] = {}
