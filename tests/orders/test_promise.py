@@ -222,7 +222,7 @@ class TestQueuePosition:
         for order in orders:
             order.refresh_from_db()
             read = find_order_by_token(order.public_token)
-            assert getattr(read, promise.AHEAD) == orders_ahead(order), order
+            assert getattr(read, promise.AHEAD_WHEN_READ) == orders_ahead(order), order
             if order.status == "submitted":
                 assert order_promise(read).ahead == orders_ahead(order)
 

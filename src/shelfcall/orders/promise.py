@@ -157,11 +157,15 @@ def orders_ahead(order: Order) -> int:
     return Order.objects.filter(team, before, store_id=order.store_id, status=OrderStatus.SUBMITTED).count()
 
 
-AHEAD = "ahead_in_queue"
+# The order's attribute for `ahead_in_queue` read with it: the count as of that read, which another order's
+# change moves without touching this one. Only a promise made right after the read may use it (the status
+# page, each panel its stream sends); a kept instance counts again (`orders_ahead`, shopper.status.QueueWatch).
+AHEAD_WHEN_READ = "ahead_when_read"
 
 
 def ahead_in_queue() -> Coalesce:
-    """`orders_ahead` as a column of the order's own read (annotate it as AHEAD): the status page's count."""
+    """`orders_ahead` as a column of the order's own read (annotate it as AHEAD_WHEN_READ): the status page's
+    count."""
     no_team = 0  # ids start at 1: "no team" queues only with "no team"
     waiting = (
         Order.objects.filter(store_id=OuterRef("store_id"), status=OrderStatus.SUBMITTED)
@@ -233,10 +237,11 @@ def order_promise(order: Order, *, now: datetime | None = None) -> Promise | Non
     now = now or clock.now()
     hours = weekly_hours(order.store)
     waiting = order.status == OrderStatus.SUBMITTED
-    # Read with the order when it was (the status page): counted then, the moment it is shown.
+    # Read with the order when it was (the status page): counted then, the moment it is shown. The caller
+    # makes the promise right after that read; an older instance would show an old count (AHEAD_WHEN_READ).
     ahead = None
     if waiting:
-        ahead = getattr(order, AHEAD, None)
+        ahead = getattr(order, AHEAD_WHEN_READ, None)
         ahead = orders_ahead(order) if ahead is None else ahead
     if waiting and not hours.is_open(now):
         return Promise(

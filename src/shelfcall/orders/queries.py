@@ -28,8 +28,9 @@ def _order_by_token(token: str) -> QuerySet[Order]:
     latest_event = OrderEvent.objects.filter(order_id=OuterRef("pk")).order_by("-pk").values("pk")[:1]
     return (
         Order.objects.select_related("store", "assignee", "drop_zone", "sub_status")
-        # Read with it: where the status page's stream starts, and the requests ahead of it in the queue.
-        .annotate(last_event_id=Subquery(latest_event), **{promise.AHEAD: promise.ahead_in_queue()})
+        # Read with it: where the status page's stream starts, and the requests ahead of it in the queue as of
+        # this read (promise.AHEAD_WHEN_READ: valid for a promise made right after it, not for a kept instance).
+        .annotate(last_event_id=Subquery(latest_event), **{promise.AHEAD_WHEN_READ: promise.ahead_in_queue()})
         .filter(public_token=token)
     )
 
@@ -38,7 +39,8 @@ _ORDER_BY_TOKEN = CompiledGet(_order_by_token, str)  # every status page and str
 
 
 def find_order_by_token(token: str) -> Order | None:
-    """The order behind a shopper's status URL. Looked up by an indexed equality, never compared in Python."""
+    """The order behind a shopper's status URL. Looked up by an indexed equality, never compared in Python.
+    Its count of the requests ahead (promise.AHEAD_WHEN_READ) is as of this read: read it again to show it later."""
     if not _TOKEN_SHAPE.match(token):
         return None
     return _ORDER_BY_TOKEN.first(token)
