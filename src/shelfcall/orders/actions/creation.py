@@ -81,6 +81,10 @@ def create_order(
 
     The same (store, source, external id), or the same showcase submission key from the same device, gives
     back the order it made the first time, also when both arrive at the same moment.
+
+    A new order keeps the lines it was made with: `order.lines.all()` answers them, as created, without a
+    query. That is a snapshot, not a read: after another action on the order (a pick, a substitute), read it
+    again. An order given back (`created` False) keeps none; its lines are read when asked for.
     """
     if existing := _find_existing(store, source, external_id, showcase):
         return CreatedOrder(existing, False)
