@@ -153,11 +153,6 @@ def stores_granting(user: AnyUser, perm: Perm) -> QuerySet[Store]:
     ).order_by("name")
 
 
-def team_ids_for(user: User, store: Store) -> list[int]:
-    """The teams whose orders the user's queue shows; empty means the whole store."""
-    return list(Membership.objects.filter(user=user, store=store, teams__isnull=False).values_list("teams", flat=True))
-
-
 def holds_full_sign_in(request: HttpRequest) -> bool:
     """A PIN opens the workspace on a shared device and no more: the admin, and changing a password or
     a PIN, need a session signed in with the password (a PIN is six digits; a colleague may have seen it)."""

@@ -214,7 +214,7 @@ def read_order_page_lists(order: Order, *, drop_zones: bool) -> OrderPageLists:
 
 @dataclass(frozen=True)
 class QueueFacts:
-    team_ids: list[int]  # as stores.policy.team_ids_for: empty means the whole store
+    team_ids: list[int]  # the teams of the user's membership in the store, whose orders its queue shows; none: all
     opening_periods: list[OpeningPeriod]  # for the promises (stores.hours.weekly_hours)
     last_event_id: int  # where the queue's live stream resumes
 
