@@ -114,7 +114,7 @@ def _count_on(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> No
 def statement_count_middleware(get_response: Callable) -> Callable:
     """For benchmarks (SHELFCALL_COUNT_STATEMENTS): a response header says how many SQL statements
     the request had Django execute, on whichever thread, so a load generator counts them per page
-    without access to the database. First in the list: the session and user reads count too. A
+    without access to the database. First in the list: the user's read (and a sign-out's revocation) count too. A
     live stream's later reads are not counted (its response has started by then)."""
     connection_created.connect(_count_on, dispatch_uid="shelfcall-count-statements")
     for each in connections.all(initialized_only=True):

@@ -22,7 +22,7 @@ def database_unavailable() -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """handler500, for what fails outside a view (a middleware saving the session, say): a database
+    """handler500, for what fails outside a view (a middleware reading the user, say): a database
     that is unavailable (Django wraps the pool's PoolTimeout in its OperationalError) gets the 503;
     anything else is a 500."""
     if isinstance(sys.exc_info()[1], DATABASE_UNAVAILABLE):

@@ -2,7 +2,8 @@
 
 At a sign-in with the password (not a PIN switch, which cannot change it), the session is marked when
 the account still has its one-time password; while marked, every staff page sends them to the page
-that sets a new one. The mark lives in the session, so other requests cost no query."""
+that sets a new one. The mark lives in the session (a signed cookie, core/sessions.py), so other requests
+cost no query."""
 
 from collections.abc import Callable
 from functools import cache
@@ -65,8 +66,9 @@ def _allowed_paths() -> frozenset[str]:
 
 class ChooseOwnPasswordMiddleware(MiddlewareMixin):
     """After authentication: a marked session reaches no staff page but the one that sets a password.
-    A mixin middleware, so live streams stay async: they are left alone (they show no page, and reading
-    the session here would hold a database connection for as long as the stream lasts)."""
+    A mixin middleware, so live streams stay async: they are left alone (they show no page, and asking
+    here whether the request is signed in reads the user, on a database connection the request's thread
+    would hold for as long as the stream lasts)."""
 
     def process_view(self, request: HttpRequest, view: Callable, args: tuple, kwargs: dict) -> HttpResponse | None:
         if iscoroutinefunction(view) or not request.path.startswith(STAFF_PAGES):

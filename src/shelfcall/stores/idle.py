@@ -1,9 +1,9 @@
 """Staff sessions end after SHELFCALL_STAFF_IDLE_MINUTES without a request from the person.
 
-A store tablet left signed in on the shop floor is within every shopper's reach. The session keeps
-the time of the person's last request, written at most once a minute (so that a click does not
-write the session every time). Live streams and the refreshes they trigger are the page asking, not
-the person: they never keep a session alive."""
+A store tablet left signed in on the shop floor is within every shopper's reach. The session (a signed
+cookie, core/sessions.py) keeps the time of the person's last request, written at most once a minute
+(so that a click does not send a new cookie every time). Live streams and the refreshes they trigger are
+the page asking, not the person: they never keep a session alive."""
 
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -49,8 +49,9 @@ def is_background_refresh(request: HttpRequest) -> bool:
 class StaffIdleTimeoutMiddleware(MiddlewareMixin):
     """Signs a quiet staff session out and sends the person to sign in again, with a message. A mixin
     middleware, so live streams stay async. The async views are the live streams: they are left to
-    check `is_idle_expired` in their own database read (access.live_user), because reading the session
-    here would hold a database connection in the request's thread for as long as the stream lasts.
+    check `is_idle_expired` in their own database read (access.live_user), because signing out here
+    (logout reads the user and records its sign-in as revoked, core/sessions.py) would open a database
+    connection in the request's thread, held for as long as the stream lasts.
     Telling them apart by the view, not by a header, leaves no header that skips the check."""
 
     def process_view(self, request: HttpRequest, view: Callable, args: tuple, kwargs: dict) -> HttpResponse | None:
