@@ -2,19 +2,18 @@
 
 The benchmark's stores have stock, a drop zone and a store key with every scope: no channel, no webhook,
 no escalation policy (tests.factories.make_store's defaults). A till runs create -> claim -> pick each
-line -> ready for pickup -> mark paid -> hand off; every step commits order events, and on PostgreSQL the
-event table's trigger notifies the worker's LISTEN connection at each commit (notify/wakeup.py), which
-rings the bells of the worker's resting threads. Here each step is followed by what that notification
-does: a ring, then one pass (core/jobs/loop.py `one_pass`) of each thread whose bell rang, and more
-passes while a pass says more may be due. Under load several commits share one wake-up, so this is the
-most the worker runs per order.
+line -> ready for pickup -> mark paid -> hand off; each step commits, and what it set wakes the worker's
+resting threads (notify/wakeup.py): a timer set or moved (orders/migrations/0017 on PostgreSQL, heard by
+the worker's LISTEN connection; the actions' bells on SQLite), outbox messages written. Here each step is
+followed by the wake-ups it committed (tests/notify/wakeups.py), then one pass (core/jobs/loop.py
+`one_pass`) of each thread whose bell rang, and more passes while a pass says more may be due. Under load
+several commits share one wake-up, so this is the most the worker runs per order.
 """
 
 from collections import defaultdict
 
 import pytest
 from django.db import connection
-from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 
 from shelfcall.api.keys import issue_key
@@ -22,6 +21,7 @@ from shelfcall.api.scopes import Scope
 from shelfcall.core.jobs import loop, registry
 from shelfcall.notify import wakeup
 from tests.factories import make_drop_zone, make_product, make_store
+from tests.notify.wakeups import Wakeups
 
 pytestmark = pytest.mark.django_db
 
@@ -30,6 +30,7 @@ class InProcessWorker:
     """The worker's threads, run one pass at a time in this thread; statements kept by thread."""
 
     def __init__(self) -> None:
+        self.wakeups = Wakeups()
         self.threads = registry.threads()
         self.schedules = {name: loop.Schedule() for name in self.threads}
         self.bells = {
@@ -39,6 +40,7 @@ class InProcessWorker:
         self.statements: dict[str, list[str]] = defaultdict(list)
 
     def close(self) -> None:
+        self.wakeups.close()
         for bell in self.bells.values():
             wakeup.bells.forget(bell)
 
@@ -60,13 +62,13 @@ class InProcessWorker:
         wakeup.bells.ring(topic)
         self.run_rung()
 
-    def committed(self, callbacks: list) -> None:
-        """After a step's commit: on SQLite its on-commit callbacks ring the bells (wakeup.on_order_events,
-        messages_queued); on PostgreSQL the event trigger's notification does (there is no outbox row)."""
+    def committed(self) -> None:
+        """After a step's commit: on PostgreSQL the notifications it committed ring the bells, as the LISTEN
+        connection does (wakeup.listen); on SQLite they rang at commit."""
+        heard = self.wakeups.heard()
         if connection.vendor == "postgresql":
-            wakeup.bells.ring(registry.ORDER_EVENTS)
-        for callback in callbacks:
-            callback()
+            for topic in heard:
+                wakeup.bells.ring(topic)
         self.run_rung()
 
     def take(self) -> dict[str, list[str]]:
@@ -86,10 +88,9 @@ def _lifecycle(client, n: int, key: str, skus: list[str], desk_id: int, after_ea
     headers = {"Authorization": f"Bearer {key}"}
 
     def post(url: str, body: dict) -> dict:
-        with TestCase.captureOnCommitCallbacks() as callbacks:
-            response = client.post(url, body, content_type="application/json", headers=headers)
+        response = client.post(url, body, content_type="application/json", headers=headers)
         assert response.status_code in {200, 201}, response.content
-        after_each_step(callbacks)
+        after_each_step()
         return response.json()
 
     order = post(
@@ -120,13 +121,14 @@ def bench_store_and_key():
     return key, skus, desk.pk
 
 
-# Per order of two lines: 7 steps, each an order-event commit whose wake-up rings the timers thread
-# only (deliveries wake when messages are written, notify/migrations/0009; jobs when one is queued;
-# the facts and housekeeping keep their own time), which reads the first due of the four order timers
-# (escalation, reminder, expiry, substitute): one statement of four index reads (orders/timers.py),
-# shared by the thread's four entries. Nothing falls due and nothing is queued (no channel, no shopper
-# channel configured, no timer due yet), so nothing else runs.
-PER_ORDER = {"timers": 7}
+# Per order of two lines: 7 steps, one of which sets a timer (create: the unclaimed expiry; the claim
+# clears it, the others set none). Its wake-up rings the timers thread only (deliveries wake when messages
+# are written, notify/migrations/0009; jobs when one is queued; the facts and housekeeping keep their own
+# time), which reads the first due of the four order timers (escalation, reminder, expiry, substitute):
+# one statement of four index reads (orders/timers.py), shared by the thread's four entries. Nothing falls
+# due and nothing is queued (no channel, no shopper channel configured, no timer due yet), so nothing else
+# runs.
+PER_ORDER = {"timers": 1}
 # A pass at the end of a rest with nothing due (at most every LONGEST_REST_SECONDS per thread): the
 # timers' one read, the outbox's, the job queue's two (queued, lease run out), the facts' cursor.
 IDLE_PASS = {"timers": 1, "deliveries": 1, "jobs": 2, "insights": 1, "housekeeping": 0}
@@ -138,10 +140,11 @@ def _printed(ran: dict[str, list[str]]) -> dict[str, int]:
     return {name: len(statements) for name, statements in ran.items()}
 
 
+@pytest.mark.django_db(transaction=True)  # the steps commit: their wake-ups are the ones the worker hears
 def test_what_the_worker_runs_per_order(client, worker, bench_store_and_key):
     key, skus, desk_id = bench_store_and_key
     worker.notified(None)  # started before the orders: housekeeping, the facts' first refresh
-    _lifecycle(client, 0, key, skus, desk_id, lambda _callbacks: None)  # warm: keys and policies read once per process
+    _lifecycle(client, 0, key, skus, desk_id, worker.wakeups.heard)  # warm: keys and policies read once per process
     worker.notified(None)
     worker.take()
 
@@ -157,15 +160,15 @@ def test_what_an_idle_pass_runs(client, worker, bench_store_and_key):
 
 
 def test_each_notification_rings_only_the_threads_it_concerns():
-    """wakeup.listen's topics: an order event's notification, the outbox trigger's, a queued job's."""
-    assert wakeup.topic_of(wakeup.EVENTS_CHANNEL, "7,3,1,0") == registry.ORDER_EVENTS
-    assert wakeup.topic_of(wakeup.WORK_CHANNEL, wakeup.MESSAGES_PAYLOAD) == registry.MESSAGES_QUEUED
-    assert wakeup.topic_of(wakeup.WORK_CHANNEL, "") == registry.QUEUED_WORK
+    """wakeup.listen's topics: the order table's timer trigger's notification, the outbox trigger's, a queued job's."""
+    assert wakeup.topic_of(wakeup.TIMERS_PAYLOAD) == registry.TIMERS_SET
+    assert wakeup.topic_of(wakeup.MESSAGES_PAYLOAD) == registry.MESSAGES_QUEUED
+    assert wakeup.topic_of("") == registry.QUEUED_WORK
     rung = {
         name: frozenset().union(*(entry.woken_by for entry in entries)) for name, entries in registry.threads().items()
     }
     assert rung == {
-        "timers": {registry.ORDER_EVENTS, registry.QUEUED_WORK},
+        "timers": {registry.TIMERS_SET},
         "deliveries": {registry.MESSAGES_QUEUED, registry.QUEUED_WORK},
         "jobs": {registry.QUEUED_WORK},
         "insights": frozenset(),

@@ -1,8 +1,10 @@
-"""Database expressions that differ by vendor."""
+"""Database expressions that differ by vendor, and migrations' SQL that only PostgreSQL runs."""
 
 from typing import Any
 
+from django.db import migrations
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Aggregate, BigIntegerField, Expression, Func, TextField, Value
 from django.db.models.sql.compiler import SQLCompiler
 
@@ -44,3 +46,17 @@ class JoinedText(Aggregate):
 
     def as_postgresql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any) -> Any:
         return self.as_sql(compiler, connection, function="STRING_AGG", **extra_context)
+
+
+def on_postgresql(forward: str, backward: str) -> migrations.RunPython:
+    """A migration operation running `forward` (`backward` to undo it) on PostgreSQL and nothing elsewhere:
+    its triggers and notifications, which SQLite, one process, does without."""
+
+    def run(sql: str) -> Any:
+        def execute(apps: Any, schema_editor: BaseDatabaseSchemaEditor) -> None:
+            if schema_editor.connection.vendor == "postgresql":
+                schema_editor.execute(sql)
+
+        return execute
+
+    return migrations.RunPython(run(forward), run(backward))

@@ -17,7 +17,7 @@ class NotifyConfig(AppConfig):
 
         hooks.use_timer_policy(policies.NotifyTimerPolicy())
         hooks.subscribe(outbox.on_order_events)
-        hooks.subscribe(wakeup.on_order_events)
+        hooks.on_timers_set(wakeup.timers_set)
 
         def forget(sender: type[Model], instance: Model, **kwargs: Any) -> None:
             policies.forget()

@@ -86,7 +86,8 @@ def remember_set_aside(order_id: int, timer: str, due_at: datetime | None, error
 
 
 def try_again(quarantined: QuerySet[QuarantinedTimer]) -> int:
-    """An admin fixed the cause: the timers fire on the next pass."""
+    """An admin fixed the cause: the timers fire at once (each is restored as due now, which wakes the
+    worker's timers like any timer set)."""
     count = 0
     for entry in quarantined:
         with transaction.atomic():

@@ -1,28 +1,28 @@
 """Wakes the worker's resting loops when new work may have come, so that they can rest long.
 
-New timers come with order events: on PostgreSQL the event table's trigger notifies every process at
-commit, and each worker keeps one LISTEN connection. Writing outbox messages notifies WORK_CHANNEL
-the same way (the outbox's insert trigger, payload "messages"), and so does work queued otherwise
-(an admin's "try again", a job; no payload). Each rings only the loops whose work such a
-wake-up may bring (registry.Periodic.woken_by), so that the job queue is not read at every order
-event, nor the timers at every queued job. On SQLite the worker runs inside the one web process,
+On PostgreSQL every wake-up is a notification on WORK_CHANNEL, delivered to every process at commit;
+each worker keeps one LISTEN connection. An order's timer set or moved notifies it (the order table's
+trigger, payload "timers", orders/migrations/0017), and so does writing outbox messages (the outbox's
+insert trigger, payload "messages") and work queued otherwise (an admin's "try again" of a message, a
+job; no payload). Each rings only the loops whose work such a wake-up may bring
+(registry.Periodic.woken_by), so that the timers are not read at every order event, most of which set
+no timer, nor the job queue at every message. On SQLite the worker runs inside the one web process,
 and a commit rings this process's bells directly.
 """
 
 import logging
 import threading
-from collections.abc import Sequence
-from typing import Any
 
 import psycopg
 from django.db import connection, transaction
 
-from shelfcall.core.jobs.registry import MESSAGES_QUEUED, ORDER_EVENTS, QUEUED_WORK
-from shelfcall.live.pg_listener import CHANNEL as EVENTS_CHANNEL
+from shelfcall.core.jobs.registry import MESSAGES_QUEUED, QUEUED_WORK, TIMERS_SET
 from shelfcall.live.pg_listener import connection_kwargs
 
 WORK_CHANNEL = "shelfcall_work"
 MESSAGES_PAYLOAD = "messages"  # the outbox's insert trigger's (notify/migrations/0009)
+TIMERS_PAYLOAD = "timers"  # the order table's timer trigger's (orders/migrations/0017)
+_TOPICS = {MESSAGES_PAYLOAD: MESSAGES_QUEUED, TIMERS_PAYLOAD: TIMERS_SET}
 STOP_CHECK_SECONDS = 1.0  # how often the listener looks whether the worker is stopping
 RECONNECT_SECONDS = 1.0
 log = logging.getLogger(__name__)
@@ -57,10 +57,11 @@ bells = Bells()
 listening = threading.Event()  # set while this process's LISTEN connection is up
 
 
-def on_order_events(recorded: Sequence[tuple[Any, Any]]) -> None:
-    """orders.hooks subscriber. On PostgreSQL the event trigger's NOTIFY wakes every worker."""
-    if recorded and connection.vendor != "postgresql":
-        transaction.on_commit(lambda: bells.ring(ORDER_EVENTS))
+def timers_set() -> None:
+    """orders.hooks.on_timers_set: an order's timer was set or moved. On PostgreSQL the order table's
+    trigger notifies at commit, for every column that changed to a time (orders/migrations/0017)."""
+    if connection.vendor != "postgresql":
+        transaction.on_commit(lambda: bells.ring(TIMERS_SET))
 
 
 def messages_queued() -> None:
@@ -78,10 +79,9 @@ def work_queued() -> None:
         transaction.on_commit(lambda: bells.ring(QUEUED_WORK))
 
 
-def topic_of(channel: str, payload: str) -> str:
-    if channel == EVENTS_CHANNEL:
-        return ORDER_EVENTS
-    return MESSAGES_QUEUED if payload == MESSAGES_PAYLOAD else QUEUED_WORK
+def topic_of(payload: str) -> str:
+    """What a notification on WORK_CHANNEL says came."""
+    return _TOPICS.get(payload, QUEUED_WORK)
 
 
 def listen(stop: threading.Event) -> None:
@@ -90,13 +90,12 @@ def listen(stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             with psycopg.connect(autocommit=True, **kwargs) as conn:
-                conn.execute(f"LISTEN {EVENTS_CHANNEL}")
                 conn.execute(f"LISTEN {WORK_CHANNEL}")
                 listening.set()
                 bells.ring()  # whatever was queued while nobody listened
                 while not stop.is_set():
                     for notification in conn.notifies(timeout=STOP_CHECK_SECONDS):
-                        bells.ring(topic_of(notification.channel, notification.payload))
+                        bells.ring(topic_of(notification.payload))
         except psycopg.Error:
             log.warning("Lost the worker's LISTEN connection; reconnecting in %s s", RECONNECT_SECONDS, exc_info=True)
             stop.wait(RECONNECT_SECONDS)

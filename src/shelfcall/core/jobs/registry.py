@@ -37,7 +37,7 @@ class Periodic:
     next_due: Callable[[], datetime | None] | None = None
     thread: str | None = None
     step: int = 0
-    # The wake-ups (ORDER_EVENTS, MESSAGES_QUEUED, QUEUED_WORK) that may bring it work; none: it keeps its own time.
+    # The wake-ups (TIMERS_SET, MESSAGES_QUEUED, QUEUED_WORK) that may bring it work; none: it keeps its own time.
     woken_by: frozenset[str] = frozenset()
 
     @property
@@ -75,14 +75,15 @@ class UnknownJobKind(ValueError):
         super().__init__(f"No job kind {kind!r} is registered; known kinds: {', '.join(known) or 'none'}")
 
 
-# What a wake-up says came: an order event committed (new or moved timers), outbox messages written, or
-# work queued otherwise (a job, an admin's "try again").
-ORDER_EVENTS = "order events"
+# What a wake-up says came: an order's timer set or moved (most order events set none), outbox messages
+# written, or work queued otherwise (a job, an admin's "try again" of a message).
+TIMERS_SET = "timers set"
 MESSAGES_QUEUED = "messages queued"
 QUEUED_WORK = "queued work"
 TIMERS = "timers"  # the thread of the order timers: escalations, reminders, expiries (loop.fire_due_timers)
-# The wake-ups that may bring each of that thread's timers work (an order event may set or move one).
-TIMER_WAKEUPS = frozenset({ORDER_EVENTS, QUEUED_WORK})
+# The wake-ups that may bring each of that thread's timers work: only a timer set or moved can make one due
+# sooner than the thread's rest ends (a cleared one is found gone then; the rest ends at the first one due).
+TIMER_WAKEUPS = frozenset({TIMERS_SET})
 _lock = threading.RLock()
 _discovered = False
 _periodic: dict[str, Periodic] = {}

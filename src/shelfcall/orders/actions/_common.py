@@ -7,7 +7,7 @@ from django.db.models import Model, Q, QuerySet
 
 from shelfcall.core import clock
 from shelfcall.core.people import display_name
-from shelfcall.orders import policy
+from shelfcall.orders import hooks, policy
 from shelfcall.orders.compiled import CompiledGet
 from shelfcall.orders.errors import NotYourOrder, OrderNotFound, WrongStatus
 from shelfcall.orders.event_payloads import as_amount
@@ -123,6 +123,8 @@ def move(
     if "status" in changes:
         changes.setdefault("sub_status", None)  # a sub-status lives inside one status only
     won = Order.objects.filter(condition or Q(), pk=order_id, status__in=list(from_statuses)).update(**changes)
+    if won:
+        hooks.timers_written(changes)
     if won and current is not None:
         for field, value in changes.items():
             setattr(current, field, value)

@@ -231,6 +231,7 @@ def _create(
             expires_at=store.unclaimed_expiry_at(max(due_at or now, now)),
         )
     )
+    hooks.timers_written(vars(order))  # the timers it was made with
     order_lines = OrderLine.objects.bulk_create([new_line(order, offered[line.product_id], line.qty) for line in lines])
     hold_for_new_lines(order, order_lines, levels, reason=ReservationReason.CREATED, by=by)
     keep_lines(order, order_lines)  # the order as made, with its lines: the caller's answer, unread

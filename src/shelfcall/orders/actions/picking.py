@@ -238,6 +238,7 @@ def _start_collection_timers(order: Order) -> None:
     timers = {k: v for k, v in hooks.timer_policy.collection_timers(order.store_id, order.staged_at).items() if v}
     if timers:
         Order.objects.filter(pk=order.pk).update(**timers)
+        hooks.timers_written(timers)
         for field, value in timers.items():
             setattr(order, field, value)
 

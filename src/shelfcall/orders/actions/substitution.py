@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from shelfcall.catalog.models import Product, StockLevel
 from shelfcall.core import clock
-from shelfcall.orders import policy, reservations
+from shelfcall.orders import hooks, policy, reservations
 from shelfcall.orders.actions._common import fetch, settle_new_total
 from shelfcall.orders.actions.closing import close_order
 from shelfcall.orders.actions.creation import new_line
@@ -97,6 +97,7 @@ def propose_substitutes(
     Order.objects.filter(pk=order.pk).update(
         held_units=F("held_units") + units, substitute_due_at=due_at, updated_at=order.updated_at
     )
+    hooks.timers_written({"substitute_due_at": due_at})
     if not_found_qty:
         settle_new_total(order, by)  # a paid order: a refund falls due until a substitute is accepted
     record_many([(order, EventType.SUBSTITUTE_PROPOSED, _proposed_payload(sub)) for sub in substitutes], actor=by)
@@ -211,7 +212,9 @@ def apply_substitute_defaults(order_id: int) -> Order:
     accept = order.store.substitute_default == SubstituteDefault.ACCEPT
     answered = [_answer(order, line, accept=accept, by=SYSTEM, by_default=True) for line in overdue]
     if not answered:  # the timer ran ahead of its lines (a line answered meanwhile): set it right
-        Order.objects.filter(pk=order_id).update(substitute_due_at=_next_due(order_id))
+        timer = {"substitute_due_at": _next_due(order_id)}
+        Order.objects.filter(pk=order_id).update(**timer)
+        hooks.timers_written(timer)
     return order
 
 
@@ -237,6 +240,7 @@ def _answer(order: Order, line: OrderLine, *, accept: bool, by: Actor, by_defaul
         substitute_due_at=order.substitute_due_at,
         updated_at=order.updated_at,
     )
+    hooks.timers_written({"substitute_due_at": order.substitute_due_at})
     event = EventType.SUBSTITUTE_ACCEPTED if accept else EventType.SUBSTITUTE_DECLINED
     record(order, event, actor=by, **_line_payload(line), by_default=by_default, total=as_amount(order.total_amount))
     if not OrderLine.objects.filter(order_id=order.pk, requested_qty__gt=F("short_qty")).exists():

@@ -7,13 +7,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils.translation import pgettext
 
 from shelfcall.core import clock
-from shelfcall.orders import policy
+from shelfcall.orders import hooks, policy
 from shelfcall.orders.actions._common import fetch, move
 from shelfcall.orders.errors import ContactMissing, OrdersMoved
 from shelfcall.orders.events import SYSTEM, Actor, EventType, record, record_many
@@ -47,20 +48,18 @@ def escalate_orders(due: Sequence[DueEscalation]) -> list[OrderEvent]:
     for item in due:
         groups[(item.order.escalation_level + 1, item.next_after, item.expires)].append(item.order)
     for (level, next_after, expires), orders in groups.items():
-        expiry = {"expires_at": F("next_escalation_at")} if expires else {}
+        timers: dict[str, Any] = {"next_escalation_at": None if next_after is None else F("created_at") + next_after}
+        if expires:
+            timers["expires_at"] = F("next_escalation_at")
         raised = Order.objects.filter(
             pk__in=[order.pk for order in orders],
             status=OrderStatus.SUBMITTED,
             escalation_level=level - 1,
             next_escalation_at__lte=now,
-        ).update(
-            escalation_level=level,
-            next_escalation_at=None if next_after is None else F("created_at") + next_after,
-            updated_at=now,
-            **expiry,
-        )
+        ).update(escalation_level=level, updated_at=now, **timers)
         if raised != len(orders):
             raise OrdersMoved(len(orders) - raised)
+        hooks.timers_written(timers)
         for order in orders:
             order.escalation_level, order.updated_at = level, now
             if expires:
@@ -138,4 +137,6 @@ def restore_timer(order_id: int, timer: str) -> None:
     """Let a set-aside timer fire again, now (the sweeper's conditions still decide whether it does)."""
     if timer not in TIMER_COLUMNS:
         raise ValueError(f"not a timer: {timer}")
-    Order.objects.filter(pk=order_id).update(**{timer: clock.now()})
+    restored = {timer: clock.now()}
+    Order.objects.filter(pk=order_id).update(**restored)
+    hooks.timers_written(restored)  # due now: the worker's timers must not rest until their next one
