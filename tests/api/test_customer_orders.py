@@ -113,6 +113,13 @@ class TestCreate:
         sister_key = make_key(sister)
         assert send("GET", f"/api/v1/orders/{created['id']}", sister_key).status_code == 200
 
+    def test_pick_up_only_at_another_store_of_the_organization(self, send, pos_key, store, shaver):
+        for elsewhere in (store, make_store()):
+            body = _order_body(delivery="pickup_other_store", pickup_store=elsewhere.pk)
+            response = send("POST", "/api/v1/orders", pos_key, body)
+            assert (response.status_code, _error(response)["field"]) == (422, "pickup_store")
+        assert _nothing_written()
+
     @pytest.mark.parametrize(
         ("change", "status", "code", "field"),
         [

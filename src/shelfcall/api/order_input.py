@@ -5,7 +5,7 @@ field: `lines.2.sku` for an unknown SKU in the third line, `lines.2.qty` for a q
 hold, `customer.email` for an address that is not one."""
 
 from collections.abc import Sequence
-from typing import Literal, Self
+from typing import Literal, Self, TypedDict
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -17,8 +17,9 @@ from pydantic.json_schema import JsonDict
 from shelfcall.api.endpoints.orders import IsoDatetime
 from shelfcall.api.errors import ApiError, InvalidInput
 from shelfcall.catalog.models import Product
-from shelfcall.catalog.queries import list_products_by_reference
+from shelfcall.catalog.queries import products_by_reference
 from shelfcall.orders.actions import CartLine
+from shelfcall.orders.creation_read import CreationRead, SameOrder, read_for_import
 from shelfcall.orders.errors import CartProblems, LineProblem
 from shelfcall.orders.models import DeliveryMethod
 from shelfcall.stores.models import Store
@@ -150,15 +151,36 @@ def _where(index: int, key: str, in_list: bool) -> str:
     return f"lines.{index}.{key}" if in_list else key
 
 
+class _Named(TypedDict):
+    skus: list[str]
+    barcodes: list[str]
+    ids: list[int]
+
+
+def _named(refs: Sequence[ProductRef]) -> _Named:
+    return {
+        "skus": [ref.sku for ref in refs if ref.sku is not None],
+        "barcodes": [ref.barcode for ref in refs if ref.barcode is not None],
+        "ids": [ref.product_id for ref in refs if ref.product_id is not None],
+    }
+
+
+def read_for_order(organization_id: int, store_ids: tuple[int, int], payload: CreateOrderIn) -> CreationRead:
+    """What the new order needs read, in one statement (orders/creation_read.py): the stores (the one taking it,
+    the one filling it), the products its lines name, their stock, the order its external id made already."""
+    same = SameOrder.external(payload.source, payload.external_id)
+    return read_for_import(organization_id, store_ids, **_named(payload.lines), same=same)
+
+
 def resolve_lines(store: Store, refs: Sequence[ProductRef], *, in_list: bool = True) -> list[Product]:
     """The product each line names, in the store's organization, in one query; or LineRefused naming the
     line (`lines.2.sku`; `sku` alone for the one line of an edit, `in_list` False)."""
-    products = list_products_by_reference(
-        store.organization_id,
-        skus=[ref.sku for ref in refs if ref.sku is not None],
-        barcodes=[ref.barcode for ref in refs if ref.barcode is not None],
-        ids=[ref.product_id for ref in refs if ref.product_id is not None],
-    )
+    return match_lines(list(products_by_reference(store.organization_id, **_named(refs))), refs, in_list=in_list)
+
+
+def match_lines(products: Sequence[Product], refs: Sequence[ProductRef], *, in_list: bool = True) -> list[Product]:
+    """The product each line names, among `products` (those the lines' references found); or LineRefused
+    naming the line, as `resolve_lines`."""
     matches: dict[tuple[str, object], list[Product]] = {}
     for product in products:
         for key, value in (("sku", product.sku), ("barcode", product.upc), ("product_id", product.pk)):

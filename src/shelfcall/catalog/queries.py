@@ -100,13 +100,13 @@ def find_item(code: str) -> ShowcaseItem | None:
     return ShowcaseItem.objects.select_related("showcase__store", "product").filter(code=code.upper()[:16]).first()
 
 
-def list_products_by_reference(
+def products_by_reference(
     organization_id: int, *, skus: Iterable[str] = (), barcodes: Iterable[str] = (), ids: Iterable[int] = ()
-) -> list[Product]:
-    """The organization's products that any of these SKUs, barcodes (UPC/EAN) or ids name: one query, for an
-    API order's lines. Inactive products are included: the order refuses them by name, as unavailable."""
+) -> QuerySet[Product]:
+    """The organization's products that any of these SKUs, barcodes (UPC/EAN) or ids name, for an API
+    order's lines. Inactive products are included: the order refuses them by name, as unavailable."""
     named = Q(sku__in=list(skus)) | Q(upc__in=list(barcodes)) | Q(pk__in=list(ids))
-    return list(Product.objects.filter(named, organization_id=organization_id))
+    return Product.objects.filter(named, organization_id=organization_id)
 
 
 class Fill(StrEnum):

@@ -1,26 +1,22 @@
 """Reads for the associate's screens: each a fixed number of queries, however long the queue."""
 
-import json
 import string
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import connection, models
-from django.db.models import Case, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, TextField, Value, When
-from django.db.models.functions import Cast, JSONObject, Replace
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime, parse_time
+from django.db.models import Case, F, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models.functions import JSONObject, Replace
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.catalog.models import Product
 from shelfcall.core import clock
 from shelfcall.core.numbers import parse_number
 from shelfcall.orders.compiled import CompiledRows
+from shelfcall.orders.json_rows import instance, json_of, json_rows, json_rows_of, union_of
 from shelfcall.orders.models import (
     BARCODE_PREFIX,
     OPEN_STATUSES,
@@ -152,26 +148,26 @@ def _order_page_union(order_id: int, store_id: int | None = None) -> QuerySet:
     from shelfcall.notify.models import Channel, OutboxMessage
 
     parts = [
-        _json_rows(
+        json_rows(
             "line",
             OrderLine.objects.filter(order_id=order_id),
             JSONObject(
-                row=_json_of(OrderLine),
-                product=_json_of(Product, "product__"),
-                substitute_for=_json_of(OrderLine, "substitute_for__"),
+                row=json_of(OrderLine),
+                product=json_of(Product, "product__"),
+                substitute_for=json_of(OrderLine, "substitute_for__"),
             ),
         ),
-        _json_rows("event", OrderEvent.objects.filter(order_id=order_id), JSONObject(row=_json_of(OrderEvent))),
-        _json_rows(
+        json_rows("event", OrderEvent.objects.filter(order_id=order_id), JSONObject(row=json_of(OrderEvent))),
+        json_rows(
             "message",
             OutboxMessage.objects.filter(order_id=order_id),
-            JSONObject(row=_json_of(OutboxMessage), channel=_json_of(Channel, "channel__")),
+            JSONObject(row=json_of(OutboxMessage), channel=json_of(Channel, "channel__")),
         ),
     ]
     if store_id is not None:
         zones = DropZone.objects.filter(store_id=store_id, active=True)
-        parts.append(_json_rows("zone", zones, JSONObject(row=_json_of(DropZone)), sort_name=F("name")))
-    return _union_of(parts)
+        parts.append(json_rows("zone", zones, JSONObject(row=json_of(DropZone)), sort_name=F("name")))
+    return union_of(parts)
 
 
 # Built and compiled once per process (orders/compiled.py): building these JSON objects field by field
@@ -193,22 +189,22 @@ def read_order_page_lists(order: Order, *, drop_zones: bool) -> OrderPageLists:
     else:
         rows = _ORDER_PAGE_LISTS.rows(order.pk)
     lists = OrderPageLists(lines=[], timeline=[], messages=[], drop_zones=[])
-    for kind, data in _json_rows_of(rows):
+    for kind, data in json_rows_of(rows):
         if kind == "line":
-            line = _instance(OrderLine, data["row"])
-            line.product = _instance(Product, data["product"])
+            line = instance(OrderLine, data["row"])
+            line.product = instance(Product, data["product"])
             if line.substitute_for_id is not None:
-                line.substitute_for = _instance(OrderLine, data["substitute_for"])
+                line.substitute_for = instance(OrderLine, data["substitute_for"])
             lists.lines.append(line)
         elif kind == "event":
-            lists.timeline.append(_instance(OrderEvent, data["row"]))
+            lists.timeline.append(instance(OrderEvent, data["row"]))
         elif kind == "message":
-            message = _instance(OutboxMessage, data["row"])
+            message = instance(OutboxMessage, data["row"])
             if message.channel_id is not None:
-                message.channel = _instance(Channel, data["channel"])
+                message.channel = instance(Channel, data["channel"])
             lists.messages.append(message)
         else:
-            lists.drop_zones.append(_instance(DropZone, data["row"]))
+            lists.drop_zones.append(instance(DropZone, data["row"]))
     return lists
 
 
@@ -223,11 +219,11 @@ def _queue_facts_union(user_id: int, store_id: int) -> QuerySet:
     last_event = OrderEvent.objects.filter(order__store=OuterRef("pk")).order_by("-pk").values("pk")[:1]
     memberships = Membership.teams.through.objects.filter(membership__user_id=user_id, membership__store_id=store_id)
     periods = OpeningPeriod.objects.filter(store_id=store_id)
-    return _union_of(
+    return union_of(
         [
-            _json_rows("team", memberships, JSONObject(team_id=F("team_id"))),
-            _json_rows("period", periods, JSONObject(row=_json_of(OpeningPeriod))),
-            _json_rows("store", Store.objects.filter(pk=store_id), JSONObject(last_event_id=Subquery(last_event))),
+            json_rows("team", memberships, JSONObject(team_id=F("team_id"))),
+            json_rows("period", periods, JSONObject(row=json_of(OpeningPeriod))),
+            json_rows("store", Store.objects.filter(pk=store_id), JSONObject(last_event_id=Subquery(last_event))),
         ]
     )
 
@@ -239,77 +235,15 @@ def read_queue_facts(store: Store, user: User) -> QueueFacts:
     """What the queue needs besides its orders, in one statement: the user's teams in the store, the
     store's opening periods and its last event id."""
     team_ids, periods, last_event_id = [], [], 0
-    for kind, data in _json_rows_of(_QUEUE_FACTS.rows(user.pk, store.pk)):
+    for kind, data in json_rows_of(_QUEUE_FACTS.rows(user.pk, store.pk)):
         if kind == "team":
             team_ids.append(data["team_id"])
         elif kind == "period":
-            periods.append(_instance(OpeningPeriod, data["row"]))
+            periods.append(instance(OpeningPeriod, data["row"]))
         else:
             last_event_id = data["last_event_id"] or 0
     periods.sort(key=lambda period: (period.weekday, period.opens))  # the model's ordering
     return QueueFacts(team_ids, periods, last_event_id)
-
-
-def _json_rows(kind: str, rows: QuerySet, data: JSONObject, *, sort_name: F | None = None) -> QuerySet:
-    """One part of a UNION ALL read by `_read_json_rows`: its rows as JSON text, and what sorts them."""
-    return rows.order_by().annotate(
-        page_kind=Value(kind),
-        page_sort_name=sort_name or Value(""),
-        page_sort_id=F("pk"),
-        page_data=Cast(data, TextField()),
-    )
-
-
-_COLUMNS = ("page_kind", "page_sort_name", "page_sort_id", "page_data")
-
-
-def _union_of(parts: Sequence[QuerySet]) -> QuerySet:
-    """The parts' rows in one statement, by kind, then sort name and id; read by `_json_rows_of`."""
-    first, *others = (part.values_list(*_COLUMNS) for part in parts)
-    return first.union(*others, all=True).order_by(*_COLUMNS[:3])
-
-
-def _json_rows_of(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Each row of a `_union_of` as (its kind, its JSON object)."""
-    for kind, _name, _pk, data in rows:
-        yield kind, json.loads(data, parse_float=Decimal)
-
-
-def _json_of(model: type[models.Model], path: str = "") -> JSONObject:
-    """Every column of `model` (reached from the rows by `path`) as a JSON object; a JSON column as its text,
-    which each database keeps in its own way."""
-    return JSONObject(
-        **{
-            field.attname: Cast(f"{path}{field.attname}", TextField())
-            if isinstance(field, models.JSONField)
-            else F(f"{path}{field.attname}")
-            for field in model._meta.concrete_fields
-        }
-    )
-
-
-def _instance(model: type[models.Model], data: dict[str, Any]) -> Any:
-    """The instance the ORM makes of these column values, each converted as the database's own driver
-    and Django's converters do (JSON has no dates, decimals or, in SQLite, booleans)."""
-    fields = model._meta.concrete_fields
-    return model.from_db(connection.alias, [f.attname for f in fields], [_value(f, data[f.attname]) for f in fields])
-
-
-def _value(field: models.Field, value: Any) -> Any:
-    if value is None:
-        return None
-    if isinstance(field, models.DateTimeField):
-        moment = parse_datetime(value)
-        return moment if moment is None or timezone.is_aware(moment) else timezone.make_aware(moment, UTC)
-    if isinstance(field, models.DecimalField):
-        return Decimal(value).quantize(Decimal(1).scaleb(-field.decimal_places))
-    if isinstance(field, models.TimeField):
-        return parse_time(value)
-    if isinstance(field, models.BooleanField):
-        return bool(value)
-    if isinstance(field, models.JSONField):
-        return json.loads(value, cls=field.decoder)
-    return value
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,19 @@ from typing import NamedTuple
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
-from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
+from shelfcall.catalog.models import Product, Showcase, StockLevel
 from shelfcall.core import clock
 from shelfcall.orders import holdings, hooks, reservations
 from shelfcall.orders.actions._common import keep_lines
 from shelfcall.orders.compiled import CompiledGet, CompiledInsert
+from shelfcall.orders.creation_read import (
+    SAME_EXTERNAL_ID,
+    SAME_SUBMISSION,
+    CreationRead,
+    SameOrder,
+    read_for_import,
+    read_for_showcase,
+)
 from shelfcall.orders.errors import CartProblems, ContactRequired, LineProblem
 from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.line_checks import check_order_size, line_problem, shortage
@@ -72,12 +80,13 @@ def create_order(
     origin_store: Store | None = None,
     showcase: ShowcaseSubmission | None = None,
     locale: str = "en",
-    products: Sequence[Product] | None = None,
+    read: CreationRead | None = None,
 ) -> CreatedOrder:
     """Create the order in `store` (the one that fills it and where it is collected) and hold its stock, or
     raise and write nothing. `origin_store`: the store of the same organization that took the order, when
-    it is collected elsewhere. `products`: the lines' products as the caller has just read them (inactive
-    ones too), not read again; not with a showcase, whose items decide what may be ordered.
+    it is collected elsewhere. `read`: what the caller has just read for this order (`read_for_import`,
+    with `store` filling it and this source and external id), not read again; not with a showcase, whose
+    items decide what may be ordered.
 
     The same (store, source, external id), or the same showcase submission key from the same device, gives
     back the order it made the first time, also when both arrive at the same moment.
@@ -86,8 +95,13 @@ def create_order(
     query. That is a snapshot, not a read: after another action on the order (a pick, a substitute), read it
     again. An order given back (`created` False) keeps none; its lines are read when asked for.
     """
-    if existing := _find_existing(store, source, external_id, showcase):
-        return CreatedOrder(existing, False)
+    same = _same_order(source, external_id, showcase)
+    if read is None:
+        read = _read_for_order(store, [line.product_id for line in lines], same, showcase)
+    elif showcase is not None:
+        raise ValueError("a showcase's items decide what its orders may have: read them here")
+    if read.existing is not None:
+        return CreatedOrder(read.existing, False)
     _check_contact(store, contact)
     check_order_size(store, [line.product_id for line in lines], sum(max(line.qty, 0) for line in lines))
     try:
@@ -103,14 +117,28 @@ def create_order(
             origin_store=origin_store,
             showcase=showcase,
             locale=locale,
-            products=products,
+            read=read,
         )
     except IntegrityError:
         # The same order arrived twice at the same moment: the other request created it.
-        if existing := _find_existing(store, source, external_id, showcase):
+        if existing := _find_existing(store, same):
             return CreatedOrder(existing, False)
         raise
     return CreatedOrder(order, True)
+
+
+def _same_order(source: OrderSource, external_id: str, showcase: ShowcaseSubmission | None) -> SameOrder:
+    if showcase is not None and showcase.submission_key:
+        return SameOrder.submission(showcase.device_id, showcase.submission_key)
+    return SameOrder.external(str(source), external_id)
+
+
+def _read_for_order(
+    store: Store, product_ids: Sequence[int], same: SameOrder, showcase: ShowcaseSubmission | None
+) -> CreationRead:
+    if showcase is not None:
+        return read_for_showcase(showcase.showcase, product_ids, same=same)
+    return read_for_import(store.organization_id, (store.pk, store.pk), ids=product_ids, same=same)
 
 
 def _first_order_of_store_where(first: str, second: str) -> CompiledGet[Order]:
@@ -122,20 +150,13 @@ def _first_order_of_store_where(first: str, second: str) -> CompiledGet[Order]:
     )
 
 
-# Every order asks first whether it was already made: compiled once (orders/compiled.py).
-_SAME_SUBMISSION = _first_order_of_store_where("device_id", "submission_key")
-_SAME_IMPORT = _first_order_of_store_where("source", "external_id")
+# The order made meanwhile by the same submission or import, once its insert failed: compiled once.
+_SAME_ORDER = {columns: _first_order_of_store_where(*columns) for columns in (SAME_SUBMISSION, SAME_EXTERNAL_ID)}
 _INSERT_ORDER = CompiledInsert(Order)
 
 
-def _find_existing(
-    store: Store, source: OrderSource, external_id: str, showcase: ShowcaseSubmission | None
-) -> Order | None:
-    if showcase is not None and showcase.submission_key:
-        return _SAME_SUBMISSION.first(store.pk, showcase.device_id, showcase.submission_key)
-    if external_id:
-        return _SAME_IMPORT.first(store.pk, str(source), external_id)
-    return None
+def _find_existing(store: Store, same: SameOrder) -> Order | None:
+    return _SAME_ORDER[same.columns].first(store.pk, *same.values) if same.values[1] else None
 
 
 def _check_contact(store: Store, contact: ShopperContact) -> None:
@@ -145,22 +166,12 @@ def _check_contact(store: Store, contact: ShopperContact) -> None:
         raise ContactRequired("phone", _("Please enter a phone number or an email address."))
 
 
-def _offered_products(
-    store: Store, product_ids: Sequence[int], showcase: Showcase | None, read: Sequence[Product] | None
-) -> dict[int, Product]:
-    """What may be ordered: a showcase's active items, or else the organization's active products (of
-    those the caller `read`, when it did)."""
-    if read is not None:
-        if showcase is not None:
-            raise ValueError("a showcase's items decide what its orders may have: read them here")
-        return {p.pk: p for p in read if p.active and p.organization_id == store.organization_id}
+def _offered_products(store: Store, read: CreationRead, showcase: ShowcaseSubmission | None) -> dict[int, Product]:
+    """What may be ordered: a showcase's active items (read as such), or else the organization's active
+    products."""
     if showcase is not None:
-        items = ShowcaseItem.objects.filter(
-            showcase=showcase, product_id__in=product_ids, active=True, product__active=True
-        ).select_related("product")
-        return {item.product_id: item.product for item in items}
-    products = Product.objects.filter(organization_id=store.organization_id, pk__in=product_ids, active=True)
-    return {product.pk: product for product in products}
+        return {product.pk: product for product in read.products}
+    return {p.pk: p for p in read.products if p.active and p.organization_id == store.organization_id}
 
 
 @transaction.atomic
@@ -177,11 +188,9 @@ def _create(
     origin_store: Store | None,
     showcase: ShowcaseSubmission | None,
     locale: str,
-    products: Sequence[Product] | None,
+    read: CreationRead,
 ) -> Order:
-    product_ids = [line.product_id for line in lines]
-    offered = _offered_products(store, product_ids, showcase.showcase if showcase else None, products)
-    levels = {level.product_id: level for level in StockLevel.objects.filter(store=store, product_id__in=product_ids)}
+    offered, levels = _offered_products(store, read, showcase), read.levels
     problems = [
         line_problem(
             line.product_id,
