@@ -241,7 +241,7 @@ def claim(request: ApiRequest, order_id: int, payload: ClaimIn = _OPTIONAL_BODY)
 )
 def pick(request: ApiRequest, order_id: int, line_id: int, payload: QuantityIn) -> OrderOut:
     def act(order: Order, by: Actor) -> Order:
-        picked = actions.pick_line(order.pk, _line_of(order, line_id), by=by, qty=payload.qty)
+        picked = actions.pick_line(order.pk, _line_of(order, line_id), by=by, qty=payload.qty, current=order)
         return queries.after_line_action(order, picked)
 
     return _act_on_found(request, order_id, act)
