@@ -3,8 +3,8 @@ under load): create -> claim -> pick each line -> ready for pickup -> mark paid 
 
 What the API itself adds to an action: nothing for the key (each process keeps it, api/keys.py), and the order
 found through the key in one statement (its lines joined to it, with its store and holder). Claim, pick and
-ready for pickup take that read as their own and answer with the order as they left it (a pick: the lines
-found, its line as counted); a new order is answered as made. A payment's
+ready for pickup (whose read joins the drop zone it names) take that read as their own and answer with the
+order as they left it (a pick: the lines found, its line as counted); a new order is answered as made. A payment's
 locked read of the order is the key's look-up too. The rest is the action's own (orders/actions/). With rate
 limits on, one upsert per ten requests more (core/throttle.py)."""
 
@@ -24,7 +24,7 @@ STEPS = {
     "create": 11,
     "claim": 3,  # the order found; its conditional update, its event
     "pick": 3,  # the order found; the line's conditional count (returning the units now picked), its event
-    "ready": 4,  # the order found, the drop zone; the conditional update, its event
+    "ready": 3,  # the order found with the drop zone named (joined to its store); the conditional update, its event
     "pay": 5,  # the order locked, among the key's stores; its sums, the event, the payment row; its lines
     "hand off": 9,
 }
