@@ -7,7 +7,7 @@ from shelfcall.notify.models import OutboxMessage
 from shelfcall.orders import actions
 from shelfcall.orders.events import Actor, ActorKind, EventType
 from shelfcall.orders.models import Order, OrderStatus
-from shelfcall.stores.models import Role
+from shelfcall.stores.models import DropZone, Role
 from tests.factories import (
     TILL,
     claimed,
@@ -172,6 +172,34 @@ class TestReadyForPickup:
         claimed(order, TILL)
         response = api_post(_url(order, "ready-for-pickup"), key, {"location": "desk"})
         assert _error(response) == (409, "not_fully_picked", None)
+
+    @pytest.mark.parametrize("drop_zone", ["inactive", "unknown", "past any id"])
+    def test_a_drop_zone_that_is_no_choice_is_refused_by_name(self, api_post, key, store, order, drop_zone):
+        picked(order, TILL)
+        desk = make_drop_zone(store)
+        DropZone.objects.filter(pk=desk.pk).update(active=False)
+        drop_zone_id = {"inactive": desk.pk, "unknown": desk.pk + 1, "past any id": 2**63}[drop_zone]
+        response = api_post(_url(order, "ready-for-pickup"), key, {"drop_zone_id": drop_zone_id})
+        assert _error(response) == (422, "invalid", "drop_zone_id")
+        order.refresh_from_db()
+        assert order.status == OrderStatus.PICKING
+
+    def test_an_organization_key_stages_at_the_order_s_store_s_drop_zone(self, api_post, make_key, store, order):
+        key = make_key(store, Scope.ORDERS_READ, Scope.ORDERS_WRITE, whole_organization=True)
+        picked(order, TILL)
+        elsewhere, desk = make_drop_zone(make_store(organization=store.organization)), make_drop_zone(store, "Desk")
+        response = api_post(_url(order, "ready-for-pickup"), key, {"drop_zone_id": elsewhere.pk})
+        assert _error(response) == (422, "invalid", "drop_zone_id")
+        body = api_post(_url(order, "ready-for-pickup"), key, {"drop_zone_id": desk.pk}).json()
+        assert (body["status"], body["drop_zone_id"], body["staged_location"]) == ("ready", desk.pk, "Desk")
+        assert [line["id"] for line in body["lines"]] == list(order.lines.values_list("pk", flat=True))
+
+    def test_an_order_out_of_the_key_s_reach_is_not_found_before_its_drop_zone(self, api_post, key, store):
+        other = make_store()
+        elsewhere = submit(make_showcase(other))
+        picked(elsewhere, TILL)
+        response = api_post(_url(elsewhere, "ready-for-pickup"), key, {"drop_zone_id": make_drop_zone(other).pk})
+        assert _error(response) == (404, "not_found", None)
 
 
 class TestHandOff:

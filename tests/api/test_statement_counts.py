@@ -2,9 +2,9 @@
 under load): create -> claim -> pick each line -> ready for pickup -> mark paid -> hand off, and the look-ups.
 
 What the API itself adds to an action: nothing for the key (each process keeps it, api/keys.py), and the order
-found through the key in one statement (its lines joined to it, with its store and holder). Claim and ready
-for pickup take that read as their own and answer with the order as they left it; a pick answers with the
-order as it read it under the line's lock and the lines found; a new order is answered as made. A payment's
+found through the key in one statement (its lines joined to it, with its store and holder). Claim, pick and
+ready for pickup (whose read joins the drop zone it names) take that read as their own and answer with the
+order as they left it (a pick: the lines found, its line as counted); a new order is answered as made. A payment's
 locked read of the order is the key's look-up too. The rest is the action's own (orders/actions/). With rate
 limits on, one upsert per ten requests more (core/throttle.py)."""
 
@@ -24,8 +24,8 @@ STEPS = {
     # (answered as made: no read back)
     "create": 8,
     "claim": 3,  # the order found; its conditional update, its event
-    "pick": 4,  # the order found; the line locked (with its order), its conditional count, its event
-    "ready": 4,  # the order found, the drop zone; the conditional update, its event
+    "pick": 3,  # the order found; the line's conditional count (returning the units now picked), its event
+    "ready": 3,  # the order found with the drop zone named (joined to its store); the conditional update, its event
     "pay": 5,  # the order locked, among the key's stores; its sums, the event, the payment row; its lines
     "hand off": 9,
 }

@@ -25,7 +25,10 @@ LINES_OF_STORE = CompiledList(
 )
 INSERT_EVENT = CompiledInsert(OrderEvent)
 RENAME = CompiledUpdate(
-    lambda order_id, name: (Order.objects.filter(pk=order_id, status="submitted"), {"shopper_name": name}), int, str
+    lambda order_id, name: (Order.objects.filter(pk=order_id, status="submitted"), {"shopper_name": name}),
+    int,
+    str,
+    returning="shopper_name",
 )
 
 
@@ -71,18 +74,18 @@ def test_a_compiled_read_of_no_row_is_none(orders):
     assert ORDER_WITH_STORE.first(orders[-1].pk + 1000) is None
 
 
-def test_a_compiled_update_binds_each_call_s_arguments(orders):
+def test_a_compiled_update_binds_each_call_s_arguments_and_returns_what_it_wrote(orders):
     first, second = orders
-    assert RENAME.run(first.pk, "Kim") == 1
-    assert RENAME.run(second.pk, "Lee") == 1
+    assert RENAME.run(first.pk, "Kim") == ["Kim"]
+    assert RENAME.run(second.pk, "Lee") == ["Lee"]
     assert dict(Order.objects.values_list("pk", "shopper_name")) == {first.pk: "Kim", second.pk: "Lee"}
 
 
-def test_a_compiled_update_counts_the_rows_its_condition_left_out(orders):
+def test_a_compiled_update_returns_nothing_for_the_rows_its_condition_left_out(orders):
     from shelfcall.orders import actions
 
     actions.claim_order(orders[0].pk, by=staff(orders[0].store))
-    assert RENAME.run(orders[0].pk, "Kim") == 0
+    assert RENAME.run(orders[0].pk, "Kim") == []
 
 
 def test_an_argument_that_does_not_reach_the_statement_is_refused_at_compile_time(orders):

@@ -2,16 +2,17 @@
 
 import json
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
-from django.db import connections
+from django.db import connection, connections
 from django.test import Client
 
 from shelfcall.api.keys import issue_key
 from shelfcall.api.scopes import Scope
 from shelfcall.orders import actions
-from shelfcall.orders.actions import handoff, with_action_relations
+from shelfcall.orders.actions import handoff, picking, with_action_relations
 from shelfcall.orders.errors import AlreadyClaimed, CartProblems
 from shelfcall.orders.models import Order, OrderStatus
 from tests.factories import TILL, make_product, make_showcase, make_store, staff, staged, stock_of, submit
@@ -165,3 +166,68 @@ def test_a_payment_during_the_hand_off_leaves_the_payment_status_the_sums_say(mo
     order.refresh_from_db()
     assert (order.total_amount, order.paid_amount) == (10, 10), "the till paid what the hand-off left owed"
     assert order.payment_status == order.payment_status_by_sums == "paid"
+
+
+def _waiting_for_a_row_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'")
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.parametrize("first", ["pick", "not-found"])
+def test_a_pick_racing_another_count_of_the_last_unit_is_refused(monkeypatch, first):
+    """The first count has updated the line and not committed yet when the pick, from a read of the order
+    made before it, runs its conditional UPDATE: that waits for the row, then finds no unit left on the row
+    as the first left it (no lock is read before). The loser is told how many are open now: none."""
+    store = make_store()
+    product = make_product(store, on_hand=5)
+    order = actions.claim_order(submit(make_showcase(store, products=[product]), {product: 2}).pk, by=TILL)
+    line = actions.pick_line(order.pk, order.lines.get().pk, by=TILL)  # one of two: the other is the last
+    key = issue_key(organization=store.organization, store=store, name="Till", scopes=[Scope.ORDERS_WRITE])
+    counted, go_on = threading.Event(), threading.Event()
+    record = picking.record
+
+    def record_once_the_other_waits(*args, **kwargs):
+        if not counted.is_set():
+            counted.set()  # the first count's UPDATE is done, its transaction open
+            assert go_on.wait(10)
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(picking, "record", record_once_the_other_waits)
+    answers: dict[str, object] = {}
+
+    def post(name: str, action: str) -> threading.Thread:
+        def send() -> None:
+            try:
+                answers[name] = Client().post(
+                    f"/api/v1/orders/{order.pk}/lines/{line.pk}/{action}",
+                    json.dumps({"qty": 1}),
+                    content_type="application/json",
+                    headers={"Authorization": f"Bearer {key.plaintext}"},
+                )
+            finally:
+                connections.close_all()
+
+        thread = threading.Thread(target=send)
+        thread.start()
+        return thread
+
+    threads = [post("first", first)]
+    assert counted.wait(10)
+    threads.append(post("pick", "pick"))
+    for _ in range(200):
+        if _waiting_for_a_row_lock():
+            break
+        time.sleep(0.05)
+    go_on.set()
+    for thread in threads:
+        thread.join(30)
+
+    assert answers["first"].status_code == 200, answers["first"].content
+    refused = answers["pick"]
+    assert refused.status_code == 422, refused.content
+    error = refused.json()["error"]
+    assert (error["code"], error["field"]) == ("quantity_too_large", "qty") and "Only 0 of" in error["message"]
+    line.refresh_from_db()
+    assert line.picked_qty + line.short_qty == 2
+    assert order.events.filter(type__in=["order.picking", "order.line_not_found"]).count() == 2

@@ -34,7 +34,7 @@ EXPECTED = {
     "order": 3,
     "claim": 4,  # + the claim's conditional update and its event (the order read serves the claim)
     "order after claim": 3,
-    "scan": 5,  # + the line the code matches, locked, with its order; its conditional count, its event
+    "scan": 5,  # + the line the code matches, with its order; its conditional count, its event
     "order after scan": 3,  # the staging form's drop zones in the same UNION ALL
     "stage": 5,  # + the drop zone chosen, the staging's conditional update and its event (the order read serves it)
     "order after stage": 3,

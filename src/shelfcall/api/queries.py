@@ -1,9 +1,10 @@
 """Reads for the API, always through the key: a key reaches only its organization's or its store's rows."""
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -15,7 +16,7 @@ from shelfcall.orders.actions import keep_lines, with_action_relations
 from shelfcall.orders.compiled import CompiledList, is_row_id
 from shelfcall.orders.models import BARCODE_PREFIX, Order, OrderEvent, OrderLine, Payment, ReservationEntry
 from shelfcall.orders.queries import phone_key
-from shelfcall.stores.models import Store
+from shelfcall.stores.models import DropZone, Store
 
 # ASCII digits only (re.ASCII: no ² or ٣), at most 9 of them: every such number fits the column.
 _ORDER_CODE = re.compile(rf"(?:{BARCODE_PREFIX})?([0-9]{{1,9}})", re.ASCII | re.IGNORECASE)
@@ -65,28 +66,57 @@ def _lines_with_their_order(api_key: ApiKey, **order_filters: object) -> QuerySe
     )
 
 
-# The read by id (every action's first read, a till's look-up) compiled once per process, one statement
-# for each kind of key: a store key (its store, and the orders it took for another) or an organization key.
-_BY_ID_FOR_A_STORE_KEY = CompiledList(
-    lambda store_id, order_id: _lines_with_their_order(ApiKey(store_id=store_id, organization_id=0), pk=order_id),
-    int,
-    int,
-)
-_BY_ID_FOR_AN_ORGANIZATION_KEY = CompiledList(
-    lambda organization_id, order_id: _lines_with_their_order(
-        ApiKey(store_id=None, organization_id=organization_id), pk=order_id
-    ),
-    int,
-    int,
+def _lines_at_a_drop_zone(api_key: ApiKey, drop_zone_id: int, **order_filters: object) -> QuerySet[OrderLine]:
+    """As `_lines_with_their_order`, each line with `drop_zone_named` when the order's store has an active
+    drop zone `drop_zone_id` (a LEFT JOIN on its id: one row at most, the lines are not repeated)."""
+    drop_zone_named = FilteredRelation(
+        "order__store__drop_zones",
+        condition=Q(order__store__drop_zones__pk=drop_zone_id, order__store__drop_zones__active=True),
+    )
+    return (
+        _lines_with_their_order(api_key, **order_filters)
+        .annotate(drop_zone_named=drop_zone_named)
+        .select_related("drop_zone_named")  # type: ignore[misc]  # the stubs know no FilteredRelation here
+    )
+
+
+class _ReadById:
+    """A read of one order's lines by its id (and `more` ids), compiled once per process, one statement for
+    each kind of key: a store key (its store, and the orders it took for another) or an organization key."""
+
+    def __init__(self, lines: Callable[..., QuerySet[OrderLine]], *more: type[int]) -> None:
+        self._for_a_store_key = CompiledList(
+            lambda store_id, order_id, *ids: lines(ApiKey(store_id=store_id, organization_id=0), order_id, *ids),
+            int,
+            int,
+            *more,
+        )
+        self._for_an_organization_key = CompiledList(
+            lambda organization_id, order_id, *ids: lines(
+                ApiKey(store_id=None, organization_id=organization_id), order_id, *ids
+            ),
+            int,
+            int,
+            *more,
+        )
+
+    def all(self, api_key: ApiKey, order_id: int, *ids: int) -> list[OrderLine]:
+        if api_key.store_id is not None:
+            return self._for_a_store_key.all(api_key.store_id, order_id, *ids)
+        return self._for_an_organization_key.all(api_key.organization_id, order_id, *ids)
+
+
+# Every action's first read, a till's look-up; a ready-for-pickup's, with the drop zone it names.
+_BY_ID = _ReadById(lambda api_key, order_id: _lines_with_their_order(api_key, pk=order_id))
+_BY_ID_AT_A_DROP_ZONE = _ReadById(
+    lambda api_key, order_id, drop_zone_id: _lines_at_a_drop_zone(api_key, drop_zone_id, pk=order_id), int
 )
 
 
 def _lines_of_one_order(api_key: ApiKey, **order_filters: object) -> list[OrderLine]:
     order_id = order_filters.get("pk")
     if list(order_filters) == ["pk"] and is_row_id(order_id):
-        if api_key.store_id is not None:
-            return _BY_ID_FOR_A_STORE_KEY.all(api_key.store_id, order_id)
-        return _BY_ID_FOR_AN_ORGANIZATION_KEY.all(api_key.organization_id, order_id)
+        return _BY_ID.all(api_key, order_id)
     return list(_lines_with_their_order(api_key, **order_filters))
 
 
@@ -99,6 +129,11 @@ def _one_order(api_key: ApiKey, **order_filters: object) -> Order | None:
     lines = _lines_of_one_order(api_key, **order_filters)
     if not lines:
         return with_action_relations(orders_of(api_key).filter(**order_filters)).first()
+    return _order_of(lines)
+
+
+def _order_of(lines: list[OrderLine]) -> Order:
+    """The order the lines were read joined to, with them and its version."""
     order = lines[0].order
     order.version = lines[0].order_version  # type: ignore[attr-defined]  # as orders_of annotates it
     for line in lines:
@@ -123,6 +158,19 @@ def get_order(api_key: ApiKey, order_id: int) -> Order:
     if order is None:
         raise NotFound(_("No order with this id."))
     return order
+
+
+def get_order_and_drop_zone(api_key: ApiKey, order_id: int, drop_zone_id: int) -> tuple[Order, DropZone | None]:
+    """The order as `get_order` reads it and, in the same statement, the active drop zone `drop_zone_id` of
+    its store (None when it has no such one): where a ready-for-pickup stages it. For an order without lines
+    (none is made so) or an id no statement can bind, each is read on its own."""
+    bindable = is_row_id(order_id) and is_row_id(drop_zone_id)
+    lines = _BY_ID_AT_A_DROP_ZONE.all(api_key, order_id, drop_zone_id) if bindable else []
+    if not lines:
+        order = get_order(api_key, order_id)
+        return order, DropZone.objects.filter(pk=drop_zone_id, store_id=order.store_id, active=True).first()
+    # Django sets a filtered relation's attribute only when its row was found.
+    return _order_of(lines), getattr(lines[0], "drop_zone_named", None)
 
 
 def payments_of(api_key: ApiKey, order_id: int) -> list[Payment]:

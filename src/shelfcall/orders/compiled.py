@@ -16,7 +16,7 @@ import itertools
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Generic, TypeGuard, TypeVar, cast
 
 from django.db import connections, router
@@ -186,26 +186,32 @@ class CompiledRows(_PerDatabase):
 
 
 class CompiledUpdate(_PerDatabase):
-    """`build(*args)` is (queryset, changes) as for `queryset.update(**changes)`; `run(*args)` runs it."""
+    """`build(*args)` is (queryset, changes) as for `queryset.update(**changes)`; `run(*args)` runs it and
+    answers with the column `returning` as written in each row updated (`UPDATE … RETURNING`, SQLite 3.35
+    and later): a count's new value, exact whatever updates of the row came first, without reading it again."""
 
-    def __init__(self, build: Callable[..., tuple[QuerySet[Any], dict[str, Any]]], *kinds: type[Argument]) -> None:
+    def __init__(
+        self, build: Callable[..., tuple[QuerySet[Any], dict[str, Any]]], *kinds: type[Argument], returning: str
+    ) -> None:
         super().__init__(kinds)
         self.build = build
         self.model = build(*_placeholders(kinds))[0].model
+        self.returning = self.model._meta.get_field(returning).column
 
     def _make(self, alias: str, placeholders: Sequence[Argument]) -> _Statement:
         queryset, changes = self.build(*placeholders)
         query = cast(UpdateQuery, queryset.query.chain(UpdateQuery))
         query.add_update_values(changes)
-        return _compile(query.get_compiler(alias), placeholders)
+        statement = _compile(query.get_compiler(alias), placeholders)
+        return replace(statement, sql=f"{statement.sql} RETURNING {connections[alias].ops.quote_name(self.returning)}")
 
-    def run(self, *args: Argument) -> int:
-        """The number of rows updated."""
+    def run(self, *args: Argument) -> list[Any]:
+        """The `returning` column of each row updated, as the database gives it; empty when none was."""
         alias = router.db_for_write(self.model)
         statement = self.statement(alias)
         with connections[alias].cursor() as cursor:
             cursor.execute(statement.sql, statement.params(args))
-            return cursor.rowcount
+            return [row[0] for row in cursor.fetchall()]
 
 
 @dataclass(frozen=True)

@@ -204,13 +204,14 @@ def _claim(order: Order, by: Actor, username: str | None) -> Order:
     return actions.claim_order(order.pk, by=by, holder=holder, current=order)
 
 
-def _drop_zone(order: Order, drop_zone_id: int | None) -> DropZone | None:
+def _found_at(api_key: ApiKey, order_id: int, drop_zone_id: int | None) -> tuple[Order, DropZone | None]:
+    """The order found through the key and the drop zone named, an active one of the order's store: one read."""
     if drop_zone_id is None:
-        return None
-    drop_zone = DropZone.objects.filter(pk=drop_zone_id, store_id=order.store_id, active=True).first()
+        return queries.get_order(api_key, order_id), None
+    order, drop_zone = queries.get_order_and_drop_zone(api_key, order_id, drop_zone_id)
     if drop_zone is None:
         raise InvalidInput(_("No drop zone with this id in the order's store."), field="drop_zone_id")
-    return drop_zone
+    return order, drop_zone
 
 
 def _rejections(order: Order, rejections: list[RejectionIn]) -> list[Rejection]:
@@ -241,7 +242,7 @@ def claim(request: ApiRequest, order_id: int, payload: ClaimIn = _OPTIONAL_BODY)
 )
 def pick(request: ApiRequest, order_id: int, line_id: int, payload: QuantityIn) -> OrderOut:
     def act(order: Order, by: Actor) -> Order:
-        picked = actions.pick_line(order.pk, _line_of(order, line_id), by=by, qty=payload.qty)
+        picked = actions.pick_line(order.pk, _line_of(order, line_id), by=by, qty=payload.qty, current=order)
         return queries.after_line_action(order, picked)
 
     return _act_on_found(request, order_id, act)
@@ -319,13 +320,10 @@ def answer_substitute(request: ApiRequest, order_id: int, line_id: int, payload:
     "`drop_zone_id` for a drop zone not in the order's store.",
 )
 def ready_for_pickup(request: ApiRequest, order_id: int, payload: ReadyIn) -> OrderOut:
-    return _act_on_found(
-        request,
-        order_id,
-        lambda order, by: actions.stage_order(
-            order.pk, by=by, drop_zone=_drop_zone(order, payload.drop_zone_id), note=payload.location, current=order
-        ),
-    )
+    api_key: ApiKey = request.auth
+    order, drop_zone = _found_at(api_key, order_id, payload.drop_zone_id)
+    by = Actor.api(api_key.name)
+    return OrderOut.of(actions.stage_order(order.pk, by=by, drop_zone=drop_zone, note=payload.location, current=order))
 
 
 @order_action(

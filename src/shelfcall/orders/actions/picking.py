@@ -1,5 +1,7 @@
 """Picking units, marking units not found, and staging the picked order at a drop zone."""
 
+from typing import NoReturn
+
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
@@ -27,30 +29,37 @@ from shelfcall.stores.models import DropZone
 
 def _open_line(order_id: int, line_id: int, qty: int, *, assignee_id: int | None) -> QuerySet[OrderLine]:
     """The line, if its order is being picked (by `assignee_id`, for staff) and `qty` more units are still
-    open on it."""
+    open on it.
+
+    The order is asked in an EXISTS, so that the line's counts are conditions on the row updated itself
+    (a filter through the relation would put them in a subquery): on PostgreSQL, an UPDATE that waited for
+    another one's on the line checks them again on the row as that one left it. Of two counting the last
+    unit at once, one counts it, with no lock taken before."""
+    being_picked = Order.objects.filter(
+        Q(assignee_id=assignee_id) if assignee_id is not None else Q(), pk=order_id, status=OrderStatus.PICKING
+    )
     return OrderLine.objects.filter(
-        Q(order__assignee_id=assignee_id) if assignee_id is not None else Q(),
+        Exists(being_picked),
         pk=line_id,
         order_id=order_id,
-        order__status=OrderStatus.PICKING,
         picked_qty__lte=F("requested_qty") - F("short_qty") - qty,
     )
 
 
-def _locked_line(*related: str) -> CompiledGet[OrderLine]:
+def _line_with_its_order(*, lock: bool, related: tuple[str, ...] = ()) -> CompiledGet[OrderLine]:
+    lines = OrderLine.objects.select_for_update(of=("self",)) if lock else OrderLine.objects
     return CompiledGet(
-        lambda order_id, line_id: (
-            OrderLine.objects.select_for_update(of=("self",))
-            .select_related("order__store", "order__assignee", *related)
-            .filter(pk=line_id, order_id=order_id)
+        lambda order_id, line_id: lines.select_related("order__store", "order__assignee", *related).filter(
+            pk=line_id, order_id=order_id
         ),
         int,
         int,
     )
 
 
-# Each unit picked reads its line and counts it: compiled once (orders/compiled.py).
-_LINE, _LINE_WITH_RESERVATION = _locked_line(), _locked_line("reservation")
+# Each unit picked counts its line, and most read it first: compiled once (orders/compiled.py).
+_LINE = _line_with_its_order(lock=False)
+_LOCKED_LINE_WITH_RESERVATION = _line_with_its_order(lock=True, related=("reservation",))
 _COUNT_PICKED_BY_HOLDER = CompiledUpdate(
     lambda order_id, line_id, qty, assignee_id: (
         _open_line(order_id, line_id, qty, assignee_id=assignee_id),
@@ -60,6 +69,7 @@ _COUNT_PICKED_BY_HOLDER = CompiledUpdate(
     int,
     int,
     int,
+    returning="picked_qty",
 )
 _COUNT_PICKED_FOR_THE_STORE = CompiledUpdate(
     lambda order_id, line_id, qty: (
@@ -69,42 +79,50 @@ _COUNT_PICKED_FOR_THE_STORE = CompiledUpdate(
     int,
     int,
     int,
+    returning="picked_qty",
 )
 
 
-def _count_picked(order_id: int, line_id: int, qty: int, by: Actor) -> int:
-    """Staff count units only on the orders they hold; a store system (an API key) on any being picked."""
+def _count_picked(order_id: int, line_id: int, qty: int, by: Actor) -> int | None:
+    """The line's units picked, `qty` more now; None when the count is refused. Staff count units only on
+    the orders they hold; a store system (an API key) on any being picked."""
     if by.user_id is not None and by.is_staff_user:
-        return _COUNT_PICKED_BY_HOLDER.run(order_id, line_id, qty, by.user_id)
-    return _COUNT_PICKED_FOR_THE_STORE.run(order_id, line_id, qty)
+        counted = _COUNT_PICKED_BY_HOLDER.run(order_id, line_id, qty, by.user_id)
+    else:
+        counted = _COUNT_PICKED_FOR_THE_STORE.run(order_id, line_id, qty)
+    return counted[0] if counted else None
 
 
-def line_to_work_on(order_id: int, line_id: int, by: Actor, action: OrderAction) -> OrderLine:
-    """The line with its order, locked until the transaction ends (its counts stay exact), once the
-    policy lets `by` work on the order; never a substitute the shopper has not accepted. Marking units
-    not found (and offering substitutes for them) also reads the line's reservation."""
-    with_reservation = action in (OrderAction.NOT_FOUND, OrderAction.SUBSTITUTE)
-    line = (_LINE_WITH_RESERVATION if with_reservation else _LINE).first(order_id, line_id)
+def _read_line(order_id: int, line_id: int, read: CompiledGet[OrderLine]) -> OrderLine:
+    line = read.first(order_id, line_id)
     if line is None:
         fetch(order_id)  # no such order at all: say that
         raise LineNotInOrder()
-    return _workable(line, by, action)
+    return line
+
+
+def line_to_work_on(order_id: int, line_id: int, by: Actor, action: OrderAction) -> OrderLine:
+    """The line with its order and its reservation, locked until the transaction ends (its counts and its
+    stock stay exact), once the policy lets `by` mark its units not found (or offer substitutes for them);
+    never a substitute the shopper has not accepted."""
+    return _workable(_read_line(order_id, line_id, _LOCKED_LINE_WITH_RESERVATION), by, action)
 
 
 def _workable(line: OrderLine, by: Actor, action: OrderAction) -> OrderLine:
-    """`line`, read locked with its order, if `by` may work on it now."""
+    """`line`, read with its order, if `by` may work on it now. A line is a substitute waiting for the
+    shopper's answer from its making until that answer: read unlocked, one answered since is refused as it
+    was read; read locked, the answer waits for this transaction."""
     policy.require(by, line.order, action)
-    if line.is_proposed:  # its row is locked: the shopper's answer waits for this transaction
+    if line.is_proposed:
         raise SubstituteNotAccepted(line.name)
     return line
 
 
 def _line_by_code(order_id: int, code: str) -> OrderLine | None:
-    """The order's line a scanned barcode or typed SKU names, locked as `line_to_work_on` locks it: of
-    several, the one with the most units still open."""
+    """The order's line a scanned barcode or typed SKU names, with its order: of several, the one with the
+    most units still open."""
     return (
-        OrderLine.objects.select_for_update(of=("self",))
-        .select_related("order__store", "order__assignee")
+        OrderLine.objects.select_related("order__store", "order__assignee")
         .filter(Q(product__upc=code) | Q(sku__iexact=code), order_id=order_id)
         .annotate(still_open=F("requested_qty") - F("short_qty") - F("picked_qty"))
         .order_by("-still_open", "pk")
@@ -112,22 +130,40 @@ def _line_by_code(order_id: int, code: str) -> OrderLine | None:
     )
 
 
-def _explain_line_refusal(line: OrderLine, by: Actor, action: OrderAction) -> None:
-    """The line's UPDATE touched nothing: the order moved on meanwhile, or too few units are open."""
-    policy.require(by, fetch(line.order_id), action)
+def _explain_line_refusal(order_id: int, line_id: int, by: Actor, action: OrderAction) -> NoReturn:
+    """The line's UPDATE touched nothing: the order moved on meanwhile, or too few units are open, as the
+    line is now (a count that raced this one changed it since it was read)."""
+    line = _read_line(order_id, line_id, _LINE)
+    policy.require(by, line.order, action)
     raise QuantityTooLarge(line.name, line.open_qty)
 
 
 @transaction.atomic
-def pick_line(order_id: int, line_id: int, *, by: Actor, qty: int = 1) -> OrderLine:
-    """Confirm `qty` more units of a line are in hand."""
-    return _pick(line_to_work_on(order_id, line_id, by, OrderAction.PICK), by, qty)
+def pick_line(order_id: int, line_id: int, *, by: Actor, qty: int = 1, current: Order | None = None) -> OrderLine:
+    """Confirm `qty` more units of a line are in hand. Nothing is locked: the count's conditional UPDATE
+    alone decides (see `_open_line`).
+
+    `current`: the order as the caller just read it with its lines (see `fetch`): the line is one of
+    those, read no more; it is returned as counted now."""
+    line = (
+        _read_line(order_id, line_id, _LINE) if current is None else _line_of(fetch(order_id, current=current), line_id)
+    )
+    return _pick(_workable(line, by, OrderAction.PICK), by, qty)
+
+
+def _line_of(order: Order, line_id: int) -> OrderLine:
+    """The line among those read with `order`, holding that very order (the one its event is recorded on)."""
+    line = next((line for line in order.lines.all() if line.pk == line_id), None)
+    if line is None:
+        raise LineNotInOrder()
+    line.order = order
+    return line
 
 
 @transaction.atomic
 def pick_by_code(order_id: int, code: str, *, by: Actor) -> OrderLine:
     """A scan (camera or keyboard-wedge scanner) or a typed SKU: one more unit of the line it names is in
-    hand. The line is found and locked in one read."""
+    hand. The line is found in one read, and counted as `pick_line` counts it."""
     line = _line_by_code(order_id, code)
     if line is None:
         fetch(order_id)  # no such order at all: say that
@@ -136,12 +172,11 @@ def pick_by_code(order_id: int, code: str, *, by: Actor) -> OrderLine:
 
 
 def _pick(line: OrderLine, by: Actor, qty: int) -> OrderLine:
-    """Count `qty` more units picked on `line`, locked and workable, and record it."""
-    order_id, line_id = line.order_id, line.pk
-    won = qty >= 1 and _count_picked(order_id, line_id, qty, by)
-    if not won:
-        _explain_line_refusal(line, by, OrderAction.PICK)
-    line.picked_qty += qty
+    """Count `qty` more units picked on `line`, workable, and record it."""
+    picked = _count_picked(line.order_id, line.pk, qty, by) if qty >= 1 else None
+    if picked is None:
+        _explain_line_refusal(line.order_id, line.pk, by, OrderAction.PICK)
+    line.picked_qty = picked
     record(
         line.order,
         EventType.PICKING,
@@ -149,7 +184,7 @@ def _pick(line: OrderLine, by: Actor, qty: int) -> OrderLine:
         line_id=line.pk,
         sku=line.sku,
         qty=qty,
-        picked_qty=line.picked_qty,
+        picked_qty=picked,
     )
     return line
 
@@ -177,7 +212,7 @@ def count_not_found(line: OrderLine, qty: int, by: Actor) -> Order:
         short_qty=F("short_qty") + qty
     )
     if not won:
-        _explain_line_refusal(line, by, OrderAction.NOT_FOUND)
+        _explain_line_refusal(order_id, line_id, by, OrderAction.NOT_FOUND)
     line.short_qty += qty
     reservations.release([(line.reservation, qty)], reason=ReservationReason.NOT_FOUND, by=by)
     order = line.order
