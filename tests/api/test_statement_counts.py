@@ -5,8 +5,8 @@ What the API itself adds to an action: nothing for the key (each process keeps i
 found through the key in one statement (its lines joined to it, with its store and holder). Claim and ready
 for pickup take that read as their own and answer with the order as they left it; a pick answers with the
 order as it read it under the line's lock and the lines found; a new order is answered as made. A payment's
-locked read of the order is the key's look-up too. The rest is the action's own (orders/actions/). With rate
-limits on, one upsert per ten requests more (core/throttle.py)."""
+locked read of the order, with its lines, is the key's look-up too. The rest is the action's own
+(orders/actions/). With rate limits on, one upsert per ten requests more (core/throttle.py)."""
 
 import pytest
 
@@ -25,7 +25,7 @@ STEPS = {
     "claim": 3,  # the order found; its conditional update, its event
     "pick": 4,  # the order found; the line locked (with its order), its conditional count, its event
     "ready": 4,  # the order found, the drop zone; the conditional update, its event
-    "pay": 5,  # the order locked, among the key's stores; its sums, the event, the payment row; its lines
+    "pay": 4,  # the order locked with its lines, among the key's stores; its sums, the event, the payment row
     "hand off": 9,
 }
 LOOK_UPS = {"by code": 1, "by id": 1, "by external id": 1}

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from shelfcall.api import cursors
 from shelfcall.api.errors import InvalidInput, NotFound
 from shelfcall.api.models import ApiKey
-from shelfcall.orders.actions import keep_lines, with_action_relations
+from shelfcall.orders.actions import keep_lines, order_of_lines, with_action_relations
 from shelfcall.orders.compiled import CompiledList
 from shelfcall.orders.models import BARCODE_PREFIX, Order, OrderEvent, OrderLine, Payment, ReservationEntry
 from shelfcall.orders.queries import phone_key
@@ -102,11 +102,8 @@ def _one_order(api_key: ApiKey, **order_filters: object) -> Order | None:
     lines = _lines_of_one_order(api_key, **order_filters)
     if not lines:
         return with_action_relations(orders_of(api_key).filter(**order_filters)).first()
-    order = lines[0].order
+    order = order_of_lines(lines)
     order.version = lines[0].order_version  # type: ignore[attr-defined]  # as orders_of annotates it
-    for line in lines:
-        line.order = order  # one instance, as a prefetch gives
-    keep_lines(order, lines)
     return order
 
 
