@@ -5,8 +5,9 @@ What the API itself adds to an action: nothing for the key (each process keeps i
 found through the key in one statement (its lines joined to it, with its store and holder). Claim and ready
 for pickup take that read as their own and answer with the order as they left it; a pick answers with the
 order as it read it under the line's lock and the lines found; a new order is answered as made. A payment's
-locked read of the order, with its lines, is the key's look-up too. The rest is the action's own
-(orders/actions/). With rate limits on, one upsert per ten requests more (core/throttle.py)."""
+and the hand-off's locked read of the order, with its lines, is the key's look-up too, and they answer with
+the order as they left it. The rest is the action's own (orders/actions/). With rate limits on, one upsert
+per ten requests more (core/throttle.py)."""
 
 import pytest
 
@@ -26,7 +27,9 @@ STEPS = {
     "pick": 4,  # the order found; the line locked (with its order), its conditional count, its event
     "ready": 4,  # the order found, the drop zone; the conditional update, its event
     "pay": 4,  # the order locked with its lines, among the key's stores; its sums, the event, the payment row
-    "hand off": 9,
+    # the order locked with its lines and their reservations, among the orders the key reaches; the order's
+    # update, the stock, the reservations, their journal, the event
+    "hand off": 6,
 }
 LOOK_UPS = {"by code": 1, "by id": 1, "by external id": 1}
 
