@@ -203,7 +203,7 @@ class TestReadyForPickup:
 
 
 class TestHandOff:
-    def test_hands_off_with_a_rejection(self, api_post, key, order):
+    def test_hands_off_with_a_rejection(self, api_get, api_post, key, order):
         staged(order, TILL)
         actions.mark_paid(order.pk, by=TILL)
         line = order.lines.get()
@@ -211,6 +211,27 @@ class TestHandOff:
         response = api_post(_url(order, "hand-off"), key, body)
         assert response.status_code == 200 and response.json()["status"] == "completed"
         assert response.json()["lines"][0]["rejected"] == 1 and response.json()["refund_due"] == "10.00"
+        assert response.json() == api_get(f"/api/v1/orders/{order.pk}", key).json(), "the order as it is now"
+
+    def test_an_order_taken_here_for_another_store_is_handed_off(self, api_post, key, store):
+        sister = make_store(organization=store.organization)
+        product = make_product(sister, price="10.00")
+        order = submit(make_showcase(sister, products=[product]), {product: 1})
+        Order.objects.filter(pk=order.pk).update(origin_store=store)
+        staged(order, TILL)
+        actions.mark_paid(order.pk, by=TILL)
+        assert api_post(_url(order, "hand-off"), key, {}).json()["status"] == "completed"
+
+    def test_another_stores_order_is_not_found_and_stays_ready(self, api_post, make_key, order):
+        staged(order, TILL)
+        actions.mark_paid(order.pk, by=TILL)
+        stranger = make_key(make_store(), Scope.ORDERS_READ, Scope.ORDERS_WRITE)
+        refused = api_post(_url(order, "hand-off"), stranger, {})
+        missing = api_post(f"/api/v1/orders/{order.pk + 1000}/hand-off", stranger, {})
+        assert (refused.status_code, refused.json()) == (missing.status_code, missing.json())
+        assert _error(refused) == (404, "not_found", None)
+        order.refresh_from_db()
+        assert order.status == OrderStatus.READY
 
     def test_unpaid_is_refused_where_the_store_wants_payment_first(self, api_post, key, order):
         staged(order, TILL)
@@ -238,6 +259,11 @@ class TestHandOff:
         assert _error(response) == (422, "invalid", "rejections.0.line_id")
         response = api_post(_url(order, "hand-off"), key, {"rejections": [rejection | {"reason": "meh"}]})
         assert _error(response)[::2] == (422, "rejections.0.reason")
+
+    def test_a_rejections_unknown_line_is_named_before_the_orders_state_is_checked(self, api_post, key, order):
+        rejection = {"line_id": 999999, "qty": 1, "reason": "damaged"}
+        response = api_post(_url(order, "hand-off"), key, {"rejections": [rejection]})
+        assert _error(response) == (422, "invalid", "rejections.0.line_id"), "not yet ready: named first all the same"
 
 
 class TestCancel:
@@ -306,7 +332,7 @@ def test_a_retry_gets_the_first_answer(api_post, key, order, action):
 
 
 # Not found, hand-off and cancel also write the reservation journal (one INSERT for all the lines).
-STATEMENTS = {"claim": 11, "pick": 11, "not-found": 17, "ready-for-pickup": 11, "hand-off": 20, "cancel": 21}
+STATEMENTS = {"claim": 11, "pick": 11, "not-found": 17, "ready-for-pickup": 11, "hand-off": 10, "cancel": 21}
 
 
 @pytest.mark.parametrize("action", list(ACTIONS))
@@ -316,8 +342,9 @@ def test_each_action_takes_a_few_statements_whatever_the_lines(api_post, key, st
     prepare, url_for, body = ACTIONS[action]
     prepare(order)
     url = url_for(order)
-    # The key (and its last use), the idempotency claim and its keeping, the order and its lines twice: 7.
-    # The rest is the action's own (hand-off and cancel settle or release each line's stock).
+    # The key (and its last use), the idempotency claim and its keeping: 4. The rest is the order found
+    # (the hand-off's own locked read of it, with its lines, is the look-up) and the action's own (hand-off
+    # and cancel settle or release each line's stock).
     with count_statements(STATEMENTS[action]):
         assert api_post(url, key, body, idempotency_key=f"count-{action}").status_code == 200
 

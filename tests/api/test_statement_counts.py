@@ -5,8 +5,9 @@ What the API itself adds to an action: nothing for the key (each process keeps i
 found through the key in one statement (its lines joined to it, with its store and holder). Claim, pick and
 ready for pickup (whose read joins the drop zone it names) take that read as their own and answer with the
 order as they left it (a pick: the lines found, its line as counted); a new order is answered as made. A payment's
-locked read of the order is the key's look-up too. The rest is the action's own (orders/actions/). With rate
-limits on, one upsert per ten requests more (core/throttle.py)."""
+and the hand-off's locked read of the order, with its lines, is the key's look-up too, and they answer with
+the order as they left it. The rest is the action's own (orders/actions/). With rate limits on, one upsert
+per ten requests more (core/throttle.py)."""
 
 import pytest
 
@@ -26,8 +27,10 @@ STEPS = {
     "claim": 3,  # the order found; its conditional update, its event
     "pick": 3,  # the order found; the line's conditional count (returning the units now picked), its event
     "ready": 3,  # the order found with the drop zone named (joined to its store); the conditional update, its event
-    "pay": 5,  # the order locked, among the key's stores; its sums, the event, the payment row; its lines
-    "hand off": 9,
+    "pay": 4,  # the order locked with its lines, among the key's stores; its sums, the event, the payment row
+    # the order locked with its lines and their reservations, among the orders the key reaches; the order's
+    # update, the stock, the reservations, their journal, the event
+    "hand off": 6,
 }
 LOOK_UPS = {"by code": 1, "by id": 1, "by external id": 1}
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 import pytest
 from django.db import connection, connections
+from django.db.models import Q
 from django.test import Client
 
 from shelfcall.api.keys import issue_key
@@ -145,10 +146,12 @@ def test_the_same_webshop_order_imported_twice_at_once_is_one_order():
     assert Order.objects.count() == 1 and stock_of(product, store).reserved == 1
 
 
-def test_a_payment_during_the_hand_off_leaves_the_payment_status_the_sums_say(monkeypatch):
+@pytest.mark.parametrize("narrowed", [False, True], ids=["any order", "within the caller's stores"])
+def test_a_payment_during_the_hand_off_leaves_the_payment_status_the_sums_say(monkeypatch, narrowed):
     """The till pays in another process while the hand-off is between its read of the order and its
     write: the hand-off holds the order's row from its first read (as payments do), so the payment
-    waits, then sees the hand-off's total; the status settled is what the final sums say."""
+    waits, then sees the hand-off's total; the status settled is what the final sums say. The same
+    when the read is narrowed to the caller's stores (an API key's): its own statement, not the compiled one."""
     store = make_store(allow_pay_at_pickup=True)
     product = make_product(store, price="10.00", on_hand=5)
     order = staged(submit(make_showcase(store, products=[product]), {product: 2}), TILL)
@@ -161,7 +164,12 @@ def test_a_payment_during_the_hand_off_leaves_the_payment_status_the_sums_say(mo
         return apply_rejections(*args)
 
     monkeypatch.setattr(handoff, "_apply_rejections", pay_meanwhile)
-    actions.hand_off_order(order.pk, by=TILL, rejections=[actions.Rejection(order.lines.get().pk, 1, "damaged")])
+    actions.hand_off_order(
+        order.pk,
+        by=TILL,
+        rejections=[actions.Rejection(order.lines.get().pk, 1, "damaged")],
+        within=Q(store=store) if narrowed else None,
+    )
     till.join(30)
     order.refresh_from_db()
     assert (order.total_amount, order.paid_amount) == (10, 10), "the till paid what the hand-off left owed"

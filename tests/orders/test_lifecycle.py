@@ -296,13 +296,13 @@ class TestStatementBudget:
 
         policies.for_store(store.pk)
 
-    def test_full_lifecycle_within_37_statements(self, store, count_statements):
-        """37 with the reservation journal's two INSERTs (hold, consumption) and the payment's row: the
+    def test_full_lifecycle_within_35_statements(self, store, count_statements):
+        """35 with the reservation journal's two INSERTs (hold, consumption) and the payment's row: the
         stock levels and reservations of all lines move in one UPDATE each, at submission and hand-off."""
         products = [make_product(store, on_hand=5) for _ in range(3)]
         showcase = make_showcase(store, products=products)
         alex, desk = staff(store), make_drop_zone(store)
-        with count_statements(37) as captured:
+        with count_statements(35) as captured:
             order = submit(showcase, dict.fromkeys(products, 1))
             _collected(order, alex, desk)
         print(f"full lifecycle, 3 lines: {len(captured)} statements")
@@ -327,7 +327,7 @@ class TestStatementBudget:
         products = [make_product(store, on_hand=5) for _ in range(2)]
         showcase = make_showcase(store, products=products)
         alex, desk = staff(store), make_drop_zone(store)
-        with count_statements(35) as captured:
+        with count_statements(33) as captured:
             order = submit(showcase, dict.fromkeys(products, 1), contact=ShopperContact(email="kim@example.com"))
             _collected(order, alex, desk)
         print(f"full lifecycle, 2 lines, every notification on: {len(captured)} statements")
@@ -347,7 +347,9 @@ class TestStatementBudget:
         alex = staff(store)
         staged(order, alex)
         actions.mark_paid(order.pk, by=TILL)
-        with count_statements(7):  # the stock levels, the reservations and the journal: one statement each
+        # the order locked with its lines; its update; the stock levels, the reservations and the journal: one
+        # statement each; the event
+        with count_statements(6):
             actions.hand_off_order(order.pk, by=alex)
         assert [stock_of(p, store).on_hand for p in products] == [4] * lines
 
@@ -362,7 +364,7 @@ class TestStatementBudget:
             actions.stage_order(order.pk, by=alex, note="desk")
         with count_statements(4):  # the locked read, the sums, the event, the payment row
             actions.mark_paid(order.pk, by=TILL)
-        with count_statements(7):  # one the reservation journal's INSERT; the stock of every line in one UPDATE
+        with count_statements(6):  # one the reservation journal's INSERT; the stock of every line in one UPDATE
             actions.hand_off_order(order.pk, by=alex)
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from shelfcall.api import cursors
 from shelfcall.api.errors import InvalidInput, NotFound
 from shelfcall.api.models import ApiKey
-from shelfcall.orders.actions import keep_lines, with_action_relations
+from shelfcall.orders.actions import keep_lines, order_of_lines, with_action_relations
 from shelfcall.orders.compiled import CompiledList, is_row_id
 from shelfcall.orders.models import BARCODE_PREFIX, Order, OrderEvent, OrderLine, Payment, ReservationEntry
 from shelfcall.orders.queries import phone_key
@@ -29,7 +29,7 @@ def stores_of(api_key: ApiKey) -> QuerySet[Store]:
     return stores.order_by("name", "pk")
 
 
-def _reached(api_key: ApiKey, via: str = "") -> Q:
+def reached(api_key: ApiKey, via: str = "") -> Q:
     """The orders the key reaches, for a queryset that gets to the order through `via` (e.g. "order__").
 
     A store key reaches its store's orders and those it took for pick-up at another store."""
@@ -48,7 +48,7 @@ def orders_of(api_key: ApiKey) -> QuerySet[Order]:
 
     `version` is the id of the order's latest event (orders/actions/lines.py), by the event index."""
     return (
-        Order.objects.filter(_reached(api_key))
+        Order.objects.filter(reached(api_key))
         .select_related("sub_status")
         .annotate(version=Coalesce(_latest_event_id(OuterRef("pk")), 0))
         .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("pk")))
@@ -59,7 +59,7 @@ def orders_of(api_key: ApiKey) -> QuerySet[Order]:
 def _lines_with_their_order(api_key: ApiKey, **order_filters: object) -> QuerySet[OrderLine]:
     on_the_order = {f"order__{name}": value for name, value in order_filters.items()}
     return (
-        with_action_relations(OrderLine.objects.filter(_reached(api_key, via="order__"), **on_the_order), via="order__")
+        with_action_relations(OrderLine.objects.filter(reached(api_key, via="order__"), **on_the_order), via="order__")
         .select_related("order__sub_status")
         .annotate(order_version=Coalesce(_latest_event_id(OuterRef("order_id")), 0))
         .order_by("pk")
@@ -134,11 +134,8 @@ def _one_order(api_key: ApiKey, **order_filters: object) -> Order | None:
 
 def _order_of(lines: list[OrderLine]) -> Order:
     """The order the lines were read joined to, with them and its version."""
-    order = lines[0].order
+    order = order_of_lines(lines)
     order.version = lines[0].order_version  # type: ignore[attr-defined]  # as orders_of annotates it
-    for line in lines:
-        line.order = order  # one instance, as a prefetch gives
-    keep_lines(order, lines)
     return order
 
 

@@ -25,7 +25,7 @@ from shelfcall.api.schemas import OrderOut
 from shelfcall.catalog.models import Product
 from shelfcall.orders import actions
 from shelfcall.orders.actions import Offer, Rejection
-from shelfcall.orders.errors import UnknownAssociate
+from shelfcall.orders.errors import OrderNotFound, UnknownAssociate
 from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order, OrderStatus
 from shelfcall.orders.policy import OrderAction, allowed_actions
@@ -334,18 +334,23 @@ def ready_for_pickup(request: ApiRequest, order_id: int, payload: ReadyIn) -> Or
     "`id_checked`), `quantity_too_large` for a rejection of more than was picked.",
 )
 def hand_off(request: ApiRequest, order_id: int, payload: HandOffIn) -> OrderOut:
-    return _act(
-        request,
-        order_id,
-        lambda order, by: actions.hand_off_order(
-            order.pk,
-            by=by,
+    """The hand-off's read of the order under its lock, narrowed to the orders the key reaches, is the key's
+    look-up too (another store's order is the same 404), and the answer is the order as the hand-off left
+    it. The rejections' lines are checked on that read before the hand-off's own checks."""
+    api_key: ApiKey = request.auth
+    try:
+        order = actions.hand_off_order(
+            order_id,
+            by=Actor.api(api_key.name),
             pickup_code=payload.pickup_code,
-            rejections=_rejections(order, payload.rejections),
+            rejections=lambda order: _rejections(order, payload.rejections),
             collected_by=payload.collected_by,
             id_checked=payload.id_checked,
-        ),
-    )
+            within=queries.reached(api_key),
+        )
+    except OrderNotFound:
+        raise NotFound(_("No order with this id.")) from None
+    return OrderOut.of(order)
 
 
 @order_action(

@@ -85,10 +85,13 @@ def _settle(
 
     The payload's fields are the action's keyword arguments, by name. The action's read of the order under
     its lock, narrowed to the key's stores, is the key's look-up too: another store's order is the same 404
-    as one that does not exist. The order's version is the payment's event, as the action recorded it."""
+    as one that does not exist; the order's lines come with it. The order's version is the payment's event,
+    as the action recorded it."""
     api_key = request.auth
     try:
-        receipt = action(order_id, by=Actor.api(api_key.name), within=api_key.store_filter(), **dict(payload))
+        receipt = action(
+            order_id, by=Actor.api(api_key.name), within=api_key.store_filter(), with_lines=True, **dict(payload)
+        )
     except OrderNotFound:
         raise NotFound(_("No order with this id.")) from None
     return Status(201, ReceiptOut(payment=PaymentOut.of(receipt.payment), order=OrderOut.of(receipt.order)))

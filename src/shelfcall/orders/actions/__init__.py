@@ -1,6 +1,6 @@
 """The only writers of order state. Each action is one transaction that records an OrderEvent."""
 
-from shelfcall.orders.actions._common import keep_lines, with_action_relations
+from shelfcall.orders.actions._common import keep_lines, order_of_lines, with_action_relations
 from shelfcall.orders.actions.arrival import CHECK_IN_MODES, check_in
 from shelfcall.orders.actions.claiming import claim_order, reassign_order, unclaim_order
 from shelfcall.orders.actions.closing import cancel_order, expire_order
@@ -62,6 +62,7 @@ __all__ = [
     "mark_paid",
     "move_order",
     "next_sub_statuses",
+    "order_of_lines",
     "pick_by_code",
     "pick_line",
     "propose_substitutes",

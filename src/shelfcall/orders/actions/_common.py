@@ -8,7 +8,7 @@ from django.db.models import Model, Q, QuerySet
 from shelfcall.core import clock
 from shelfcall.core.people import display_name
 from shelfcall.orders import hooks, policy
-from shelfcall.orders.compiled import CompiledGet
+from shelfcall.orders.compiled import CompiledGet, CompiledList
 from shelfcall.orders.errors import NotYourOrder, OrderNotFound, WrongStatus
 from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import Actor, EventType, record
@@ -65,6 +65,54 @@ def fetch(order_id: int, *, lock: bool = False, current: Order | None = None, wi
         order = (_LOCKED_ORDER if lock else _ORDER).first(order_id)
     if order is None:
         raise OrderNotFound()
+    return order
+
+
+def _through(condition: Q, via: str) -> Q:
+    """`condition`, lookups on an order, for rows that reach the order through `via` (e.g. "order__")."""
+
+    def moved(child: Any) -> Any:
+        if isinstance(child, Q):
+            return _through(child, via)
+        lookup, value = child
+        return via + lookup, value
+
+    return Q(*map(moved, condition.children), _connector=condition.connector, _negated=condition.negated)
+
+
+def _locked_lines(order_id: int, within: Q) -> QuerySet[OrderLine]:
+    """The order's lines by id with their reservations, each joined to the order (and what the actions read
+    with it), whose row alone is locked: `within` is checked on that row as it is once locked."""
+    # By the order's own id (order__pk, not order_id): an id past the column's range finds nothing, unsent.
+    lines = OrderLine.objects.select_for_update(of=("order",)).filter(_through(within, "order__"), order__pk=order_id)
+    return with_action_relations(lines, via="order__").select_related("reservation").order_by("pk")
+
+
+_LOCKED_ORDER_WITH_LINES = CompiledList(lambda order_id: _locked_lines(order_id, Q()), int)
+
+
+def fetch_with_lines(order_id: int, *, within: Q | None = None) -> Order:
+    """As `fetch(lock=True)`, with the order's lines and their reservations (`order.lines.all()`, by id) in
+    the same statement: what the hand-off works on, and a payment's answer.
+
+    On PostgreSQL the lines are as the statement found them: a change committed while it waited for the
+    order's lock is in the order (its row is read again once locked) but not in them. Sound for a ready
+    order, the hand-off's: its lines and reservations change only with its status (a cancel, an expiry,
+    another hand-off), which the hand-off then refuses. A payment decides on no line: only the lines of its
+    answer may then be a change behind."""
+    lines = _LOCKED_ORDER_WITH_LINES.all(order_id) if within is None else list(_locked_lines(order_id, within))
+    if not lines:  # no such order (or not the caller's), or one without lines (the schema allows it)
+        return fetch(order_id, lock=True, within=within)
+    return order_of_lines(lines)
+
+
+def order_of_lines(lines: Sequence[OrderLine]) -> Order:
+    """The order `lines` were read with (each joined to it), one instance for all, as a prefetch gives,
+    its lines kept on it."""
+    order = lines[0].order
+    for line in lines:
+        line.order = order
+    keep_lines(order, lines)
     return order
 
 

@@ -1,14 +1,15 @@
 """Handing the order over: checks, per-line acceptance, and the stock leaving the store."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core import clock
 from shelfcall.orders import hooks, policy, reservations
-from shelfcall.orders.actions._common import fetch, move, settle_new_total
+from shelfcall.orders.actions._common import fetch_with_lines, move, settle_new_total
 from shelfcall.orders.errors import (
     IdCheckRequired,
     LineNotInOrder,
@@ -72,24 +73,35 @@ def check_hand_off(
         turned_down[line.pk] = turned_down.get(line.pk, 0) + rejection.qty
 
 
+# A caller that checks the rejections against the order first, with refusals of its own (the API names
+# the field of the line it does not know), gives them as a function of the order read under the lock.
+RejectionsOf = Callable[[Order], Sequence[Rejection]]
+
+
 @transaction.atomic
 def hand_off_order(
     order_id: int,
     *,
     by: Actor,
     pickup_code: str | None = None,
-    rejections: Sequence[Rejection] = (),
+    rejections: Sequence[Rejection] | RejectionsOf = (),
     collected_by: str = "",
     id_checked: bool = False,
     signature_svg: str = "",
+    within: Q | None = None,
 ) -> Order:
     """Mark Picked Up. Accepted units leave the stock; rejected ones go back and may fall due as refunds.
-    Refused as `check_hand_off` says, on the order and lines as they are under the lock.
+    Refused as `check_hand_off` says, on the order and lines as they are under the lock. Returns the order
+    as it left it, with its lines and its event as the version.
 
     The order's row is locked from the first read, as payments lock it: a payment at the till in the
-    same moment waits, so the payment status settled here is computed from the sums as they end up."""
-    order = fetch(order_id, lock=True)
-    lines = {line.pk: line for line in OrderLine.objects.filter(order_id=order_id).select_related("reservation")}
+    same moment waits, so the payment status settled here is computed from the sums as they end up.
+    `within` (e.g. an API key's stores): an order outside it is OrderNotFound, its row neither read nor locked.
+    """
+    order = fetch_with_lines(order_id, within=within)
+    lines = {line.pk: line for line in order.lines.all()}
+    if callable(rejections):
+        rejections = rejections(order)
     check_hand_off(
         order, list(lines.values()), by=by, pickup_code=pickup_code, rejections=rejections, id_checked=id_checked
     )

@@ -14,7 +14,7 @@ from django.db.models import Q
 from shelfcall.core import clock
 from shelfcall.core.money import format_money
 from shelfcall.orders import policy
-from shelfcall.orders.actions._common import fetch
+from shelfcall.orders.actions._common import fetch, fetch_with_lines
 from shelfcall.orders.compiled import CompiledInsert
 from shelfcall.orders.errors import InvalidAmount, NothingToRefund, Overpayment, WrongCurrency
 from shelfcall.orders.event_payloads import as_amount
@@ -54,15 +54,17 @@ def record_payment(
     reference: str = "",
     currency: str | None = None,
     within: Q | None = None,
+    with_lines: bool = False,
 ) -> Receipt:
     """A deposit, a part or the rest of what is owed, taken at a till or a self-checkout.
 
     `currency`, when the caller states one, must be the order's. More than is owed is refused with what is owed.
     `within` (e.g. an API key's stores): an order outside it is OrderNotFound, its row neither read nor locked.
+    `with_lines`: the receipt's order comes with its lines, read with it (for a caller that answers with them).
     """
     if not is_cent_amount(amount):
         raise InvalidAmount()
-    order = _payable(order_id, by, within)
+    order = _payable(order_id, by, within, with_lines)
     if currency is not None and currency != order.currency:
         raise WrongCurrency(order.currency)
     if amount > order.owed_amount:
@@ -72,10 +74,16 @@ def record_payment(
 
 @transaction.atomic
 def mark_paid(
-    order_id: int, *, by: Actor, method: str = PaymentMethod.OTHER, reference: str = "", within: Q | None = None
+    order_id: int,
+    *,
+    by: Actor,
+    method: str = PaymentMethod.OTHER,
+    reference: str = "",
+    within: Q | None = None,
+    with_lines: bool = False,
 ) -> Receipt:
     """The till, the POS API or an associate confirms the shopper paid all that is still owed."""
-    order = _payable(order_id, by, within)
+    order = _payable(order_id, by, within, with_lines)
     return _record(order, PaymentKind.PAYMENT, order.owed_amount, method=method, reference=reference, by=by)
 
 
@@ -88,13 +96,14 @@ def refund_order(
     method: str = PaymentMethod.OTHER,
     reference: str = "",
     within: Q | None = None,
+    with_lines: bool = False,
 ) -> Receipt:
     """Settle (part of) the refund due: short picks, rejected lines, a cancelled paid order.
 
     `amount` None settles all that is due. What is due is read under the order's row lock: a second
     press at the same moment (another web process) waits, then sees the first refund and is refused.
     """
-    order = fetch(order_id, lock=True, within=within)
+    order = _locked(order_id, within, with_lines)
     policy.require(by, order, OrderAction.REFUND)
     due = order.refund_due_amount
     refund = due if amount is None else amount
@@ -103,11 +112,15 @@ def refund_order(
     return _record(order, PaymentKind.REFUND, refund, method=method, reference=reference, by=by)
 
 
-def _payable(order_id: int, by: Actor, within: Q | None) -> Order:
+def _payable(order_id: int, by: Actor, within: Q | None, with_lines: bool) -> Order:
     """The order, locked, if it can take money now: not closed early, and something still owed."""
-    order = fetch(order_id, lock=True, within=within)
+    order = _locked(order_id, within, with_lines)
     policy.require(by, order, OrderAction.PAY)
     return order
+
+
+def _locked(order_id: int, within: Q | None, with_lines: bool) -> Order:
+    return fetch_with_lines(order_id, within=within) if with_lines else fetch(order_id, lock=True, within=within)
 
 
 def _record(order: Order, kind: PaymentKind, amount: Decimal, *, method: str, reference: str, by: Actor) -> Receipt:
