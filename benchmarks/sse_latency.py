@@ -37,6 +37,7 @@ import threading
 import time
 import zlib
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +72,9 @@ BUDGET_KB_PER_STREAM = 50.0
 DRAIN_LIMIT_S = 10.0
 WARM_UP_STREAMS = 4  # per serving process, before "idle" is measured
 SITE = REPO / "deploy" / "nginx.conf"
+# What marks the claim's own message: a claim moves every waiting order's place in the queue, and
+# each of their streams is sent its panel again (shopper/status.py, QueueWatch).
+CLAIMED = b'"status":"picking"'
 
 
 @dataclass(frozen=True)
@@ -83,15 +87,17 @@ class Target:
 # --- the database -------------------------------------------------------------------------------
 
 
-def seed_orders(count: int, workers: int) -> tuple[list[Target], object]:
-    """`count` orders submitted through the domain action, by `workers` processes at once."""
+def seed_orders(count: int, workers: int, queue_length: int) -> tuple[list[Target], object]:
+    """`count` orders submitted through the domain action, by `workers` processes at once, over as many
+    showcases (each its own team, so its own queue) as `queue_length` orders a queue asks for."""
     from django.db import connections
     from django.db.models import Max
 
     from shelfcall.orders.models import Order, OrderEvent
     from shelfcall.stores.models import Store
 
-    bench = make_store(showcases=1, products_per_showcase=20, stock=1_000_000)
+    queues = -(-count // queue_length)
+    bench = make_store(showcases=queues, products_per_showcase=3, stock=1_000_000)
     # Every benchmark order comes from one "phone": let it hold them all (one unit a line, at most
     # three lines: 30,000 units for 10,000 orders; the limits are small integers).
     Store.objects.filter(pk=bench.store.pk).update(
@@ -100,7 +106,7 @@ def seed_orders(count: int, workers: int) -> tuple[list[Target], object]:
     actor = make_staff(bench.store, "Bench")
     connections.close_all()  # each seeding process opens its own
     seeders = [
-        mp.Process(target=submit_orders, args=(bench.showcases[0], range(w, count, workers))) for w in range(workers)
+        mp.Process(target=submit_orders, args=(bench.showcases, range(w, count, workers))) for w in range(workers)
     ]
     for seeder in seeders:
         seeder.start()
@@ -118,16 +124,17 @@ def seed_orders(count: int, workers: int) -> tuple[list[Target], object]:
     return [Target(pk, token, last_ids[pk]) for pk, token in orders], actor
 
 
-def submit_orders(showcase_and_products: tuple, numbers: range) -> None:
+def submit_orders(showcases: list[tuple], numbers: range) -> None:
+    """Order n from showcase n mod len(showcases): the queues fill evenly."""
     from django.db import connection
 
     from shelfcall.orders import actions
     from shelfcall.orders.actions import CartLine, ShopperContact
 
-    showcase, products = showcase_and_products
-    showcase.store.refresh_from_db()
+    showcases[0][0].store.refresh_from_db()
     rng = random.Random(numbers.start)
     for n in numbers:
+        showcase, products = showcases[n % len(showcases)]
         chosen = rng.sample(products, rng.randint(1, 3))
         actions.submit_showcase_order(
             showcase,
@@ -264,6 +271,19 @@ async def read_head(reader: asyncio.StreamReader) -> tuple[int, dict[str, str]]:
     return status, headers
 
 
+async def body_chunks(reader: asyncio.StreamReader, headers: dict[str, str]) -> AsyncIterator[bytes]:
+    """The body as it arrives. uvicorn chunks a stream even for an HTTP/1.0 request (nginx does not)."""
+    if "content-length" in headers:
+        yield await reader.readexactly(int(headers["content-length"]))
+    elif headers.get("transfer-encoding", "").lower() == "chunked":
+        while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):
+            yield (await reader.readexactly(size + 2))[:-2]
+        await reader.readuntil(b"\r\n")
+    else:
+        while chunk := await reader.read(65536):
+            yield chunk
+
+
 @dataclass
 class ClientTally:
     opened: int = 0
@@ -285,12 +305,12 @@ async def follow_stream(port: int, target: Target, copy: int, tally: ClientTally
             f"GET /o/{target.token}/events?last_event_id={target.last_event_id} HTTP/1.0\r\n"
             f"Host: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode()
         )
-        status, _ = await read_head(reader)
+        status, headers = await read_head(reader)
         if status != 200:
             tally.failures[f"HTTP {status}"] += 1
             return
         buffer = b""
-        while chunk := await reader.read(65536):
+        async for chunk in body_chunks(reader, headers):
             now = time.perf_counter()
             buffer += chunk
             while b"\n\n" in buffer:
@@ -301,7 +321,7 @@ async def follow_stream(port: int, target: Target, copy: int, tally: ClientTally
                     gate.release()
                 elif message.startswith(b":"):
                     tally.keepalives += 1
-                elif b"\nevent: order\n" in b"\n" + message + b"\n":
+                elif b"\nevent: order\n" in b"\n" + message + b"\n" and CLAIMED in message:
                     if (target.order_id, copy) in tally.arrivals:
                         tally.repeats += 1
                     else:
@@ -374,14 +394,7 @@ async def load_pages(port: int, tokens: list[str], seconds: float, reports: mp.Q
 
 
 async def read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
-    if "content-length" in headers:
-        return await reader.readexactly(int(headers["content-length"]))
-    body = b""
-    while size := int((await reader.readuntil(b"\r\n")).split(b";")[0], 16):  # chunked
-        body += await reader.readexactly(size)
-        await reader.readexactly(2)
-    await reader.readuntil(b"\r\n")
-    return body
+    return b"".join([chunk async for chunk in body_chunks(reader, headers)])
 
 
 def pages_client(port: int, tokens: list[str], seconds: float, reports: mp.Queue, connections: int) -> None:
@@ -631,6 +644,13 @@ def main() -> None:
         default=4,
         help="streams following each order (a shopper's tabs and devices): fewer orders to seed",
     )
+    parser.add_argument(
+        "--queue-length",
+        type=int,
+        default=25,
+        help="waiting orders in each queue (a team of the store): a claim moves the place of every order "
+        "behind it in its queue, and each of their streams is sent its panel again",
+    )
     parser.add_argument("--processes", type=int, default=4, help="`shelfcall serve` processes behind nginx")
     parser.add_argument("--clients", type=int, default=4, help="load generator processes")
     parser.add_argument("--no-nginx", action="store_true", help="streams straight to one serving process")
@@ -683,7 +703,7 @@ def main() -> None:
         migrate()
         t0 = time.perf_counter()
         count = args.orders if args.mode == "pages" else -(-args.streams // args.streams_per_order)
-        targets, actor = seed_orders(count, args.seeders)
+        targets, actor = seed_orders(count, args.seeders, args.queue_length)
         print(f"seeded {len(targets)} orders in {time.perf_counter() - t0:.1f} s", flush=True)
         connections.close_all()
         if args.mode == "streams":

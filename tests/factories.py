@@ -4,7 +4,8 @@ from decimal import Decimal
 from itertools import count
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.sessions.backends.base import SessionBase
 from django.test import AsyncClient, Client
 
@@ -13,7 +14,8 @@ from shelfcall.orders import actions
 from shelfcall.orders.actions import CartLine, ShopperContact
 from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order
-from shelfcall.stores.models import DropZone, Membership, Organization, Role, Store, Team
+from shelfcall.stores.models import DropZone, Membership, Organization, Role, StaffPin, Store, Team
+from shelfcall.stores.signin import PIN_BACKEND
 
 _seq = count(1)
 
@@ -135,3 +137,14 @@ def save_session(client: Client | AsyncClient, session: SessionBase) -> None:
     """A session changed by a test reaches the browser as its new cookie: the session is the cookie."""
     session.save()
     client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key
+
+
+def signed_in_with_pin(user, pin: str = "482193") -> Client:
+    """A shared device `user` switched to with their PIN (given here unless they have one), as the PIN
+    backend signs them in."""
+    StaffPin.objects.get_or_create(user=user, defaults={"pin_hash": make_password(pin)})
+    checked = authenticate(None, staff=user, pin_secret=pin)
+    assert checked is not None
+    client = Client()
+    client.force_login(checked, backend=PIN_BACKEND)
+    return client

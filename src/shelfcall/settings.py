@@ -85,6 +85,7 @@ MIDDLEWARE = [
     "shelfcall.core.middleware.CompressPagesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "shelfcall.core.middleware.NulCharacterRefusedMiddleware",  # after the language, before anything reads input
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "shelfcall.core.sessions.AuthenticationMiddleware",  # Django's, with the session's sign-in id in reach
@@ -210,6 +211,10 @@ SESSION_COOKIE_SECURE = _flag("SHELFCALL_SECURE_COOKIES")
 # Messages in a cookie of their own, never in the session's: overflowing messages would grow its cookie.
 MESSAGE_STORAGE = "django.contrib.messages.storage.cookie.CookieStorage"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# No script reads the CSRF cookie: alerts.js and the API docs take the token from the page's form.
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 if SESSION_COOKIE_SECURE:
     # Behind HTTPS: the balancer's X-Forwarded-Proto says the request came over TLS. Only a trusted
     # proxy's header survives (core/clients.py drops anyone else's), so it cannot be forged.

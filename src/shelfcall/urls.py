@@ -24,4 +24,5 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="workspace:queue"), name="home"),
 ]
 
+handler400 = "shelfcall.core.views.bad_request"
 handler500 = "shelfcall.core.views.server_error"

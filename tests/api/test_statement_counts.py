@@ -2,9 +2,10 @@
 under load): create -> claim -> pick each line -> ready for pickup -> mark paid -> hand off, and the look-ups.
 
 What the API itself adds to an action: nothing for the key (each process keeps it, api/keys.py), and the order
-found through the key in one statement (its lines joined to it, with its store and holder). Claim, pick and
-ready for pickup (whose read joins the drop zone it names) take that read as their own and answer with the
-order as they left it (a pick: the lines found, its line as counted); a new order is answered as made. A payment's
+found through the key in one statement (its lines joined to it, with its store and holder). Ready for
+pickup (whose read joins the drop zone it names) takes that read as its own and answers with the order as
+it left it; a claim for the store and a pick are written first, their conditional UPDATE returning the order
+and its lines (only one refused reads the order, to say why); a new order is answered as made. A payment's
 and the hand-off's locked read of the order, with its lines, is the key's look-up too, and they answer with
 the order as they left it. The rest is the action's own (orders/actions/). With rate limits on, one upsert
 per ten requests more (core/throttle.py)."""
@@ -24,8 +25,10 @@ STEPS = {
     # creation_read.py); the number, the order, its lines, the stock held, reservations, journal, event
     # (answered as made: no read back)
     "create": 8,
-    "claim": 3,  # the order found; its conditional update, its event
-    "pick": 3,  # the order found; the line's conditional count (returning the units now picked), its event
+    "claim": 2,  # its conditional update among the key's orders, returning the order with its lines; its event
+    # the line's conditional count among the key's orders, returning the units now picked and the order with
+    # its lines (orders/order_json.py); its event
+    "pick": 2,
     "ready": 3,  # the order found with the drop zone named (joined to its store); the conditional update, its event
     "pay": 4,  # the order locked with its lines, among the key's stores; its sums, the event, the payment row
     # the order locked with its lines and their reservations, among the orders the key reaches; the order's

@@ -231,6 +231,29 @@ class TestBadFiles:
         assert errors[0] == (2, "price", '"12,50" has a decimal comma: write 12.50, with a point.')
         assert errors[1][:2] == (3, "price")
 
+    def test_a_count_of_thousands_of_digits_names_its_row(self, store, admin):
+        """int() refuses more than 4300 digits (a ValueError, which failed the whole check)."""
+        for sku in ("A", "B", "C"):
+            make_product(store, sku=sku)
+        many = "9" * 5000
+        errors = refused(store, admin, f"sku,on_hand\nA,{many}\nB,-{many}\nC,{'0' * 5000}7\n")
+        assert [(row, column) for row, column, _message in errors] == [(2, "on_hand"), (3, "on_hand")]
+        assert errors[0][2] == f"{'9' * 20}… is more than 1000000000 units."
+        assert "negative" in errors[1][2]
+
+    def test_a_count_with_leading_zeros_or_a_plus_is_the_same_number(self, store, drill, admin):
+        catalog_import = applied(uploaded(store, admin, "sku,on_hand\nDRL-18,+0012\n"), admin)
+        assert catalog_import.state == ImportState.APPLIED
+        assert stock_of(drill, store).on_hand == 12
+
+    @pytest.mark.parametrize(
+        "price", ["1e999999", "NaN", "Infinity", "-Infinity", "9" * 5000, "0." + "1" * 5000, "١٢.50", "-1"]
+    )
+    def test_a_price_no_till_can_hold_names_its_row(self, store, admin, price):
+        [(row, column, message)] = refused(store, admin, f"sku,name,price\nA,Drill,{price}\n")
+        assert (row, column) == (2, "price")
+        assert "decimal string" in message
+
     def test_an_unknown_sku_of_a_stock_file(self, store, admin):
         [(row, column, message)] = refused(store, admin, "sku,on_hand\nNOPE,1\n")
         assert (row, column) == (2, "sku") and "add name and price columns" in message

@@ -8,18 +8,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
+from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from shelfcall.catalog import csv_import, csvfiles, imports, urls
+from shelfcall.catalog import csv_import, csvfiles, imports, urls, views
 from shelfcall.catalog.models import CatalogImport, ImportState, Product
 from shelfcall.catalog.uploads import limit_uploads
 from shelfcall.stores.models import Role
-from shelfcall.stores.signin import PIN_BACKEND
 from tests.catalog.test_csv_import import run_jobs, uploaded
-from tests.factories import make_product, make_store, make_user, signed_in, stock_of
+from tests.factories import make_product, make_store, make_user, signed_in, signed_in_with_pin, stock_of
 
 pytestmark = pytest.mark.django_db
 
@@ -57,9 +57,7 @@ def _client(world: World, who: str) -> Client:
     if who == "org admin":
         return signed_in(world.admin)
     if who == "org admin with a PIN":
-        client = Client()
-        client.force_login(world.admin, backend=PIN_BACKEND)
-        return client
+        return signed_in_with_pin(world.admin)
     if who == "admin of another organization":
         return signed_in(make_user(make_store(), name="Ida", role=Role.ORG_ADMIN))
     if who == "admin of the sister store":
@@ -261,6 +259,23 @@ class TestTheLimit:
         sent, reads = _endless_upload(never, [(b"content-length", str(200 * 1024 * 1024).encode())])
         assert sent[0]["status"] == 413 and not reads
         assert b"32 MB" in sent[1]["body"]
+
+    def test_over_asgi_a_length_of_thousands_of_digits_is_refused(self):
+        async def never(scope, receive, send):
+            raise AssertionError("the application must not be reached")
+
+        sent, reads = _endless_upload(never, [(b"content-length", b"9" * 5000)])
+        assert sent[0]["status"] == 413 and not reads
+
+    @pytest.mark.parametrize("length", ["abc", "", "\u0663", "9" * 5000])
+    def test_a_content_length_that_is_no_number_is_unknown_to_the_page(self, world, rf, length):
+        """Without the middleware that refuses it (the page must not rely on it): not a 500."""
+        request = rf.post(reverse("catalog:store", args=[world.store.pk]), {}, CONTENT_LENGTH=length)
+        request.user, request._dont_enforce_csrf_checks = world.admin, True
+        request.session, request._messages = {}, CookieStorage(request)
+        response = views.store_page(request, world.store.pk)
+        assert response.status_code == 400
+        assert "Choose a CSV file" in response.content.decode()
 
     def test_over_asgi_a_chunked_body_stops_being_read_past_the_limit(self):
         async def reads_it_all(scope, receive, send):

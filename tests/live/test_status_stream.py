@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import re
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -11,6 +12,7 @@ from django.test import AsyncClient
 from shelfcall.live import pg_listener
 from shelfcall.orders import actions
 from shelfcall.orders.models import OrderEvent
+from shelfcall.shopper.status import CSRF_STAND_IN, StatusPoll
 from tests.factories import make_showcase, make_store, staff, submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -95,3 +97,37 @@ def test_unknown_token_has_no_stream(order):
         assert response.status_code == 404
 
     asyncio.run(scenario())
+
+
+def test_an_orders_streams_share_one_read_and_render_each_with_its_own_csrf_token(order, monkeypatch):
+    """An order's tabs and devices, woken by the same commit, cost this process one read and one render;
+    each panel's forms still carry the token of the page that opened that stream."""
+    alex = staff(order.store, "Alex")
+    created = OrderEvent.objects.get(order=order).pk
+    reads: list[int] = []
+    read = StatusPoll.read
+
+    def counted(self: StatusPoll, since: int):
+        reads.append(since)
+        return read(self, since)
+
+    monkeypatch.setattr(StatusPoll, "read", counted)
+
+    async def scenario():
+        url = f"/o/{order.public_token}/events?last_event_id={created}"
+        streams = [await open_stream(url) for _ in range(3)]  # three browsers: three CSRF cookies
+        await listening()
+        first_reads = len(reads)
+        await sync_to_async(actions.claim_order)(order.pk, by=alex)
+        messages = await asyncio.gather(*(next_message(stream) for stream in streams))  # as the server runs them
+        for stream in streams:
+            await stream.aclose()
+        await pg_listener.stop()
+        return reads[first_reads:], messages
+
+    claim_reads, messages = asyncio.run(scenario())
+    assert claim_reads == [created]
+    assert all(m["types"] == ["order.claimed"] and "Being picked by Alex" in m["html"] for m in messages)
+    tokens = [set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', m["html"])) for m in messages]
+    assert all(len(found) == 1 for found in tokens) and len(set.union(*tokens)) == 3
+    assert not any(CSRF_STAND_IN in m["html"] for m in messages)

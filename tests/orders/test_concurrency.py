@@ -115,6 +115,23 @@ def test_claimers_who_all_read_the_order_waiting_still_make_one_winner():
     assert order.events.filter(type="order.claimed").count() == 1
 
 
+@pytest.mark.parametrize("whole_organization", [False, True])
+def test_store_systems_claiming_at_once_write_one_claim(whole_organization):
+    """Written first (`try_claim_order`): of ten conditional UPDATEs at once, one claims; the others find it
+    claimed, and none writes a second event."""
+    store = make_store()
+    order = submit(make_showcase(store))
+    reach = actions.Reach(store.organization_id, None if whole_organization else store.pk)
+
+    results = race([lambda: actions.try_claim_order(order.pk, by=TILL, within=reach) for _ in range(10)])
+
+    winners = [r for r in results if isinstance(r, Order)]
+    assert len(winners) == 1 and results.count(None) == 9, results
+    assert winners[0].status == OrderStatus.PICKING and winners[0].version == order.events.latest("pk").pk
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PICKING and order.events.filter(type="order.claimed").count() == 1
+
+
 def test_same_cart_submitted_twice_at_once_makes_one_order():
     showcase = make_showcase()
     results = race([lambda: submit(showcase, key="double-tap"), lambda: submit(showcase, key="double-tap")])

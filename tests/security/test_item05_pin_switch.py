@@ -12,6 +12,7 @@ from shelfcall.demo.seed import DEMO_PIN, seed_demo
 from shelfcall.notify.devices import MAX_DEVICES_PER_PERSON
 from shelfcall.notify.models import PushSubscription
 from shelfcall.notify.webpush import on_shift_devices
+from shelfcall.setup.forms import PinForm
 from shelfcall.stores import signin
 from shelfcall.stores.models import Role, StaffPin
 from tests.factories import make_store, make_user
@@ -107,6 +108,21 @@ def test_pins_have_six_to_twelve_ascii_digits(sam, pin):
     assert not signin.is_pin(pin)
     response = device(sam).post("/w/pin", {"current": "x", "pin": pin, "again": pin})
     assert "Use 6 to 12 digits" in shown(response)
+
+
+@pytest.mark.parametrize("pin", ["١٢٣٤٥٦", "１２３４５６", "12345a", "1234567890123"])
+def test_a_pin_of_other_digits_is_refused_at_use_with_the_rule(sam, alex, pin):
+    """Not 'PINs have 6 to 12 digits now' (for the short PINs of before the rule): these never were PINs."""
+    StaffPin.objects.filter(user=sam).update(pin_hash=make_password(pin))  # as if it had got in somehow
+    response = switch(device(alex), sam, pin)
+    assert [str(message) for message in response.context["messages"]] == ["Use 6 to 12 digits (0 to 9)."]
+    assert response.context["request"].user == alex
+
+
+@pytest.mark.parametrize("pin", ["١٢٣٤٥٦", "１２３４５６", "12345"])
+def test_the_setup_pages_give_the_same_rule(pin):
+    form = PinForm({"pin": pin})
+    assert form.errors == {"pin": ["Use 6 to 12 digits (0 to 9)."]}
 
 
 def test_pins_anyone_would_try_first_are_refused(sam):

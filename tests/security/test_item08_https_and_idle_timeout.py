@@ -1,5 +1,6 @@
 """Item 8: behind HTTPS (SHELFCALL_SECURE_COOKIES=true) the app sends HSTS and believes the trusted
-proxy's X-Forwarded-Proto; staff sessions end after a while without a request from their person."""
+proxy's X-Forwarded-Proto, and its cookies go over TLS only, out of scripts' reach, never on another
+site's cross-site posts; staff sessions end after a while without a request from their person."""
 
 import asyncio
 import json
@@ -22,12 +23,16 @@ from tests.factories import make_store, make_user, save_session, signed_in
 YEAR = 365 * 24 * 3600
 
 
+COOKIES, FLAGS = ("SESSION", "CSRF", "LANGUAGE"), ("SECURE", "HTTPONLY", "SAMESITE")
+COOKIE_FLAGS = [f"{cookie}_COOKIE_{flag}" for cookie in COOKIES for flag in FLAGS]
+NAMES = ["SECURE_HSTS_SECONDS", "SECURE_PROXY_SSL_HEADER", "SECURE_SSL_REDIRECT", "SHELFCALL_STAFF_IDLE_MINUTES"]
+
+
 def settings_with(tmp_path, **env) -> dict:
     """The settings a fresh process computes from `env` (they are read once, at start-up)."""
     script = (
         "import json, django; from django.conf import settings; django.setup(); print(json.dumps({name:"
-        " getattr(settings, name) for name in ['SECURE_HSTS_SECONDS', 'SECURE_PROXY_SSL_HEADER',"
-        " 'SECURE_SSL_REDIRECT', 'SESSION_COOKIE_SECURE', 'SHELFCALL_STAFF_IDLE_MINUTES']}))"
+        f" getattr(settings, name) for name in {NAMES + COOKIE_FLAGS!r}}}))"
     )
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "shelfcall.settings", "SHELFCALL_DATA_DIR": str(tmp_path)}
     environment.pop("SHELFCALL_SECURE_COOKIES", None)
@@ -49,6 +54,28 @@ def test_secure_cookies_bring_hsts_and_the_proxy_header(tmp_path):
     plain = settings_with(tmp_path)
     assert plain["SECURE_HSTS_SECONDS"] == 0 and plain["SECURE_PROXY_SSL_HEADER"] is None
     assert plain["SECURE_SSL_REDIRECT"] is False and plain["SHELFCALL_STAFF_IDLE_MINUTES"] == 30
+
+
+@pytest.mark.django_db
+def test_production_cookies_go_over_tls_only_out_of_scripts_reach(tmp_path, settings):
+    """The session's and the CSRF token's cookies, as production sends them: no script reads the CSRF
+    cookie (alerts.js and the API docs take the token from the page's form), so it is HttpOnly too."""
+    production = settings_with(tmp_path, SHELFCALL_SECURE_COOKIES="true")
+    for name in COOKIE_FLAGS:
+        setattr(settings, name, production[name])
+    settings.SECURE_PROXY_SSL_HEADER = production["SECURE_PROXY_SSL_HEADER"]
+    browser = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_PROTO="https")
+    form = browser.get("/w/login")
+    sign_in = browser.post("/w/login", {"username": make_user(make_store()).username, "password": "x"})
+    assert sign_in.status_code == 302
+    cookies = {**form.cookies, **sign_in.cookies}
+    for name in (settings.CSRF_COOKIE_NAME, settings.SESSION_COOKIE_NAME):
+        cookie = cookies[name]
+        assert cookie["secure"] is True and cookie["httponly"] is True and cookie["samesite"] == "Lax", name
+    plain = settings_with(tmp_path)
+    assert not plain["SESSION_COOKIE_SECURE"] and not plain["CSRF_COOKIE_SECURE"]  # a laptop over plain HTTP
+    assert plain["CSRF_COOKIE_HTTPONLY"] and plain["SESSION_COOKIE_HTTPONLY"]
+    assert production["LANGUAGE_COOKIE_SECURE"] and production["LANGUAGE_COOKIE_SAMESITE"] == "Lax"
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from shelfcall.orders import actions
 from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Order
 from shelfcall.stores.models import Role
+from shelfcall.workspace.forms import HandOffForm
 from tests.factories import make_product, make_showcase, make_store, make_user, submit
 
 # ² passes str.isdigit() but not int(); ٣ and the fullwidth one pass int() but are no ASCII digits; big ones
@@ -153,3 +154,11 @@ def test_a_choice_of_a_row_reads_its_id_like_every_number(shop, value):
         field.clean(value)
     with pytest.raises(ValidationError):  # int("٣") would have chosen row 3
         field.clean(str(shop["order"].pk).translate(_ARABIC_INDIC))
+
+
+@pytest.mark.parametrize("key", ["reject_07", "reject_0", "reject_٧", "reject_７", "reject_7\n", "reject_+7", "reject"])
+def test_a_turned_down_count_is_named_by_one_way_of_writing_its_line(key):
+    """reject_07 and reject_7 named the same line: the review's answers are read by the names it wrote."""
+    form = HandOffForm.reviewed({key: "1", "pickup_code": "SC1"}, require_id=False)
+    assert not any(name.startswith("reject_") for name in form.fields)
+    assert "reject_7" in HandOffForm.reviewed({"reject_7": "1"}, require_id=False).fields

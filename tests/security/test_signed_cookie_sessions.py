@@ -1,6 +1,7 @@
 """Sessions are signed cookies (core/sessions.py): a cookie copied before its sign-in ended signs nobody
 in after it, whichever way the sign-in ended, while the person's other sessions go on; a cookie that
-was changed, or that has no sign-in id, or predates a password change, signs nobody in either."""
+was changed, or that has no sign-in id, or predates a password change, signs nobody in either; nor does
+a PIN sign-in once its PIN is changed, reset or removed."""
 
 import asyncio
 import threading
@@ -16,8 +17,9 @@ from shelfcall.core import clock, sessions
 from shelfcall.core.housekeeping import tidy
 from shelfcall.core.models import RevokedSignIn
 from shelfcall.setup import first_password
-from shelfcall.stores.signin import PasswordBackend
-from tests.factories import make_store, make_user, save_session, signed_in
+from shelfcall.stores.models import Membership, Role, StaffPin
+from shelfcall.stores.signin import PIN_HASH_SESSION_KEY, PasswordBackend, pin_session_hash
+from tests.factories import make_store, make_user, save_session, signed_in, signed_in_with_pin
 
 COOKIE = settings.SESSION_COOKIE_NAME
 
@@ -178,6 +180,132 @@ class TestCookiesThatSignNobodyIn:
 
     def test_the_session_is_json_and_never_pickle(self):
         assert sessions.SessionStore.serializer.__name__ == "JSONSerializer"
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("fast_passwords")
+class TestAPinSignInLastsAsLongAsItsPin:
+    """Like Django's session hash for the password: a PIN sign-in keeps a digest of the PIN's hash."""
+
+    def test_changing_ones_own_pin_signs_out_the_devices_switched_to_with_the_old_one(self, store):
+        alex = make_user(store)
+        tablet, till = signed_in_with_pin(alex), signed_in_with_pin(alex)
+        own_phone = password_sign_in(alex)
+        assert is_in(tablet) and is_in(till)
+        changed = own_phone.post("/w/pin", {"current": "x", "pin": "135792", "again": "135792"})
+        assert changed.status_code == 302
+        assert not is_in(tablet) and not is_in(till)
+        assert is_in(own_phone)  # it changed the PIN, signed in with the password: it stays in
+        assert is_in(signed_in_with_pin(alex, "135792"))
+
+    def test_a_pin_reset_by_the_stores_admin_signs_out_the_devices(self, store):
+        alex, admin = make_user(store), make_user(store, name="Ada", role=Role.STORE_ADMIN)
+        tablet, own_phone = signed_in_with_pin(alex), password_sign_in(alex)
+        membership = Membership.objects.get(user=alex, store=store)
+        reset = signed_in(admin).post(f"/setup/stores/{store.pk}/staff/{membership.pk}", {"pin": "135792"})
+        assert reset.status_code == 302
+        assert not is_in(tablet)
+        assert is_in(own_phone)  # a PIN is not the password
+
+    def test_a_pin_removed_signs_out_its_devices(self, store):
+        alex = make_user(store)
+        tablet = signed_in_with_pin(alex)
+        StaffPin.objects.filter(user=alex).delete()
+        assert not is_in(tablet)
+
+    def test_the_same_pin_set_again_still_signs_out(self, store):
+        """A new hash (a new salt) whatever the digits: those who knew the PIN are out until they switch again."""
+        alex = make_user(store)
+        tablet = signed_in_with_pin(alex, "135792")
+        StaffPin.objects.filter(user=alex).update(pin_hash="pbkdf2_sha256$1$another-salt$AAAA")
+        assert not is_in(tablet)
+
+    def test_a_deactivated_or_removed_associate_is_out_of_the_pin_session(self, store):
+        alex, jo = make_user(store), make_user(store, name="Jo")
+        alexs_tablet, jos_tablet = signed_in_with_pin(alex), signed_in_with_pin(jo)
+        get_user_model().objects.filter(pk=alex.pk).update(is_active=False)
+        assert not is_in(alexs_tablet)
+        admin = make_user(store, name="Ada", role=Role.STORE_ADMIN)
+        membership = Membership.objects.get(user=jo, store=store)
+        signed_in(admin).post(f"/setup/stores/{store.pk}/staff/{membership.pk}/remove")
+        assert not Membership.objects.filter(user=jo).exists()
+        assert jos_tablet.get("/w/").status_code != 200  # no store to work in: the workspace is closed to them
+
+    def test_a_pin_session_without_the_pins_digest_signs_nobody_in(self, store):
+        """Made before sign-ins kept it, or edited out of the cookie: not a proof of the PIN."""
+        tablet = signed_in_with_pin(make_user(store))
+        session = tablet.session
+        assert session[PIN_HASH_SESSION_KEY]
+        del session[PIN_HASH_SESSION_KEY]
+        save_session(tablet, session)
+        assert not is_in(tablet)
+
+    def test_a_digest_made_with_a_retired_secret_key_is_accepted_and_made_again(self, store, settings):
+        alex = make_user(store)
+        tablet = signed_in_with_pin(alex)
+        old_key = settings.SECRET_KEY
+        settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-secret-key-" + "k" * 40, [old_key]
+        assert is_in(tablet)
+        current = pin_session_hash(StaffPin.objects.get(user=alex).pin_hash)
+        assert tablet.session[PIN_HASH_SESSION_KEY] == current
+        settings.SECRET_KEY_FALLBACKS = []
+        assert is_in(tablet)
+
+    def test_a_password_sign_in_over_a_pin_session_keeps_no_pin_digest(self, store):
+        alex = make_user(store)
+        get_user_model().objects.filter(pk=alex.pk).update(is_staff=True)  # the admin signs in over a session
+        tablet = signed_in_with_pin(alex)
+        assert tablet.post("/admin/login/", {"username": alex.username, "password": "x"}).status_code == 302
+        assert PIN_HASH_SESSION_KEY not in tablet.session
+        StaffPin.objects.filter(user=alex).delete()
+        assert is_in(tablet)
+
+
+@pytest.mark.django_db(transaction=True)
+class TestSigningOutWhileAnotherRequestWritesTheSession:
+    """Two requests with the same cookie at the same moment: one signs out, the other read the user just
+    before and writes the session (its idle stamp) just after. Whichever cookie the browser keeps, and
+    any copy of either, the revocation wins."""
+
+    def test_the_cookie_written_after_the_sign_out_is_refused(self, store, monkeypatch):
+        alex = make_user(store)
+        browser = signed_in(alex)
+        cookie = browser.cookies[COOKIE].value
+        writer_has_its_user, signed_out = threading.Event(), threading.Event()
+        read_user = PasswordBackend.get_user
+
+        def get_user(self, user_id):
+            user = read_user(self, user_id)
+            if threading.current_thread().name == "writer":
+                writer_has_its_user.set()
+                assert signed_out.wait(20), "the sign-out did not finish"
+            return user
+
+        monkeypatch.setattr(PasswordBackend, "get_user", get_user)
+        answers = {}
+
+        def write() -> None:
+            answers["write"] = copy_of(browser).get("/w/stores")
+
+        def sign_out() -> None:
+            assert writer_has_its_user.wait(20), "the writer never read its user"
+            answers["sign out"] = copy_of(browser).post("/w/logout")
+            signed_out.set()
+
+        threads = [threading.Thread(target=write, name="writer"), threading.Thread(target=sign_out, name="out")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert answers["write"].status_code == 200 and answers["sign out"].status_code == 302
+        written = answers["write"].cookies[COOKIE].value  # the session written after the sign-out…
+        assert written and written != cookie
+        monkeypatch.setattr(PasswordBackend, "get_user", read_user)
+        for kept in (written, answers["sign out"].cookies[COOKIE].value, cookie):
+            later = Client()
+            later.cookies[COOKIE] = kept
+            assert not is_in(later)  # …still carries the revoked sign-in, and signs nobody in
+        assert RevokedSignIn.objects.filter(user=alex).count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -8,9 +8,8 @@ from django.test import Client
 from django.urls import URLPattern
 
 from shelfcall.setup import urls as setup_urls
-from shelfcall.stores import signin
 from shelfcall.stores.models import Membership, Role
-from tests.factories import make_store, make_user, save_session, signed_in
+from tests.factories import make_store, make_user, signed_in, signed_in_with_pin
 
 pytestmark = pytest.mark.django_db
 
@@ -113,10 +112,7 @@ def test_staff_who_do_not_administer_are_refused(name, role, store, world):
 
 @pytest.mark.parametrize("name", PAGES)
 def test_a_pin_session_is_refused(name, store_admin, world):
-    client = signed_in(store_admin)
-    session = client.session
-    session["_auth_user_backend"] = signin.PIN_BACKEND
-    save_session(client, session)
+    client = signed_in_with_pin(store_admin)
     assert _ask(client, PAGES[name], world).status_code == 403
 
 

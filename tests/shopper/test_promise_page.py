@@ -16,7 +16,7 @@ from shelfcall.live import pg_listener
 from shelfcall.orders import actions
 from shelfcall.orders.models import OrderEvent
 from shelfcall.orders.queries import last_event_id
-from shelfcall.shopper.status import status_poll
+from shelfcall.shopper.status import StatusPoll
 from shelfcall.stores.models import OpeningPeriod
 from tests.factories import TILL, make_product, make_showcase, make_store, staff, submit
 from tests.live.test_status_stream import listening, next_message, open_stream
@@ -106,7 +106,7 @@ class TestWhatThePageSays:
 class TestLivePosition:
     def test_the_order_ahead_cancelled_moves_the_position(self, showcase):
         ahead, mine = submit(showcase), submit(showcase)
-        poll = status_poll(mine, "en", "csrf", shown_ahead=1)
+        poll = StatusPoll(mine, "en", "csrf", shown_ahead=1)
         since = last_event_id(mine.pk)
         assert poll(since) is None  # nothing moved
         actions.cancel_order(ahead.pk, by=TILL, reason="Changed their mind")
@@ -117,7 +117,7 @@ class TestLivePosition:
 
     def test_a_stream_not_told_takes_the_first_count_as_shown(self, showcase):
         ahead, mine = submit(showcase), submit(showcase)
-        poll = status_poll(mine, "fr", "csrf")
+        poll = StatusPoll(mine, "fr", "csrf")
         since = last_event_id(mine.pk)
         assert poll(since) is None
         actions.claim_order(ahead.pk, by=staff(showcase.store))
@@ -126,7 +126,7 @@ class TestLivePosition:
     def test_once_taken_the_queue_costs_one_statement(self, showcase, django_assert_num_queries):
         ahead, mine = submit(showcase), submit(showcase)
         alex = staff(showcase.store)
-        poll = status_poll(mine, "en", "csrf", shown_ahead=1)
+        poll = StatusPoll(mine, "en", "csrf", shown_ahead=1)
         actions.claim_order(mine.pk, by=alex)
         since = last_event_id(mine.pk)
         assert poll(since - 1).data["status"] == "picking"

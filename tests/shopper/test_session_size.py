@@ -17,7 +17,7 @@ from shelfcall.setup import first_password
 from shelfcall.shopper import devices
 from shelfcall.shopper.cart import KEPT_CARTS, MAX_LINES, Cart
 from shelfcall.stores.idle import LAST_SEEN_KEY
-from shelfcall.stores.signin import PIN_BACKEND
+from shelfcall.stores.signin import PIN_BACKEND, PIN_HASH_SESSION_KEY
 from shelfcall.workspace.views.access import STORE_KEY
 from tests.factories import make_product, make_showcase, make_store
 
@@ -63,6 +63,7 @@ def worst_case_session() -> sessions.SessionStore:
     session[BACKEND_SESSION_KEY] = PIN_BACKEND
     session[HASH_SESSION_KEY] = "".join(draw.choices("0123456789abcdef", k=64))
     session[sessions.SIGN_IN_KEY] = "s" * 22
+    session[PIN_HASH_SESSION_KEY] = "".join(draw.choices("0123456789abcdef", k=64))
     session[STORE_KEY] = 2**63 - 1
     session[LAST_SEEN_KEY] = 2**31
     session[first_password.SESSION_KEY] = True

@@ -1,16 +1,26 @@
-"""A request's user comes with its roles and its sign-in's revocation in one statement
+"""A request's user comes with its roles, its sign-in's revocation and its PIN's hash in one statement
 (stores.policy.with_held_roles and core.sessions.is_revoked, loaded by the sign-in backends). Nothing is
 kept beyond the request: whatever changes counts from the next one on."""
 
 import pytest
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, get_user_model
 from django.contrib.auth.models import AnonymousUser
 
 from shelfcall.core import sessions
 from shelfcall.stores import policy
 from shelfcall.stores.models import Membership, Organization, Role
-from shelfcall.stores.signin import PasswordBackend
-from tests.factories import make_org_member, make_product, make_showcase, make_store, make_user, signed_in, submit
+from shelfcall.stores.signin import PIN_BACKEND, PasswordBackend, PinBackend
+from tests.factories import (
+    make_org_member,
+    make_product,
+    make_showcase,
+    make_store,
+    make_user,
+    signed_in,
+    signed_in_with_pin,
+    submit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +39,17 @@ def test_the_user_its_roles_and_its_sign_in_are_read_in_one_statement(django_ass
     with django_assert_num_queries(1):
         loaded = request_user(alex)
         assert policy.role_in(loaded, store) == Role.ASSOCIATE
+
+
+def test_a_pin_sign_in_is_checked_against_the_pin_in_that_same_statement(django_assert_num_queries):
+    store = make_store()
+    alex = make_user(store)
+    tablet = signed_in_with_pin(alex)
+    session = sessions.SessionStore(tablet.cookies[settings.SESSION_COOKIE_NAME].value)
+    assert session[BACKEND_SESSION_KEY] == PIN_BACKEND
+    with django_assert_num_queries(1), sessions.reading_user_of(session):
+        loaded = PinBackend().get_user(alex.pk)
+        assert loaded == alex and policy.role_in(loaded, store) == Role.ASSOCIATE
 
 
 def test_the_roles_read_with_the_user_are_those_the_database_answers(django_assert_num_queries):

@@ -1,6 +1,5 @@
 """Reads for the API, always through the key: a key reaches only its organization's or its store's rows."""
 
-import re
 from collections.abc import Callable
 from datetime import datetime
 
@@ -12,14 +11,11 @@ from django.utils.translation import gettext as _
 from shelfcall.api import cursors
 from shelfcall.api.errors import InvalidInput, NotFound
 from shelfcall.api.models import ApiKey
-from shelfcall.orders.actions import keep_lines, order_of_lines, with_action_relations
+from shelfcall.orders.actions import Reach, keep_lines, order_of_lines, with_action_relations
 from shelfcall.orders.compiled import CompiledList, is_row_id
-from shelfcall.orders.models import BARCODE_PREFIX, Order, OrderEvent, OrderLine, Payment, ReservationEntry
+from shelfcall.orders.models import Order, OrderEvent, OrderLine, Payment, ReservationEntry, read_order_code
 from shelfcall.orders.queries import phone_key
 from shelfcall.stores.models import DropZone, Store
-
-# ASCII digits only (re.ASCII: no ² or ٣), at most 9 of them: every such number fits the column.
-_ORDER_CODE = re.compile(rf"(?:{BARCODE_PREFIX})?([0-9]{{1,9}})", re.ASCII | re.IGNORECASE)
 
 
 def stores_of(api_key: ApiKey) -> QuerySet[Store]:
@@ -29,14 +25,15 @@ def stores_of(api_key: ApiKey) -> QuerySet[Store]:
     return stores.order_by("name", "pk")
 
 
-def reached(api_key: ApiKey, via: str = "") -> Q:
-    """The orders the key reaches, for a queryset that gets to the order through `via` (e.g. "order__").
+def reach_of(api_key: ApiKey) -> Reach:
+    """The orders the key reaches: a store key its store's and those it took for pick-up at another store,
+    an organization key all of its organization's. For every read and write of an order through a key."""
+    return Reach(api_key.organization_id, api_key.store_id)
 
-    A store key reaches its store's orders and those it took for pick-up at another store."""
-    reached = api_key.store_filter(f"{via}store")
-    if api_key.store_id is not None:
-        reached |= Q(**{f"{via}origin_store_id": api_key.store_id})
-    return reached
+
+def reached(api_key: ApiKey, via: str = "") -> Q:
+    """`reach_of(api_key)` as a filter, for a queryset that gets to the order through `via` (e.g. "order__")."""
+    return reach_of(api_key).orders(via)
 
 
 def _latest_event_id(order_id: OuterRef) -> Subquery:
@@ -173,7 +170,7 @@ def get_order_and_drop_zone(api_key: ApiKey, order_id: int, drop_zone_id: int) -
 def payments_of(api_key: ApiKey, order_id: int) -> list[Payment]:
     """The order's payments and refunds, oldest first: two statements, and a 404 if the key cannot see it."""
     order = (
-        Order.objects.filter(api_key.store_filter(), pk=order_id)
+        Order.objects.filter(reached(api_key), pk=order_id)
         .prefetch_related(Prefetch("payments", queryset=Payment.objects.order_by("pk")))
         .first()
     )
@@ -195,12 +192,12 @@ def store_id_for_lookup(api_key: ApiKey, store_id: int | None) -> int:
 
 def parse_order_code(code: str, *, field: str = "code") -> int:
     """`SC1001`, `sc1001` or `1001` → 1001."""
-    found = _ORDER_CODE.fullmatch(code.strip())
-    if found is None:
+    number = read_order_code(code)
+    if number is None:
         raise InvalidInput(
             _("Give the number on the order's barcode, e.g. SC1001 or 1001 (digits 0-9 only)."), field=field
         )
-    return int(found.group(1))
+    return number
 
 
 def get_order_by_code(api_key: ApiKey, code: str, store_id: int | None) -> Order:

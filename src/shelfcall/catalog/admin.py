@@ -10,12 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from shelfcall.catalog import stock
 from shelfcall.catalog.models import Product, Showcase, ShowcaseItem, StockLevel
+from shelfcall.core.numbers import WholeNumberField
 from shelfcall.stores import policy
 from shelfcall.stores.scoped_admin import ScopedModelAdmin, ScopedTabularInline
 
 
 class StockLevelForm(forms.ModelForm):
-    on_hand = forms.IntegerField(label=_("on hand"), min_value=0, max_value=stock.MAX_ON_HAND)
+    on_hand = WholeNumberField(label=_("on hand"), max_value=stock.MAX_ON_HAND)
 
     class Meta:
         model = StockLevel

@@ -29,7 +29,8 @@ HEADER_ROW = 1
 TRUE_VALUES = ("yes", "true", "1")
 FALSE_VALUES = ("no", "false", "0")
 _COMMA_DECIMAL = re.compile(r"[0-9]+,[0-9]{1,2}")
-_INTEGER = re.compile(r"[+-]?[0-9]+")
+# A sign, then the digits that count: int() refuses more than 4300 digits, and a count has at most a few.
+_INTEGER = re.compile(r"([+-]?)0*([0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -346,16 +347,18 @@ def _product_fields(number: int, values: dict[str, str], problems: list[RowError
 
 
 def _count(number: int, value: str, problems: list[RowError]) -> int | None:
-    if not _INTEGER.fullmatch(value):
+    found = _INTEGER.fullmatch(value)
+    value = value if len(value) <= 24 else f"{value[:20]}…"  # as the message shows it
+    if found is None:
         message = _('"%(value)s" is not a whole number of units: write e.g. 12.') % {"value": value}
-    elif int(value) < 0:
+    elif found[1] == "-" and found[2] != "0":
         message = _("%(value)s is negative: a count is 0 or more (units held for orders are counted too).") % {
             "value": value
         }
-    elif int(value) > MAX_ON_HAND:
+    elif len(found[2]) > len(str(MAX_ON_HAND)) or int(found[2]) > MAX_ON_HAND:
         message = _("%(value)s is more than %(max)s units.") % {"value": value, "max": MAX_ON_HAND}
     else:
-        return int(value)
+        return int(found[2])
     problems.append(RowError(number, "on_hand", "invalid", message))
     return None
 

@@ -29,7 +29,8 @@ def limit_uploads(app: App) -> App:
 
         limit = MAX_UPLOAD_BYTES + _SLACK
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > limit:
+        # bytes.isdigit() is ASCII only; a length of more digits than any limit is past it (int() refuses 4300)
+        if declared.isdigit() and (len(declared) > len(str(limit)) or int(declared) > limit):
             await _refuse(send)
             return
         received, over, started = 0, False, False

@@ -25,6 +25,7 @@ from shelfcall.catalog.csvfiles import COLUMNS, PRODUCT_COLUMNS, export_rows, ta
 from shelfcall.catalog.imports import PRODUCT_FIELDS
 from shelfcall.catalog.models import CatalogImport, ImportState, Product, StockLevel
 from shelfcall.core.errors import ShelfcallError
+from shelfcall.core.numbers import parse_number
 from shelfcall.stores import policy
 from shelfcall.stores.models import Store
 
@@ -103,7 +104,9 @@ class _LimitedUpload(FileUploadHandler):
 
 @csrf_exempt  # checked below, once the limit is in place: the CSRF check reads the body
 def store_page(request: HttpRequest, store_id: int) -> HttpResponseBase:
-    if int(request.META.get("CONTENT_LENGTH") or 0) > csv_import.MAX_UPLOAD_BYTES + (1 << 16):
+    # A length that is no number is unknown, as Django's reading takes it: the upload handler still counts.
+    declared = parse_number(request.META.get("CONTENT_LENGTH") or "0") or 0
+    if declared > csv_import.MAX_UPLOAD_BYTES + (1 << 16):
         return too_large(request)  # before anything reads the body
     limit = _LimitedUpload(request)
     request.upload_handlers = [limit, *request.upload_handlers]

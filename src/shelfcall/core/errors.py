@@ -1,6 +1,7 @@
 """The root of every domain error. Each knows the HTTP status it stands for; the web and API layers map
 them to their own answers once (api/responses.py, workspace/errors.py)."""
 
+from django.core.exceptions import BadRequest
 from django.db import InterfaceError, OperationalError
 
 # The database is down, restarting or unreachable (not a bug in a query): worth retrying in a moment.
@@ -25,3 +26,12 @@ class ShelfcallError(Exception):
     @property
     def message(self) -> str:
         return str(self.args[0])
+
+
+class RefusedRequest(BadRequest):
+    """A request no view should see, refused with a 400 that says what to fix (core/views.bad_request).
+    Django answers BadRequest raised anywhere, a middleware included, through handler400."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.field = message, field

@@ -1,5 +1,7 @@
+import json
 import logging
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any
 
@@ -8,16 +10,17 @@ from django.conf import settings
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.middleware.gzip import GZipMiddleware
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import sync_and_async_middleware
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
-from shelfcall.core.errors import DATABASE_UNAVAILABLE
+from shelfcall.core.errors import DATABASE_UNAVAILABLE, RefusedRequest
 from shelfcall.core.throttle import Throttled
-from shelfcall.core.views import database_unavailable
+from shelfcall.core.views import bad_request, database_unavailable
 
 log = logging.getLogger(__name__)
 # How long a client is asked to wait when the database is unreachable (a restart takes seconds).
@@ -68,6 +71,83 @@ class StaffPagesNotStoredMiddleware(MiddlewareMixin):
         if request.path.startswith(STAFF_PREFIXES) and not response.has_header("Cache-Control"):
             patch_cache_control(response, no_store=True, private=True)
         return response
+
+
+_NUL = "\x00"
+_FORM_TYPES = {"application/x-www-form-urlencoded", "multipart/form-data"}
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,19}")
+
+
+class NulCharacterRefusedMiddleware(MiddlewareMixin):
+    """PostgreSQL can neither store nor compare text holding NUL (U+0000): a NUL in the address, the query
+    string, a form's fields or a JSON body's strings is refused with a 400 naming where it is, before a view
+    passes it on; so is a Content-Length that is not a number, which Django's reading of a body trusts. A
+    form's body is checked when something first reads it, so that a view limiting its uploads
+    (catalog/views.py) still sets its handlers first. Any other body is read as JSON (the API reads it so
+    whatever its declared type)."""
+
+    def process_request(self, request: HttpRequest) -> HttpResponse | None:
+        try:
+            _check_before_the_view(request)
+        except RefusedRequest as refused:
+            return bad_request(request, refused)
+        if request.content_type in _FORM_TYPES:
+            load = request._load_post_and_files
+
+            def load_then_check() -> None:  # a refusal raised here Django answers through handler400
+                load()
+                _refuse_nul_in(request._post)
+
+            request._load_post_and_files = load_then_check  # type: ignore[method-assign]
+        return None
+
+
+def _check_before_the_view(request: HttpRequest) -> None:
+    if _NUL in request.path:
+        raise RefusedRequest(_("The address contains a NUL character, which no text may hold: remove it."))
+    _refuse_nul_in(request.GET)
+    if not _CONTENT_LENGTH.fullmatch(request.META.get("CONTENT_LENGTH") or "0"):
+        raise RefusedRequest(_("The Content-Length header is not a number of bytes."), field="Content-Length")
+    if request.content_type not in _FORM_TYPES and request.method in {"POST", "PUT", "PATCH"}:
+        _refuse_nul_in_json(request.body)
+
+
+def _refuse_nul_in(data: QueryDict) -> None:
+    for name, values in data.lists():
+        if _NUL in name or any(_NUL in value for value in values):
+            raise _nul_in_field(name)
+
+
+def _refuse_nul_in_json(body: bytes) -> None:
+    # A NUL can only be written \u0000 in JSON: a body without one needs no second parse.
+    if b"\\u0000" not in body:
+        return
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return  # the API says what is wrong with it
+    field = next(_json_fields_holding_nul(document, ""), None)
+    if field is not None:
+        raise _nul_in_field(field)
+
+
+def _json_fields_holding_nul(value: object, path: str) -> Iterator[str]:
+    """The dotted path (lines.2.note) of each string holding a NUL, a key or a value."""
+    if isinstance(value, str) and _NUL in value:
+        yield path or "body"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            inner = f"{path}.{key}" if path else key
+            yield from ([inner] if _NUL in key else _json_fields_holding_nul(item, inner))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _json_fields_holding_nul(item, f"{path}.{index}" if path else str(index))
+
+
+def _nul_in_field(name: str) -> RefusedRequest:
+    shown = name.replace(_NUL, "\u2400")  # the symbol for NUL, so the message shows where it is
+    message = _("“%(field)s” contains a NUL character, which no text may hold: remove it.") % {"field": shown}
+    return RefusedRequest(message, field=shown)
 
 
 class RateLimitedMiddleware(MiddlewareMixin):

@@ -5,17 +5,22 @@ fullwidth digits, which nobody means at a till; a 20-digit number overflows SQLi
 from outside is ASCII digits only, and never larger than the largest id a database column holds."""
 
 import re
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Model
+from django.db import models
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 # The largest value of a signed 64-bit column (a BigAutoField id): nothing larger can match a row.
 MAX_NUMBER = 2**63 - 1
 # Longer than any bound we check against, short enough that int() stays cheap.
 _DIGITS = re.compile(r"[0-9]{1,40}")
+# A decimal as people write one here: a sign, ASCII digits, a point (no exponent, no "_", no other script).
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]{1,40}(?:\.[0-9]{0,40})?|\.[0-9]{1,40})")
 
 
 def _read_digits(text: str) -> int | None:
@@ -58,6 +63,54 @@ class IdChoiceField(forms.ModelChoiceField):
         if number is None:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return super().to_python(number)
+
+
+class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Rows chosen by their ids (checkboxes), each id read like every other number."""
+
+    def _check_values(self, value: Iterable[Any]) -> QuerySet:
+        ids = []
+        for each in value:
+            number = parse_number(str(each), minimum=1)
+            if number is None:
+                raise ValidationError(
+                    self.error_messages["invalid_choice"], code="invalid_choice", params={"value": each}
+                )
+            ids.append(number)
+        return super()._check_values(ids)
+
+
+class DecimalNumberField(forms.DecimalField):
+    """A DecimalField of ASCII digits and a point: Decimal() also reads Arabic-Indic digits, "1_000" and "1e3"."""
+
+    default_error_messages = {"invalid": _("Enter a number using the digits 0 to 9, with a point before decimals.")}
+
+    def to_python(self, value: object) -> Decimal | None:
+        if isinstance(value, str) and value.strip() and not _DECIMAL.fullmatch(value.strip()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+def number_formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
+    """A ModelForm's field for a model field (Meta.formfield_callback): numbers and rows chosen by id are
+    read by the fields above. A field with choices keeps its choice field, whatever form_class says."""
+    if isinstance(db_field, models.ManyToManyField):
+        kwargs.setdefault("form_class", IdMultipleChoiceField)
+    elif isinstance(db_field, models.ForeignKey):
+        kwargs.setdefault("form_class", IdChoiceField)
+    elif isinstance(db_field, models.DecimalField):
+        kwargs.setdefault("form_class", DecimalNumberField)
+    elif isinstance(db_field, models.IntegerField) and not isinstance(db_field, models.AutoField):
+        kwargs.setdefault("form_class", WholeNumberField)
+    return db_field.formfield(**kwargs)
+
+
+class NumbersModelForm(forms.ModelForm):
+    """The base of every ModelForm users post to: its numbers and choices of rows read ASCII digits only.
+    A subclass's Meta inherits this one's (class Meta(NumbersModelForm.Meta)), or loses the callback."""
+
+    class Meta:
+        formfield_callback = number_formfield
 
 
 class IdConverter:

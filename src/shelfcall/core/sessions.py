@@ -8,8 +8,8 @@ the carts of a few showcases only): browsers drop a cookie past 4 KB without a w
 A signed cookie stays valid wherever it was copied to, so signing out must be recorded: every sign-in
 gets an id of its own in its session; flushing a signed-in session (signing out, or another person
 signing in on the same device) records that id as revoked until the cookie would have expired anyway.
-The sign-in backends read the user with `is_revoked` in the statement they already run: the session's
-id reaches them through `_sign_in_id`, set around the request's lazy user by `AuthenticationMiddleware`.
+The sign-in backends read the user with `is_revoked` in the statement they already run: the session
+reaches them through `_reading`, set around the request's lazy user by `AuthenticationMiddleware`.
 A session without an id (a shopper's, or one from before sign-ins had them) signs nobody in."""
 
 import secrets
@@ -40,7 +40,7 @@ SIGN_IN_KEY = "shelfcall_sign_in"
 _SIGNED_IN_KEYS = (USER_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY, SIGN_IN_KEY)
 # A request that read its user just before a revocation may write its cookie just after: room for it.
 _LONGEST_REQUEST = timedelta(hours=1)
-_sign_in_id: ContextVar[str | None] = ContextVar("shelfcall_sign_in_id", default=None)
+_reading: ContextVar[SessionBase | None] = ContextVar("shelfcall_session_reading_its_user", default=None)
 
 
 class SessionStore(signed_cookies.SessionStore):
@@ -86,7 +86,13 @@ def purge_revoked() -> int:
 
 def current_sign_in() -> str | None:
     """The sign-in id of the session whose user is being read, for the backends' get_user."""
-    return _sign_in_id.get()
+    session = _reading.get()
+    return None if session is None else session.get(SIGN_IN_KEY)
+
+
+def session_being_read() -> SessionBase | None:
+    """The session whose user is being read, for what a backend keeps in it besides the sign-in id."""
+    return _reading.get()
 
 
 def is_revoked(sign_in: str) -> Exists:
@@ -96,13 +102,13 @@ def is_revoked(sign_in: str) -> Exists:
 
 @contextmanager
 def reading_user_of(session: SessionBase) -> Iterator[None]:
-    """While the request's user is read, its backend sees the session's sign-in id (and nobody
-    else's: a context variable is the current thread's or task's own)."""
-    token = _sign_in_id.set(session.get(SIGN_IN_KEY))
+    """While the request's user is read, its backend sees the session (and nobody else's: a context
+    variable is the current thread's or task's own)."""
+    token = _reading.set(session)
     try:
         yield
     finally:
-        _sign_in_id.reset(token)
+        _reading.reset(token)
 
 
 def _user(request: HttpRequest) -> User | AnonymousUser:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from shelfcall.catalog.models import Product
-from shelfcall.core.numbers import parse_number
+from shelfcall.core.numbers import IdChoiceField, parse_number
 from shelfcall.orders.models import OrderSource, OrderStatus
 from shelfcall.stores.models import Store, Team
 
@@ -29,10 +29,10 @@ class OrderFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Number, external id, name, phone or email"), required=False, max_length=100, strip=True
     )
-    store = forms.ModelChoiceField(label=_("Store"), queryset=Store.objects.none(), required=False)
+    store = IdChoiceField(label=_("Store"), queryset=Store.objects.none(), required=False)
     status = forms.ChoiceField(label=_("Status"), choices=_ANY + OrderStatus.choices, required=False)
     source = forms.ChoiceField(label=_("Source"), choices=_ANY + OrderSource.choices, required=False)
-    team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+    team = IdChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
     payment = forms.ChoiceField(
         label=_("Payment"),
         choices=[*_ANY, ("paid", _("Paid")), ("unpaid", _("Something owed"))],
@@ -43,7 +43,7 @@ class OrderFilterForm(forms.Form):
     overdue = forms.BooleanField(label=_("Overdue"), required=False)
     escalated = forms.BooleanField(label=_("Escalated"), required=False)
     refund_due = forms.BooleanField(label=_("Refund due"), required=False)
-    product = forms.ModelChoiceField(
+    product = IdChoiceField(
         queryset=Product.objects.none(), required=False, widget=forms.HiddenInput, label=_("Holding the product")
     )
 
@@ -100,7 +100,7 @@ class LookupForm(forms.Form):
 
 class InventoryForm(forms.Form):
     q = forms.CharField(label=_("SKU or product name"), required=False, max_length=100, strip=True)
-    store = forms.ModelChoiceField(label=_("Store"), queryset=Store.objects.none(), required=False)
+    store = IdChoiceField(label=_("Store"), queryset=Store.objects.none(), required=False)
 
     def __init__(self, data: Any, *, stores: QuerySet[Store]) -> None:
         super().__init__(data)

@@ -17,10 +17,8 @@ from django.utils import timezone
 
 from shelfcall.catalog.models import Product, StockLevel
 from shelfcall.core import clock
-from shelfcall.core.numbers import parse_number
 from shelfcall.notify.models import DeliveryAttempt, OutboxMessage
 from shelfcall.orders.models import (
-    BARCODE_PREFIX,
     Order,
     OrderEvent,
     OrderLine,
@@ -28,6 +26,7 @@ from shelfcall.orders.models import (
     PaymentStatus,
     Reservation,
     ReservationEntry,
+    read_order_code,
 )
 from shelfcall.orders.queries import phone_key
 from shelfcall.stores.models import Store
@@ -77,7 +76,7 @@ def search_condition(text: str) -> Q:
     if "@" in text:
         return Q(shopper_email=text.lower())
     condition = Q(external_id=text)
-    number = parse_number(text.upper().removeprefix(BARCODE_PREFIX), maximum=2**31 - 1)
+    number = read_order_code(text)
     if number is not None:
         condition |= Q(number=number)
     if (phone := phone_condition(text)) is not None:

@@ -11,6 +11,7 @@ Feeding the hub:
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,22 +59,45 @@ def team_topic(team_id: int) -> str:
     return f"team:{team_id}"
 
 
+# Wake-ups a stream may have pending; past that, one more changes nothing: each read reads everything new.
+PENDING_WAKEUPS = 256
+
+
 @dataclass(eq=False)
 class Subscription:
+    """One stream's wake-ups. A list and, while the stream waits, one future: an asyncio.Queue would cost
+    every open stream three deques, an Event and a task for each wait (about 3 KB a stream)."""
+
     topics: frozenset[str]
     loop: asyncio.AbstractEventLoop
-    wakeups: asyncio.Queue[Announcement] = field(default_factory=lambda: asyncio.Queue(maxsize=256))
+    pending: list[Announcement] = field(default_factory=list)
+    heard_at: float = 0.0  # time.monotonic() of the latest wake-up: a read begun since then sees its news
+    _waiter: "asyncio.Future[None] | None" = None
 
     def deliver(self, announcement: Announcement) -> None:
-        """Runs on the subscriber's loop. A full queue already guarantees a re-read, so drop the extra."""
-        if not self.wakeups.full():
-            self.wakeups.put_nowait(announcement)
+        """Runs on the subscriber's loop. Pending wake-ups already guarantee a re-read, so drop the extra."""
+        self.heard_at = time.monotonic()
+        if len(self.pending) < PENDING_WAKEUPS:
+            self.pending.append(announcement)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     async def wait(self, timeout: float) -> Announcement | None:
-        try:
-            return await asyncio.wait_for(self.wakeups.get(), timeout)
-        except TimeoutError:
-            return None
+        """The oldest pending wake-up, waiting at most `timeout` seconds for one (None: none came)."""
+        if not self.pending:
+            self._waiter = self.loop.create_future()
+            timer = self.loop.call_later(timeout, _wake, self._waiter)
+            try:
+                await self._waiter
+            finally:
+                timer.cancel()
+                self._waiter = None
+        return self.pending.pop(0) if self.pending else None
+
+
+def _wake(waiter: "asyncio.Future[None]") -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class Hub:

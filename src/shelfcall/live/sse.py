@@ -5,9 +5,9 @@ import functools
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar, runtime_checkable
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -44,6 +44,56 @@ class Message:
 Poll = Callable[[int], Message | None]
 T = TypeVar("T")
 P = ParamSpec("P")
+R = TypeVar("R")
+
+
+@runtime_checkable
+class SharedPoll(Protocol[R]):
+    """A poll in two parts: a read that depends only on its key (the same for every stream that asks the
+    same thing: an order's tabs and devices, in the same language), then each stream's own message
+    from it. While a read runs, the streams of this process that ask for its key and that it answers
+    (it began after what woke them) wait for it instead of reading again: one read and render an
+    order an event, not one a stream."""
+
+    def key(self, since: int) -> Hashable: ...
+
+    def read(self, since: int) -> R:
+        """Database work, in a pool thread."""
+
+    def message(self, reading: R) -> Message | None:
+        """On the loop: this stream's message from `reading` (None when nothing is new)."""
+
+
+@dataclass(frozen=True)
+class Flight:
+    began: float  # time.monotonic()
+    reading: "asyncio.Future[Any]"
+
+
+class SharedReads:
+    """The reads of `SharedPoll`s under way, by key."""
+
+    def __init__(self) -> None:
+        self._under_way: dict[Hashable, Flight] = {}
+
+    async def message(self, poll: SharedPoll[Any], since: int, news_at: float) -> Message | None:
+        """`poll`'s message after `since`, from a read that began no earlier than `news_at` (when the
+        stream heard of what it reads for), so that it sees what was committed before then."""
+        key = poll.key(since)
+        flight = self._under_way.get(key)
+        if flight is None or flight.began < news_at or flight.reading.get_loop() is not asyncio.get_running_loop():
+            flight = Flight(time.monotonic(), asyncio.ensure_future(off_loop(poll.read)(since)))
+            self._under_way[key] = flight
+            flight.reading.add_done_callback(functools.partial(self._landed, key, flight))
+        # A stream that leaves (its client went) does not cancel the read the others wait for.
+        return poll.message(await asyncio.shield(flight.reading))
+
+    def _landed(self, key: Hashable, flight: Flight, _: object) -> None:
+        if self._under_way.get(key) is flight:
+            del self._under_way[key]
+
+
+shared_reads = SharedReads()
 
 
 def off_loop(work: Callable[P, T]) -> Callable[P, Awaitable[T]]:
@@ -71,6 +121,14 @@ def off_loop(work: Callable[P, T]) -> Callable[P, Awaitable[T]]:
     return on_a_pool_thread
 
 
+def reader(poll: Poll | SharedPoll[Any]) -> Callable[[int, float], Awaitable[Message | None]]:
+    """How a stream reads with `poll`: given its last id and when it heard of what it reads for."""
+    if isinstance(poll, SharedPoll):
+        return functools.partial(shared_reads.message, poll)
+    read = off_loop(poll)
+    return lambda since, _news_at: read(since)
+
+
 def announcements_are_heard() -> bool:
     """Whether every committed event wakes this process's streams, so a quiet heartbeat needs no read.
 
@@ -91,7 +149,7 @@ def last_event_id(request: HttpRequest) -> int:
 async def follow(
     topics: Iterable[str],
     since: int,
-    poll: Poll,
+    poll: Poll | SharedPoll[Any],
     *,
     heartbeat: float | None = None,
     lifetime: float = LIFETIME_SECONDS,
@@ -101,7 +159,8 @@ async def follow(
     # Subscribe (and, on PostgreSQL, be listening) before the first read, so that nothing committed
     # in between is missed until the next heartbeat.
     subscription = hub.subscribe(topics)
-    read = off_loop(poll)
+    news_at = time.monotonic()  # the first read replays everything committed before this
+    read = reader(poll)
     deadline = time.monotonic() + lifetime
     retry = Backoff(first=min(1.0, heartbeat), longest=heartbeat)
     try:
@@ -112,7 +171,7 @@ async def follow(
         while True:
             if read_due:
                 try:
-                    message = await read(since)
+                    message = await read(since, news_at)
                 except DATABASE_UNAVAILABLE as error:
                     # Hold on through a database restart: the comment keeps the browser and any proxy
                     # from giving up, and the next read (sooner if the LISTEN connection comes back and
@@ -120,6 +179,7 @@ async def follow(
                     log.debug("Live stream waiting for the database: %s", error)
                     yield ": waiting for the database\n\n"
                     await subscription.wait(retry.next_delay())
+                    news_at = time.monotonic()
                     continue
                 retry.reset()
                 if message is not None:
@@ -128,6 +188,7 @@ async def follow(
             if time.monotonic() >= deadline:
                 return
             woken = await subscription.wait(heartbeat) is not None
+            news_at = subscription.heard_at if woken else time.monotonic()
             if not woken:
                 yield ": keep-alive\n\n"
             read_due = woken or not announcements_are_heard()
@@ -137,7 +198,9 @@ async def follow(
             lease.release()
 
 
-def stream_response(request: HttpRequest, topics: Iterable[str], poll: Poll, *, holder: str) -> HttpResponseBase:
+def stream_response(
+    request: HttpRequest, topics: Iterable[str], poll: Poll | SharedPoll[Any], *, holder: str
+) -> HttpResponseBase:
     """The live stream `request` asked for, from its last event id; 429 (with Retry-After) once its
     holder (an order token, a user) or its address has as many streams open here as allowed."""
     lease = caps.open_streams.take(

@@ -16,7 +16,8 @@ import itertools
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeGuard, TypeVar, cast
 
 from django.db import connections, router
@@ -44,6 +45,13 @@ class _Statement:
         return [self.constants[i] if slot is None else args[slot] for i, slot in enumerate(self.slots)]
 
 
+def moment_argument(moment: datetime, model: type[Model]) -> str:
+    """`moment` as a compiled write's str argument, for a `Value(…)` written to a datetime column of `model`:
+    the text the database takes for it (an aware ISO moment on PostgreSQL, UTC text as Django stores it on
+    SQLite)."""
+    return str(connections[router.db_for_write(model)].ops.adapt_datetimefield_value(moment))
+
+
 def is_row_id(value: object) -> TypeGuard[int]:
     """Whether `value` can be the id of a row (a positive int that fits a bigint column), to look up with a
     compiled statement. The ORM finds nothing for a larger one without a query; a compiled statement binds it
@@ -62,7 +70,10 @@ def _placeholders(kinds: Sequence[type[Argument]]) -> list[Argument]:
 
 
 def _compile(compiler: SQLCompiler, placeholders: Sequence[Argument]) -> _Statement:
-    sql, params = compiler.as_sql()
+    return _statement(*compiler.as_sql(), compiler, placeholders)
+
+
+def _statement(sql: str, params: Sequence[Any], compiler: SQLCompiler, placeholders: Sequence[Argument]) -> _Statement:
     index = {placeholder: i for i, placeholder in enumerate(placeholders)}
     slots = tuple(index.get(param) if isinstance(param, int | str) else None for param in params)
     missing = set(range(len(placeholders))) - set(slots)
@@ -188,13 +199,23 @@ class CompiledRows(_PerDatabase):
 class CompiledUpdate(_PerDatabase):
     """`build(*args)` is (queryset, changes) as for `queryset.update(**changes)`; `run(*args)` runs it and
     answers with the column `returning` as written in each row updated (`UPDATE … RETURNING`, SQLite 3.35
-    and later): a count's new value, exact whatever updates of the row came first, without reading it again."""
+    and later): a count's new value, exact whatever updates of the row came first, without reading it again.
+
+    `reads(*args)`, if given, are querysets of one row and one column each, returned after that column by
+    `run_rows` (scalar subqueries in the RETURNING clause): what the caller would otherwise read next, in the
+    same statement. They see the database as the statement found it (on PostgreSQL, its snapshot; on SQLite,
+    the row as updated), not necessarily the row as written: that is the `returning` column."""
 
     def __init__(
-        self, build: Callable[..., tuple[QuerySet[Any], dict[str, Any]]], *kinds: type[Argument], returning: str
+        self,
+        build: Callable[..., tuple[QuerySet[Any], dict[str, Any]]],
+        *kinds: type[Argument],
+        returning: str,
+        reads: Callable[..., Sequence[QuerySet[Any]]] | None = None,
     ) -> None:
         super().__init__(kinds)
         self.build = build
+        self.reads = reads
         self.model = build(*_placeholders(kinds))[0].model
         self.returning = self.model._meta.get_field(returning).column
 
@@ -202,16 +223,26 @@ class CompiledUpdate(_PerDatabase):
         queryset, changes = self.build(*placeholders)
         query = cast(UpdateQuery, queryset.query.chain(UpdateQuery))
         query.add_update_values(changes)
-        statement = _compile(query.get_compiler(alias), placeholders)
-        return replace(statement, sql=f"{statement.sql} RETURNING {connections[alias].ops.quote_name(self.returning)}")
+        compiler = query.get_compiler(alias)
+        sql, params = compiler.as_sql()
+        returning = [connections[alias].ops.quote_name(self.returning)]
+        for read in self.reads(*placeholders) if self.reads else ():
+            read_sql, read_params = read.query.get_compiler(alias).as_sql()
+            returning.append(f"({read_sql})")
+            params = (*params, *read_params)
+        return _statement(f"{sql} RETURNING {', '.join(returning)}", params, compiler, placeholders)
 
     def run(self, *args: Argument) -> list[Any]:
         """The `returning` column of each row updated, as the database gives it; empty when none was."""
+        return [row[0] for row in self.run_rows(*args)]
+
+    def run_rows(self, *args: Argument) -> list[tuple[Any, ...]]:
+        """Each row updated: its `returning` column, then the value of each of `reads`; empty when none was."""
         alias = router.db_for_write(self.model)
         statement = self.statement(alias)
         with connections[alias].cursor() as cursor:
             cursor.execute(statement.sql, statement.params(args))
-            return [row[0] for row in cursor.fetchall()]
+            return cursor.fetchall()
 
 
 @dataclass(frozen=True)

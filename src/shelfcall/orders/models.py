@@ -1,5 +1,6 @@
 """Orders, their lines, the stock each line holds, and the append-only log of everything that happened."""
 
+import re
 import secrets
 from datetime import datetime
 from decimal import Decimal
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shelfcall.catalog.models import Product, Showcase, StockLevel
 from shelfcall.core.db import CurrentTransactionId
+from shelfcall.core.numbers import parse_number
 from shelfcall.stores.models import DropZone, Organization, Store, Team
 
 
@@ -22,6 +24,18 @@ def new_public_token() -> str:
 
 
 BARCODE_PREFIX = "SC"
+# The number column's bound on PostgreSQL (a positive integer): no larger number names an order.
+MAX_ORDER_NUMBER = 2**31 - 1
+# The prefix in ASCII letters of either case: str.upper() and re.IGNORECASE also take the long s (U+017F) for S.
+_ORDER_CODE = re.compile(r"\s*(?:[Ss][Cc])?([0-9]{1,40})\s*")
+
+
+def read_order_code(text: str) -> int | None:
+    """The order number in what someone typed or scanned: the barcode's value (SC1001, any case) or the
+    number alone, ASCII digits only; leading zeros are the same number (01001 is 1001, as a till reads it).
+    None for anything else, a number no order can have included. Every place a code is typed reads it here."""
+    found = _ORDER_CODE.fullmatch(text)
+    return parse_number(found[1], minimum=1, maximum=MAX_ORDER_NUMBER) if found else None
 
 
 class OrderStatus(models.TextChoices):
@@ -252,8 +266,7 @@ class Order(models.Model):
 
     def matches_pickup_code(self, code: str) -> bool:
         """A scan gives the barcode value; a person may type only the number."""
-        code = code.strip().upper()
-        return code in {self.barcode_value, str(self.number)}
+        return read_order_code(code) == self.number
 
     @property
     def current_sub_status(self) -> SubStatus | None:

@@ -12,7 +12,7 @@ from django.forms.models import BaseInlineFormSet, inlineformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.catalog.models import Product, Showcase
-from shelfcall.core.numbers import IdChoiceField
+from shelfcall.core.numbers import IdChoiceField, IdMultipleChoiceField, NumbersModelForm, WholeNumberField
 from shelfcall.notify.admin import EscalationLevelFormSet
 from shelfcall.notify.models import Channel, CollectionPolicy, EscalationLevel, EscalationPolicy
 from shelfcall.stores import signin
@@ -34,10 +34,10 @@ class TeamChoiceField(IdChoiceField):
         return obj.name
 
 
-class StoreForm(forms.ModelForm):
+class StoreForm(NumbersModelForm):
     timezone = forms.ChoiceField(label=_("time zone"))
 
-    class Meta:
+    class Meta(NumbersModelForm.Meta):
         model = Store
         fields = [
             "name",
@@ -167,8 +167,8 @@ class OpeningHoursForm(forms.Form):
         ]
 
 
-class StoreSettingsForm(forms.ModelForm):
-    class Meta:
+class StoreSettingsForm(NumbersModelForm):
+    class Meta(NumbersModelForm.Meta):
         model = Store
         fields = [
             "require_shopper_name",
@@ -186,8 +186,8 @@ class StoreSettingsForm(forms.ModelForm):
         ]
 
 
-class CollectionPolicyForm(forms.ModelForm):
-    class Meta:
+class CollectionPolicyForm(NumbersModelForm):
+    class Meta(NumbersModelForm.Meta):
         model = CollectionPolicy
         fields = ["remind_after_minutes", "warn_before_minutes", "expire_after_minutes"]
 
@@ -209,10 +209,10 @@ class CollectionPolicyForm(forms.ModelForm):
         return data
 
 
-class EscalationLevelForm(forms.ModelForm):
+class EscalationLevelForm(NumbersModelForm):
     channel = IdChoiceField(label=_("tell"), queryset=Channel.objects.none())
 
-    class Meta:
+    class Meta(NumbersModelForm.Meta):
         model = EscalationLevel
         fields = ["after_minutes", "channel", "cancel_and_release"]
 
@@ -229,14 +229,14 @@ def escalation_levels(store: Store, data: Any = None) -> BaseInlineFormSet:
     return formset
 
 
-class TeamForm(forms.ModelForm):
-    class Meta:
+class TeamForm(NumbersModelForm):
+    class Meta(NumbersModelForm.Meta):
         model = Team
         fields = ["name"]
 
 
-class DropZoneForm(forms.ModelForm):
-    slots = forms.IntegerField(
+class DropZoneForm(NumbersModelForm):
+    slots = WholeNumberField(
         label=_("slots"),
         min_value=1,
         max_value=200,
@@ -245,7 +245,7 @@ class DropZoneForm(forms.ModelForm):
         help_text=_("Lockers and cages: one drop zone per slot is made, numbered after the name."),
     )
 
-    class Meta:
+    class Meta(NumbersModelForm.Meta):
         model = DropZone
         fields = ["name", "kind", "directions", "active"]
 
@@ -255,10 +255,10 @@ class DropZoneForm(forms.ModelForm):
             del self.fields["slots"]  # a saved zone is one slot already
 
 
-class ShowcaseForm(forms.ModelForm):
+class ShowcaseForm(NumbersModelForm):
     team = TeamChoiceField(label=_("team it routes to"), queryset=Team.objects.none(), empty_label=None)
 
-    class Meta:
+    class Meta(NumbersModelForm.Meta):
         model = Showcase
         fields = ["name", "team", "location_hint", "active"]
 
@@ -301,10 +301,10 @@ def products_form(store: Store, showcase: Showcase, data: Any = None) -> Showcas
     return ShowcaseProductsForm(data, store=store, initial={"skus": "\n".join(skus)})
 
 
-class ChannelForm(forms.ModelForm):
+class ChannelForm(NumbersModelForm):
     team = TeamChoiceField(label=_("team"), queryset=Team.objects.none(), required=False, empty_label=_("every team"))
 
-    class Meta:
+    class Meta(NumbersModelForm.Meta):
         model = Channel
         fields = ["name", "kind", "target", "team", "events", "active"]
 
@@ -344,7 +344,7 @@ class StaffForm(forms.Form):
         return data
 
 
-class TeamChoicesField(forms.ModelMultipleChoiceField):
+class TeamChoicesField(IdMultipleChoiceField):
     def label_from_instance(self, obj: Team) -> str:
         return obj.name
 
@@ -378,7 +378,7 @@ class PinForm(forms.Form):
     def clean_pin(self) -> str:
         pin = self.cleaned_data["pin"]
         if not signin.is_pin(pin):
-            raise forms.ValidationError(_("Use 6 to 12 digits (0–9)."))
+            raise forms.ValidationError(signin.PIN_RULE)
         if signin.is_guessable_pin(pin):
             raise forms.ValidationError(_("That PIN is the first anyone would try: choose a less regular one."))
         return pin

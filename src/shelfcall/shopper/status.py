@@ -1,6 +1,6 @@
 """What the shopper's status page says about an order: progress steps, lines, and where to go next."""
 
-from collections.abc import Callable
+import secrets
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
@@ -14,7 +14,7 @@ from shelfcall.live.sse import Message
 from shelfcall.orders.events import SHOPPER
 from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus, Substitution
 from shelfcall.orders.policy import OrderAction, allowed_actions
-from shelfcall.orders.promise import Promise, order_promise, orders_ahead
+from shelfcall.orders.promise import order_promise, orders_ahead
 from shelfcall.orders.queries import find_order_by_token, list_events_after
 from shelfcall.shopper.codes import barcode_svg
 
@@ -151,52 +151,65 @@ def panel_context(order: Order) -> dict:
     }
 
 
-class QueueWatch:
-    """A waiting request's place in its queue, as its status page shows it.
+# Stands for the page's CSRF token in a panel rendered once for all the streams of its order: each
+# stream puts its own in. Random in each process, so that no text of an order can spell it.
+CSRF_STAND_IN = secrets.token_hex(16)
 
-    Another order's change (claimed, cancelled, a request due sooner) moves it without an event of its
-    own: while the request waits, each wake-up of its stream counts again (one statement), and the
-    panel is sent again when the count differs from the one shown. The page says which one it shows
-    (`?ahead=` on the stream's address); a stream not told takes the first count as shown.
+
+@dataclass(frozen=True)
+class StatusReading:
+    """What a read found, for every stream of the order that asked it (`StatusPoll.key`)."""
+
+    order: Order  # as read: the stream watches this one from now on
+    shown: int | None  # the place in the queue the stream now shows
+    message: Message | None  # its panel carries CSRF_STAND_IN
+
+
+class StatusPoll:
+    """The SSE poll for one order's stream: one cheap query (two while it waits in the queue), then the
+    re-rendered panel if new events exist or its place in the queue moved. The streams of the order in
+    this process share each read and render (`sse.SharedPoll`); the panel's forms (check in, answer a
+    substitute) carry each stream's own CSRF token, its page's, since no request renders them.
+
+    A waiting request's place moves with another order's change (claimed, cancelled, a request due
+    sooner), which has no event of its own: while the request waits, each wake-up counts again (one
+    statement), and the panel is sent again when the count differs from the one shown. The page says
+    which one it shows (`?ahead=` on the stream's address); a stream not told takes the first count as
+    shown.
     """
 
-    def __init__(self, order: Order, shown: int | None) -> None:
-        self.order = order
-        self.shown = shown
+    def __init__(self, order: Order, language: str, csrf_token: str, shown_ahead: int | None = None) -> None:
+        self.order, self.language, self.csrf_token, self.shown = order, language, csrf_token, shown_ahead
 
-    def moved(self) -> bool:
-        if self.order.status != OrderStatus.SUBMITTED:
-            return False
-        ahead = orders_ahead(self.order)
-        if self.shown is None:
-            self.shown = ahead
-        return ahead != self.shown
+    def key(self, since: int) -> tuple:
+        return self.order.pk, self.language, since, self.shown
 
-    def saw(self, order: Order, promise: Promise | None) -> None:
-        self.order, self.shown = order, promise.ahead if promise else None
-
-
-def status_poll(
-    order: Order, language: str, csrf_token: str, shown_ahead: int | None = None
-) -> Callable[[int], Message | None]:
-    """The SSE poll for one order: one cheap query (two while it waits in the queue), then the re-rendered
-    panel if new events exist or its place in the queue moved. The panel's forms (check in, answer a
-    substitute) carry the page's CSRF token, since no request renders them."""
-    watch = QueueWatch(order, shown_ahead)
-    token = order.public_token
-
-    def poll(since: int) -> Message | None:
+    def read(self, since: int) -> StatusReading:
+        order, shown = self.order, self.shown
         events = list(list_events_after(order.pk, since).values_list("pk", "type"))
-        if not events and not watch.moved():
-            return None
-        current = find_order_by_token(token)
+        if not events:
+            ahead = orders_ahead(order) if order.status == OrderStatus.SUBMITTED else shown
+            if shown is None or ahead == shown:
+                return StatusReading(order, ahead, None)
+        current = find_order_by_token(order.public_token)
         if current is None:
-            return None
-        with translation.override(language), timezone.override(current.store.timezone):
+            return StatusReading(order, shown, None)
+        with translation.override(self.language), timezone.override(current.store.timezone):
             context = panel_context(current)
-            html = render_to_string("shopper/_status_panel.html", context | {"csrf_token": csrf_token})
-        watch.saw(current, context["promise"])
+            html = render_to_string("shopper/_status_panel.html", context | {"csrf_token": CSRF_STAND_IN})
+        promise = context["promise"]
         data = {"types": [t for _, t in events], "status": current.status, "html": html}
-        return Message(events[-1][0] if events else since, "order", data)
+        message = Message(events[-1][0] if events else since, "order", data)
+        return StatusReading(current, promise.ahead if promise else None, message)
 
-    return poll
+    def message(self, reading: StatusReading) -> Message | None:
+        self.order, self.shown = reading.order, reading.shown
+        found = reading.message
+        if found is None:
+            return None
+        html = found.data["html"].replace(CSRF_STAND_IN, self.csrf_token)
+        return Message(found.id, found.event, found.data | {"html": html})
+
+    def __call__(self, since: int) -> Message | None:
+        """The poll read by itself (`sse.Poll`)."""
+        return self.message(self.read(since))

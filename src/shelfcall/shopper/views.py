@@ -34,7 +34,7 @@ from shelfcall.shopper.cart import MAX_LINES, Cart, cart_rows
 from shelfcall.shopper.codes import qr_svg
 from shelfcall.shopper.devices import device_id, ensure_device, newcomer_key
 from shelfcall.shopper.forms import ContactForm, QuantityForm
-from shelfcall.shopper.status import panel_context, status_poll
+from shelfcall.shopper.status import StatusPoll, panel_context
 from shelfcall.stores.models import Store
 
 # Generous for a shop floor behind one public IP, tight for a script guessing tokens.
@@ -353,7 +353,7 @@ async def status_events(request: HttpRequest, token: str) -> HttpResponseBase:
         return HttpResponse(status=429, headers={"Retry-After": str(refusal.retry_after)})
     if order is None:
         raise Http404("no such order")
-    poll = status_poll(
+    poll = StatusPoll(
         order, translation.get_language(), get_token(request), shown_ahead=parse_number(request.GET.get("ahead", ""))
     )
     topics = [order_topic(order.pk), *queue_topics(order)]

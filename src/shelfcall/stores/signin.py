@@ -6,7 +6,12 @@ counted in the database (core/throttle.py) per account and per address, in two t
 tries pause the account for minutes, many pause it for hours. While paused even the right secret is
 refused (otherwise the pause would only slow guessing down), and the refusal reads the same whether
 the account exists or not. Each attempt is counted before the secret is checked, so that a hundred
-guesses sent at the same moment cannot all be checked before the first failure is counted."""
+guesses sent at the same moment cannot all be checked before the first failure is counted.
+
+A sign-in lasts only as long as the secret it was made with. Django keeps a digest of the password's
+hash in the session and refuses the session once the password changes; a PIN sign-in keeps a digest of
+the PIN's hash too (`PIN_HASH_SESSION_KEY`), and `PinBackend.get_user` refuses it once the PIN is
+changed or removed. The PIN's hash is read in the user's own statement, so that costs no query."""
 
 import contextlib
 import functools
@@ -17,16 +22,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import BACKEND_SESSION_KEY, authenticate, get_user_model
 from django.contrib.auth.backends import BaseBackend, ModelBackend
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import User
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
-from django.utils.translation import ngettext
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy, ngettext
 
 from shelfcall.core import clock, sessions, throttle
 from shelfcall.core.clients import address_key
@@ -35,6 +43,7 @@ from shelfcall.orders.compiled import CompiledGet, is_row_id
 from shelfcall.stores.models import StaffPin
 
 MINUTE, HOUR = 60, 3600
+PIN_HASH_SESSION_KEY = "shelfcall_pin_hash"
 T = TypeVar("T")
 
 
@@ -94,12 +103,19 @@ PINS = Lockout(
 # ASCII digits only: `\d` would also take ٣ or ², which look like digits and are not on the keypad.
 PIN_PATTERN = "[0-9]{6,12}"
 _PIN = re.compile(rf"\A{PIN_PATTERN}\Z")
+_SHORT_PIN = re.compile(r"\A[0-9]{1,5}\Z")  # a PIN set before the rule of 6 to 12 digits
+# What anyone setting or typing a PIN is told when it is not one (١٢٣٤٥٦ and fullwidth digits are not).
+PIN_RULE = gettext_lazy("Use 6 to 12 digits (0 to 9).")
 _RUN = "0123456789"
 
 
 def is_pin(text: str) -> bool:
     """A PIN has 6 to 12 ASCII digits. Shorter PINs set before that rule can no longer be used."""
     return bool(_PIN.match(text))
+
+
+def is_short_pin(text: str) -> bool:
+    return bool(_SHORT_PIN.match(text))
 
 
 def is_guessable_pin(pin: str) -> bool:
@@ -119,8 +135,9 @@ class _LockedOutBackend(ModelBackend):
     aget_user = BaseBackend.aget_user
 
     def get_user(self, user_id: int) -> User | None:
-        """A request's user, with its roles and whether its sign-in was revoked in the same statement:
-        the policy asks nothing more. A session without a sign-in id (core/sessions.py) is nobody's."""
+        """A request's user, with its roles, whether its sign-in was revoked and its PIN's hash in the
+        same statement: the policy asks nothing more. A session without a sign-in id (core/sessions.py)
+        is nobody's."""
         sign_in = sessions.current_sign_in()
         if sign_in is None or not is_row_id(user_id):
             return None
@@ -137,9 +154,31 @@ def _signed_in_user() -> CompiledGet[User]:
 
     def build(user_id: int, sign_in: str) -> QuerySet[User]:
         users = with_held_roles(get_user_model()._default_manager.filter(pk=user_id))
-        return users.annotate(signed_out=sessions.is_revoked(sign_in))
+        pin_hash = StaffPin.objects.filter(user=OuterRef("pk")).values("pin_hash")
+        return users.annotate(signed_out=sessions.is_revoked(sign_in), current_pin_hash=Subquery(pin_hash))
 
     return CompiledGet(build, int, str)
+
+
+def pin_session_hash(pin_hash: str, secret: str | bytes | None = None) -> str:
+    """What a PIN sign-in's session keeps of the PIN's hash, as Django's get_session_auth_hash does
+    for the password: a keyed digest, so the cookie (readable by its holder) gives nothing to guess from."""
+    return salted_hmac(PIN_HASH_SESSION_KEY, pin_hash, secret=secret, algorithm="sha256").hexdigest()
+
+
+def _pin_unchanged(user: User, session: SessionBase) -> bool:
+    """Whether the session's PIN digest is that of the PIN `user` has now. One made with a key that
+    settings.SECRET_KEY_FALLBACKS still accepts is written again with the new key, as Django does."""
+    kept, pin_hash = session.get(PIN_HASH_SESSION_KEY), getattr(user, "current_pin_hash", None)
+    if not kept or not pin_hash:  # a PIN removed (or never given) ends its sign-ins
+        return False
+    current = pin_session_hash(pin_hash)
+    if constant_time_compare(kept, current):
+        return True
+    if any(constant_time_compare(kept, pin_session_hash(pin_hash, key)) for key in settings.SECRET_KEY_FALLBACKS):
+        session[PIN_HASH_SESSION_KEY] = current
+        return True
+    return False
 
 
 class PasswordBackend(_LockedOutBackend):
@@ -171,10 +210,18 @@ class PinBackend(_LockedOutBackend):
 
         def check() -> User | None:
             pin = StaffPin.objects.filter(user=staff).first()
-            right = pin is not None and check_password(pin_secret, pin.pin_hash)
-            return staff if right and self.user_can_authenticate(staff) else None
+            if pin is None or not check_password(pin_secret, pin.pin_hash) or not self.user_can_authenticate(staff):
+                return None
+            staff.signed_in_pin_hash = pin.pin_hash  # type: ignore[attr-defined]  # for its session: remember_pin
+            return staff
 
         return PINS.guarded(request, f"user:{staff.pk}", check)
+
+    def get_user(self, user_id: int) -> User | None:
+        """The user, while the session's PIN is still theirs: a PIN changed, reset or removed ends the
+        sign-ins made with it (the person's own device, signed in with the password, stays in)."""
+        user, session = super().get_user(user_id), sessions.session_being_read()
+        return user if user is not None and session is not None and _pin_unchanged(user, session) else None
 
 
 PIN_BACKEND = f"{PinBackend.__module__}.{PinBackend.__qualname__}"
@@ -183,6 +230,18 @@ PIN_BACKEND = f"{PinBackend.__module__}.{PinBackend.__qualname__}"
 def signed_in_with_pin(request: HttpRequest) -> bool:
     """Django records which backend let the session in; a password sign-in later replaces it."""
     return request.session.get(BACKEND_SESSION_KEY) == PIN_BACKEND
+
+
+def remember_pin(sender: type, request: HttpRequest | None, user: User, **kwargs: object) -> None:
+    """user_logged_in receiver: a PIN sign-in keeps the digest of the PIN it was made with (the one
+    the backend checked, not one read again: it may have changed since); another sign-in keeps none."""
+    if request is None:
+        return
+    checked = getattr(user, "signed_in_pin_hash", None)
+    if signed_in_with_pin(request) and checked:
+        request.session[PIN_HASH_SESSION_KEY] = pin_session_hash(checked)
+    else:
+        request.session.pop(PIN_HASH_SESSION_KEY, None)
 
 
 def confirm_secret(request: HttpRequest, user: User, secret: str) -> bool:

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from shelfcall.core.errors import ShelfcallError
-from shelfcall.core.numbers import MAX_NUMBER, IdChoiceField, WholeNumberField
+from shelfcall.core.numbers import MAX_NUMBER, DecimalNumberField, IdChoiceField, WholeNumberField
 from shelfcall.core.people import display_name
 from shelfcall.orders.actions import REJECT_REASONS, Rejection
 from shelfcall.orders.models import OrderLine
@@ -57,7 +57,7 @@ class PaymentForm(forms.Form):
 
 class RefundForm(PaymentForm):
     # What the supervisor saw and handed back; empty settles all that is due when the refund commits.
-    amount = forms.DecimalField(
+    amount = DecimalNumberField(
         label=_("Amount refunded"),
         min_value=Decimal("0.01"),
         max_digits=12,
@@ -88,7 +88,8 @@ class ReassignForm(forms.Form):
 
 
 _SIGNATURE_PATH = re.compile(r"^[ML0-9 .,-]{0,20000}$")
-_REJECT_KEY = re.compile(r"^reject_[0-9]{1,18}$")  # ASCII digits, as WholeNumberField reads them
+# A line id as it is written: ASCII digits without a leading zero (reject_07 would name line 7 a second way).
+_REJECT_KEY = re.compile(r"reject_([1-9][0-9]{0,17})")
 
 
 class HandOffForm(forms.Form):
@@ -107,7 +108,8 @@ class HandOffForm(forms.Form):
         """The answers the review showed, sent back to confirm, read without the order's lines: the hand-off
         checks every line it names under its lock, by the review's own rules (orders.actions.check_hand_off)."""
         form = cls(data, lines=(), require_id=require_id)
-        form._add_line_fields(dict.fromkeys((int(key[7:]) for key in data if _REJECT_KEY.match(key)), MAX_NUMBER))
+        line_ids = (int(found[1]) for key in data if (found := _REJECT_KEY.fullmatch(key)))
+        form._add_line_fields(dict.fromkeys(line_ids, MAX_NUMBER))
         return form
 
     def _add_line_fields(self, most: Mapping[int, int]) -> None:

@@ -14,17 +14,16 @@ from django.utils.translation import gettext_lazy as _
 
 from shelfcall.catalog.models import Product
 from shelfcall.core import clock
-from shelfcall.core.numbers import parse_number
 from shelfcall.orders.compiled import CompiledRows
 from shelfcall.orders.json_rows import instance, json_of, json_rows, json_rows_of, union_of
 from shelfcall.orders.models import (
-    BARCODE_PREFIX,
     OPEN_STATUSES,
     Order,
     OrderEvent,
     OrderLine,
     OrderStatus,
     PaymentStatus,
+    read_order_code,
 )
 from shelfcall.stores.models import DropZone, Membership, OpeningPeriod, Store
 
@@ -72,7 +71,7 @@ def _search_condition(text: str) -> Q:
     text = text.strip()
     if not text:
         return Q()
-    number = parse_number(text.upper().removeprefix(BARCODE_PREFIX))
+    number = read_order_code(text)
     condition = Q(shopper_name__icontains=text) | Q(shopper_email__icontains=text)
     digits = "".join(ch for ch in text if ch in string.digits)
     if number is not None:
@@ -121,7 +120,7 @@ def list_queue(
 
 def find_order_by_code(store: Store, code: str) -> Order | None:
     """A scanned barcode (SC1042) or a typed number (1042), in this store only."""
-    number = parse_number(code.strip().upper().removeprefix(BARCODE_PREFIX))
+    number = read_order_code(code)
     if number is None:
         return None
     return Order.objects.filter(store=store, number=number).select_related("assignee", "drop_zone").first()

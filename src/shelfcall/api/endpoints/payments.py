@@ -84,13 +84,13 @@ def _settle(
     """Run the payment action on an order the key reaches; 201 with the row and the order as it is now.
 
     The payload's fields are the action's keyword arguments, by name. The action's read of the order under
-    its lock, narrowed to the key's stores, is the key's look-up too: another store's order is the same 404
+    its lock, narrowed to the orders the key reaches, is the key's look-up too: another store's order is the same 404
     as one that does not exist; the order's lines come with it. The order's version is the payment's event,
     as the action recorded it."""
     api_key = request.auth
     try:
         receipt = action(
-            order_id, by=Actor.api(api_key.name), within=api_key.store_filter(), with_lines=True, **dict(payload)
+            order_id, by=Actor.api(api_key.name), within=queries.reached(api_key), with_lines=True, **dict(payload)
         )
     except OrderNotFound:
         raise NotFound(_("No order with this id.")) from None

@@ -1,15 +1,15 @@
 """The only writers of order state. Each action is one transaction that records an OrderEvent."""
 
-from shelfcall.orders.actions._common import keep_lines, order_of_lines, with_action_relations
+from shelfcall.orders.actions._common import Reach, keep_lines, order_of_lines, with_action_relations
 from shelfcall.orders.actions.arrival import CHECK_IN_MODES, check_in
-from shelfcall.orders.actions.claiming import claim_order, reassign_order, unclaim_order
+from shelfcall.orders.actions.claiming import claim_order, reassign_order, try_claim_order, unclaim_order
 from shelfcall.orders.actions.closing import cancel_order, expire_order
 from shelfcall.orders.actions.creation import CartLine, CreatedOrder, ShopperContact, create_order
 from shelfcall.orders.actions.handoff import REJECT_REASONS, Rejection, check_hand_off, hand_off_order
 from shelfcall.orders.actions.lines import add_line, change_line_qty
 from shelfcall.orders.actions.moving import TargetLacksStock, UnknownTargetStore, move_order
 from shelfcall.orders.actions.payment import Receipt, mark_paid, record_payment, refund_order
-from shelfcall.orders.actions.picking import mark_line_not_found, pick_by_code, pick_line, stage_order
+from shelfcall.orders.actions.picking import mark_line_not_found, pick_by_code, pick_line, stage_order, try_pick_line
 from shelfcall.orders.actions.submission import submit_showcase_order
 from shelfcall.orders.actions.substatus import (
     next_sub_statuses,
@@ -40,6 +40,7 @@ __all__ = [
     "CreatedOrder",
     "DueEscalation",
     "Offer",
+    "Reach",
     "Receipt",
     "Rejection",
     "ShopperContact",
@@ -78,6 +79,8 @@ __all__ = [
     "stage_order",
     "sub_status_id_by_code",
     "submit_showcase_order",
+    "try_claim_order",
+    "try_pick_line",
     "unclaim_order",
     "with_action_relations",
     "with_sub_statuses_defined",

@@ -1,6 +1,7 @@
 """Conditional updates shared by the actions: the database, not Python, decides who wins a race."""
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db.models import Model, Q, QuerySet
@@ -14,6 +15,7 @@ from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import Actor, EventType, record
 from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus
 from shelfcall.orders.policy import OrderAction
+from shelfcall.stores.models import Store
 
 M = TypeVar("M", bound=Model)
 
@@ -28,6 +30,28 @@ def assignee_filter(actor: Actor, *, via: str = "") -> Q:
     `via` is the path to the order from the model being filtered, e.g. "order__" for order lines.
     """
     return Q(**{f"{via}assignee": actor.user}) if actor.is_staff_user else Q()
+
+
+@dataclass(frozen=True)
+class Reach:
+    """The orders a store system (an API key) works on: a store's, and those it took for pick-up at another
+    store (`store_id`); or, with no store, all of an organization's. The one rule for every read and write."""
+
+    organization_id: int
+    store_id: int | None = None
+
+    def orders(self, via: str = "") -> Q:
+        """As a filter on orders, or on rows that reach the order through `via` (e.g. "order__")."""
+        if self.store_id is None:
+            return Q(**{f"{via}store__organization_id": self.organization_id})
+        return Q(**{f"{via}store_id": self.store_id}) | Q(**{f"{via}origin_store_id": self.store_id})
+
+    def on_the_row(self) -> Q:
+        """As `orders()`, on the order's own columns (no join): what a conditional UPDATE of the order carries,
+        checked again, on PostgreSQL, on the row as a concurrent change left it."""
+        if self.store_id is None:
+            return Q(store_id__in=Store.objects.filter(organization_id=self.organization_id).values("pk"))
+        return self.orders()
 
 
 # What an action reads with its order. A caller that reads the order with these (`with_action_relations`)

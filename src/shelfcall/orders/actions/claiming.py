@@ -1,15 +1,20 @@
 """Who is picking: claim ("Picking"), give back to the queue, and reassign."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Value
 
 from shelfcall.core import clock
 from shelfcall.orders import hooks, policy
-from shelfcall.orders.actions._common import fetch, holder_name, move
+from shelfcall.orders.actions._common import Reach, fetch, holder_name, move
+from shelfcall.orders.compiled import CompiledUpdate, is_row_id, moment_argument
 from shelfcall.orders.errors import AlreadyClaimed, UnknownAssociate
-from shelfcall.orders.events import Actor, EventType, record
+from shelfcall.orders.events import Actor, ActorKind, EventType, record
 from shelfcall.orders.models import Order, OrderStatus
+from shelfcall.orders.order_json import lines_as_json, order_as_json, order_of_json
 from shelfcall.orders.policy import OrderAction
 from shelfcall.stores import policy as stores_policy
 
@@ -37,17 +42,72 @@ def claim_order(order_id: int, *, by: Actor, holder: User | None = None, current
             action=OrderAction.CLAIM,
             actor=by,
             current=order,
-            status=OrderStatus.PICKING,
-            assignee=holder,
-            claimed_at=clock.now(),
-            next_escalation_at=None,  # someone has it: escalation stops, and it no longer lapses unclaimed
-            expires_at=None,
+            **_claimed(holder, clock.now()),
         )
     except AlreadyClaimed:  # claimed between our read and our update: by this very holder, in another tab?
         if _held_by(order := fetch(order_id), holder):
             return order
         raise
     record(order, EventType.CLAIMED, actor=by, assignee_id=holder and holder.pk, assignee_name=holder_name(order))
+    return order
+
+
+def _claimed(holder: User | None, now: Any) -> dict[str, Any]:
+    """What a claim writes besides the time of the change."""
+    return {
+        "status": OrderStatus.PICKING,
+        "assignee": holder,
+        "claimed_at": now,
+        "next_escalation_at": None,  # someone has it: escalation stops, and it no longer lapses unclaimed
+        "expires_at": None,
+    }
+
+
+def _claimed_within(reach: Callable[[int], Reach]) -> CompiledUpdate:
+    """A store system's claim for the store (no holder) of a waiting order it reaches (`reach(id)`), at a
+    moment given as text (`moment_argument`); returning the order and its lines as the statement found them."""
+    return CompiledUpdate(
+        lambda order_id, reach_id, moment: (
+            Order.objects.filter(reach(reach_id).on_the_row(), pk=order_id, status=OrderStatus.SUBMITTED),
+            _claimed(None, Value(moment)) | {"updated_at": Value(moment), "sub_status": None},
+        ),
+        int,
+        int,
+        str,
+        returning="id",
+        reads=lambda order_id, *_: (order_as_json(order_id), lines_as_json(order_id)),
+    )
+
+
+_CLAIMED_AT_A_STORE = _claimed_within(lambda store_id: Reach(organization_id=0, store_id=store_id))
+_CLAIMED_IN_AN_ORGANIZATION = _claimed_within(lambda organization_id: Reach(organization_id))
+
+
+@transaction.atomic
+def try_claim_order(order_id: int, *, by: Actor, within: Reach) -> Order | None:
+    """For a store system (an API key): claim a waiting order `within` reaches for the store, written first.
+    The conditional UPDATE is the whole check and answers with the order and its lines (orders/order_json.py):
+    one statement and the event. None when it refuses: nothing is written, and the caller reads the order to
+    say why (`claim_order` with it as `current` gives the reason, or nothing to do for a second claim)."""
+    if by.kind != ActorKind.API:
+        raise ValueError("staff claim for themselves: claim_order")
+    if not is_row_id(order_id):
+        return None
+    now = clock.now()
+    moment = moment_argument(now, Order)
+    if within.store_id is not None:
+        claimed = _CLAIMED_AT_A_STORE.run_rows(order_id, within.store_id, moment)
+    else:
+        claimed = _CLAIMED_IN_AN_ORGANIZATION.run_rows(order_id, within.organization_id, moment)
+    if not claimed:
+        return None
+    [(_id, order_text, lines_text)] = claimed
+    order = order_of_json(order_text, lines_text)  # as found: on PostgreSQL, before the update
+    changes = _claimed(None, now) | {"updated_at": now, "sub_status": None}
+    for field, value in changes.items():
+        setattr(order, field, value)
+    hooks.timers_written(changes)
+    record(order, EventType.CLAIMED, actor=by, assignee_id=None, assignee_name=holder_name(order))
     return order
 
 

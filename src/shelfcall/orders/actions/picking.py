@@ -1,5 +1,6 @@
 """Picking units, marking units not found, and staging the picked order at a drop zone."""
 
+from collections.abc import Callable
 from typing import NoReturn
 
 from django.db import transaction
@@ -8,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.orders import hooks, policy, reservations
-from shelfcall.orders.actions._common import assignee_filter, fetch, move, settle_new_total
+from shelfcall.orders.actions._common import Reach, assignee_filter, fetch, move, settle_new_total
 from shelfcall.orders.actions.closing import close_order
-from shelfcall.orders.compiled import CompiledGet, CompiledUpdate
+from shelfcall.orders.compiled import CompiledGet, CompiledUpdate, is_row_id
 from shelfcall.orders.errors import (
     CodeNotInOrder,
     LineNotInOrder,
@@ -21,22 +22,28 @@ from shelfcall.orders.errors import (
     SubstitutesWaiting,
     UnknownDropZone,
 )
-from shelfcall.orders.events import SYSTEM, Actor, EventType, record
-from shelfcall.orders.models import Order, OrderLine, OrderStatus, ReservationReason
+from shelfcall.orders.events import SYSTEM, Actor, ActorKind, EventType, record
+from shelfcall.orders.models import Order, OrderLine, OrderStatus, ReservationReason, Substitution
+from shelfcall.orders.order_json import lines_as_json, order_as_json, order_of_json
 from shelfcall.orders.policy import OrderAction
 from shelfcall.stores.models import DropZone
 
 
-def _open_line(order_id: int, line_id: int, qty: int, *, assignee_id: int | None) -> QuerySet[OrderLine]:
+def _open_line(
+    order_id: int, line_id: int, qty: int, *, assignee_id: int | None, within: Q | None = None
+) -> QuerySet[OrderLine]:
     """The line, if its order is being picked (by `assignee_id`, for staff) and `qty` more units are still
-    open on it.
+    open on it; `within`: among these orders.
 
     The order is asked in an EXISTS, so that the line's counts are conditions on the row updated itself
     (a filter through the relation would put them in a subquery): on PostgreSQL, an UPDATE that waited for
     another one's on the line checks them again on the row as that one left it. Of two counting the last
     unit at once, one counts it, with no lock taken before."""
     being_picked = Order.objects.filter(
-        Q(assignee_id=assignee_id) if assignee_id is not None else Q(), pk=order_id, status=OrderStatus.PICKING
+        Q(assignee_id=assignee_id) if assignee_id is not None else Q(),
+        within or Q(),
+        pk=order_id,
+        status=OrderStatus.PICKING,
     )
     return OrderLine.objects.filter(
         Exists(being_picked),
@@ -81,6 +88,29 @@ _COUNT_PICKED_FOR_THE_STORE = CompiledUpdate(
     int,
     returning="picked_qty",
 )
+
+
+def _count_picked_within(reach: Callable[[int], Reach]) -> CompiledUpdate:
+    """A store system's count of units picked on a line (`_COUNT_PICKED_FOR_THE_STORE`) of an order it
+    reaches (`reach(id)`), never a substitute waiting for an answer; returning the order and its lines too."""
+    return CompiledUpdate(
+        lambda order_id, line_id, qty, reach_id: (
+            _open_line(order_id, line_id, qty, assignee_id=None, within=reach(reach_id).orders()).exclude(
+                substitution=Substitution.PROPOSED
+            ),
+            {"picked_qty": F("picked_qty") + qty},
+        ),
+        int,
+        int,
+        int,
+        int,
+        returning="picked_qty",
+        reads=lambda order_id, *_: (order_as_json(order_id), lines_as_json(order_id)),
+    )
+
+
+_COUNT_PICKED_AT_A_STORE = _count_picked_within(lambda store_id: Reach(organization_id=0, store_id=store_id))
+_COUNT_PICKED_IN_AN_ORGANIZATION = _count_picked_within(lambda organization_id: Reach(organization_id))
 
 
 def _count_picked(order_id: int, line_id: int, qty: int, by: Actor) -> int | None:
@@ -151,6 +181,29 @@ def pick_line(order_id: int, line_id: int, *, by: Actor, qty: int = 1, current: 
     return _pick(_workable(line, by, OrderAction.PICK), by, qty)
 
 
+@transaction.atomic
+def try_pick_line(order_id: int, line_id: int, *, by: Actor, qty: int, within: Reach) -> OrderLine | None:
+    """For a store system (an API key): count `qty` more units picked on a line of an order `within` reaches,
+    written first. The count's conditional UPDATE is the whole check (the order being picked, the line its own
+    and no substitute waiting for an answer, that many units still open) and answers with the order and its
+    lines as it found them, the line as counted now: one statement and the event. None when it refuses:
+    nothing is written, and the caller reads the order to say why (`pick_line` with it as `current` gives
+    the reason, or counts if the order changed meanwhile)."""
+    if by.kind != ActorKind.API:
+        raise ValueError("staff count units on the orders they hold: pick_line")
+    if qty < 1 or not (is_row_id(order_id) and is_row_id(line_id)):
+        return None
+    if within.store_id is not None:
+        counted = _COUNT_PICKED_AT_A_STORE.run_rows(order_id, line_id, qty, within.store_id)
+    else:
+        counted = _COUNT_PICKED_IN_AN_ORGANIZATION.run_rows(order_id, line_id, qty, within.organization_id)
+    if not counted:
+        return None
+    [(picked, order_text, lines_text)] = counted
+    line = _line_of(order_of_json(order_text, lines_text), line_id)
+    return _record_pick(line, by, qty, picked)
+
+
 def _line_of(order: Order, line_id: int) -> OrderLine:
     """The line among those read with `order`, holding that very order (the one its event is recorded on)."""
     line = next((line for line in order.lines.all() if line.pk == line_id), None)
@@ -176,6 +229,11 @@ def _pick(line: OrderLine, by: Actor, qty: int) -> OrderLine:
     picked = _count_picked(line.order_id, line.pk, qty, by) if qty >= 1 else None
     if picked is None:
         _explain_line_refusal(line.order_id, line.pk, by, OrderAction.PICK)
+    return _record_pick(line, by, qty, picked)
+
+
+def _record_pick(line: OrderLine, by: Actor, qty: int, picked: int) -> OrderLine:
+    """`qty` more units were counted on `line`, `picked` in all now: its event."""
     line.picked_qty = picked
     record(
         line.order,

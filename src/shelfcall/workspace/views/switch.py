@@ -40,7 +40,7 @@ class SetPinForm(forms.Form):
     pin = forms.RegexField(
         regex=rf"\A{signin.PIN_PATTERN}\Z",
         label=gettext_lazy("New PIN"),
-        error_messages={"invalid": gettext_lazy("Use 6 to 12 digits (0 to 9).")},
+        error_messages={"invalid": signin.PIN_RULE},
         widget=_secret_input(),
     )
     again = forms.CharField(label=gettext_lazy("The same PIN again"), widget=_secret_input())
@@ -130,9 +130,8 @@ def _person_for(request: HttpRequest, form: SwitchForm) -> User | None:
         return None
     pin = form.cleaned_data["pin"]
     if not signin.is_pin(pin):
-        messages.error(
-            request, _("PINs have 6 to 12 digits now. Sign in with your password and set a new one under “My PIN”.")
-        )
+        old = _("PINs have 6 to 12 digits now. Sign in with your password and set a new one under “My PIN”.")
+        messages.error(request, old if signin.is_short_pin(pin) else signin.PIN_RULE)
         return None
     try:
         person = authenticate(request, staff=form.cleaned_data["user"], pin_secret=pin)
