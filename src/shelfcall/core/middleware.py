@@ -96,7 +96,7 @@ class NulCharacterRefusedMiddleware(MiddlewareMixin):
 
             def load_then_check() -> None:  # a refusal raised here Django answers through handler400
                 load()
-                _refuse_nul_in(request._post)
+                _refuse_nul_in(request._post)  # type: ignore[attr-defined]  # what load() just set
 
             request._load_post_and_files = load_then_check  # type: ignore[method-assign]
         return None

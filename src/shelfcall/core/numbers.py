@@ -77,7 +77,7 @@ class IdMultipleChoiceField(forms.ModelMultipleChoiceField):
                     self.error_messages["invalid_choice"], code="invalid_choice", params={"value": each}
                 )
             ids.append(number)
-        return super()._check_values(ids)
+        return super()._check_values(ids)  # type: ignore[misc]  # Django's, untyped in its stubs
 
 
 class DecimalNumberField(forms.DecimalField):
@@ -85,7 +85,7 @@ class DecimalNumberField(forms.DecimalField):
 
     default_error_messages = {"invalid": _("Enter a number using the digits 0 to 9, with a point before decimals.")}
 
-    def to_python(self, value: object) -> Decimal | None:
+    def to_python(self, value: object) -> Decimal | None:  # type: ignore[override]  # the stubs say int
         if isinstance(value, str) and value.strip() and not _DECIMAL.fullmatch(value.strip()):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return super().to_python(value)

@@ -27,14 +27,14 @@ class _JSONArray(Aggregate):
         return super().as_sql(compiler, connection, function="JSON_AGG", **extra)
 
 
-def order_as_json(order_id: int) -> QuerySet[Order]:
+def order_as_json(order_id: int) -> QuerySet[Any, tuple[Any]]:
     """One row, one column: the order and its related rows (JSON text; null ones for a relation it lacks)."""
     related = {name: json_of(Order._meta.get_field(name).related_model, f"{name}__") for name in _RELATED}  # type: ignore[arg-type]
     data = JSONObject(order=json_of(Order), **related)
     return Order.objects.filter(pk=order_id).annotate(data=Cast(data, TextField())).values_list("data")
 
 
-def lines_as_json(order_id: int) -> QuerySet[OrderLine]:
+def lines_as_json(order_id: int) -> QuerySet[Any, tuple[Any]]:
     """One row, one column: the order's lines, a JSON array (text)."""
     lines = _JSONArray(json_of(OrderLine))
     return (
@@ -44,6 +44,12 @@ def lines_as_json(order_id: int) -> QuerySet[OrderLine]:
         .annotate(data=Cast(lines, TextField()))
         .values_list("data")
     )
+
+
+def order_and_lines_as_json(order_id: int, *_: Any) -> tuple[QuerySet[Any, tuple[Any]], ...]:
+    """`order_as_json` and `lines_as_json`: what a conditional UPDATE of the order or a line reads back
+    (`CompiledUpdate(reads=…)`), the statement's other arguments ignored."""
+    return order_as_json(order_id), lines_as_json(order_id)
 
 
 def order_of_json(order_text: str, lines_text: str | None) -> Order:

@@ -1,6 +1,6 @@
 """Conditional updates shared by the actions: the database, not Python, decides who wins a race."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -9,7 +9,7 @@ from django.db.models import Model, Q, QuerySet
 from shelfcall.core import clock
 from shelfcall.core.people import display_name
 from shelfcall.orders import hooks, policy
-from shelfcall.orders.compiled import CompiledGet, CompiledList
+from shelfcall.orders.compiled import Argument, CompiledGet, CompiledList, CompiledUpdate
 from shelfcall.orders.errors import NotYourOrder, OrderNotFound, WrongStatus
 from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import Actor, EventType, record
@@ -52,6 +52,21 @@ class Reach:
         if self.store_id is None:
             return Q(store_id__in=Store.objects.filter(organization_id=self.organization_id).values("pk"))
         return self.orders()
+
+
+class WrittenWithin:
+    """A store system's conditional UPDATE of an order it reaches, compiled once for each kind of reach:
+    `build(reach)` is the statement, whose last argument `reach_id` names what it reaches (`reach(reach_id)`)."""
+
+    def __init__(self, build: Callable[[Callable[[int], Reach]], CompiledUpdate]) -> None:
+        self._at_a_store = build(lambda store_id: Reach(organization_id=0, store_id=store_id))
+        self._in_an_organization = build(lambda organization_id: Reach(organization_id))
+
+    def run_rows(self, within: Reach, *args: Argument) -> list[tuple[Any, ...]]:
+        """The statement's rows (`CompiledUpdate.run_rows`) for `args`, within what `within` reaches."""
+        if within.store_id is not None:
+            return self._at_a_store.run_rows(*args, within.store_id)
+        return self._in_an_organization.run_rows(*args, within.organization_id)
 
 
 # What an action reads with its order. A caller that reads the order with these (`with_action_relations`)

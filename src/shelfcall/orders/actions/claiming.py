@@ -9,12 +9,12 @@ from django.db.models import Q, Value
 
 from shelfcall.core import clock
 from shelfcall.orders import hooks, policy
-from shelfcall.orders.actions._common import Reach, fetch, holder_name, move
+from shelfcall.orders.actions._common import Reach, WrittenWithin, fetch, holder_name, move
 from shelfcall.orders.compiled import CompiledUpdate, is_row_id, moment_argument
 from shelfcall.orders.errors import AlreadyClaimed, UnknownAssociate
 from shelfcall.orders.events import Actor, ActorKind, EventType, record
 from shelfcall.orders.models import Order, OrderStatus
-from shelfcall.orders.order_json import lines_as_json, order_as_json, order_of_json
+from shelfcall.orders.order_json import order_and_lines_as_json, order_of_json
 from shelfcall.orders.policy import OrderAction
 from shelfcall.stores import policy as stores_policy
 
@@ -67,20 +67,19 @@ def _claimed_within(reach: Callable[[int], Reach]) -> CompiledUpdate:
     """A store system's claim for the store (no holder) of a waiting order it reaches (`reach(id)`), at a
     moment given as text (`moment_argument`); returning the order and its lines as the statement found them."""
     return CompiledUpdate(
-        lambda order_id, reach_id, moment: (
+        lambda order_id, moment, reach_id: (
             Order.objects.filter(reach(reach_id).on_the_row(), pk=order_id, status=OrderStatus.SUBMITTED),
             _claimed(None, Value(moment)) | {"updated_at": Value(moment), "sub_status": None},
         ),
         int,
-        int,
         str,
+        int,
         returning="id",
-        reads=lambda order_id, *_: (order_as_json(order_id), lines_as_json(order_id)),
+        reads=order_and_lines_as_json,
     )
 
 
-_CLAIMED_AT_A_STORE = _claimed_within(lambda store_id: Reach(organization_id=0, store_id=store_id))
-_CLAIMED_IN_AN_ORGANIZATION = _claimed_within(lambda organization_id: Reach(organization_id))
+_CLAIMED_WITHIN = WrittenWithin(_claimed_within)
 
 
 @transaction.atomic
@@ -95,10 +94,7 @@ def try_claim_order(order_id: int, *, by: Actor, within: Reach) -> Order | None:
         return None
     now = clock.now()
     moment = moment_argument(now, Order)
-    if within.store_id is not None:
-        claimed = _CLAIMED_AT_A_STORE.run_rows(order_id, within.store_id, moment)
-    else:
-        claimed = _CLAIMED_IN_AN_ORGANIZATION.run_rows(order_id, within.organization_id, moment)
+    claimed = _CLAIMED_WITHIN.run_rows(within, order_id, moment)
     if not claimed:
         return None
     [(_id, order_text, lines_text)] = claimed

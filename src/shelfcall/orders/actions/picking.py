@@ -1,7 +1,7 @@
 """Picking units, marking units not found, and staging the picked order at a drop zone."""
 
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.orders import hooks, policy, reservations
-from shelfcall.orders.actions._common import Reach, assignee_filter, fetch, move, settle_new_total
+from shelfcall.orders.actions._common import Reach, WrittenWithin, assignee_filter, fetch, move, settle_new_total
 from shelfcall.orders.actions.closing import close_order
 from shelfcall.orders.compiled import CompiledGet, CompiledUpdate, is_row_id
 from shelfcall.orders.errors import (
@@ -24,7 +24,7 @@ from shelfcall.orders.errors import (
 )
 from shelfcall.orders.events import SYSTEM, Actor, ActorKind, EventType, record
 from shelfcall.orders.models import Order, OrderLine, OrderStatus, ReservationReason, Substitution
-from shelfcall.orders.order_json import lines_as_json, order_as_json, order_of_json
+from shelfcall.orders.order_json import order_and_lines_as_json, order_of_json
 from shelfcall.orders.policy import OrderAction
 from shelfcall.stores.models import DropZone
 
@@ -67,50 +67,44 @@ def _line_with_its_order(*, lock: bool, related: tuple[str, ...] = ()) -> Compil
 # Each unit picked counts its line, and most read it first: compiled once (orders/compiled.py).
 _LINE = _line_with_its_order(lock=False)
 _LOCKED_LINE_WITH_RESERVATION = _line_with_its_order(lock=True, related=("reservation",))
-_COUNT_PICKED_BY_HOLDER = CompiledUpdate(
-    lambda order_id, line_id, qty, assignee_id: (
-        _open_line(order_id, line_id, qty, assignee_id=assignee_id),
-        {"picked_qty": F("picked_qty") + qty},
-    ),
-    int,
-    int,
-    int,
-    int,
-    returning="picked_qty",
-)
-_COUNT_PICKED_FOR_THE_STORE = CompiledUpdate(
-    lambda order_id, line_id, qty: (
-        _open_line(order_id, line_id, qty, assignee_id=None),
-        {"picked_qty": F("picked_qty") + qty},
-    ),
-    int,
-    int,
-    int,
-    returning="picked_qty",
-)
 
 
-def _count_picked_within(reach: Callable[[int], Reach]) -> CompiledUpdate:
-    """A store system's count of units picked on a line (`_COUNT_PICKED_FOR_THE_STORE`) of an order it
-    reaches (`reach(id)`), never a substitute waiting for an answer; returning the order and its lines too."""
+def _counting_picked(
+    open_line: Callable[..., QuerySet[OrderLine]], *more: type[int], reads: Callable[..., Any] | None = None
+) -> CompiledUpdate:
+    """`qty` more units picked on the line `open_line(order_id, line_id, qty, *more)` finds, returning its
+    units picked now."""
     return CompiledUpdate(
-        lambda order_id, line_id, qty, reach_id: (
-            _open_line(order_id, line_id, qty, assignee_id=None, within=reach(reach_id).orders()).exclude(
-                substitution=Substitution.PROPOSED
-            ),
+        lambda order_id, line_id, qty, *rest: (
+            open_line(order_id, line_id, qty, *rest),
             {"picked_qty": F("picked_qty") + qty},
         ),
         int,
         int,
         int,
-        int,
+        *more,
         returning="picked_qty",
-        reads=lambda order_id, *_: (order_as_json(order_id), lines_as_json(order_id)),
+        reads=reads,
     )
 
 
-_COUNT_PICKED_AT_A_STORE = _count_picked_within(lambda store_id: Reach(organization_id=0, store_id=store_id))
-_COUNT_PICKED_IN_AN_ORGANIZATION = _count_picked_within(lambda organization_id: Reach(organization_id))
+_COUNT_PICKED_BY_HOLDER = _counting_picked(
+    lambda order_id, line_id, qty, assignee_id: _open_line(order_id, line_id, qty, assignee_id=assignee_id), int
+)
+_COUNT_PICKED_FOR_THE_STORE = _counting_picked(
+    lambda order_id, line_id, qty: _open_line(order_id, line_id, qty, assignee_id=None)
+)
+# A store system's count on an order it reaches, never of a substitute waiting for an answer; returning the
+# order and its lines too.
+_COUNT_PICKED_WITHIN = WrittenWithin(
+    lambda reach: _counting_picked(
+        lambda order_id, line_id, qty, reach_id: _open_line(
+            order_id, line_id, qty, assignee_id=None, within=reach(reach_id).orders()
+        ).exclude(substitution=Substitution.PROPOSED),
+        int,
+        reads=order_and_lines_as_json,
+    )
+)
 
 
 def _count_picked(order_id: int, line_id: int, qty: int, by: Actor) -> int | None:
@@ -193,10 +187,7 @@ def try_pick_line(order_id: int, line_id: int, *, by: Actor, qty: int, within: R
         raise ValueError("staff count units on the orders they hold: pick_line")
     if qty < 1 or not (is_row_id(order_id) and is_row_id(line_id)):
         return None
-    if within.store_id is not None:
-        counted = _COUNT_PICKED_AT_A_STORE.run_rows(order_id, line_id, qty, within.store_id)
-    else:
-        counted = _COUNT_PICKED_IN_AN_ORGANIZATION.run_rows(order_id, line_id, qty, within.organization_id)
+    counted = _COUNT_PICKED_WITHIN.run_rows(within, order_id, line_id, qty)
     if not counted:
         return None
     [(picked, order_text, lines_text)] = counted
