@@ -250,6 +250,10 @@ SHELFCALL_API_RATE_PER_MINUTE = int(os.environ.get("SHELFCALL_API_RATE_PER_MINUT
 
 # Notifications
 SHELFCALL_HTTP_TIMEOUT = float(os.environ.get("SHELFCALL_HTTP_TIMEOUT", "10"))
+# Seconds the host name of an address being saved (a channel, a webhook subscription, a device) may
+# take to resolve: someone is waiting on the page, and a name server that answers does so in well
+# under a second. A send's own lookup counts against the send's deadline instead.
+SHELFCALL_ADDRESS_CHECK_TIMEOUT = float(os.environ.get("SHELFCALL_ADDRESS_CHECK_TIMEOUT", "3"))
 SHELFCALL_OUTBOX_MAX_ATTEMPTS = int(os.environ.get("SHELFCALL_OUTBOX_MAX_ATTEMPTS", "8"))
 # A claimed message not sent within this time (its worker died) is sent by another worker.
 SHELFCALL_OUTBOX_LEASE_SECONDS = int(os.environ.get("SHELFCALL_OUTBOX_LEASE_SECONDS", "90"))

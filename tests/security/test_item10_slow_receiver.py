@@ -77,6 +77,21 @@ def test_a_receiver_answering_a_byte_at_a_time_is_cut_at_the_deadline(settings, 
     assert took < 1.5
 
 
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_receiver_that_accepts_and_never_answers_is_cut_at_the_deadline(settings, raw_server, scheme):
+    """It reads the request (or the TLS hello) and says nothing. The timeouts of each step are long
+    here: only the send's deadline (half the 1 s lease) ends the send."""
+    settings.SHELFCALL_HTTP_TIMEOUT, settings.SHELFCALL_OUTBOX_LEASE_SECONDS = 30, 1
+    hang_up = threading.Event()
+    url = raw_server(lambda conn: hang_up.wait(30))
+    try:
+        delivery, took = send(url.replace("http:", f"{scheme}:", 1))
+    finally:
+        hang_up.set()
+    assert delivery == Delivery(False, None, "timed out")
+    assert took < 5
+
+
 def test_a_huge_answer_is_not_read_into_memory(raw_server):
     chunk = b"x" * 65536
     size = 320 * len(chunk)  # 20 MB

@@ -99,8 +99,8 @@ def tls_context() -> ssl.SSLContext:
 
 
 def send_deadline_seconds() -> float:
-    """The whole call (connect, send, answer) ends within this: well inside the worker's lease on the
-    message, which another worker takes over once it runs out."""
+    """The whole call (name lookup, connect, send, answer) ends within this: well inside the worker's
+    lease on the message, which another worker takes over once it runs out."""
     return min(settings.SHELFCALL_HTTP_TIMEOUT, settings.SHELFCALL_OUTBOX_LEASE_SECONDS / 2)
 
 
@@ -114,14 +114,14 @@ def post(
     form: dict | None = None,
 ) -> Delivery:
     """One POST, no redirects (one could lead a checked public URL to a private address), within the
-    send's deadline, to the addresses netguard checked."""
+    send's deadline (the name's lookup included), to the addresses netguard checked."""
     url = url or destination.target
-    addresses = checked_addresses(url, allow_private_network=destination.allow_private_network)
+    deadline = Deadline(send_deadline_seconds())
+    addresses = checked_addresses(url, allow_private_network=destination.allow_private_network, timeout=deadline.left())
     if form is not None:
         content, headers = urlencode(form).encode(), {**headers, "Content-Type": "application/x-www-form-urlencoded"}
     if auth is not None:
         headers = {**headers, "Authorization": _basic_auth(*auth)}
-    deadline = Deadline(send_deadline_seconds())
     try:
         return _exchange(httpx.URL(url), content, headers, CheckedBackend(addresses, deadline))
     except httpcore.TimeoutException:

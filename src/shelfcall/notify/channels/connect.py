@@ -4,7 +4,8 @@ httpcore (under httpx) asks its network backend for a connection to the URL's ho
 connects to the addresses netguard checked instead, so a second DNS answer cannot send it elsewhere.
 TLS still runs on top with the URL's host name, so the certificate is verified against the name.
 
-Every connect, TLS handshake, read and write gets the time left before the send's deadline at most:
+The send's deadline starts before the host name is resolved (netguard.checked_addresses gets the
+time left). Every connect, TLS handshake, read and write gets the time left before it at most:
 httpx's timeouts are per operation, and a receiver answering one byte at a time never trips them.
 """
 
@@ -24,9 +25,12 @@ class Deadline:
     def passed(self) -> bool:
         return time.monotonic() >= self.at
 
+    def left(self) -> float:
+        return max(self.at - time.monotonic(), 0.0)
+
     def limit(self, timeout: float | None, expired: type[httpcore.TimeoutException]) -> float:
-        left = self.at - time.monotonic()
-        if left <= 0:
+        left = self.left()
+        if not left:
             raise expired("the send's deadline passed")
         return left if timeout is None else min(timeout, left)
 
