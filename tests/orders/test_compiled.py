@@ -1,11 +1,13 @@
 """Hot-path queries compiled once: they return what the ORM would, bind each call's own arguments."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.db.models import F
 
 from shelfcall.core import clock
-from shelfcall.orders.compiled import CompiledGet, CompiledInsert, CompiledList, CompiledUpdate
+from shelfcall.orders.compiled import CompiledGet, CompiledInsert, CompiledList, CompiledSet, CompiledUpdate, maker
 from shelfcall.orders.models import Order, OrderEvent, OrderLine
 from tests.factories import make_product, make_showcase, make_store, staff, submit
 
@@ -114,3 +116,84 @@ def test_a_compiled_insert_refuses_a_value_where_the_database_sets_one(orders):
     event = OrderEvent(order=orders[0], type="note", created_at=clock.now(), actor_kind="system", xact_id=7)
     with pytest.raises(ValueError, match="xact_id"):
         INSERT_EVENT.create(event)
+
+
+INSERT_LINES = CompiledInsert(OrderLine)
+
+
+def _lines(order, count):
+    product = order.lines.first().product
+    return [
+        OrderLine(order=order, product=product, sku=f"X{n}", name=f"Line {n}", unit_price=1, requested_qty=n + 1)
+        for n in range(count)
+    ]
+
+
+def test_a_compiled_insert_of_several_rows_is_one_statement_that_sets_each_row_s_id(orders, django_assert_num_queries):
+    made = _lines(orders[0], 3)
+    with django_assert_num_queries(1):
+        assert INSERT_LINES.create_many(made) == made
+    stored = {line.pk: line for line in OrderLine.objects.filter(pk__in=[line.pk for line in made])}
+    # each row's id is its own: the rows come back in the order they were given
+    assert [(stored[line.pk].sku, stored[line.pk].requested_qty) for line in made] == [("X0", 1), ("X1", 2), ("X2", 3)]
+    # the db_default columns are the database's (a parameter on SQLite, DEFAULT on PostgreSQL)
+    assert {(line.substitution, line.proposed_qty) for line in stored.values()} == {("", 0)}
+    assert not made[0]._state.adding and INSERT_LINES.create_many([]) == []
+
+
+def test_a_compiled_insert_past_its_batch_size_is_bulk_create_s(orders):
+    made = _lines(orders[1], CompiledInsert.MAX_ROWS + 1)
+    INSERT_LINES.create_many(made)
+    assert OrderLine.objects.filter(order=orders[1], sku__startswith="X").count() == CompiledInsert.MAX_ROWS + 1
+    assert len({line.pk for line in made}) == len(made)
+
+
+SET_CLAIM = CompiledSet(
+    lambda order_id: Order.objects.filter(pk=order_id, status="submitted"),
+    int,
+    fields=("status", "assignee", "claimed_at", "expires_at", "total_amount"),
+)
+
+
+def test_a_compiled_set_writes_any_field_s_value_as_update_would(orders, django_assert_num_queries):
+    first, second = orders
+    picker, moment = staff(first.store).user, clock.now()
+    with django_assert_num_queries(1):
+        assert SET_CLAIM.run([first.pk], ["picking", picker, moment, None, Decimal("12.34")]) == [first.pk]
+    stored = Order.objects.get(pk=first.pk)
+    assert (stored.status, stored.assignee_id, stored.claimed_at, stored.expires_at, stored.total_amount) == (
+        "picking",
+        picker.pk,
+        moment,
+        None,
+        Decimal("12.34"),
+    )
+    # the condition still decides: the first is picked now; the second is untouched by the first's call
+    assert SET_CLAIM.run([first.pk], ["picking", None, moment, None, Decimal(1)]) == []
+    assert Order.objects.get(pk=second.pk).status == "submitted"
+
+
+def test_an_instance_made_from_a_row_is_the_one_from_db_makes(orders):
+    fields = Order._meta.concrete_fields
+    attnames = [f.attname for f in fields]
+    values = list(Order.objects.filter(pk=orders[0].pk).values_list(*attnames).get())
+    made, expected = maker(Order)("default", attnames, values), Order.from_db("default", attnames, values)
+    assert type(made) is Order and vars(made).keys() == vars(expected).keys()
+    assert [getattr(made, name) for name in attnames] == [getattr(expected, name) for name in attnames]
+    assert (made._state.adding, made._state.db) == (False, "default") and made.store == expected.store
+
+
+def test_a_model_whose_making_has_a_receiver_is_made_by_from_db():
+    from django.db.models import signals
+
+    def receiver(**kwargs):
+        pass
+
+    maker.cache_clear()
+    signals.post_init.connect(receiver, sender=OrderEvent)
+    try:
+        assert maker(OrderEvent) == OrderEvent.from_db
+    finally:
+        signals.post_init.disconnect(receiver, sender=OrderEvent)
+        maker.cache_clear()
+    assert maker(OrderEvent) != OrderEvent.from_db

@@ -12,16 +12,20 @@ placeholder is found among them and replaced. An INSERT (`CompiledInsert`, an
 order's event) takes its parameters from the new model's fields instead.
 """
 
+import inspect
 import itertools
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache, partial
 from typing import Any, Generic, TypeGuard, TypeVar, cast
 
 from django.db import connections, router
-from django.db.models import AutoField, Field, Model, QuerySet
+from django.db.models import AutoField, Field, Model, QuerySet, Value, signals
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import get_related_populators  # type: ignore[attr-defined]  # not in the stubs
 from django.db.models.sql import InsertQuery, UpdateQuery
 from django.db.models.sql.compiler import SQLCompiler, SQLInsertCompiler
@@ -101,6 +105,54 @@ class _PerDatabase(ABC):
         """Compile this kind of statement for the database `alias`, with `placeholders` as its arguments."""
 
 
+Make = Callable[[str, Sequence[str], Sequence[Any]], Any]
+
+
+@cache
+def maker(model: type[Model]) -> Make:
+    """How to make an instance of `model` from its row (`make(alias, attnames, values)`): what `from_db`
+    makes, without the `__init__` that sets each column through setattr (a tenth of the actions' Python
+    time went to it). Only for a plain model: one that keeps Django's own `__init__` and `from_db`, has no
+    receiver of the init signals and no column whose attribute does more than store its value (a foreign
+    key's id only drops a cached related row, and a new instance has none); `from_db` itself otherwise."""
+    descriptors = [inspect.getattr_static(model, field.attname, None) for field in model._meta.concrete_fields]
+    plain = (
+        model.__init__ is Model.__init__
+        and model.from_db.__func__ is Model.from_db.__func__  # type: ignore[attr-defined]
+        and not (signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model))
+        and all(not hasattr(d, "__set__") or type(d) is ForeignKeyDeferredAttribute for d in descriptors)
+    )
+    return partial(_made, model) if plain else model.from_db
+
+
+def _made(model: type[Model], alias: str, attnames: Sequence[str], values: Sequence[Any]) -> Model:
+    obj = model.__new__(model)
+    obj._state = state = ModelState()
+    state.adding, state.db = False, alias
+    obj.__dict__.update(zip(attnames, values, strict=True))
+    return obj
+
+
+class _Populator:
+    """Django's RelatedPopulator (a model select_related brings with the row), its instances made by `maker`."""
+
+    def __init__(self, populator: Any) -> None:
+        self.of = populator
+        self.make = maker(populator.model_cls)
+        self.related = [_Populator(related) for related in populator.related_populators]
+
+    def populate(self, row: Sequence[Any], from_obj: Model) -> None:
+        of = self.of
+        data = of.reorder_for_init(row) if of.reorder_for_init else row[of.cols_start : of.cols_end]
+        obj = None if data[of.pk_idx] is None else self.make(of.db, of.init_list, data)
+        if obj is not None:
+            for related in self.related:
+                related.populate(row, obj)
+        of.local_setter(from_obj, obj)
+        if obj is not None:
+            of.remote_setter(obj, from_obj)
+
+
 @dataclass(frozen=True)
 class _RowStatement(_Statement):
     """A SELECT with what turns its row into models, worked out once: Django's iterator works out the
@@ -109,7 +161,8 @@ class _RowStatement(_Statement):
 
     converters: dict[int, tuple[list[Any], Any]]
     attnames: list[str]
-    populators: list[Any]
+    make: Make
+    populators: list[_Populator]
     annotations: dict[str, int]  # attribute name -> its column in the row
 
     @classmethod
@@ -126,16 +179,15 @@ class _RowStatement(_Statement):
             compiler,
             converters=compiler.get_converters([column[0] for column in select[: compiler.col_count]]),
             attnames=[column[0].target.attname for column in select[start:end]],
-            populators=get_related_populators(klass_info, select, alias),
+            make=maker(klass_info["model"]),
+            populators=[_Populator(populator) for populator in get_related_populators(klass_info, select, alias)],
             annotations=dict(compiler.annotation_col_map or {}),
         )
 
     def model(self, alias: str, row: Sequence[Any]) -> Model:
         """The row as Django's own iterator makes it: the model, and the related ones it selected."""
         [values] = self.compiler.apply_converters([row], self.converters) if self.converters else [list(row)]
-        klass_info = self.compiler.klass_info
-        assert klass_info is not None
-        obj = klass_info["model"].from_db(alias, self.attnames, values[: len(self.attnames)])
+        obj = self.make(alias, self.attnames, values[: len(self.attnames)])
         for populator in self.populators:
             populator.populate(values, obj)
         for name, column in self.annotations.items():
@@ -238,38 +290,82 @@ class CompiledUpdate(_PerDatabase):
 
     def run_rows(self, *args: Argument) -> list[tuple[Any, ...]]:
         """Each row updated: its `returning` column, then the value of each of `reads`; empty when none was."""
-        alias = router.db_for_write(self.model)
+        return self._run(router.db_for_write(self.model), args)
+
+    def _run(self, alias: str, args: Sequence[Any]) -> list[tuple[Any, ...]]:
         statement = self.statement(alias)
         with connections[alias].cursor() as cursor:
             cursor.execute(statement.sql, statement.params(args))
             return cursor.fetchall()
 
 
+class CompiledSet:
+    """An UPDATE of the columns `fields` of the rows `where(*args)` finds, compiled once per database:
+    `run(args, values)` binds the call's arguments and writes each field's value (any value, as
+    `queryset.update(field=value)` would write it: prepared by the field, a model as its id), answering
+    with the ids of the rows updated. What `CompiledUpdate` cannot bind (a moment, None, a decimal, a
+    bool, a related model) is written so."""
+
+    def __init__(self, where: Callable[..., QuerySet[Any]], *kinds: type[Argument], fields: Sequence[str]) -> None:
+        self.fields = tuple(fields)
+        count = len(kinds)
+        self._update = CompiledUpdate(
+            lambda *args: (where(*args[:count]), {f: Value(arg) for f, arg in zip(fields, args[count:], strict=True)}),
+            *kinds,
+            *[str] * len(self.fields),
+            returning="id",
+        )
+        self.model = self._update.model
+        self._targets = [self.model._meta.get_field(name) for name in self.fields]
+
+    def run(self, args: Sequence[Argument], values: Sequence[Any]) -> list[int]:
+        alias = router.db_for_write(self.model)
+        connection = connections[alias]
+        prepared = [
+            field.get_db_prep_save(value.pk if isinstance(value, Model) else value, connection)
+            for field, value in zip(self._targets, values, strict=True)
+        ]
+        return [row[0] for row in self._update._run(alias, [*args, *prepared])]
+
+
 @dataclass(frozen=True)
 class _InsertStatement:
     sql: str
-    bound: "tuple[Field[Any, Any], ...]"  # the fields whose values are parameters, in order
+    # Per column, in order: the field whose value is its parameter, or None and its db_default's parameters.
+    columns: "tuple[tuple[Field[Any, Any] | None, tuple[Any, ...]], ...]"
     defaulted: tuple[str, ...]  # the attnames the database fills (db_default): the statement has no place for a value
     returning: "tuple[Field[Any, Any], ...]"
     converters: dict[int, tuple[list[Any], Any]]
     compiler: SQLInsertCompiler
+    row: str  # "(…)": the placeholders of the one row of `sql`
+    batch_size: int  # the most rows one statement may insert (MAX_ROWS, or fewer for the database's parameters)
+
+    def sql_of(self, rows: int) -> str:
+        """The INSERT of `rows` rows: this statement, its row of placeholders repeated."""
+        return self.sql.replace(f"VALUES {self.row}", f"VALUES {', '.join([self.row] * rows)}", 1)
 
 
 class CompiledInsert(Generic[M]):
     """`create(obj)` inserts one new `obj` as `Model.objects.bulk_create([obj])` does, its INSERT compiled
     once per database: each value is prepared as Django prepares it (the field's pre_save and
     get_db_prep_save), and the columns the database returns (the id, db_default ones) are set on `obj`.
+    `create_many(objs)` inserts several in one statement, compiled once per database and number of rows
+    (up to MAX_ROWS: a larger batch is `bulk_create`'s).
 
     The fields that are parameters are those of a model made with its defaults: a value that is an
     expression must be one there too (a db_default), or the statement would not fit it."""
+
+    MAX_ROWS = 100
 
     def __init__(self, model: type[M]) -> None:
         self.model = model
         self._lock = threading.Lock()
         self._statements: dict[str, _InsertStatement] = {}
+        self._sql: dict[tuple[str, int], str] = {}
 
     def _make(self, alias: str) -> _InsertStatement:
         opts = self.model._meta
+        connection = connections[alias]
         fields = [f for f in opts.concrete_fields if not f.generated and not isinstance(f, AutoField)]
         probe = self.model()
         query = InsertQuery(self.model)
@@ -277,11 +373,22 @@ class CompiledInsert(Generic[M]):
         compiler = cast(SQLInsertCompiler, query.get_compiler(alias))
         compiler.returning_fields = opts.db_returning_fields
         [(sql, _params)] = compiler.as_sql()
-        bound = tuple(f for f in fields if not hasattr(getattr(probe, f.attname), "resolve_expression"))
-        defaulted = tuple(f.attname for f in fields if f not in bound)
+        values = [compiler.prepare_value(f, compiler.pre_save_val(f, probe)) for f in fields]
+        placeholders = [
+            compiler.field_as_sql(f, getattr(f, "get_placeholder", None), v)  # type: ignore[arg-type]  # None: no placeholder of its own
+            for f, v in zip(fields, values, strict=True)
+        ]
+        row = f"({', '.join(sql for sql, _params in placeholders)})"
+        assert sql.count(f"VALUES {row}") == 1, f"the VALUES row of {sql} is not {row}"
+        defaulted = tuple(f.attname for f in fields if hasattr(getattr(probe, f.attname), "resolve_expression"))
+        columns = tuple(
+            (None, tuple(params)) if f.attname in defaulted else (f, ())
+            for f, (_sql, params) in zip(fields, placeholders, strict=True)
+        )
         returning = tuple(opts.db_returning_fields)
         converters = compiler.get_converters([f.get_col(opts.db_table) for f in returning])
-        return _InsertStatement(sql, bound, defaulted, returning, converters, compiler)
+        batch_size = min(self.MAX_ROWS, connection.ops.bulk_batch_size(fields, [probe] * self.MAX_ROWS))
+        return _InsertStatement(sql, columns, defaulted, returning, converters, compiler, row, batch_size)
 
     def _statement(self, alias: str) -> _InsertStatement:
         if (statement := self._statements.get(alias)) is None:
@@ -291,19 +398,42 @@ class CompiledInsert(Generic[M]):
         return statement
 
     def create(self, obj: M) -> M:
+        return self.create_many([obj])[0]
+
+    def create_many(self, new: Iterable[M]) -> list[M]:
+        """Insert the `new` objects (unsaved) as `bulk_create` does, in one compiled statement."""
+        objs = list(new)
         alias = router.db_for_write(self.model)
         statement = self._statement(alias)
+        if len(objs) > statement.batch_size:
+            return self.model._default_manager.bulk_create(objs)
+        if not objs:
+            return []
         connection = connections[alias]
-        if given := [name for name in statement.defaulted if not hasattr(getattr(obj, name), "resolve_expression")]:
-            raise ValueError(f"{self.model.__name__}: the database sets {given}; compiled insert takes no value there")
-        params = [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in statement.bound]
+        params: list[Any] = []
+        for obj in objs:
+            if given := [name for name in statement.defaulted if not hasattr(getattr(obj, name), "resolve_expression")]:
+                raise ValueError(
+                    f"{self.model.__name__}: the database sets {given}; compiled insert takes no value there"
+                )
+            for field, constants in statement.columns:
+                if field is None:
+                    params += constants
+                else:
+                    params.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
         with connection.cursor() as cursor:
-            cursor.execute(statement.sql, params)
-            row = connection.ops.fetch_returned_insert_columns(cursor, statement.compiler.returning_params)
+            cursor.execute(self._sql_of(alias, statement, len(objs)), params)
+            rows = connection.ops.fetch_returned_insert_rows(cursor)  # type: ignore[attr-defined]  # PostgreSQL's and SQLite's
         if statement.converters:
-            [row] = statement.compiler.apply_converters([row], statement.converters)
-        for field, value in zip(statement.returning, row, strict=True):
-            setattr(obj, field.attname, value)
-        obj._state.adding = False
-        obj._state.db = alias
-        return obj
+            rows = list(statement.compiler.apply_converters(rows, statement.converters))
+        for obj, row in zip(objs, rows, strict=True):
+            for field, value in zip(statement.returning, row, strict=True):
+                setattr(obj, field.attname, value)
+            obj._state.adding = False
+            obj._state.db = alias
+        return objs
+
+    def _sql_of(self, alias: str, statement: _InsertStatement, rows: int) -> str:
+        if (sql := self._sql.get((alias, rows))) is None:
+            sql = self._sql.setdefault((alias, rows), statement.sql_of(rows))
+        return sql

@@ -174,11 +174,8 @@ def record_many(changes: Sequence[tuple[Order, EventType, dict[str, Any]]], *, a
         )
         for order, type, payload in changes
     ]
-    # Most actions record one event: its INSERT is compiled once (orders/compiled.py); a batch is one bulk INSERT.
-    if len(events) == 1:
-        _INSERT_EVENT.create(events[0])
-    else:
-        OrderEvent.objects.bulk_create(events)
+    # One INSERT, compiled once per number of events (orders/compiled.py): most actions record one.
+    _INSERT_EVENT.create_many(events)
     for event in events:
         # The order's latest event is its version (api/queries.py annotates it so): an action's caller
         # answers with the order as the action left it, without reading the version back.

@@ -15,6 +15,8 @@ from django.db.models.functions import Cast, JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime, parse_time
 
+from shelfcall.orders.compiled import maker
+
 
 def json_rows(kind: str, rows: QuerySet, data: JSONObject, *, sort_name: F | None = None) -> QuerySet:
     """One part of a UNION ALL read by `json_rows_of`: its rows as JSON text, and what sorts them."""
@@ -58,7 +60,7 @@ def instance(model: type[models.Model], data: dict[str, Any]) -> Any:
     """The instance the ORM makes of these column values, each converted as the database's own driver
     and Django's converters do (JSON has no dates, decimals or, in SQLite, booleans)."""
     fields = model._meta.concrete_fields
-    return model.from_db(connection.alias, [f.attname for f in fields], [_value(f, data[f.attname]) for f in fields])
+    return maker(model)(connection.alias, [f.attname for f in fields], [_value(f, data[f.attname]) for f in fields])
 
 
 def _value(field: models.Field, value: Any) -> Any:

@@ -4,6 +4,7 @@ import re
 import secrets
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -138,17 +139,27 @@ class SubStatus(models.Model):
         return ""
 
 
+# The order's links that many orders lack: a showcase order has no origin store, most have no team, sub-status
+# or (until claimed, staged) holder or drop zone; a till's order no showcase.
+OPTIONAL_LINKS = ("origin_store", "team", "showcase", "assignee", "drop_zone", "sub_status")
+
+
+def _optional_link(to: Any, *, on_delete: Any = models.PROTECT, related_name: str = "+", **more: Any) -> Any:
+    """A link of OPTIONAL_LINKS: no index of its own, a partial one in Order.Meta.indexes."""
+    return models.ForeignKey(
+        to, on_delete=on_delete, null=True, blank=True, related_name=related_name, db_index=False, **more
+    )
+
+
 class Order(models.Model):
     # The store that fills the order: its stock is held, its team picks, the shopper collects there. An order
     # taken at one store for pick-up at another belongs to the pick-up store; `origin_store` says where it
     # was taken (empty: the same store, or no store at all, as for a webshop's order).
     # No index of its own: the unique (store, number) and the queue index both begin with the store.
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="orders", db_index=False)
-    origin_store = models.ForeignKey(
-        Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("taken at")
-    )
-    team = models.ForeignKey(Team, on_delete=models.PROTECT, null=True, blank=True, related_name="orders")
-    showcase = models.ForeignKey(Showcase, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    origin_store = _optional_link(Store, verbose_name=_("taken at"))
+    team = _optional_link(Team, related_name="orders")
+    showcase = _optional_link(Showcase)
     source = models.CharField(_("source"), max_length=10, choices=OrderSource.choices)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     public_token = models.CharField(max_length=64, default=new_public_token, editable=False)
@@ -178,15 +189,11 @@ class Order(models.Model):
     paid_amount = models.DecimalField(_("paid"), max_digits=12, decimal_places=2, default=Decimal("0"))
     refunded_amount = models.DecimalField(_("refunded"), max_digits=12, decimal_places=2, default=Decimal("0"))
 
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    drop_zone = models.ForeignKey(DropZone, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    assignee = _optional_link(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL)
+    drop_zone = _optional_link(DropZone)
     staged_location = models.CharField(_("staged at"), max_length=200, blank=True)
     # Only while the order stays in sub_status.status: every status change clears it (actions/_common.move).
-    sub_status = models.ForeignKey(
-        SubStatus, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("sub-status")
-    )
+    sub_status = _optional_link(SubStatus, verbose_name=_("sub-status"))
     cancel_reason = models.CharField(_("cancel reason"), max_length=200, blank=True)
     alternate_pickup_name = models.CharField(_("collected by"), max_length=120, blank=True)
     id_checked = models.BooleanField(_("ID checked"), default=False)
@@ -253,6 +260,13 @@ class Order(models.Model):
             *(
                 models.Index(fields=[timer], condition=Q(**{f"{timer}__isnull": False}), name=f"order_{timer}_idx")
                 for timer in ("next_escalation_at", "remind_at", "expires_at", "substitute_due_at")
+            ),
+            # An optional link's rows (what deleting the row it names, or a holder's list, looks up): partial,
+            # so that an order without it, and each new version of that order's row (every status change
+            # writes one into every index it is in), is in no such index.
+            *(
+                models.Index(fields=[link], condition=Q(**{f"{link}__isnull": False}), name=f"order_{link}_idx")
+                for link in OPTIONAL_LINKS
             ),
         ]
 
@@ -448,7 +462,8 @@ class Payment(models.Model):
 class OrderEvent(models.Model):
     """Append-only. The pk is the SSE id, the Last-Event-ID replay point and the API cursor."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events")
+    # No index of its own: event_order_idx begins with it.
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", db_index=False)
     type = models.CharField(max_length=40)
     created_at = models.DateTimeField()
     actor = models.ForeignKey(

@@ -2,7 +2,7 @@
 
 It decides from the order's status, who holds it, and who asks: a staff member (by their role in the
 order's store, through stores.policy), the shopper, an API key (it acts for its store: no holder of
-its own, so it may work on any order of the store, as `assignee_filter` lets it), or the system's
+its own, so it may work on any order of the store, as the actions' conditional UPDATEs let it), or the system's
 timers. The actions call `require` before they write, so a refusal has its reason whoever calls; their
 conditional UPDATEs stay the guard against a race that changes the order in between.
 """

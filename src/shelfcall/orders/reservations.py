@@ -15,8 +15,13 @@ from django.db import connection
 
 from shelfcall.catalog.models import StockLevel
 from shelfcall.core import clock
+from shelfcall.orders.compiled import CompiledInsert
 from shelfcall.orders.events import Actor
 from shelfcall.orders.models import Reservation, ReservationEntry, ReservationKind, ReservationReason
+
+# Every order holds, and hands over or releases, its stock: these INSERTs are compiled once (orders/compiled.py).
+_INSERT_RESERVATIONS = CompiledInsert(Reservation)
+_INSERT_ENTRIES = CompiledInsert(ReservationEntry)
 
 
 def hold(moves: Sequence[tuple[Reservation, int]], *, reason: ReservationReason, by: Actor) -> list[int]:
@@ -38,7 +43,7 @@ def hold(moves: Sequence[tuple[Reservation, int]], *, reason: ReservationReason,
     existing = [reservation for reservation, _qty in moves if reservation.pk is not None]
     for reservation, qty in moves:
         reservation.held_qty += qty
-    Reservation.objects.bulk_create([reservation for reservation, _qty in moves if reservation.pk is None])
+    _INSERT_RESERVATIONS.create_many(reservation for reservation, _qty in moves if reservation.pk is None)
     Reservation.objects.bulk_update(existing, ["held_qty"])
     _journal([(reservation, ReservationKind.HOLD, qty) for reservation, qty in moves], reason, by)
     return []
@@ -153,7 +158,7 @@ def _journal(
 ) -> None:
     """One INSERT for every move of the call; moves of 0 units are not written."""
     now = clock.now()
-    ReservationEntry.objects.bulk_create(
+    _INSERT_ENTRIES.create_many(
         ReservationEntry(
             order_id=reservation.order_id,
             line_id=reservation.line_id,

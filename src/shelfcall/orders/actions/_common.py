@@ -9,7 +9,7 @@ from django.db.models import Model, Q, QuerySet
 from shelfcall.core import clock
 from shelfcall.core.people import display_name
 from shelfcall.orders import hooks, policy
-from shelfcall.orders.compiled import Argument, CompiledGet, CompiledList, CompiledUpdate
+from shelfcall.orders.compiled import Argument, CompiledGet, CompiledList, CompiledSet, CompiledUpdate, is_row_id
 from shelfcall.orders.errors import NotYourOrder, OrderNotFound, WrongStatus
 from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import Actor, EventType, record
@@ -22,14 +22,6 @@ M = TypeVar("M", bound=Model)
 
 def holder_name(order: Order) -> str:
     return display_name(order.assignee)
-
-
-def assignee_filter(actor: Actor, *, via: str = "") -> Q:
-    """Staff act only on orders they hold; the till's API key and the system's timers act for the store.
-
-    `via` is the path to the order from the model being filtered, e.g. "order__" for order lines.
-    """
-    return Q(**{f"{via}assignee": actor.user}) if actor.is_staff_user else Q()
 
 
 @dataclass(frozen=True)
@@ -189,6 +181,20 @@ def refuse(order: Order, attempted: str, actor: Actor | None = None, action: Ord
     raise WrongStatus(order.number, order.get_status_display().lower(), attempted)
 
 
+# Each kind of move (its statuses and the columns it writes, as a call of `move` in the code names them), its
+# UPDATE compiled once: claim and hand-off run one in every lifecycle.
+_MOVES: dict[tuple[tuple[str, ...], tuple[str, ...]], CompiledSet] = {}
+
+
+def _moving(statuses: tuple[str, ...], fields: tuple[str, ...]) -> CompiledSet:
+    if (statement := _MOVES.get((statuses, fields))) is None:
+        statement = _MOVES.setdefault(
+            (statuses, fields),
+            CompiledSet(lambda order_id: Order.objects.filter(pk=order_id, status__in=statuses), int, fields=fields),
+        )
+    return statement
+
+
 def move(
     order_id: int,
     *,
@@ -209,7 +215,11 @@ def move(
     changes["updated_at"] = clock.now()
     if "status" in changes:
         changes.setdefault("sub_status", None)  # a sub-status lives inside one status only
-    won = Order.objects.filter(condition or Q(), pk=order_id, status__in=list(from_statuses)).update(**changes)
+    statuses = tuple(from_statuses)
+    if condition is None and is_row_id(order_id):
+        won = bool(_moving(statuses, tuple(changes)).run([order_id], list(changes.values())))
+    else:  # the caller's own condition: not a compiled statement
+        won = bool(Order.objects.filter(condition or Q(), pk=order_id, status__in=statuses).update(**changes))
     if won:
         hooks.timers_written(changes)
     if won and current is not None:

@@ -153,6 +153,7 @@ def _first_order_of_store_where(first: str, second: str) -> CompiledGet[Order]:
 # The order made meanwhile by the same submission or import, once its insert failed: compiled once.
 _SAME_ORDER = {columns: _first_order_of_store_where(*columns) for columns in (SAME_SUBMISSION, SAME_EXTERNAL_ID)}
 _INSERT_ORDER = CompiledInsert(Order)
+_INSERT_LINES = CompiledInsert(OrderLine)
 
 
 def _find_existing(store: Store, same: SameOrder) -> Order | None:
@@ -241,7 +242,7 @@ def _create(
         )
     )
     hooks.timers_written(vars(order))  # the timers it was made with
-    order_lines = OrderLine.objects.bulk_create([new_line(order, offered[line.product_id], line.qty) for line in lines])
+    order_lines = _INSERT_LINES.create_many([new_line(order, offered[line.product_id], line.qty) for line in lines])
     hold_for_new_lines(order, order_lines, levels, reason=ReservationReason.CREATED, by=by)
     keep_lines(order, order_lines)  # the order as made, with its lines: the caller's answer, unread
     record(

@@ -15,7 +15,7 @@ from shelfcall.core import clock
 from shelfcall.core.money import format_money
 from shelfcall.orders import policy
 from shelfcall.orders.actions._common import fetch, fetch_with_lines
-from shelfcall.orders.compiled import CompiledInsert
+from shelfcall.orders.compiled import CompiledInsert, CompiledSet
 from shelfcall.orders.errors import InvalidAmount, NothingToRefund, Overpayment, WrongCurrency
 from shelfcall.orders.event_payloads import as_amount
 from shelfcall.orders.events import Actor, EventType, record
@@ -25,6 +25,9 @@ from shelfcall.orders.policy import OrderAction
 CENT = Decimal("0.01")
 
 _INSERT_PAYMENT = CompiledInsert(Payment)
+# What each payment or refund writes on its order (its row locked): compiled once (orders/compiled.py).
+_SUMS = ("paid_amount", "refunded_amount", "payment_status", "paid_at", "updated_at")
+_WRITE_SUMS = CompiledSet(lambda order_id: Order.objects.filter(pk=order_id), int, fields=_SUMS)
 
 
 @dataclass(frozen=True)
@@ -134,13 +137,7 @@ def _record(order: Order, kind: PaymentKind, amount: Decimal, *, method: str, re
     if kind == PaymentKind.PAYMENT and order.payment_status == PaymentStatus.PAID:
         order.paid_at = now
     order.updated_at = now
-    Order.objects.filter(pk=order.pk).update(
-        paid_amount=order.paid_amount,
-        refunded_amount=order.refunded_amount,
-        payment_status=order.payment_status,
-        paid_at=order.paid_at,
-        updated_at=now,
-    )
+    _WRITE_SUMS.run([order.pk], [getattr(order, field) for field in _SUMS])
     payment = Payment(
         order=order,
         kind=kind,

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.orders import hooks, policy, reservations
-from shelfcall.orders.actions._common import Reach, WrittenWithin, assignee_filter, fetch, move, settle_new_total
+from shelfcall.orders.actions._common import Reach, WrittenWithin, fetch, move, settle_new_total
 from shelfcall.orders.actions.closing import close_order
-from shelfcall.orders.compiled import CompiledGet, CompiledUpdate, is_row_id
+from shelfcall.orders.compiled import CompiledGet, CompiledSet, CompiledUpdate, is_row_id
 from shelfcall.orders.errors import (
     CodeNotInOrder,
     LineNotInOrder,
@@ -279,6 +279,21 @@ def count_not_found(line: OrderLine, qty: int, by: Actor) -> Order:
     return order
 
 
+def _staging(order_id: int, *holder: int) -> QuerySet[Order]:
+    """The order, if it is being picked (by `holder`, when one is given) and no line has units still open."""
+    nothing_open = ~Exists(
+        OrderLine.objects.filter(order_id=OuterRef("pk"), picked_qty__lt=F("requested_qty") - F("short_qty"))
+    )
+    held = Q(assignee_id=holder[0]) if holder else Q()
+    return Order.objects.filter(held & nothing_open, pk=order_id, status=OrderStatus.PICKING)
+
+
+# Staging writes these, on every order: its UPDATE compiled once (orders/compiled.py).
+_STAGED = ("drop_zone", "staged_location", "staged_at", "status", "sub_status", "updated_at")
+_STAGE_HELD = CompiledSet(_staging, int, int, fields=_STAGED)
+_STAGE_FOR_THE_STORE = CompiledSet(_staging, int, fields=_STAGED)
+
+
 @transaction.atomic
 def stage_order(
     order_id: int, *, by: Actor, drop_zone: DropZone | None = None, note: str = "", current: Order | None = None
@@ -296,13 +311,11 @@ def stage_order(
     if order.status == OrderStatus.READY:
         return _restage(order, by, drop_zone, changes)
     policy.require(by, order, OrderAction.STAGE)
-    nothing_open = ~Exists(
-        OrderLine.objects.filter(order_id=OuterRef("pk"), picked_qty__lt=F("requested_qty") - F("short_qty"))
-    )
     changes |= {"status": OrderStatus.READY, "sub_status": None, "updated_at": clock.now()}
-    won = Order.objects.filter(assignee_filter(by) & nothing_open, pk=order_id, status=OrderStatus.PICKING).update(
-        **changes
-    )
+    if by.is_staff_user:  # staff stage only the orders they hold
+        won = _STAGE_HELD.run([order_id, by.user_id or 0], list(changes.values()))
+    else:
+        won = _STAGE_FOR_THE_STORE.run([order_id], list(changes.values()))
     if not won:
         policy.require(by, fetch(order_id), OrderAction.STAGE)  # it moved on meanwhile
         lines = list(OrderLine.objects.filter(order_id=order_id))
