@@ -73,7 +73,7 @@ DRAIN_LIMIT_S = 10.0
 WARM_UP_STREAMS = 4  # per serving process, before "idle" is measured
 SITE = REPO / "deploy" / "nginx.conf"
 # What marks the claim's own message: a claim moves every waiting order's place in the queue, and
-# each of their streams is sent its panel again (shopper/status.py, QueueWatch).
+# each of their streams is sent its promise alone, status "submitted" (shopper/status.py, StatusPoll).
 CLAIMED = b'"status":"picking"'
 
 

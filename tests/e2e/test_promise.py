@@ -41,6 +41,7 @@ def test_the_position_moves_live_and_the_usual_time_shows(open_page, showcase):
     expect(promise.locator(".usual-time")).to_contain_text("Usually ready in about 12 minutes at this time of day")
     assert serious_violations(phone) == []
     phone.evaluate("window.__marker = 1")
+    phone.evaluate("document.querySelector('#status-panel .barcode').dataset.kept = '1'")
     wait_for_live_updates(phone)
 
     actions.cancel_order(first.pk, by=TILL, reason="Changed their mind")
@@ -48,6 +49,7 @@ def test_the_position_moves_live_and_the_usual_time_shows(open_page, showcase):
     expect(phone.locator("#status-note")).to_contain_text("1 request is ahead of yours.")  # read out
     actions.claim_order(second.pk, by=alex)
     expect(promise.locator(".queue-position")).to_have_text("Yours is next in line.", timeout=LIVE_TIMEOUT)
+    expect(phone.locator("#status-panel .barcode[data-kept]")).to_have_count(1)  # only the promise was sent
     actions.claim_order(mine.pk, by=alex)
     expect(phone.locator("#status-panel")).to_contain_text("Being picked by Alex", timeout=LIVE_TIMEOUT)
     expect(phone.locator(".queue-position")).to_have_count(0)

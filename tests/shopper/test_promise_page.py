@@ -112,7 +112,9 @@ class TestLivePosition:
         actions.cancel_order(ahead.pk, by=TILL, reason="Changed their mind")
         message = poll(since)
         assert message is not None and message.id == since and message.data["types"] == []
-        assert "Yours is next in line." in message.data["html"]
+        assert "html" not in message.data  # the promise alone: the rest of the panel did not change
+        assert message.data["promise"].startswith('<div class="promise" id="promise">')
+        assert "Yours is next in line." in message.data["promise"]
         assert poll(since) is None  # shown now
 
     def test_a_stream_not_told_takes_the_first_count_as_shown(self, showcase):
@@ -121,7 +123,7 @@ class TestLivePosition:
         since = last_event_id(mine.pk)
         assert poll(since) is None
         actions.claim_order(ahead.pk, by=staff(showcase.store))
-        assert "La vôtre est la prochaine." in poll(since).data["html"]
+        assert "La vôtre est la prochaine." in poll(since).data["promise"]
 
     def test_once_taken_the_queue_costs_one_statement(self, showcase, django_assert_num_queries):
         ahead, mine = submit(showcase), submit(showcase)
@@ -133,6 +135,15 @@ class TestLivePosition:
         actions.cancel_order(ahead.pk, by=TILL)
         with django_assert_num_queries(1):
             assert poll(since) is None
+
+    def test_its_own_change_sends_the_whole_panel(self, showcase):
+        mine = submit(showcase)
+        poll = StatusPoll(mine, "en", "csrf", shown_ahead=0)
+        since = last_event_id(mine.pk)
+        actions.claim_order(mine.pk, by=staff(showcase.store, "Alex"))
+        message = poll(since)
+        assert message.data["status"] == "picking" and "Being picked by Alex" in message.data["html"]
+        assert message.id == last_event_id(mine.pk)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -146,7 +157,7 @@ def test_the_stream_follows_the_queue(showcase):
         await listening()
         await sync_to_async(actions.cancel_order)(ahead.pk, by=TILL)
         message = await next_message(stream)
-        assert message["id"] == created and message["types"] == [] and "Yours is next in line." in message["html"]
+        assert message["id"] == created and message["types"] == [] and "Yours is next in line." in message["promise"]
         await stream.aclose()
         await pg_listener.stop()
 

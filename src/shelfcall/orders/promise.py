@@ -149,12 +149,21 @@ class HistoryCache:
 history = HistoryCache()
 
 
+def waiting_in_queue(store_id: int, team_id: int | None) -> Q:
+    """The requests of one queue (the store's, or a team's) still waiting to be taken."""
+    team = Q(team_id=team_id) if team_id else Q(team__isnull=True)
+    return team & Q(store_id=store_id, status=OrderStatus.SUBMITTED)
+
+
+# How the queue orders its waiting requests: earlier due first, then the one sent first.
+QUEUE_ORDER = ("due_at", "pk")
+
+
 def orders_ahead(order: Order) -> int:
     """Requests of the same store and team still waiting to be taken that the queue puts before this one
-    (earlier due, or due together and sent first). One count, on the queue index, counted now."""
-    team = Q(team_id=order.team_id) if order.team_id else Q(team__isnull=True)
+    (QUEUE_ORDER). One count, on the queue index, counted now."""
     before = Q(due_at__lt=order.due_at) | Q(due_at=order.due_at, pk__lt=order.pk)
-    return Order.objects.filter(team, before, store_id=order.store_id, status=OrderStatus.SUBMITTED).count()
+    return Order.objects.filter(waiting_in_queue(order.store_id, order.team_id), before).count()
 
 
 # The order's attribute for `ahead_in_queue` read with it: the count as of that read, which another order's

@@ -1,6 +1,7 @@
 """Reads of orders. get_* raise, find_* may return None, list_* return querysets."""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import F, OuterRef, QuerySet, Subquery
@@ -8,7 +9,7 @@ from django.db.models import F, OuterRef, QuerySet, Subquery
 from shelfcall.catalog.models import Product, ShowcaseItem
 from shelfcall.orders import promise
 from shelfcall.orders.compiled import CompiledGet
-from shelfcall.orders.models import Order, OrderEvent, OrderLine
+from shelfcall.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 
 _NOT_DIGITS = re.compile(r"[^0-9]", re.ASCII)
 
@@ -44,6 +45,35 @@ def find_order_by_token(token: str) -> Order | None:
     if not _TOKEN_SHAPE.match(token):
         return None
     return _ORDER_BY_TOKEN.first(token)
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    ahead: int  # requests the queue puts before this one
+    last_event_id: int
+
+
+def queue_places(store_id: int, team_id: int | None) -> dict[int, QueuePlace]:
+    """Where each request waiting in one queue stands, by order id, with its latest event: one statement,
+    read once for all the status streams of the queue that a queue move woke (shopper.status.StatusPoll)."""
+    latest_event = OrderEvent.objects.filter(order_id=OuterRef("pk")).order_by("-pk").values("pk")[:1]
+    rows = (
+        Order.objects.filter(promise.waiting_in_queue(store_id, team_id))
+        .order_by(*promise.QUEUE_ORDER)
+        .values_list("pk", Subquery(latest_event))
+    )
+    return {pk: QueuePlace(ahead, last or 0) for ahead, (pk, last) in enumerate(rows)}
+
+
+def list_queue_orders(order_ids: Iterable[int]) -> QuerySet[Order]:
+    """Those of `order_ids` still waiting, each with its store, the store's opening hours and its place
+    in its queue as of this read (promise.AHEAD_WHEN_READ): what their promises need, in two statements."""
+    return (
+        Order.objects.filter(pk__in=list(order_ids), status=OrderStatus.SUBMITTED)
+        .select_related("store")
+        .prefetch_related("store__opening_periods")
+        .annotate(**{promise.AHEAD_WHEN_READ: promise.ahead_in_queue()})
+    )
 
 
 def list_events_after(order_id: int, last_id: int) -> QuerySet[OrderEvent]:

@@ -1,7 +1,9 @@
 """What the shopper's status page says about an order: progress steps, lines, and where to go next."""
 
+import functools
 import secrets
 from dataclasses import dataclass
+from enum import Enum
 
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -10,12 +12,18 @@ from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.core.money import format_money
-from shelfcall.live.sse import Message
+from shelfcall.live.sse import GatheredReads, Message, shared_reads
 from shelfcall.orders.events import SHOPPER
 from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus, Substitution
 from shelfcall.orders.policy import OrderAction, allowed_actions
-from shelfcall.orders.promise import order_promise, orders_ahead
-from shelfcall.orders.queries import find_order_by_token, list_events_after
+from shelfcall.orders.promise import AHEAD_WHEN_READ, order_promise
+from shelfcall.orders.queries import (
+    QueuePlace,
+    find_order_by_token,
+    list_events_after,
+    list_queue_orders,
+    queue_places,
+)
 from shelfcall.shopper.codes import barcode_svg
 
 _STEP_ORDER: list[str] = [OrderStatus.SUBMITTED, OrderStatus.PICKING, OrderStatus.READY]
@@ -165,42 +173,107 @@ class StatusReading:
     message: Message | None  # its panel carries CSRF_STAND_IN
 
 
+@dataclass(frozen=True)
+class PromiseReading:
+    """A waiting request's promise alone (shopper/_promise.html), for its streams in one language."""
+
+    ahead: int
+    html: str
+
+
+def promise_readings(asked: list[tuple[int, str]]) -> dict[tuple[int, str], PromiseReading]:
+    """The promises of the (order id, language) pairs asked, for those orders still waiting: two
+    statements for them all (`list_queue_orders`), the store's usual times from the process's history."""
+    orders = {order.pk: order for order in list_queue_orders({order_id for order_id, _ in asked})}
+    found = {}
+    for order_id, language in asked:
+        order = orders.get(order_id)
+        if order is None:
+            continue  # taken or cancelled since: its own event brings the whole panel
+        with translation.override(language), timezone.override(order.store.timezone):
+            promise = order_promise(order)
+            html = render_to_string("shopper/_promise.html", {"promise": promise}).strip()
+        found[order_id, language] = PromiseReading(getattr(order, AHEAD_WHEN_READ), html)
+    return found
+
+
+_promise_reads: GatheredReads[tuple[int, str], PromiseReading] = GatheredReads(promise_readings)
+
+
+class QueueNews(Enum):
+    """What a queue move means for one stream (`StatusPoll.queue_news`)."""
+
+    QUIET = "quiet"  # its place is the one shown
+    PROMISE = "promise"  # its place moved: send its promise
+    PANEL = "panel"  # the order itself changed: send its panel
+
+
 class StatusPoll:
-    """The SSE poll for one order's stream: one cheap query (two while it waits in the queue), then the
-    re-rendered panel if new events exist or its place in the queue moved. The streams of the order in
-    this process share each read and render (`sse.SharedPoll`); the panel's forms (check in, answer a
-    substitute) carry each stream's own CSRF token, its page's, since no request renders them.
+    """The SSE poll for one order's stream: the re-rendered panel when the order has new events, and its
+    promise alone when its place in the queue moved. The streams of the order in this process share each
+    read and render (`sse.SharedPoll`); the panel's forms (check in, answer a substitute) carry each
+    stream's own CSRF token, its page's, since no request renders them.
 
     A waiting request's place moves with another order's change (claimed, cancelled, a request due
-    sooner), which has no event of its own: while the request waits, each wake-up counts again (one
-    statement), and the panel is sent again when the count differs from the one shown. The page says
-    which one it shows (`?ahead=` on the stream's address); a stream not told takes the first count as
-    shown.
+    sooner), which has no event of its own, and that change wakes the streams of every request of the
+    queue. They share one read of the queue's places (`queue_places`, one statement); those whose place
+    moved are read together (`promise_readings`, two statements) and each is sent its promise, a few
+    hundred bytes, instead of its panel with its barcode. The page says which place it shows (`?ahead=`
+    on the stream's address); a stream not told takes the first one read as shown.
     """
 
     def __init__(self, order: Order, language: str, csrf_token: str, shown_ahead: int | None = None) -> None:
         self.order, self.language, self.csrf_token, self.shown = order, language, csrf_token, shown_ahead
 
+    async def next_message(self, since: int, news_at: float) -> Message | None:
+        """`sse.AsyncPoll`: what a wake-up brings this stream."""
+        news = QueueNews.PANEL
+        if self.order.status == OrderStatus.SUBMITTED:
+            read = functools.partial(queue_places, self.order.store_id, self.order.team_id)
+            news = self.queue_news(since, await shared_reads.result(("queue", *read.args), read, news_at))
+        if news is QueueNews.PROMISE:
+            return self.promise_message(since, await _promise_reads.get((self.order.pk, self.language)))
+        return None if news is QueueNews.QUIET else await shared_reads.message(self, since, news_at)
+
+    def __call__(self, since: int) -> Message | None:
+        """The poll run in this thread (`sse.Poll`), as `next_message` runs it."""
+        news = QueueNews.PANEL
+        if self.order.status == OrderStatus.SUBMITTED:
+            news = self.queue_news(since, queue_places(self.order.store_id, self.order.team_id))
+        if news is QueueNews.PROMISE:
+            asked = (self.order.pk, self.language)
+            return self.promise_message(since, promise_readings([asked]).get(asked))
+        return None if news is QueueNews.QUIET else self.message(self.read(since))
+
+    def queue_news(self, since: int, places: dict[int, QueuePlace]) -> QueueNews:
+        place = places.get(self.order.pk)
+        if place is None or place.last_event_id > since:
+            return QueueNews.PANEL  # new events, or it left the queue (taken, cancelled)
+        if self.shown is None:
+            self.shown = place.ahead
+        return QueueNews.QUIET if place.ahead == self.shown else QueueNews.PROMISE
+
+    def promise_message(self, since: int, reading: PromiseReading | None) -> Message | None:
+        if reading is None:
+            return None
+        self.shown = reading.ahead
+        return Message(since, "order", {"types": [], "status": OrderStatus.SUBMITTED, "promise": reading.html})
+
     def key(self, since: int) -> tuple:
-        return self.order.pk, self.language, since, self.shown
+        return self.order.pk, self.language, since
 
     def read(self, since: int) -> StatusReading:
-        order, shown = self.order, self.shown
-        events = list(list_events_after(order.pk, since).values_list("pk", "type"))
-        if not events:
-            ahead = orders_ahead(order) if order.status == OrderStatus.SUBMITTED else shown
-            if shown is None or ahead == shown:
-                return StatusReading(order, ahead, None)
-        current = find_order_by_token(order.public_token)
+        """The panel, when the order has events after `since`."""
+        events = list(list_events_after(self.order.pk, since).values_list("pk", "type"))
+        current = find_order_by_token(self.order.public_token) if events else None
         if current is None:
-            return StatusReading(order, shown, None)
+            return StatusReading(self.order, self.shown, None)
         with translation.override(self.language), timezone.override(current.store.timezone):
             context = panel_context(current)
             html = render_to_string("shopper/_status_panel.html", context | {"csrf_token": CSRF_STAND_IN})
         promise = context["promise"]
         data = {"types": [t for _, t in events], "status": current.status, "html": html}
-        message = Message(events[-1][0] if events else since, "order", data)
-        return StatusReading(current, promise.ahead if promise else None, message)
+        return StatusReading(current, promise.ahead if promise else None, Message(events[-1][0], "order", data))
 
     def message(self, reading: StatusReading) -> Message | None:
         self.order, self.shown = reading.order, reading.shown
@@ -209,7 +282,3 @@ class StatusPoll:
             return None
         html = found.data["html"].replace(CSRF_STAND_IN, self.csrf_token)
         return Message(found.id, found.event, found.data | {"html": html})
-
-    def __call__(self, since: int) -> Message | None:
-        """The poll read by itself (`sse.Poll`)."""
-        return self.message(self.read(since))

@@ -6,29 +6,49 @@
     if (document.readyState !== "loading") fn(); else document.addEventListener("DOMContentLoaded", fn);
   }
 
-  // Live status: replace the panel when the order changes; a lost stream is reopened (live.js) from
-  // the last event. While the shopper is typing in the panel (say, where they parked) the update waits.
+  // Live status: replace the panel when the order changes, or only its promise when its place in the
+  // queue moved; a lost stream is reopened (live.js) from the last event. While the shopper is typing in
+  // the panel (say, where they parked) updates wait, in order: a panel makes those before it moot.
   function followStatus(panel) {
     if (!window.EventSource || !window.shelfcallFollow) return;
     var note = document.getElementById("status-note");
-    var waiting = null;
-    function apply(data, id) {
-      if (panel.contains(document.activeElement) && document.activeElement.matches("input,select,textarea")) {
-        waiting = [data, id];
-        panel.dataset.pending = "1";
-        return;
+    var held = [];
+    function typing() {
+      return panel.contains(document.activeElement) && document.activeElement.matches("input,select,textarea");
+    }
+    function putPromise(html) {
+      var shown = panel.querySelector("#promise");
+      var template = document.createElement("template");
+      template.innerHTML = html.trim();
+      var fresh = template.content.firstElementChild;
+      if (shown) {
+        if (fresh) shown.replaceWith(fresh); else shown.remove();
+      } else if (fresh) {
+        var before = panel.querySelector(".sub-status") || panel.querySelector(".next-step");
+        if (before) before.after(fresh); else panel.prepend(fresh);
       }
-      waiting = null;
-      delete panel.dataset.pending;
-      panel.innerHTML = data.html;
+    }
+    function show(data, id) {
+      if (data.html !== undefined) panel.innerHTML = data.html; else putPromise(data.promise || "");
       panel.dataset.lastEventId = id;
       var nextStep = panel.querySelector(".next-step");
       var position = panel.querySelector(".queue-position"); // the promise: moves without a step of its own
       if (note && nextStep) note.textContent = nextStep.textContent + (position ? " " + position.textContent : "");
-      if (data.status === "ready" && navigator.vibrate) navigator.vibrate([200, 100, 200]);
+      if (data.html !== undefined && data.status === "ready" && navigator.vibrate) navigator.vibrate([200, 100, 200]);
+    }
+    function release(updates) {
+      held = [];
+      delete panel.dataset.pending;
+      updates.forEach(function (update) { show(update[0], update[1]); });
+    }
+    function apply(data, id) {
+      if (!typing()) return release(held.concat([[data, id]]));
+      if (data.html !== undefined) held = [];
+      held.push([data, id]);
+      panel.dataset.pending = "1";
     }
     panel.addEventListener("focusout", function () {
-      if (waiting) setTimeout(function () { if (waiting) apply(waiting[0], waiting[1]); }, 0);
+      setTimeout(function () { if (held.length && !typing()) release(held); }, 0);
     });
     var stream = window.shelfcallFollow({
       url: panel.dataset.events,
