@@ -1,10 +1,11 @@
-"""Streams that ask the same read at once share it (sse.SharedReads), but never one begun before their news."""
+"""Streams that ask the same read at once share it (sse.SharedReads), but never one begun before their news;
+keys asked in the same turn of the loop are read together (sse.GatheredReads)."""
 
 import asyncio
 import threading
 import time
 
-from shelfcall.live.sse import Message, SharedReads
+from shelfcall.live.sse import GatheredReads, Message, SharedReads
 
 
 class SlowPoll:
@@ -59,3 +60,39 @@ def test_a_stream_that_leaves_does_not_cancel_the_read_the_others_wait_for():
         return (await staying).id
 
     assert asyncio.run(scenario()) == 1
+
+
+class Letters:
+    """A read of many keys at once, counting its calls."""
+
+    def __init__(self, fails: bool = False) -> None:
+        self.calls: list[list[int]] = []
+        self.fails = fails
+
+    def __call__(self, keys: list[int]) -> dict[int, str]:
+        self.calls.append(sorted(keys))
+        if self.fails:
+            raise ConnectionError("the database went away")
+        return {key: chr(ord("a") + key) for key in keys if key < 20}
+
+
+def test_keys_asked_in_one_turn_are_read_together_and_each_asker_gets_its_own():
+    letters = Letters()
+    gathered = GatheredReads(letters)
+
+    async def scenario() -> tuple[list, list]:
+        together = await asyncio.gather(*(gathered.get(key) for key in (3, 1, 3, 25)))
+        later = [await gathered.get(2)]
+        return together, later
+
+    assert asyncio.run(scenario()) == (["d", "b", "d", None], ["c"])
+    assert letters.calls == [[1, 3, 25], [2]]  # 25: nothing found, None; the later ask, a read of its own
+
+
+def test_a_failed_read_reaches_every_asker():
+    gathered = GatheredReads(Letters(fails=True))
+
+    async def scenario() -> list:
+        return await asyncio.gather(*(gathered.get(key) for key in (1, 2)), return_exceptions=True)
+
+    assert [type(outcome) for outcome in asyncio.run(scenario())] == [ConnectionError, ConnectionError]

@@ -109,22 +109,22 @@ class GatheredReads(Generic[K, V]):
 
     def __init__(self, read_many: Callable[[list[K]], dict[K, V]]) -> None:
         self._read_many = read_many
-        self._asked: dict[K, asyncio.Future[V | None]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._asked: dict[asyncio.AbstractEventLoop, dict[K, asyncio.Future[V | None]]] = {}
 
     async def get(self, key: K) -> V | None:
         """What the read found for `key` (None: nothing), read after this call."""
         loop = asyncio.get_running_loop()
-        if not self._asked or self._loop is not loop:
-            self._asked, self._loop = {}, loop
-            loop.call_soon(self._read_asked)
-        future = self._asked.get(key)
+        asked = self._asked.get(loop)
+        if asked is None:
+            asked = self._asked[loop] = {}
+            loop.call_soon(self._read_asked, loop)
+        future = asked.get(key)
         if future is None:
-            future = self._asked[key] = loop.create_future()
+            future = asked[key] = loop.create_future()
         return await asyncio.shield(future)
 
-    def _read_asked(self) -> None:
-        asked, self._asked = self._asked, {}
+    def _read_asked(self, loop: asyncio.AbstractEventLoop) -> None:
+        asked = self._asked.pop(loop)
         reading = asyncio.ensure_future(off_loop(self._read_many)(list(asked)))
         reading.add_done_callback(functools.partial(_hand_out, asked))
 
