@@ -24,6 +24,24 @@ def test_subscribers_get_only_their_topics_and_can_leave():
     asyncio.run(scenario())
 
 
+def test_a_subscription_retopicked_is_woken_for_its_new_topics_only():
+    async def scenario():
+        hub = Hub()
+        watcher = hub.subscribe(["order:1", "team:5"])
+        hub.retopic(watcher, ["order:1", "team:6"])
+        hub.publish(Announcement(1, 2, 9, 5))  # another order of team 5
+        assert await watcher.wait(0.05) is None
+        hub.publish(Announcement(2, 3, 9, 6))
+        assert (await watcher.wait(1)).event_id == 2
+        hub.retopic(watcher, ["order:1"])
+        hub.publish(Announcement(3, 3, 9, 6))
+        assert await watcher.wait(0.05) is None
+        hub.unsubscribe(watcher)
+        assert hub.subscriber_count == 0
+
+    asyncio.run(scenario())
+
+
 def test_publish_from_another_thread_reaches_the_loop():
     async def scenario():
         hub = Hub()

@@ -19,7 +19,7 @@ from shelfcall.orders.queries import last_event_id
 from shelfcall.shopper.status import StatusPoll
 from shelfcall.stores.models import OpeningPeriod
 from tests.factories import TILL, make_product, make_showcase, make_store, staff, submit
-from tests.live.test_status_stream import listening, next_message, open_stream
+from tests.live.test_status_stream import listening, messages_from, next_message, open_stream
 from tests.orders.history import daily
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -159,6 +159,52 @@ def test_the_stream_follows_the_queue(showcase):
         message = await next_message(stream)
         assert message["id"] == created and message["types"] == [] and "Yours is next in line." in message["promise"]
         await stream.aclose()
+        await pg_listener.stop()
+
+    asyncio.run(scenario())
+
+
+async def collect(stream, chunks: list[str]) -> None:
+    async for chunk in stream:
+        chunks.append(chunk.decode() if isinstance(chunk, bytes) else chunk)
+
+
+async def nth_message(chunks: list[str], n: int, timeout: float = 5.0) -> dict:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while len(found := messages_from(chunks)) < n:
+        assert asyncio.get_running_loop().time() < deadline, f"message {n} did not come: {len(found)}"
+        await asyncio.sleep(0.02)
+    return found[n - 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_taken_requests_stream_leaves_the_queue_and_follows_it_again_once_put_back(showcase, monkeypatch):
+    """Taken, its place no longer moves: the queue's changes do not wake its stream (a busy queue's taken
+    orders would each read at every move). Put back in the queue, it follows the queue again."""
+    ahead, mine, behind = submit(showcase), submit(showcase), submit(showcase)
+    alex = staff(showcase.store, "Alex")
+    created = OrderEvent.objects.filter(order=mine).last().pk
+    panel_reads: list[int] = []
+    read = StatusPoll.read
+    monkeypatch.setattr(StatusPoll, "read", lambda poll, since: panel_reads.append(since) or read(poll, since))
+
+    async def scenario():
+        stream = await open_stream(f"/o/{mine.public_token}/events?ahead=1&last_event_id={created}")
+        chunks: list[str] = []
+        reading = asyncio.create_task(collect(stream, chunks))  # the stream runs as a browser reads it
+        await listening()
+        await sync_to_async(actions.claim_order)(mine.pk, by=alex)
+        assert (await nth_message(chunks, 1))["status"] == "picking"
+        taken = len(panel_reads)
+        await sync_to_async(actions.cancel_order)(behind.pk, by=TILL)  # a queue move: nothing for it now
+        await asyncio.sleep(0.5)  # time for a wake-up it should not get
+        assert len(panel_reads) == taken, "the queue move behind it woke the taken order's stream"
+        await sync_to_async(actions.unclaim_order)(mine.pk, by=alex)
+        put_back = await nth_message(chunks, 2)
+        assert put_back["status"] == "submitted" and "1 request is ahead of yours." in put_back["html"]
+        await sync_to_async(actions.cancel_order)(ahead.pk, by=TILL)
+        assert "Yours is next in line." in (await nth_message(chunks, 3))["promise"]
+        reading.cancel()
         await pg_listener.stop()
 
     asyncio.run(scenario())

@@ -113,13 +113,21 @@ class Hub:
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
+        self.retopic(subscription, ())
+
+    def retopic(self, subscription: Subscription, topics: Iterable[str]) -> None:
+        """From now on, wake `subscription` for `topics` only."""
+        wanted = frozenset(topics)
         with self._lock:
-            for topic in subscription.topics:
+            for topic in subscription.topics - wanted:
                 subscribers = self._by_topic.get(topic)
                 if subscribers is not None:
                     subscribers.discard(subscription)
                     if not subscribers:
                         del self._by_topic[topic]
+            for topic in wanted - subscription.topics:
+                self._by_topic.setdefault(topic, set()).add(subscription)
+            subscription.topics = wanted
 
     def publish(self, announcement: Announcement) -> None:
         """Thread-safe: callable from a request thread or from any event loop."""

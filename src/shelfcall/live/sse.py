@@ -19,7 +19,7 @@ from shelfcall.core.numbers import parse_number
 from shelfcall.live import caps, pg_listener
 from shelfcall.live.backoff import Backoff
 from shelfcall.live.caps import RETRY_AFTER_SECONDS, Cap, Lease
-from shelfcall.live.hub import hub
+from shelfcall.live.hub import Subscription, hub
 
 log = logging.getLogger(__name__)
 # Streams end after a while and the browser reconnects with Last-Event-ID: this spreads load after
@@ -205,8 +205,13 @@ def last_event_id(request: HttpRequest) -> int:
     return parse_number(raw) or 0
 
 
+# What a stream follows: fixed topics, or a function that says them again after every read (a waiting
+# request's stream follows its queue until the request is taken).
+Topics = Iterable[str] | Callable[[], Iterable[str]]
+
+
 async def follow(
-    topics: Iterable[str],
+    topics: Topics,
     since: int,
     poll: AnyPoll,
     *,
@@ -217,7 +222,8 @@ async def follow(
     heartbeat = heartbeat or settings.SHELFCALL_LIVE_HEARTBEAT_SECONDS
     # Subscribe (and, on PostgreSQL, be listening) before the first read, so that nothing committed
     # in between is missed until the next heartbeat.
-    subscription = hub.subscribe(topics)
+    topics_now = _topics_of(topics)
+    subscription = hub.subscribe(topics_now())
     news_at = time.monotonic()  # the first read replays everything committed before this
     read = reader(poll)
     deadline = time.monotonic() + lifetime
@@ -244,6 +250,9 @@ async def follow(
                 if message is not None:
                     since = message.id
                     yield message.encode()
+                    if _retopic(subscription, topics_now()):
+                        news_at = time.monotonic()
+                        continue  # read again: what the new topics announced before now went unheard
             if time.monotonic() >= deadline:
                 return
             woken = await subscription.wait(heartbeat) is not None
@@ -257,7 +266,23 @@ async def follow(
             lease.release()
 
 
-def stream_response(request: HttpRequest, topics: Iterable[str], poll: AnyPoll, *, holder: str) -> HttpResponseBase:
+def _topics_of(topics: Topics) -> Callable[[], Iterable[str]]:
+    if callable(topics):
+        return topics
+    fixed = tuple(topics)
+    return lambda: fixed
+
+
+def _retopic(subscription: Subscription, topics: Iterable[str]) -> bool:
+    """Follow `topics` from now on; whether that added any."""
+    wanted = frozenset(topics)
+    added = bool(wanted - subscription.topics)
+    if wanted != subscription.topics:
+        hub.retopic(subscription, wanted)
+    return added
+
+
+def stream_response(request: HttpRequest, topics: Topics, poll: AnyPoll, *, holder: str) -> HttpResponseBase:
     """The live stream `request` asked for, from its last event id; 429 (with Retry-After) once its
     holder (an order token, a user) or its address has as many streams open here as allowed."""
     lease = caps.open_streams.take(

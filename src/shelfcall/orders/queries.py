@@ -66,12 +66,11 @@ def queue_places(store_id: int, team_id: int | None) -> dict[int, QueuePlace]:
 
 
 def list_queue_orders(order_ids: Iterable[int]) -> QuerySet[Order]:
-    """Those of `order_ids` still waiting, each with its store, the store's opening hours and its place
-    in its queue as of this read (promise.AHEAD_WHEN_READ): what their promises need, in two statements."""
+    """Those of `order_ids` still waiting, each with its store and its place in its queue as of this read
+    (promise.AHEAD_WHEN_READ)."""
     return (
         Order.objects.filter(pk__in=list(order_ids), status=OrderStatus.SUBMITTED)
         .select_related("store")
-        .prefetch_related("store__opening_periods")
         .annotate(**{promise.AHEAD_WHEN_READ: promise.ahead_in_queue()})
     )
 

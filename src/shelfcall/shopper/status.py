@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 from enum import Enum
 
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -12,11 +13,12 @@ from django.utils.translation import gettext as _
 
 from shelfcall.core import clock
 from shelfcall.core.money import format_money
+from shelfcall.live.hub import order_topic
 from shelfcall.live.sse import GatheredReads, Message, shared_reads
 from shelfcall.orders.events import SHOPPER
 from shelfcall.orders.models import Order, OrderLine, OrderStatus, PaymentStatus, Substitution
 from shelfcall.orders.policy import OrderAction, allowed_actions
-from shelfcall.orders.promise import AHEAD_WHEN_READ, order_promise
+from shelfcall.orders.promise import AHEAD_WHEN_READ, order_promise, queue_topics
 from shelfcall.orders.queries import (
     QueuePlace,
     find_order_by_token,
@@ -183,13 +185,19 @@ class PromiseReading:
 
 def promise_readings(asked: list[tuple[int, str]]) -> dict[tuple[int, str], PromiseReading]:
     """The promises of the (order id, language) pairs asked, for those orders still waiting: two
-    statements for them all (`list_queue_orders`), the store's usual times from the process's history."""
+    statements for them all (the orders with their stores, the stores' opening hours), the stores' usual
+    times from the process's history."""
     orders = {order.pk: order for order in list_queue_orders({order_id for order_id, _ in asked})}
+    # One instance a store, so that its opening hours are read and set once, not once an order.
+    stores = {order.store_id: order.store for order in orders.values()}
+    for order in orders.values():
+        order.store = stores[order.store_id]
+    prefetch_related_objects(list(stores.values()), "opening_periods")
     found = {}
     for order_id, language in asked:
-        order = orders.get(order_id)
-        if order is None:
+        if order_id not in orders:
             continue  # taken or cancelled since: its own event brings the whole panel
+        order = orders[order_id]
         with translation.override(language), timezone.override(order.store.timezone):
             promise = order_promise(order)
             html = render_to_string("shopper/_promise.html", {"promise": promise}).strip()
@@ -244,6 +252,10 @@ class StatusPoll:
             asked = (self.order.pk, self.language)
             return self.promise_message(since, promise_readings([asked]).get(asked))
         return None if news is QueueNews.QUIET else self.message(self.read(since))
+
+    def topics(self) -> list[str]:
+        """What its stream follows: the order, and its queue while it waits (`sse.Topics`)."""
+        return [order_topic(self.order.pk), *queue_topics(self.order)]
 
     def queue_news(self, since: int, places: dict[int, QueuePlace]) -> QueueNews:
         place = places.get(self.order.pk)

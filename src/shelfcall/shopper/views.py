@@ -21,13 +21,11 @@ from shelfcall.core import throttle
 from shelfcall.core.clients import address_key
 from shelfcall.core.numbers import parse_number
 from shelfcall.core.throttle import Limit, Rate, throttled_by
-from shelfcall.live.hub import order_topic
 from shelfcall.live.sse import off_loop, stream_response
 from shelfcall.orders import actions
 from shelfcall.orders.errors import CartProblems, LineProblem, OrderError
 from shelfcall.orders.events import SHOPPER
 from shelfcall.orders.models import OPEN_STATUSES, Order
-from shelfcall.orders.promise import queue_topics
 from shelfcall.orders.queries import find_order_by_token
 from shelfcall.printing.views import sign_downloads
 from shelfcall.shopper.cart import MAX_LINES, Cart, cart_rows
@@ -356,8 +354,7 @@ async def status_events(request: HttpRequest, token: str) -> HttpResponseBase:
     poll = StatusPoll(
         order, translation.get_language(), get_token(request), shown_ahead=parse_number(request.GET.get("ahead", ""))
     )
-    topics = [order_topic(order.pk), *queue_topics(order)]
-    return stream_response(request, topics, poll, holder=f"order:{token}")
+    return stream_response(request, poll.topics, poll, holder=f"order:{token}")
 
 
 @require_GET
