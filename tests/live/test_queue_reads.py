@@ -9,6 +9,7 @@ import time
 import pytest
 
 from shelfcall.orders import actions, promise
+from shelfcall.orders.models import Order
 from shelfcall.orders.queries import QueuePlace, last_event_id, list_queue_orders, queue_places
 from shelfcall.shopper import status
 from shelfcall.shopper.status import CSRF_STAND_IN, StatusPoll, promise_readings
@@ -68,6 +69,14 @@ def test_the_places_of_a_queue_are_one_statement(showcase, django_assert_num_que
     assert {pk: place.ahead for pk, place in places.items()} == {
         order.pk: promise.orders_ahead(order) for order in (first, third)
     }
+
+
+@pytest.mark.django_db
+def test_a_stores_queue_of_requests_of_no_team(showcase):
+    first, second = submit(showcase), submit(showcase)
+    Order.objects.filter(pk=second.pk).update(team=None)
+    assert queue_places(showcase.store_id, None) == {second.pk: QueuePlace(0, last_event_id(second.pk))}
+    assert list(queue_places(showcase.store_id, showcase.team_id)) == [first.pk]
 
 
 @pytest.mark.django_db

@@ -3,12 +3,13 @@
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from shelfcall.catalog.models import Product, ShowcaseItem
 from shelfcall.orders import promise
-from shelfcall.orders.compiled import CompiledGet
+from shelfcall.orders.compiled import CompiledGet, CompiledRows
 from shelfcall.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 
 _NOT_DIGITS = re.compile(r"[^0-9]", re.ASCII)
@@ -53,15 +54,25 @@ class QueuePlace:
     last_event_id: int
 
 
-def queue_places(store_id: int, team_id: int | None) -> dict[int, QueuePlace]:
-    """Where each request waiting in one queue stands, by order id, with its latest event: one statement,
-    read once for all the status streams of the queue that a queue move woke (shopper.status.StatusPoll)."""
+def _queue_places(store_id: int, team_id: int | None) -> QuerySet[Order]:
     latest_event = OrderEvent.objects.filter(order_id=OuterRef("pk")).order_by("-pk").values("pk")[:1]
-    rows = (
+    return (
         Order.objects.filter(promise.waiting_in_queue(store_id, team_id))
         .order_by(*promise.QUEUE_ORDER)
         .values_list("pk", Subquery(latest_event))
     )
+
+
+# Every queue move, in every process that has a stream of the queue: compiled once (a team's queue, and
+# a store's requests of no team).
+_TEAM_QUEUE_PLACES = CompiledRows(_queue_places, int, int, model=Order)
+_STORE_QUEUE_PLACES = CompiledRows(partial(_queue_places, team_id=None), int, model=Order)
+
+
+def queue_places(store_id: int, team_id: int | None) -> dict[int, QueuePlace]:
+    """Where each request waiting in one queue stands, by order id, with its latest event: one statement,
+    read once for all the status streams of the queue that a queue move woke (shopper.status.StatusPoll)."""
+    rows = _TEAM_QUEUE_PLACES.rows(store_id, team_id) if team_id else _STORE_QUEUE_PLACES.rows(store_id)
     return {pk: QueuePlace(ahead, last or 0) for ahead, (pk, last) in enumerate(rows)}
 
 
