@@ -28,12 +28,13 @@ def test_a_subscription_retopicked_is_woken_for_its_new_topics_only():
     async def scenario():
         hub = Hub()
         watcher = hub.subscribe(["order:1", "team:5"])
-        hub.retopic(watcher, ["order:1", "team:6"])
+        assert hub.retopic(watcher, ["order:1", "team:6"]) is True  # it follows a topic it did not
+        assert hub.retopic(watcher, ["order:1", "team:6"]) is False
         hub.publish(Announcement(1, 2, 9, 5))  # another order of team 5
         assert await watcher.wait(0.05) is None
         hub.publish(Announcement(2, 3, 9, 6))
         assert (await watcher.wait(1)).event_id == 2
-        hub.retopic(watcher, ["order:1"])
+        assert hub.retopic(watcher, ["order:1"]) is False
         hub.publish(Announcement(3, 3, 9, 6))
         assert await watcher.wait(0.05) is None
         hub.unsubscribe(watcher)

@@ -115,9 +115,12 @@ class Hub:
     def unsubscribe(self, subscription: Subscription) -> None:
         self.retopic(subscription, ())
 
-    def retopic(self, subscription: Subscription, topics: Iterable[str]) -> None:
-        """From now on, wake `subscription` for `topics` only."""
+    def retopic(self, subscription: Subscription, topics: Iterable[str]) -> bool:
+        """From now on, wake `subscription` for `topics` only; whether that added any."""
         wanted = frozenset(topics)
+        if wanted == subscription.topics:
+            return False  # after every message of most streams: no lock for nothing
+        added = bool(wanted - subscription.topics)
         with self._lock:
             for topic in subscription.topics - wanted:
                 subscribers = self._by_topic.get(topic)
@@ -128,6 +131,7 @@ class Hub:
             for topic in wanted - subscription.topics:
                 self._by_topic.setdefault(topic, set()).add(subscription)
             subscription.topics = wanted
+        return added
 
     def publish(self, announcement: Announcement) -> None:
         """Thread-safe: callable from a request thread or from any event loop."""

@@ -19,7 +19,7 @@ from shelfcall.core.numbers import parse_number
 from shelfcall.live import caps, pg_listener
 from shelfcall.live.backoff import Backoff
 from shelfcall.live.caps import RETRY_AFTER_SECONDS, Cap, Lease
-from shelfcall.live.hub import Subscription, hub
+from shelfcall.live.hub import hub
 
 log = logging.getLogger(__name__)
 # Streams end after a while and the browser reconnects with Last-Event-ID: this spreads load after
@@ -250,7 +250,7 @@ async def follow(
                 if message is not None:
                     since = message.id
                     yield message.encode()
-                    if _retopic(subscription, topics_now()):
+                    if hub.retopic(subscription, topics_now()):
                         news_at = time.monotonic()
                         continue  # read again: what the new topics announced before now went unheard
             if time.monotonic() >= deadline:
@@ -271,15 +271,6 @@ def _topics_of(topics: Topics) -> Callable[[], Iterable[str]]:
         return topics
     fixed = tuple(topics)
     return lambda: fixed
-
-
-def _retopic(subscription: Subscription, topics: Iterable[str]) -> bool:
-    """Follow `topics` from now on; whether that added any."""
-    wanted = frozenset(topics)
-    added = bool(wanted - subscription.topics)
-    if wanted != subscription.topics:
-        hub.retopic(subscription, wanted)
-    return added
 
 
 def stream_response(request: HttpRequest, topics: Topics, poll: AnyPoll, *, holder: str) -> HttpResponseBase:

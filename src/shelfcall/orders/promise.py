@@ -168,7 +168,7 @@ def orders_ahead(order: Order) -> int:
 
 # The order's attribute for `ahead_in_queue` read with it: the count as of that read, which another order's
 # change moves without touching this one. Only a promise made right after the read may use it (the status
-# page, each panel its stream sends); a kept instance counts again (`orders_ahead`, shopper.status.StatusPoll).
+# page, each panel or promise its stream sends: shopper.status); a kept instance counts again (`orders_ahead`).
 AHEAD_WHEN_READ = "ahead_when_read"
 
 
