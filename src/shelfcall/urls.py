@@ -7,6 +7,8 @@ from shelfcall.ops import health, metrics
 from shelfcall.setup.urls import public_urlpatterns as setup_public_urls
 
 urlpatterns = [
+    # First, for its status streams (shopper/urls.py); its addresses share no prefix with the others.
+    path("", include("shelfcall.shopper.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics, name="metrics"),
@@ -20,7 +22,6 @@ urlpatterns = [
     *setup_public_urls,
     path("insights/", include("shelfcall.insights.urls")),
     path("hq/", include("shelfcall.hq.urls")),
-    path("", include("shelfcall.shopper.urls")),
     path("", RedirectView.as_view(pattern_name="workspace:queue"), name="home"),
 ]
 

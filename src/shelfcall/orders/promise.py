@@ -16,6 +16,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, F, OuterRef, Q, Subquery, Window
@@ -189,7 +190,18 @@ def ahead_in_queue() -> Coalesce:
     return Coalesce(Subquery(waiting), 0)
 
 
-def queue_topics(order: Order) -> list[str]:
+class InQueue(Protocol):
+    """An order as far as its queue goes: an Order, or what a status stream keeps of one."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def store_id(self) -> int: ...
+    @property
+    def team_id(self) -> int | None: ...
+
+
+def queue_topics(order: InQueue) -> list[str]:
     """What a waiting request's status stream also follows: its queue, whose changes move its position."""
     if order.status != OrderStatus.SUBMITTED:
         return []

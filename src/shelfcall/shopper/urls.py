@@ -6,6 +6,8 @@ from shelfcall.shopper import views
 app_name = "shopper"
 
 urlpatterns = [
+    # First: a stream keeps its request, and the request keeps the patterns tried before its match.
+    path("o/<str:token>/events", views.status_events, name="events"),
     path("s/<str:code>", views.showcase_page, name="showcase"),
     path("s/<str:code>/add", views.add_to_cart, name="add"),
     path("s/<str:code>/cart", views.cart_page, name="cart"),
@@ -20,5 +22,4 @@ urlpatterns = [
     path("o/<str:token>/cancel", views.cancel, name="cancel"),
     path("o/<str:token>/here", views.check_in, name="check_in"),
     path("o/<str:token>/substitutes/<id:line_id>", views.answer_substitute, name="substitute"),
-    path("o/<str:token>/events", views.status_events, name="events"),
 ]
