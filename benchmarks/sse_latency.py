@@ -573,7 +573,10 @@ def report(
         print(f"  budget p99 <= {BUDGET_P99_MS:.0f} ms with {expected} streams: {'MET' if met else 'MISSED'}")
     print(f"  messages not received within {DRAIN_LIMIT_S:.0f} s of the last claim: {len(missing)}")
     if copies > 1:
-        print(f"  ({copies} streams follow each order: every claim is read and sent {copies} times)")
+        print(
+            f"  ({copies} streams follow each order: every claim is sent {copies} times, and read once by each"
+            " process that holds one of them; nginx sends them all to one)"
+        )
     if unclaimed or repeats:
         print(f"  unexpected messages: {len(unclaimed)} on unclaimed orders, {repeats} repeats")
     worst = max(per_stream_kb) + (nginx_kb or 0.0)
