@@ -67,16 +67,20 @@ def setup_django(env: dict[str, str]) -> None:
     django.setup()
 
 
-def backend_cpu_seconds(connection) -> float | None:
-    """user+system CPU of this Django connection's PostgreSQL backend process (local server only)."""
-    if connection.vendor != "postgresql" or connection.connection is None:
-        return None
-    pid = connection.connection.info.backend_pid
+def pid_cpu_seconds(pid: int) -> float | None:
+    """user + system CPU of a local process (a PostgreSQL backend, a server), from /proc; None once it is gone."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def backend_cpu_seconds(connection) -> float | None:
+    """user+system CPU of this Django connection's PostgreSQL backend process (local server only)."""
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return None
+    return pid_cpu_seconds(connection.connection.info.backend_pid)
 
 
 def migrate() -> None:

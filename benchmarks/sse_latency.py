@@ -54,6 +54,7 @@ from _common import (
     make_store,
     migrate,
     percentile,
+    pid_cpu_seconds,
     setup_django,
     summary_ms,
 )
@@ -159,7 +160,7 @@ def backend_cpu_seconds(db_name: str) -> float:
     """User + system CPU of the PostgreSQL backends now connected to the benchmark's database."""
     with psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", autocommit=True) as conn:
         pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [db_name])]
-    return sum(process_cpu_seconds(pid) for pid in pids)
+    return sum(pid_cpu_seconds(pid) or 0.0 for pid in pids)
 
 
 def claim_paced(order_ids: list[int], actor, interval: float, claimed_at: dict[int, float]) -> None:
@@ -197,13 +198,6 @@ def process_status(pid: int) -> dict[str, int]:
             with contextlib.suppress(OSError):
                 found["sockets"] += os.readlink(fd).startswith("socket:")
     return found
-
-
-def process_cpu_seconds(pid: int) -> float:
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return 0.0
 
 
 def serving_pid(group_leader: int) -> int:

@@ -50,7 +50,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
-from _common import PG_HOST, PG_PORT, PG_USER, REPO, create_database, drop_database, percentile
+from _common import PG_HOST, PG_PORT, PG_USER, REPO, create_database, drop_database, percentile, pid_cpu_seconds
 from _common import bench_environment as common_environment
 from psycopg import sql
 
@@ -111,7 +111,7 @@ def run_sweeper(index: int, state_dir: Path, batch: int | None, max_seconds: flo
             stats["fired"] += handled
             if connection.connection is not None:
                 pid = connection.connection.info.backend_pid
-                backend_cpu[pid] = process_cpu_seconds(pid) or backend_cpu.get(pid, 0.0)
+                backend_cpu[pid] = pid_cpu_seconds(pid) or backend_cpu.get(pid, 0.0)
             return handled
 
         return counting
@@ -141,15 +141,6 @@ def run_sweeper(index: int, state_dir: Path, batch: int | None, max_seconds: flo
     stats["backend_cpu_seconds"] = sum(backend_cpu.values())
     stats["longest_busy_pass"] = longest_busy_pass
     (state_dir / f"stats-{index}.json").write_text(json.dumps(stats))
-
-
-def process_cpu_seconds(pid: int) -> float | None:
-    """user + system CPU of a local process (here: a PostgreSQL backend), from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # -- setup -----------------------------------------------------------------------------------------------
