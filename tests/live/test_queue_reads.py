@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from shelfcall.orders import actions, promise
+from shelfcall.orders import actions, promise, queries
 from shelfcall.orders.models import Order
 from shelfcall.orders.queries import QueuePlace, last_event_id, list_queue_orders, queue_places
 from shelfcall.shopper import status
@@ -77,6 +77,22 @@ def test_a_stores_queue_of_requests_of_no_team(showcase):
     Order.objects.filter(pk=second.pk).update(team=None)
     assert queue_places(showcase.store_id, None) == {second.pk: QueuePlace(0, last_event_id(second.pk))}
     assert list(queue_places(showcase.store_id, showcase.team_id)) == [first.pk]
+
+
+@pytest.mark.django_db
+def test_the_requests_whose_place_moved_are_read_a_few_dozen_at_a_time(
+    showcase, django_assert_num_queries, monkeypatch
+):
+    monkeypatch.setattr(queries, "QUEUE_ORDERS_A_READ", 4)
+    orders = [submit(showcase) for _ in range(7)]
+    actions.claim_order(orders[2].pk, by=staff(showcase.store))
+    with django_assert_num_queries(2):  # 4 ids, then 3 read as 4 (the last one twice)
+        found = sorted(list_queue_orders([order.pk for order in reversed(orders)]), key=lambda order: order.pk)
+    waiting = [order for order in orders if order.pk != orders[2].pk]
+    assert [order.pk for order in found] == [order.pk for order in waiting]
+    assert [getattr(order, promise.AHEAD_WHEN_READ) for order in found] == [0, 1, 2, 3, 4, 5]
+    assert all(order.store.pk == showcase.store_id for order in found)
+    assert list_queue_orders([]) == []
 
 
 @pytest.mark.django_db

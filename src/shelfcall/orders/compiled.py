@@ -34,6 +34,7 @@ from shelfcall.core.numbers import MAX_NUMBER
 
 M = TypeVar("M", bound=Model)
 Argument = int | str
+V = TypeVar("V", bound=Argument)
 _serial = itertools.count()
 
 
@@ -61,6 +62,13 @@ def is_row_id(value: object) -> TypeGuard[int]:
     compiled statement. The ORM finds nothing for a larger one without a query; a compiled statement binds it
     as it is, which overflows on SQLite."""
     return isinstance(value, int) and 0 < value <= MAX_NUMBER
+
+
+def padded(values: Sequence[V]) -> list[V]:
+    """`values` to the next power of two (none stays none), the last one repeated: a value twice in an IN
+    list matches what it matches once, so that a few compiled shapes serve lists of any length."""
+    size = 1 << (len(values) - 1).bit_length() if values else 0
+    return [*values, *list(values[-1:]) * (size - len(values))]
 
 
 def _placeholders(kinds: Sequence[type[Argument]]) -> list[Argument]:

@@ -10,19 +10,18 @@ IN list matches what it matches once), so a handful of shapes serve every order;
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from typing import Any, TypeVar
+from typing import Any
 
 from django.db.models import QuerySet
 from django.db.models.functions import JSONObject
 
 from shelfcall.catalog.models import Product, Showcase, StockLevel
 from shelfcall.catalog.queries import products_by_reference
-from shelfcall.orders.compiled import Argument, CompiledRows
+from shelfcall.orders.compiled import CompiledRows, padded
 from shelfcall.orders.json_rows import instance, json_of, json_rows, json_rows_of, union_of
 from shelfcall.orders.models import Order
 from shelfcall.stores.models import Store
 
-V = TypeVar("V", bound=Argument)
 SAME_SUBMISSION = ("device_id", "submission_key")
 SAME_EXTERNAL_ID = ("source", "external_id")
 
@@ -66,7 +65,7 @@ def read_for_import(
     """For an order that names its products itself (a till's, a webshop's): the organization's stores
     `store_ids`, the one taking the order and the one filling it (the second: its stock and orders are read),
     and the organization's products with these SKUs, barcodes (UPC/EAN) or ids, inactive ones too."""
-    skus, barcodes, ids = _padded(skus), _padded(barcodes), _padded(ids)
+    skus, barcodes, ids = padded(skus), padded(barcodes), padded(ids)
     statement = _import_read(len(skus), len(barcodes), len(ids), same.columns)
     return _read(statement.rows(organization_id, *store_ids, *skus, *barcodes, *ids, *same.values))
 
@@ -74,18 +73,12 @@ def read_for_import(
 def read_for_showcase(showcase: Showcase, product_ids: Sequence[int], *, same: SameOrder) -> CreationRead:
     """For a showcase's order: its active items among `product_ids` (their products, active ones only) and
     their stock at its store."""
-    ids = _padded(product_ids)
+    ids = padded(product_ids)
     # The showcase, then the ids; an empty cart has no offers to read (and so no showcase in the statement),
     # only whether it was sent already: a second click on Send.
     offers = [showcase.pk, *ids] if ids else []
     statement = _showcase_read(len(offers), same.columns)
     return _read(statement.rows(showcase.store_id, *offers, *same.values))
-
-
-def _padded(values: Sequence[V]) -> list[V]:
-    """`values` to the next power of two (none stays none), the last one repeated."""
-    size = 1 << (len(values) - 1).bit_length() if values else 0
-    return [*values, *list(values[-1:]) * (size - len(values))]
 
 
 def _split(sizes: Sequence[int], args: Sequence[Any]) -> list[list[Any]]:

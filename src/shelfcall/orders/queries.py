@@ -3,13 +3,13 @@
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from shelfcall.catalog.models import Product, ShowcaseItem
 from shelfcall.orders import promise
-from shelfcall.orders.compiled import CompiledGet, CompiledRows
+from shelfcall.orders.compiled import CompiledGet, CompiledList, CompiledRows, padded
 from shelfcall.orders.models import Order, OrderEvent, OrderLine, OrderStatus
 
 _NOT_DIGITS = re.compile(r"[^0-9]", re.ASCII)
@@ -76,14 +76,30 @@ def queue_places(store_id: int, team_id: int | None) -> dict[int, QueuePlace]:
     return {pk: QueuePlace(ahead, last or 0) for ahead, (pk, last) in enumerate(rows)}
 
 
-def list_queue_orders(order_ids: Iterable[int]) -> QuerySet[Order]:
-    """Those of `order_ids` still waiting, each with its store and its place in its queue as of this read
-    (promise.AHEAD_WHEN_READ)."""
+def _queue_orders(*order_ids: int) -> QuerySet[Order]:
     return (
-        Order.objects.filter(pk__in=list(order_ids), status=OrderStatus.SUBMITTED)
+        Order.objects.filter(pk__in=order_ids, status=OrderStatus.SUBMITTED)
         .select_related("store")
         .annotate(**{promise.AHEAD_WHEN_READ: promise.ahead_in_queue()})
     )
+
+
+# Ids read in one statement; more are read in several. Every queue move reads the requests whose place
+# moved, in every process with a stream of the queue: built once per power of two of ids and process.
+QUEUE_ORDERS_A_READ = 64
+
+
+@lru_cache(maxsize=8)
+def _compiled_queue_orders(count: int) -> CompiledList[Order]:
+    return CompiledList(_queue_orders, *[int] * count)
+
+
+def list_queue_orders(order_ids: Iterable[int]) -> list[Order]:
+    """Those of `order_ids` still waiting, each with its store and its place in its queue as of this read
+    (promise.AHEAD_WHEN_READ)."""
+    ids = sorted(set(order_ids))
+    chunks = [padded(ids[start : start + QUEUE_ORDERS_A_READ]) for start in range(0, len(ids), QUEUE_ORDERS_A_READ)]
+    return [order for chunk in chunks for order in _compiled_queue_orders(len(chunk)).all(*chunk)]
 
 
 def list_events_after(order_id: int, last_id: int) -> QuerySet[OrderEvent]:
