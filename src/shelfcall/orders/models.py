@@ -243,6 +243,13 @@ class Order(models.Model):
         ]
         indexes = [
             models.Index(fields=["store", "status", "due_at"], name="order_queue_idx"),
+            # One queue's waiting requests in its order (promise.py: a status stream's place, the count ahead):
+            # a store with many teams has many queues in the index above. Partial: only those waiting.
+            models.Index(
+                fields=["store", "team", "due_at", "id"],
+                condition=Q(status=OrderStatus.SUBMITTED),
+                name="order_waiting_queue_idx",
+            ),
             # What one phone and one address hold here: partial, so only open orders are scanned.
             *(
                 models.Index(

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When, Window
 from django.db.models.functions import Coalesce, ExtractHour, RowNumber, TruncDate
 
 from shelfcall.core import clock
@@ -175,19 +175,23 @@ AHEAD_WHEN_READ = "ahead_when_read"
 
 def ahead_in_queue() -> Coalesce:
     """`orders_ahead` as a column of the order's own read (annotate it as AHEAD_WHEN_READ): the status page's
-    count."""
-    no_team = 0  # ids start at 1: "no team" queues only with "no team"
-    waiting = (
-        Order.objects.filter(store_id=OuterRef("store_id"), status=OrderStatus.SUBMITTED)
-        .annotate(queue_team=Coalesce("team_id", no_team))
-        .filter(queue_team=Coalesce(OuterRef("team_id"), no_team))
-        .filter(Q(due_at__lt=OuterRef("due_at")) | Q(due_at=OuterRef("due_at"), pk__lt=OuterRef("pk")))
-        .order_by()
-        .values("store_id")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return Coalesce(Subquery(waiting), 0)
+    count. One count for a team's queue, another for a store's requests of no team: each an index range
+    (order_waiting_queue_idx) over the requests ahead only."""
+    before = Q(due_at__lt=OuterRef("due_at")) | Q(due_at=OuterRef("due_at"), pk__lt=OuterRef("pk"))
+
+    def count(team: Q) -> Subquery:
+        waiting = (
+            Order.objects.filter(team, before, store_id=OuterRef("store_id"), status=OrderStatus.SUBMITTED)
+            .order_by()
+            .values("store_id")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        return Subquery(waiting)
+
+    of_its_team = count(Q(team_id=OuterRef("team_id")))
+    of_no_team = count(Q(team__isnull=True))
+    return Coalesce(Case(When(team__isnull=True, then=of_no_team), default=of_its_team), 0)
 
 
 class InQueue(Protocol):
