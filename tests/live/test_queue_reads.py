@@ -5,14 +5,17 @@ all woken by the same commit."""
 
 import asyncio
 import time
+from datetime import time as hour
 
 import pytest
 
 from shelfcall.orders import actions, promise, queries
 from shelfcall.orders.models import Order
-from shelfcall.orders.queries import QueuePlace, last_event_id, list_queue_orders, queue_places
+from shelfcall.orders.queries import QueuePlace, last_event_id, list_queue_orders, queue_places, weekly_hours_of
 from shelfcall.shopper import status
 from shelfcall.shopper.status import CSRF_STAND_IN, StatusPoll, promise_readings
+from shelfcall.stores.hours import weekly_hours
+from shelfcall.stores.models import OpeningPeriod
 from tests.factories import TILL, make_product, make_showcase, make_store, staff, submit
 
 PLACES_READ = 1  # statements: every request waiting in the queue, with its latest event
@@ -83,7 +86,7 @@ def test_a_stores_queue_of_requests_of_no_team(showcase):
 def test_the_requests_whose_place_moved_are_read_a_few_dozen_at_a_time(
     showcase, django_assert_num_queries, monkeypatch
 ):
-    monkeypatch.setattr(queries, "QUEUE_ORDERS_A_READ", 4)
+    monkeypatch.setattr(queries._QUEUE_ORDERS, "per_read", 4)
     orders = [submit(showcase) for _ in range(7)]
     actions.claim_order(orders[2].pk, by=staff(showcase.store))
     with django_assert_num_queries(2):  # 4 ids, then 3 read as 4 (the last one twice)
@@ -93,6 +96,18 @@ def test_the_requests_whose_place_moved_are_read_a_few_dozen_at_a_time(
     assert [getattr(order, promise.AHEAD_WHEN_READ) for order in found] == [0, 1, 2, 3, 4, 5]
     assert all(order.store.pk == showcase.store_id for order in found)
     assert list_queue_orders([]) == []
+
+
+@pytest.mark.django_db
+def test_the_opening_hours_of_several_stores_are_one_statement(showcase, django_assert_num_queries):
+    open_late, without_hours = showcase.store, make_store()
+    OpeningPeriod.objects.create(store=open_late, weekday=0, opens=hour(9), closes=hour(21))
+    OpeningPeriod.objects.create(store=open_late, weekday=6, opens=hour(10), closes=hour(16))
+    with django_assert_num_queries(1):
+        hours = weekly_hours_of([without_hours, open_late])
+    assert hours[open_late.pk] == weekly_hours(open_late)
+    assert [period.weekday for period in hours[open_late.pk].periods] == [0, 6]
+    assert hours[without_hours.pk].periods == () and hours[without_hours.pk].timezone == without_hours.timezone
 
 
 @pytest.mark.django_db

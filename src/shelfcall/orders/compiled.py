@@ -236,6 +236,27 @@ class CompiledList(CompiledGet[M]):
         return [cast(M, statement.model(alias, row)) for row in rows]
 
 
+class CompiledByIds(Generic[M]):
+    """`build(*ids)` is a queryset of the rows these ids name (`pk__in=ids`, `store_id__in=ids`…); `all(ids)`
+    runs it for any number of ids: `per_read` at most a statement, each list padded to a power of two, so
+    that a few compiled shapes serve them all."""
+
+    def __init__(self, build: Callable[..., QuerySet[M]], *, per_read: int = 64) -> None:
+        self.build, self.per_read = build, per_read
+        self._shapes: dict[int, CompiledList[M]] = {}
+
+    def all(self, ids: Iterable[int]) -> list[M]:
+        unique = sorted(set(ids))
+        found: list[M] = []
+        for start in range(0, len(unique), self.per_read):
+            chunk = padded(unique[start : start + self.per_read])
+            shape = self._shapes.get(len(chunk))
+            if shape is None:
+                shape = self._shapes.setdefault(len(chunk), CompiledList(self.build, *[int] * len(chunk)))
+            found += shape.all(*chunk)
+        return found
+
+
 class CompiledRows(_PerDatabase):
     """`build(*args)` is a queryset of plain rows (values_list, a union); `rows(*args)` runs it: its tuples.
     `model` is its first model (it routes the read): `build` runs at first use only, so it may import late."""

@@ -251,16 +251,18 @@ class Promise:
         return {0: "today", 1: "tomorrow"}.get(days, "later")
 
 
-def order_promise(order: Order, *, now: datetime | None = None) -> Promise | None:
+def order_promise(order: Order, *, now: datetime | None = None, hours: WeeklyHours | None = None) -> Promise | None:
     """The promise for an order that is sent or being picked (None otherwise).
 
-    Two statements for a waiting request (the store's opening hours, its position: none when the order was
-    read with `ahead_in_queue`), one once it is being picked; the history is the process's (HistoryCache).
+    Two statements for a waiting request (the store's opening hours: none when given as `hours`; its position:
+    none when the order was read with `ahead_in_queue`), one once it is being picked; the history is the
+    process's (HistoryCache).
     """
     if order.status not in PENDING:
         return None
     now = now or clock.now()
-    hours = weekly_hours(order.store)
+    if hours is None:
+        hours = weekly_hours(order.store)
     waiting = order.status == OrderStatus.SUBMITTED
     # Read with the order when it was (the status page): counted then, the moment it is shown. The caller
     # makes the promise right after that read; an older instance would show an old count (AHEAD_WHEN_READ).

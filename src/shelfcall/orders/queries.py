@@ -1,16 +1,18 @@
 """Reads of orders. get_* raise, find_* may return None, list_* return querysets."""
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import partial
 
 from django.db.models import F, OuterRef, QuerySet, Subquery
 
 from shelfcall.catalog.models import Product, ShowcaseItem
 from shelfcall.orders import promise
-from shelfcall.orders.compiled import CompiledGet, CompiledList, CompiledRows, padded
+from shelfcall.orders.compiled import CompiledByIds, CompiledGet, CompiledRows
 from shelfcall.orders.models import Order, OrderEvent, OrderLine, OrderStatus
+from shelfcall.stores.hours import WeeklyHours, weekly_hours
+from shelfcall.stores.models import OpeningPeriod, Store
 
 _NOT_DIGITS = re.compile(r"[^0-9]", re.ASCII)
 
@@ -84,22 +86,29 @@ def _queue_orders(*order_ids: int) -> QuerySet[Order]:
     )
 
 
-# Ids read in one statement; more are read in several. Every queue move reads the requests whose place
-# moved, in every process with a stream of the queue: built once per power of two of ids and process.
-QUEUE_ORDERS_A_READ = 64
-
-
-@lru_cache(maxsize=8)
-def _compiled_queue_orders(count: int) -> CompiledList[Order]:
-    return CompiledList(_queue_orders, *[int] * count)
+# Every queue move reads the requests whose place moved, in every process with a stream of the queue.
+_QUEUE_ORDERS = CompiledByIds(_queue_orders)
 
 
 def list_queue_orders(order_ids: Iterable[int]) -> list[Order]:
     """Those of `order_ids` still waiting, each with its store and its place in its queue as of this read
     (promise.AHEAD_WHEN_READ)."""
-    ids = sorted(set(order_ids))
-    chunks = [padded(ids[start : start + QUEUE_ORDERS_A_READ]) for start in range(0, len(ids), QUEUE_ORDERS_A_READ)]
-    return [order for chunk in chunks for order in _compiled_queue_orders(len(chunk)).all(*chunk)]
+    return _QUEUE_ORDERS.all(order_ids)
+
+
+def _opening_periods(*store_ids: int) -> QuerySet[OpeningPeriod]:
+    return OpeningPeriod.objects.filter(store_id__in=store_ids)
+
+
+_OPENING_PERIODS = CompiledByIds(_opening_periods)
+
+
+def weekly_hours_of(stores: Sequence[Store]) -> dict[int, WeeklyHours]:
+    """The opening hours of each of `stores`, by store id: one statement for them all."""
+    by_store: dict[int, list[OpeningPeriod]] = {}
+    for period in _OPENING_PERIODS.all(store.pk for store in stores):
+        by_store.setdefault(period.store_id, []).append(period)
+    return {store.pk: weekly_hours(store, by_store.get(store.pk, [])) for store in stores}
 
 
 def list_events_after(order_id: int, last_id: int) -> QuerySet[OrderEvent]:

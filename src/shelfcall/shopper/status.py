@@ -5,7 +5,6 @@ import secrets
 from dataclasses import dataclass
 from enum import Enum
 
-from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
@@ -25,6 +24,7 @@ from shelfcall.orders.queries import (
     list_events_after,
     list_queue_orders,
     queue_places,
+    weekly_hours_of,
 )
 from shelfcall.shopper.codes import barcode_svg
 
@@ -204,18 +204,14 @@ def promise_readings(asked: list[tuple[int, str]]) -> dict[tuple[int, str], Prom
     statements for them all (the orders with their stores, the stores' opening hours), the stores' usual
     times from the process's history."""
     orders = {order.pk: order for order in list_queue_orders({order_id for order_id, _ in asked})}
-    # One instance a store, so that its opening hours are read and set once, not once an order.
-    stores = {order.store_id: order.store for order in orders.values()}
-    for order in orders.values():
-        order.store = stores[order.store_id]
-    prefetch_related_objects(list(stores.values()), "opening_periods")
+    hours = weekly_hours_of(list({order.store_id: order.store for order in orders.values()}.values()))
     found = {}
     for order_id, language in asked:
         if order_id not in orders:
             continue  # taken or cancelled since: its own event brings the whole panel
         order = orders[order_id]
         with translation.override(language), timezone.override(order.store.timezone):
-            promise = order_promise(order)
+            promise = order_promise(order, hours=hours[order.store_id])
             html = render_to_string("shopper/_promise.html", {"promise": promise}).strip()
         found[order_id, language] = PromiseReading(getattr(order, AHEAD_WHEN_READ), html)
     return found
