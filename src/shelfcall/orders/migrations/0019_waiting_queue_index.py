@@ -1,6 +1,7 @@
 # One queue's waiting requests in its order: the store's queue index (store, status, due_at) holds every
 # team's, so a status stream's place and its count ahead read all of them in a store of many teams.
-# Partial (only requests still waiting): built from a few rows however many orders the table holds.
+# Partial: it holds only the requests still waiting, however many orders the table holds (building it
+# reads the table once, under a lock that holds back writes to orders meanwhile).
 
 from django.db import migrations, models
 
