@@ -3,10 +3,13 @@
 Only 127.0.0.1 is contacted. Nothing here is imported by the app or by the test suite.
 """
 
+import contextlib
 import os
+import shutil
 import statistics
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -44,6 +47,19 @@ def create_database(name: str) -> str:
 
 def drop_database(name: str) -> None:
     _admin_execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def end_run(db_name: str, data_dir: str | Path | None, began: float) -> None:
+    """Close this process's database connections, drop the run's database and its data folder (None: keep
+    it), and print how long the run took since `began` (time.perf_counter())."""
+    with contextlib.suppress(Exception):
+        from django.db import connections
+
+        connections.close_all()
+    drop_database(db_name)
+    if data_dir is not None:
+        shutil.rmtree(Path(data_dir), ignore_errors=True)
+    print(f"run time {time.perf_counter() - began:.0f} s")
 
 
 def bench_environment(db_name: str, data_dir: str | None = None) -> dict[str, str]:

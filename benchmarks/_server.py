@@ -3,7 +3,6 @@
 import contextlib
 import os
 import shlex
-import shutil
 import socket
 import subprocess
 import sys
@@ -11,7 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
-from _common import REPO, VENV_BIN, drop_database
+from _common import REPO, VENV_BIN, end_run
 
 SERVER_START_LIMIT_S = 60.0
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -92,16 +91,9 @@ def finish_run(server: subprocess.Popen | None, log_path: Path, db_name: str, *,
         errors = [line for line in log_path.read_text(errors="replace").splitlines() if "Error" in line]
         if errors:
             print(f"server log: {len(errors)} error lines; last: {errors[-1][:240]}")
-    with contextlib.suppress(Exception):
-        from django.db import connections
-
-        connections.close_all()
-    drop_database(db_name)
     if keep_log:
         print(f"server log kept: {log_path}")
-    else:
-        shutil.rmtree(log_path.parent, ignore_errors=True)
-    print(f"run time {time.perf_counter() - began:.0f} s")
+    end_run(db_name, None if keep_log else log_path.parent, began)
 
 
 def start_nginx(folder: Path, upstream_ports: list[int], port: int, **main: int) -> subprocess.Popen:

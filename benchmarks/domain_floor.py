@@ -16,9 +16,7 @@ It prints the CPU of a lifecycle in this process and in its PostgreSQL backend.
 
 import argparse
 import contextlib
-import shutil
 import time
-from pathlib import Path
 
 import psycopg
 from _common import (
@@ -26,7 +24,7 @@ from _common import (
     bench_environment,
     create_database,
     database_url,
-    drop_database,
+    end_run,
     pid_cpu_seconds,
     setup_django,
 )
@@ -102,13 +100,7 @@ def main() -> None:
         print(f"  Python + PostgreSQL: {total:.2f} ms, {verdict} the {BUDGET_CPU_MS:.0f} ms budget, with no domain")
         print(f"  {MACHINE_NOTE}")
     finally:
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        drop_database(args.db)
-        shutil.rmtree(Path(env["SHELFCALL_DATA_DIR"]), ignore_errors=True)
-        print(f"run time {time.perf_counter() - began:.0f} s")
+        end_run(args.db, env["SHELFCALL_DATA_DIR"], began)
 
 
 if __name__ == "__main__":

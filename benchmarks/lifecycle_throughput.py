@@ -10,20 +10,17 @@ Run: .venv/bin/python benchmarks/lifecycle_throughput.py [--workers 8] [--orders
 """
 
 import argparse
-import contextlib
 import random
-import shutil
 import threading
 import time
 from collections import Counter, defaultdict
-from pathlib import Path
 
 from _common import (
     MACHINE_NOTE,
     backend_cpu_seconds,
     bench_environment,
     create_database,
-    drop_database,
+    end_run,
     make_staff,
     make_store,
     migrate,
@@ -251,13 +248,7 @@ def main() -> None:
         print(f"  {check_books(bench)}")
         print(f"  {MACHINE_NOTE}")
     finally:
-        with contextlib.suppress(Exception):
-            from django.db import connections
-
-            connections.close_all()
-        drop_database(args.db)
-        shutil.rmtree(Path(env["SHELFCALL_DATA_DIR"]), ignore_errors=True)
-        print(f"run time {time.perf_counter() - began:.0f} s")
+        end_run(args.db, env["SHELFCALL_DATA_DIR"], began)
 
 
 if __name__ == "__main__":
