@@ -150,8 +150,9 @@ class HistoryCache:
 history = HistoryCache()
 
 
-def waiting_in_queue(store_id: int, team_id: int | None) -> Q:
-    """The requests of one queue (the store's, or a team's) still waiting to be taken."""
+def waiting_in_queue(store_id: int | OuterRef, team_id: int | OuterRef | None) -> Q:
+    """The requests of one queue (the store's, or a team's) still waiting to be taken (the ids given, or
+    an outer query's columns)."""
     team = Q(team_id=team_id) if team_id else Q(team__isnull=True)
     return team & Q(store_id=store_id, status=OrderStatus.SUBMITTED)
 
@@ -160,11 +161,16 @@ def waiting_in_queue(store_id: int, team_id: int | None) -> Q:
 QUEUE_ORDER = ("due_at", "pk")
 
 
+def _ahead_of(due_at: datetime | OuterRef, pk: int | OuterRef) -> Q:
+    """The requests the queue puts before the one with this due time and id (QUEUE_ORDER)."""
+    return Q(due_at__lt=due_at) | Q(due_at=due_at, pk__lt=pk)
+
+
 def orders_ahead(order: Order) -> int:
     """Requests of the same store and team still waiting to be taken that the queue puts before this one
     (QUEUE_ORDER). One count, on the queue index, counted now."""
-    before = Q(due_at__lt=order.due_at) | Q(due_at=order.due_at, pk__lt=order.pk)
-    return Order.objects.filter(waiting_in_queue(order.store_id, order.team_id), before).count()
+    queue = waiting_in_queue(order.store_id, order.team_id)
+    return Order.objects.filter(queue, _ahead_of(order.due_at, order.pk)).count()
 
 
 # The order's attribute for `ahead_in_queue` read with it: the count as of that read, which another order's
@@ -177,11 +183,12 @@ def ahead_in_queue() -> Coalesce:
     """`orders_ahead` as a column of the order's own read (annotate it as AHEAD_WHEN_READ): the status page's
     count. One count for a team's queue, another for a store's requests of no team: each an index range
     (order_waiting_queue_idx) over the requests ahead only."""
-    before = Q(due_at__lt=OuterRef("due_at")) | Q(due_at=OuterRef("due_at"), pk__lt=OuterRef("pk"))
 
-    def count(team: Q) -> Subquery:
+    def count(team_id: OuterRef | None) -> Subquery:
         waiting = (
-            Order.objects.filter(team, before, store_id=OuterRef("store_id"), status=OrderStatus.SUBMITTED)
+            Order.objects.filter(
+                waiting_in_queue(OuterRef("store_id"), team_id), _ahead_of(OuterRef("due_at"), OuterRef("pk"))
+            )
             .order_by()
             .values("store_id")
             .annotate(count=Count("pk"))
@@ -189,8 +196,7 @@ def ahead_in_queue() -> Coalesce:
         )
         return Subquery(waiting)
 
-    of_its_team = count(Q(team_id=OuterRef("team_id")))
-    of_no_team = count(Q(team__isnull=True))
+    of_its_team, of_no_team = count(OuterRef("team_id")), count(None)
     return Coalesce(Case(When(team__isnull=True, then=of_no_team), default=of_its_team), 0)
 
 
